@@ -1,0 +1,111 @@
+"""Builders for fictional appeals and small drivers used across the test-suite."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import docx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.appeals import Appeal
+from workflow.models import Case, HumanTask, ProcessInstance
+from workflow.runtime import instances
+from workflow.services.cases import open_case
+from workflow.services.episodes import upsert_episode
+from workflow.services.tasks import complete_task
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def docx_bytes(text: str) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(text)
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def appeal(ref: str, **overrides: Any) -> Appeal:
+    values: dict[str, Any] = {
+        "ref": ref,
+        "full_name": f"Aigerim Testova {ref}",
+        "city": "Almaty",
+        "episodes": ("rally_2022",),
+        "incident_types": ("detention_at_rally",),
+        "incident_date": date(2022, 1, 5),
+        "description": f"Detained at the square during a peaceful rally ({ref}).",
+        "form_of_appeal": "foa.pdf",
+        "power_of_attorney": "poa.pdf",
+        "consent_publish_name": True,
+        "received_on": date(2022, 3, 1),
+    }
+    values.update(overrides)
+    return Appeal(**values)
+
+
+def ensure_episode(session: Session) -> None:
+    upsert_episode(session, None, "rally_2022", "Rally in the main square", date(2022, 1, 5), date(2022, 1, 6))
+
+
+def open_sample_case(env: Any, ref: str, *, documents: tuple[str, ...] = ("form_of_appeal", "power_of_attorney"),
+                     imported: bool = True, **overrides: Any) -> None:
+    with env.uow() as session:
+        ensure_episode(session)
+        files = {kind: (PDF, f"{kind}.pdf") for kind in documents}
+        open_case(session, env.settings, None, appeal(ref, **overrides), files, imported=imported)
+
+
+def ready(env: Any, ref: str) -> list[HumanTask]:
+    with env.uow() as session:
+        case = session.scalar(select(Case).where(Case.ref == ref))
+        return list(instances.ready_rows(session, case.id))
+
+
+def ready_ids(env: Any, ref: str) -> list[str]:
+    return sorted(t.bpmn_id for t in ready(env, ref))
+
+
+def task(env: Any, ref: str, bpmn_id: str) -> HumanTask:
+    matches = [t for t in ready(env, ref) if t.bpmn_id == bpmn_id]
+    assert matches, f"{bpmn_id} is not ready for {ref}: {ready_ids(env, ref)}"
+    return matches[0]
+
+
+def do(env: Any, ref: str, bpmn_id: str, username: str, data: dict[str, Any]) -> None:
+    row = task(env, ref, bpmn_id)
+    with env.uow() as session:
+        complete_task(session, env.settings, row.id, env.user(session, username), data)
+
+
+def stage(env: Any, ref: str) -> str:
+    with env.uow() as session:
+        return session.scalar(select(Case.stage).where(Case.ref == ref))
+
+
+def case_instance(session: Session, ref: str) -> ProcessInstance:
+    return session.scalar(select(ProcessInstance).join(Case).where(Case.ref == ref))
+
+
+def expire_timers(env: Any, ref: str, *, only: str | None = None) -> int:
+    """Move the case's waiting timers (``only``: names containing that text) a minute into the past."""
+    with env.uow() as session:
+        loaded = instances.load(session, env.settings, case_instance(session, ref), None)
+        moved = instances.reschedule_timers(loaded, datetime.now(UTC) - timedelta(minutes=1), only=only)
+        instances.save(loaded, action="timers_rescheduled")
+        return moved
+
+
+def audit_actions(session: Session, ref: str) -> list[str]:
+    from workflow.models import AuditEvent
+
+    case = session.scalar(select(Case).where(Case.ref == ref))
+    return list(session.scalars(select(AuditEvent.action).where(AuditEvent.case_id == case.id)
+                                .order_by(AuditEvent.id)))
+
+
+def dump(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -1,0 +1,302 @@
+"""The ``petitio`` command: thin click wrappers over the services, one transaction per command.
+
+Errors are one clear line on standard error, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from workflow import schema
+from workflow.config import Settings, load_settings
+from workflow.db import engine_for, unit_of_work
+from workflow.errors import PetitioError
+from workflow.models import Case, HumanTask, Role
+
+log = logging.getLogger("petitio")
+
+
+class Runtime:
+    """Settings and engine, created lazily so ``--help`` never touches the database."""
+
+    @functools.cached_property
+    def settings(self) -> Settings:
+        return load_settings()
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        return engine_for(self.settings.database_url)
+
+    def ready_engine(self) -> Engine:
+        if not schema.is_current(self.engine):
+            raise click.ClickException("the database is not initialised or is out of date; run `petitio init`")
+        return self.engine
+
+
+pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
+
+
+def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except PetitioError as err:
+            details = "; ".join(f"{k}: {v}" for k, v in err.errors.items())
+            raise click.ClickException(f"{err.message}" + (f" ({details})" if details else "")) from None
+        except OperationalError as err:
+            raise click.ClickException(f"cannot use the database: {type(err.orig).__name__}: "
+                                       f"{str(err.orig).splitlines()[0] if err.orig else err}") from None
+        except SQLAlchemyError as err:
+            raise click.ClickException(f"database error: {type(err).__name__}") from None
+        except (OSError, ValueError) as err:
+            raise click.ClickException(str(err)) from None
+
+    return wrapper
+
+
+@click.group()
+def main() -> None:
+    """Petitio: case and filing workflow engine for human-rights organisations."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # SpiffWorkflow logs every task state change at INFO; alembic announces each connection.
+    for noisy in ("spiff", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@main.command()
+@pass_runtime
+@one_line_errors
+def init(rt: Runtime) -> None:
+    """Create or upgrade the database schema and deploy the processes in bpmn/ (idempotent)."""
+    from workflow.services.install import initialise
+
+    definitions = initialise(rt.engine, rt.settings)
+    for definition in definitions:
+        click.echo(f"process {definition.process_id} version {definition.version} ({definition.sha256[:12]})")
+    click.echo(f"database ready: {rt.engine.url.render_as_string(hide_password=True)}")
+
+
+# -- users ---------------------------------------------------------------------------------------------
+
+@main.group()
+def users() -> None:
+    """Manage users and their API tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--full-name", default="")
+@click.option("--locale", default="en", show_default=True)
+@pass_runtime
+@one_line_errors
+def users_add(rt: Runtime, name: str, role: str, full_name: str, locale: str) -> None:
+    """Add a user; the password is read from stdin when it is not a terminal, prompted otherwise."""
+    from workflow.services.users import add_user
+
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with unit_of_work(rt.ready_engine()) as session:
+        user = add_user(session, None, name, role, full_name=full_name, locale=locale, password=password)
+        click.echo(f"user {user.username} ({user.role}) created")
+
+
+@users.command("token")
+@click.argument("name")
+@pass_runtime
+@one_line_errors
+def users_token(rt: Runtime, name: str) -> None:
+    """Print a new API token for NAME (alone on the last line; only its hash is stored)."""
+    from workflow.services.users import get_user, issue_token
+
+    with unit_of_work(rt.ready_engine()) as session:
+        token = issue_token(session, None, get_user(session, name))
+    click.echo(token)
+
+
+# -- import --------------------------------------------------------------------------------------------
+
+@main.group()
+def episodes() -> None:
+    """Episodes shared by many cases."""
+
+
+@episodes.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@pass_runtime
+@one_line_errors
+def episodes_import(rt: Runtime, file: Path) -> None:
+    """Create or update episodes from a CSV file (key,title,start_date,end_date[,description])."""
+    from workflow.services.importer import import_episodes
+
+    with unit_of_work(rt.ready_engine()) as session:
+        counts = import_episodes(session, None, file)
+    click.echo(json.dumps(counts))
+
+
+@main.group()
+def intake() -> None:
+    """Intake of appeals."""
+
+
+@intake.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--documents", "documents_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Validate and report; change nothing.")
+@click.option("--partial", is_flag=True, help="Import the valid rows even when others are rejected.")
+@pass_runtime
+@one_line_errors
+def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: bool, partial: bool) -> None:
+    """Import appeals from CSV or XLSX; prints one JSON report as the last line."""
+    from workflow.services.importer import import_appeals
+
+    with unit_of_work(rt.ready_engine()) as session:
+        report = import_appeals(session, rt.settings, None, file, documents_dir=documents_dir,
+                                dry_run=dry_run, partial=partial)
+        if dry_run or (report.rejected and not partial):
+            session.rollback()
+    for error in report.errors:
+        click.echo(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", err=True)
+    click.echo(json.dumps(report.as_json()))
+    sys.exit(1 if report.rejected else 0)
+
+
+# -- worker --------------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--once", is_flag=True, help="One sweep, then exit.")
+@click.option("--interval", default=30.0, show_default=True, help="Seconds between sweeps.")
+@pass_runtime
+@one_line_errors
+def worker(rt: Runtime, once: bool, interval: float) -> None:
+    """Fire due timers (several workers may run side by side on PostgreSQL)."""
+    from workflow.services.worker import sweep
+
+    engine = rt.ready_engine()
+    while True:
+        report = sweep(engine, rt.settings)
+        if report.fired or report.failed or once:
+            click.echo(f"fired due timers on {report.fired} process instance(s); {report.failed} failed")
+        for failure in report.failures:
+            click.echo(failure, err=True)
+        if once:
+            sys.exit(1 if report.failed else 0)
+        time.sleep(interval)
+
+
+# -- demo and serve ------------------------------------------------------------------------------------
+
+@main.command()
+@pass_runtime
+@one_line_errors
+def demo(rt: Runtime) -> None:
+    """Load the fictional demo organisation (once; a second run changes nothing)."""
+    from workflow.services.demo import DEMO_PASSWORD, load_demo
+
+    with unit_of_work(rt.ready_engine()) as session:
+        created = load_demo(session, rt.settings)
+    click.echo(f"demo data {'loaded' if created else 'already present'}; sign in with any of:")
+    for username, role in created_users():
+        click.echo(f"  {username:<10} {role:<8} password: {DEMO_PASSWORD}")
+
+
+def created_users() -> list[tuple[str, str]]:
+    from workflow.services.demo import DEMO_USERS
+
+    return [(u, r) for u, r, _ in DEMO_USERS]
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+@pass_runtime
+@one_line_errors
+def serve(rt: Runtime, host: str, port: int) -> None:
+    """Serve the web app (the built-in threaded server; use gunicorn behind a proxy in production)."""
+    from web import create_app
+
+    rt.ready_engine()
+    app = create_app(rt.settings)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+# -- operators ----------------------------------------------------------------------------------------
+
+@main.group()
+def cases() -> None:
+    """Inspect cases."""
+
+
+@cases.command("list")
+@click.option("--stage")
+@click.option("--json", "as_json", is_flag=True)
+@pass_runtime
+@one_line_errors
+def cases_list(rt: Runtime, stage: str | None, as_json: bool) -> None:
+    """List cases with their stage and ready tasks."""
+    with unit_of_work(rt.ready_engine()) as session:
+        query = select(Case.ref, Case.stage, Case.urgent, func.count(HumanTask.id)).outerjoin(
+            HumanTask, (HumanTask.case_id == Case.id) & (HumanTask.state == "ready")
+        ).group_by(Case.id).order_by(Case.ref)
+        if stage:
+            query = query.where(Case.stage == stage)
+        rows = session.execute(query).all()
+    if as_json:
+        click.echo(json.dumps([{"ref": r, "stage": s, "urgent": u, "ready_tasks": n} for r, s, u, n in rows]))
+        return
+    for ref, stage_, urgent, ready in rows:
+        click.echo(f"{ref:<14} {stage_:<18} {'URGENT' if urgent else '':<7} {ready} ready task(s)")
+    click.echo(f"{len(rows)} case(s)")
+
+
+@cases.command("show")
+@click.argument("ref")
+@pass_runtime
+@one_line_errors
+def cases_show(rt: Runtime, ref: str) -> None:
+    """Show one case as JSON (the read is audited)."""
+    from workflow.services.views import case_view
+
+    with unit_of_work(rt.ready_engine()) as session:
+        view = case_view(session, ref, actor=None, role=Role.ADMIN, channel="cli")
+    click.echo(json.dumps(view, indent=2, default=str, ensure_ascii=False))
+
+
+@main.group()
+def tasks() -> None:
+    """Work on tasks."""
+
+
+@tasks.command("complete")
+@click.argument("task_id")
+@click.option("--as", "username", required=True, help="The user completing the task.")
+@click.option("--data", "data_json", default="{}", help="The form data as a JSON object.")
+@pass_runtime
+@one_line_errors
+def tasks_complete(rt: Runtime, task_id: str, username: str, data_json: str) -> None:
+    """Complete a ready task as USER with the given form data."""
+    from workflow.services.tasks import complete_task
+    from workflow.services.users import get_user
+
+    try:
+        data = json.loads(data_json)
+    except ValueError as err:
+        raise click.ClickException(f"--data is not valid JSON: {err}") from None
+    with unit_of_work(rt.ready_engine()) as session:
+        instance = complete_task(session, rt.settings, task_id, get_user(session, username), data)
+        stage = instance.case.stage if instance.case else instance.status
+    click.echo(f"task completed; case stage: {stage}")

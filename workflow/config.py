@@ -1,0 +1,52 @@
+"""Settings shared by every entry point (CLI, worker, web), read from the environment.
+
+An optional ``PETITIO_HOME/config.toml`` supplies defaults; environment variables win, so that
+``petitio serve`` and ``petitio worker`` started with the same environment share one installation.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    bpmn_dir: Path
+    max_document_bytes: int
+    organisation: str
+
+    @property
+    def documents_dir(self) -> Path:
+        return self.home / "documents"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.home / "keys"
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("PETITIO_HOME", "instance")).resolve()
+    file_values: dict[str, object] = {}
+    config_file = home / "config.toml"
+    if config_file.is_file():
+        file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+
+    def pick(env_name: str, key: str, default: object) -> object:
+        return env.get(env_name) or file_values.get(key) or default
+
+    database_url = str(pick("DATABASE_URL", "database_url", f"sqlite:///{home / 'petitio.sqlite3'}"))
+    return Settings(
+        home=home,
+        database_url=database_url,
+        bpmn_dir=Path(str(pick("PETITIO_BPMN_DIR", "bpmn_dir", PROJECT_ROOT / "bpmn"))).resolve(),
+        max_document_bytes=int(str(pick("PETITIO_MAX_DOCUMENT_BYTES", "max_document_bytes", 20 * 1024 * 1024))),
+        organisation=str(pick("PETITIO_ORGANISATION", "organisation", "Petitio demo organisation")),
+    )

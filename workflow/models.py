@@ -1,0 +1,376 @@
+"""SQLAlchemy 2 typed models: singular classes, plural tables, timezone-aware UTC ``*_at`` columns."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC and always hands back an aware UTC datetime.
+
+    SQLite round-trips ``DateTime(timezone=True)`` as naive values; comparing those with aware ones
+    raises, so the conversion happens here once instead of at every call site.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
+
+
+class Role(enum.StrEnum):
+    INTAKE = "intake"
+    LEGAL = "legal"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))
+    locale: Mapped[str] = mapped_column(String(10), default="en")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex; the token itself is never stored
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Person(Base):
+    """A complainant. Identity fields are sensitive (encryption at rest arrives with the consent issue)."""
+
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    full_name: Mapped[str] = mapped_column(Text)
+    full_name_native: Mapped[str | None] = mapped_column(Text)
+    gender: Mapped[str | None] = mapped_column(String(20))
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    phone: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    passport_number: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(Text)
+    occupation: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(Text)
+    city: Mapped[str | None] = mapped_column(String(120), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Episode(Base):
+    """A named, dated event shared by many cases (e.g. mass detentions at one rally)."""
+
+    __tablename__ = "episodes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    description: Mapped[str | None] = mapped_column(Text)
+    known_totals: Mapped[str | None] = mapped_column(Text)
+
+
+case_episodes = Table(
+    "case_episodes",
+    Base.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("episode_id", ForeignKey("episodes.id"), primary_key=True),
+)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40), unique=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id"))
+    received_on: Mapped[date | None] = mapped_column(Date)
+    stage: Mapped[str] = mapped_column(String(30), index=True, default="intake")
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    detained_now: Mapped[bool] = mapped_column(Boolean, default=False)
+    assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source_hash: Mapped[str | None] = mapped_column(String(64))  # of the imported row, to spot changes
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    person: Mapped[Person] = relationship()
+    episodes: Mapped[list[Episode]] = relationship(secondary=case_episodes, order_by=Episode.key)
+    incidents: Mapped[list[Incident]] = relationship(back_populates="case", order_by="Incident.id")
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="case", order_by="Document.id", foreign_keys="Document.case_id"
+    )
+    consent: Mapped[ConsentRecord | None] = relationship(back_populates="case", uselist=False)
+    filings: Mapped[list[Filing]] = relationship(back_populates="case", order_by="Filing.id")
+
+
+class Incident(Base):
+    """What happened to one complainant: types from the controlled vocabulary, date, place, agencies."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    occurred_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(Text)
+    perpetrators: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+
+    case: Mapped[Case] = relationship(back_populates="incidents")
+
+
+class DocumentKind(enum.StrEnum):
+    FORM_OF_APPEAL = "form_of_appeal"
+    POWER_OF_ATTORNEY = "power_of_attorney"
+    COURT_DECISION = "court_decision"
+    MEDICAL = "medical"
+    EVIDENCE = "evidence"
+    FILING = "filing"
+    RESPONSE = "response"
+
+
+class Document(Base):
+    """Metadata of a stored file; the bytes live encrypted in the document store under ``storage_key``."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    filename: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64), unique=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case | None] = relationship(back_populates="documents", foreign_keys=[case_id])
+
+
+class ConsentRecord(Base):
+    """Proof of consent (form of appeal + power of attorney) and what the complainant allows."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | verified | withdrawn
+    publish_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    share_name_with_government: Mapped[bool] = mapped_column(Boolean, default=True)
+    initials_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
+    body_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    risk_note: Mapped[str | None] = mapped_column(Text)
+    form_of_appeal_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    power_of_attorney_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    verified_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[Case] = relationship(back_populates="consent")
+
+
+class Filing(Base):
+    __tablename__ = "filings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    body: Mapped[str] = mapped_column(String(20), index=True)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    kind: Mapped[str] = mapped_column(String(20), default="individual")
+    # draft | checked | submitted | acknowledged | transmitted | replied | decided | closed | cancelled
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    submitted_on: Mapped[date | None] = mapped_column(Date)
+    channel: Mapped[str | None] = mapped_column(String(20))
+    external_reference: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    case: Mapped[Case | None] = relationship(back_populates="filings")
+    documents: Mapped[list[Document]] = relationship(
+        order_by=Document.version, foreign_keys=[Document.filing_id], viewonly=True
+    )
+    responses: Mapped[list[Response]] = relationship(back_populates="filing", order_by="Response.id")
+
+
+class Response(Base):
+    __tablename__ = "responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    received_on: Mapped[date] = mapped_column(Date)
+    reference: Mapped[str | None] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    filing: Mapped[Filing] = relationship(back_populates="responses")
+
+
+class ProcessDefinition(Base):
+    """One deployed version of a process: BPMN sources and the serialized spec, stored once by hash."""
+
+    __tablename__ = "process_definitions"
+    __table_args__ = (UniqueConstraint("process_id", "sha256"), UniqueConstraint("process_id", "version"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON)  # file name -> BPMN/JSON text
+    spec_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instances"
+    __table_args__ = (Index("ix_process_instances_due", "next_timer_at", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("process_definitions.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    # running (waits on people or timers) | complete | error
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    state_json: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(10))
+    next_timer_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    definition: Mapped[ProcessDefinition] = relationship()
+    case: Mapped[Case | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative API
+
+
+class HumanTask(Base):
+    """The inbox: a projection of the READY manual tasks, rewritten on every save of the instance."""
+
+    __tablename__ = "human_tasks"
+    __table_args__ = (Index("ix_human_tasks_state_lane", "state", "lane"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
+    bpmn_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(255))
+    lane: Mapped[str | None] = mapped_column(String(40))
+    form: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime | None]
+    state: Mapped[str] = mapped_column(String(20), default="ready")  # ready | completed | cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Deadline(Base):
+    """A clock someone must beat: from a waiting BPMN timer (or, later, a rule such as a time bar)."""
+
+    __tablename__ = "deadlines"
+    __table_args__ = (Index("ix_deadlines_state_due", "state", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
+    timer_task_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    label: Mapped[str] = mapped_column(String(255))
+    owner_role: Mapped[str | None] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20), default="bpmn_timer")
+    due_at: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(10), default="open")  # open | met | missed
+    closed_at: Mapped[datetime | None]
+
+
+class AuditEvent(Base):
+    """Append-only record of who did or read what, when."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"), index=True)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()

@@ -1,0 +1,1 @@
+"""The SpiffWorkflow wrapper: specs and versions, restricted scripts, serialization, load/complete/save."""

@@ -1,0 +1,325 @@
+"""Load, drive and save process instances; keep the inbox, deadlines and case stage in step.
+
+Every change to an instance goes through ``save`` inside the caller's transaction: state JSON,
+serializer version, ``next_timer_at``, inbox rows, deadlines, case stage and an audit event are written
+together, and the row's version column makes a stale write fail instead of overwriting newer state.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow import operations  # noqa: F401 - registers the service operations tasks call
+from workflow.audit import audit
+from workflow.config import Settings
+from workflow.errors import Conflict, NotFound, WorkflowFailed
+from workflow.models import Case, Deadline, HumanTask, ProcessInstance, User, utcnow
+from workflow.runtime import specs as spec_registry
+from workflow.runtime.context import ServiceContext
+from workflow.runtime.scripting import make_script_engine, timer_expressions_of
+from workflow.runtime.serializer import SERIALIZER, SERIALIZER_VERSION
+
+# Most advanced first is not what a case page wants: it wants the earliest open step, so a case with
+# one filing still in preparation shows "filing" even if another filing awaits a response.
+STAGES = (
+    "intake", "consent", "legal_review", "approval", "filing", "follow_up", "awaiting_response",
+    "approved", "closed", "rejected", "withdrawn",
+)
+STAGE_PROPERTY = "stage"
+FOUR_EYES_PROPERTY = "fourEyesWith"
+
+
+@dataclass
+class Loaded:
+    """A deserialized workflow with the context its service operations run in."""
+
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    context: ServiceContext
+
+
+def _engine_errors(fn):  # type: ignore[no-untyped-def]
+    """Turn SpiffWorkflow errors into one clear WorkflowFailed line (no tracebacks for users)."""
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return fn(*args, **kwargs)
+        except WorkflowTaskException as err:
+            where = err.task.task_spec.bpmn_id if getattr(err, "task", None) is not None else "?"
+            raise WorkflowFailed(f"process step {where!r} failed: {err}") from err
+        except SpiffWorkflowException as err:
+            raise WorkflowFailed(f"process error: {err}") from err
+
+    return wrapper
+
+
+def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
+          data: dict[str, Any]) -> Loaded:
+    definition = spec_registry.current_definition(session, process_id)
+    if definition is None:
+        raise NotFound(f"process {process_id!r} is not deployed; run `petitio init`")
+    spec, subprocess_specs = spec_registry.specs_for(definition)
+    instance = ProcessInstance(definition=definition, case=case, state_json="{}",
+                               serializer_version=SERIALIZER_VERSION)
+    session.add(instance)
+    session.flush()
+    context = ServiceContext(session, settings, instance, actor)
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(context))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    loaded = Loaded(instance, workflow, context)
+    _run_engine(loaded)
+    save(loaded, action="process_started", data={"process": process_id, "version": definition.version})
+    return loaded
+
+
+def lock(session: Session, instance_id: int) -> ProcessInstance:
+    """Re-read the instance row, locked ``FOR UPDATE`` on PostgreSQL (SQLite ignores the clause)."""
+    instance = session.execute(
+        select(ProcessInstance)
+        .where(ProcessInstance.id == instance_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def load(session: Session, settings: Settings, instance: ProcessInstance, actor: User | None) -> Loaded:
+    spec, subprocess_specs = spec_registry.specs_for(instance.definition)
+    state = json.loads(instance.state_json)
+    if instance.serializer_version != SERIALIZER_VERSION:
+        # Older state: run the library's migrations on the full dictionary (specs included).
+        state.update(json.loads(instance.definition.spec_json))
+        state[SERIALIZER.VERSION_KEY] = instance.serializer_version
+        SERIALIZER.migrate(state)
+    # Spec objects are immutable and shared: hand them in instead of restoring them every time.
+    state["spec"], state["subprocess_specs"] = spec, dict(subprocess_specs)
+    workflow = SERIALIZER.from_dict(state)
+    context = ServiceContext(session, settings, instance, actor)
+    workflow.script_engine = make_script_engine(context)  # never serialized: re-attach on every load
+    return Loaded(instance, workflow, context)
+
+
+@_engine_errors
+def _run_engine(loaded: Loaded) -> None:
+    loaded.workflow.do_engine_steps()
+
+
+@_engine_errors
+def run_task(loaded: Loaded, task: Any, data: dict[str, Any]) -> None:
+    task.set_data(**data)
+    task.run()
+    loaded.workflow.do_engine_steps()
+
+
+@_engine_errors
+def fire_timers(loaded: Loaded) -> None:
+    loaded.workflow.refresh_timers()
+    loaded.workflow.do_engine_steps()
+
+
+@_engine_errors
+def deliver_message(loaded: Loaded, name: str, payload: dict[str, Any], *, target: Any = None) -> None:
+    """Send a BPMN message; with ``target`` (a sub-workflow) only that sub-workflow may catch it."""
+    event = BpmnEvent(MessageEventDefinition(name), payload=payload, target=target)
+    loaded.workflow.send_event(event)
+    loaded.workflow.refresh_timers()
+    loaded.workflow.do_engine_steps()
+
+
+def waiting_catchers(workflow: BpmnWorkflow, message: str) -> list[Any]:
+    """WAITING tasks that would catch ``message`` (message catch events and event-based gateways)."""
+    probe = BpmnEvent(MessageEventDefinition(message))
+    return [t for t in workflow.get_tasks(state=TaskState.WAITING)
+            if getattr(t.task_spec, "event_definition", None) is not None and t.task_spec.catches(t, probe)]
+
+
+def find_ready_task(workflow: BpmnWorkflow, task_id: str) -> Any:
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except (TaskNotFoundException, ValueError):
+        return None
+
+
+# -- projections -------------------------------------------------------------------------------------
+
+def timer_due_times(workflow: BpmnWorkflow) -> list[tuple[Any, datetime]]:
+    """(task, aware UTC due time) of every WAITING timer, event-based gateways included.
+
+    ``waiting_events()`` reports no due time for event-based gateways, so read the task's stored value.
+    """
+    found = []
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if not timer_expressions_of(getattr(task.task_spec, "event_definition", None)):
+            continue
+        value = task.internal_data.get("event_value")
+        if isinstance(value, dict):  # multiple-event definitions and cycle timers nest the value
+            value = value.get("next") or next(
+                (v for v in value.values() if isinstance(v, str) and v[:1].isdigit()), None)
+        if isinstance(value, str) and value:
+            found.append((task, TimerEventDefinition.get_datetime(value)))
+    return found
+
+
+def _guarded_task(timer_task: Any) -> Any | None:
+    """The user task a boundary timer is attached to (its sibling under the boundary-event parent)."""
+    parent = timer_task.parent
+    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
+        return None
+    return next((c for c in parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
+
+
+def _timer_label(timer: Any, subject: Any) -> str:
+    # An event-based gateway's own name says "awaiting"; the timer event behind it names the window.
+    for definition in getattr(timer.task_spec.event_definition, "event_definitions", ()):
+        if isinstance(definition, TimerEventDefinition) and definition.name:
+            return str(definition.name)
+    return str(timer.task_spec.bpmn_name or subject.task_spec.bpmn_name or "Deadline")
+
+
+def filing_id_of(task: Any) -> int | None:
+    filing = task.data.get("filing")
+    return filing.get("filing_id") if isinstance(filing, dict) else None
+
+
+def _properties(task: Any) -> dict[str, str]:
+    return getattr(task.task_spec, "extensions", {}).get("properties", {})
+
+
+def _stage(workflow: BpmnWorkflow, ready: list[Any], timers: list[tuple[Any, datetime]]) -> str:
+    if workflow.is_completed():
+        return str(workflow.data.get("case_outcome") or "closed")
+    stages = {_properties(t).get(STAGE_PROPERTY) for t in ready} - {None}
+    if not stages and any(waiting_catchers(workflow, "response_received")):
+        stages.add("awaiting_response")
+    if not stages:
+        stages.add(str(workflow.data.get("case_outcome") or "filing"))
+    return min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
+
+
+def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
+                timers: list[tuple[Any, datetime]], now: datetime) -> None:
+    due_by_task = {}
+    for timer, due in timers:
+        guarded = _guarded_task(timer)
+        if guarded is not None:
+            due_by_task[guarded.id] = min(due, due_by_task.get(guarded.id, due))
+    live = {str(t.id): t for t in ready}
+    rows = {row.id: row for row in session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
+    for task_id, row in rows.items():
+        if task_id not in live:  # done by someone (completion sets its own state) or cancelled by an event
+            row.state = "cancelled"
+            row.completed_at = now
+    for task_id, task in live.items():
+        row = rows.get(task_id)
+        if row is None:
+            row = HumanTask(id=task_id, instance_id=instance.id, case_id=instance.case_id, state="ready",
+                            created_at=now)
+            session.add(row)
+        row.bpmn_id = task.task_spec.bpmn_id
+        row.name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
+        row.lane = task.task_spec.lane
+        row.form = _properties(task).get(spec_registry.FORM_PROPERTY)
+        row.filing_id = filing_id_of(task)
+        row.due_at = due_by_task.get(task.id)
+
+
+def _sync_deadlines(session: Session, loaded: Loaded, timers: list[tuple[Any, datetime]], now: datetime) -> None:
+    instance, workflow = loaded.instance, loaded.workflow
+    waiting = {str(t.id): (t, due) for t, due in timers}
+    open_rows = {row.timer_task_id: row for row in session.scalars(
+        select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open"))}
+    for timer_id, row in open_rows.items():
+        if timer_id in waiting:
+            continue
+        timer = find_ready_task(workflow, timer_id or "")
+        # A timer that ran means the clock was beaten by nobody; one cancelled means the work was done.
+        row.state = "missed" if timer is not None and timer.state == TaskState.COMPLETED else "met"
+        row.closed_at = now
+    for timer_id, (timer, due) in waiting.items():
+        row = open_rows.get(timer_id)
+        if row is None:
+            guarded = _guarded_task(timer)
+            subject = guarded if guarded is not None else timer
+            row = Deadline(instance_id=instance.id, case_id=instance.case_id, timer_task_id=timer_id,
+                           source="bpmn_timer", state="open", label=_timer_label(timer, subject),
+                           owner_role=subject.task_spec.lane or timer.task_spec.lane)
+            session.add(row)
+        row.filing_id = filing_id_of(timer)
+        row.due_at = due
+
+
+def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> None:
+    instance, workflow, session = loaded.instance, loaded.workflow, loaded.context.session
+    now = utcnow()
+    state = SERIALIZER.to_dict(workflow)
+    del state["spec"], state["subprocess_specs"]  # stored once per definition version
+    instance.state_json = json.dumps(state, separators=(",", ":"))
+    instance.serializer_version = SERIALIZER_VERSION
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    timers = timer_due_times(workflow)
+    instance.next_timer_at = min((due for _, due in timers), default=None)
+    instance.status = "complete" if workflow.is_completed() else "running"
+    instance.last_error = None
+    instance.updated_at = now
+    _sync_inbox(session, instance, ready, timers, now)
+    _sync_deadlines(session, loaded, timers, now)
+    if instance.case is not None:
+        instance.case.stage = _stage(workflow, ready, timers)
+    audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
+          {**(data or {}), "stage": instance.case.stage if instance.case else None})
+    session.flush()
+
+
+def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:
+    """Set the due time of waiting timers (``only``: those whose name contains that text).
+
+    For operators and the demo data set (and tests, which move clocks instead of sleeping); the caller
+    saves, which recomputes ``next_timer_at`` so the worker sees the change.
+    """
+    moved = 0
+    for timer, _old in timer_due_times(loaded.workflow):
+        label = timer.task_spec.bpmn_name or timer.task_spec.name
+        if only and only not in label:
+            continue
+        value = timer.internal_data["event_value"]
+        if isinstance(value, dict):  # event-based gateways and cycles keep the time inside a dict
+            value = {k: due.isoformat() if isinstance(v, str) and v[:1].isdigit() else v for k, v in value.items()}
+        else:
+            value = due.isoformat()
+        timer.internal_data["event_value"] = value
+        moved += 1
+    return moved
+
+
+def ready_rows(session: Session, case_id: int) -> Iterable[HumanTask]:
+    return session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "ready")
+                           .order_by(HumanTask.created_at))
+
+
+def require_ready_row(session: Session, task_id: str) -> HumanTask:
+    row = session.get(HumanTask, task_id)
+    if row is None:
+        raise NotFound(f"task {task_id} not found")
+    if row.state != "ready":
+        raise Conflict(f"task {task_id} is no longer ready (it was {row.state})")
+    return row

@@ -1,0 +1,166 @@
+"""A fictional organisation to try Petitio with: users of every role, episodes, ~40 cases at every stage.
+
+Every person here is invented. Cases are driven through the real process with the real services, so
+the demo also exercises what it shows.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.appeals import Appeal
+from workflow.config import Settings
+from workflow.models import Case, HumanTask, ProcessInstance, User
+from workflow.runtime import instances
+from workflow.services.cases import open_case
+from workflow.services.consent import withdraw_consent
+from workflow.services.episodes import upsert_episode
+from workflow.services.responses import record_response
+from workflow.services.tasks import complete_task
+from workflow.services.users import add_user
+from workflow.services.worker import fire_one
+from workflow.vocab import INCIDENT_TYPES
+
+DEMO_PASSWORD = "petitio-demo-2026"
+DEMO_USERS = (
+    ("dana", "intake", "Dana Intakeva"),
+    ("timur", "intake", "Timur Registrov"),
+    ("lara", "legal", "Lara Legalbek"),
+    ("nurlan", "legal", "Nurlan Reviewson"),
+    ("maria", "manager", "Maria Managerova"),
+    ("sergei", "manager", "Sergei Approvin"),
+    ("admin", "admin", "Demo Administrator"),
+)
+EPISODES = (
+    ("rally_jan", "Mass detentions at the January rally", date(2022, 1, 5), date(2022, 1, 7)),
+    ("preventive_feb", "Preventive detentions before the February march", date(2022, 2, 20), date(2022, 2, 28)),
+    ("symbol_spring", "Interrogations of people carrying the movement's symbol", date(2022, 3, 1),
+     date(2022, 5, 31)),
+    ("online_posts", "Prosecutions for social-media comments", date(2021, 9, 1), date(2022, 8, 31)),
+)
+CITIES = ("Almaty", "Astana", "Shymkent", "Karaganda", "Aktobe", "Taraz", "Pavlodar", "Semey", "Oral", "Aktau")
+GIVEN = ("Aida", "Bolat", "Dinara", "Erlan", "Gulnara", "Kairat", "Madina", "Nurzhan", "Saule", "Yerbol")
+FAMILY = ("Fictionova", "Inventov", "Imaginaeva", "Madeupov", "Samplova", "Testbekov", "Placeholdina")
+PDF = b"%PDF-1.4\n%demo document\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+# (how many, where the case stops). Each plan is a list of steps after the appeal is imported.
+PLANS: tuple[tuple[int, str], ...] = (
+    (4, "intake"), (5, "consent"), (2, "documents"), (6, "legal_review"), (4, "approval"), (5, "filing"),
+    (6, "awaiting_response"), (2, "follow_up"), (2, "closed"), (2, "rejected"), (2, "withdrawn"),
+    (2, "approved"),
+)
+
+
+def load_demo(session: Session, settings: Settings) -> bool:
+    """Load the demo once; returns False (and changes nothing) when it is already there."""
+    if session.scalar(select(User).where(User.username == DEMO_USERS[0][0])) is not None:
+        return False
+    users = {u: add_user(session, None, u, r, full_name=n, password=DEMO_PASSWORD) for u, r, n in DEMO_USERS}
+    for key, title, start, end in EPISODES:
+        upsert_episode(session, None, key, title, start, end)
+    rng = random.Random(2026)
+    number = 0
+    for count, plan in PLANS:
+        for _ in range(count):
+            number += 1
+            ref = f"APL-{number:03d}"
+            _open(session, settings, users, rng, ref, plan)
+            _drive(session, settings, users, ref, plan, rng)
+    _make_some_overdue(session, settings)
+    return True
+
+
+def _open(session: Session, settings: Settings, users: dict[str, User], rng: random.Random, ref: str,
+          plan: str) -> None:
+    episodes = tuple(sorted(rng.sample([e[0] for e in EPISODES], k=rng.choice((1, 1, 2)))))
+    types = tuple(sorted(rng.sample(INCIDENT_TYPES[:6], k=rng.choice((1, 2)))))
+    documents = {} if plan == "documents" else {
+        "form_of_appeal": (PDF.replace(b"demo", ref.encode()), f"{ref}-form-of-appeal.pdf"),
+        "power_of_attorney": (PDF.replace(b"demo", ref.encode() + b" poa"), f"{ref}-power-of-attorney.pdf"),
+    }
+    city = rng.choice(CITIES)
+    appeal = Appeal(
+        ref=ref, full_name=f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}", city=city, episodes=episodes,
+        incident_types=types, incident_date=date(2022, 1, 5) + timedelta(days=rng.randrange(200)),
+        description=f"Fictional account: detained in {city} after a peaceful protest; held for "
+                    f"{rng.randrange(1, 15)} days without access to a lawyer.",
+        form_of_appeal=None, power_of_attorney=None, consent_publish_name=rng.random() < 0.7,
+        received_on=date(2022, 9, 1) + timedelta(days=rng.randrange(240)),
+        detained_now=plan in ("legal_review",) and rng.random() < 0.4,
+    )
+    open_case(session, settings, users["dana"], appeal, documents, imported=plan != "intake")
+
+
+def _complete(session: Session, settings: Settings, user: User, ref: str, bpmn_id: str,
+              data: dict[str, Any]) -> None:
+    rows = session.scalars(select(HumanTask).join(Case, HumanTask.case_id == Case.id)
+                           .where(Case.ref == ref, HumanTask.bpmn_id == bpmn_id, HumanTask.state == "ready")
+                           .order_by(HumanTask.created_at)).all()
+    for row in rows:
+        complete_task(session, settings, row.id, user, data)
+
+
+def _drive(session: Session, settings: Settings, users: dict[str, User], ref: str, plan: str,
+           rng: random.Random) -> None:
+    if plan in ("intake", "consent"):
+        return
+    both = plan != "documents"
+    _complete(session, settings, users["timur"], ref, "verify_consent",
+              {"form_of_appeal_verified": both, "power_of_attorney_verified": both})
+    if plan in ("documents", "legal_review"):
+        return
+    decision = {"rejected": "reject"}.get(plan, "approve")
+    bodies = [] if plan == "approved" else rng.sample(["un_sp", "un_wgad", "un_hrc", "osce_odihr"], k=rng.choice((1, 2)))
+    _complete(session, settings, users["lara"], ref, "legal_review", {
+        "decision": decision, "bodies": bodies if decision == "approve" else [],
+        "mandates": ["assembly", "expression"] if "un_sp" in bodies and decision == "approve" else [],
+        "grounds": ["iccpr_9", "iccpr_19", "iccpr_21"],
+        "notes": "Peaceful assembly; arbitrary detention." if decision == "approve" else "Outside our mandate.",
+    })
+    if plan in ("rejected", "approval"):
+        return
+    _complete(session, settings, users["maria"], ref, "approve_review", {"decision": "approve"})
+    if plan == "approved":
+        return
+    _complete(session, settings, users["nurlan"], ref, "check_filing", {"decision": "approve"})
+    if plan == "filing":
+        return
+    submitted = (datetime.now(UTC) - timedelta(days=rng.randrange(5, 40))).date().isoformat()
+    _complete(session, settings, users["dana"], ref, "submit_filing",
+              {"submitted_on": submitted, "channel": "email", "reference": f"REF-{ref}"})
+    case = session.scalar(select(Case).where(Case.ref == ref))
+    if plan == "withdrawn":
+        withdraw_consent(session, settings, users["dana"], case, "The complainant fears reprisals.")
+    elif plan == "follow_up":
+        _expire_and_fire(session, settings, case)
+    elif plan == "closed":
+        for filing in case.filings:
+            record_response(session, settings, users["lara"], filing.id, kind="decision",
+                            received_on=datetime.now(UTC).date(), summary="Communication sent to the state.")
+        _complete(session, settings, users["lara"], ref, "record_outcome", {"outcome": "communication_sent"})
+
+
+def _instance(session: Session, case: Case) -> ProcessInstance:
+    return session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).one()
+
+
+def _expire_and_fire(session: Session, settings: Settings, case: Case) -> None:
+    loaded = instances.load(session, settings, _instance(session, case), None)
+    past = datetime.now(UTC) - timedelta(days=1)
+    instances.reschedule_timers(loaded, past)
+    instances.save(loaded, action="demo_clock_moved")
+    fire_one(session, settings, loaded.instance.id, datetime.now(UTC))
+
+
+def _make_some_overdue(session: Session, settings: Settings) -> None:
+    """Put a few service-level clocks in the past (not yet swept) so the overdue views have content."""
+    for ref in ("APL-005", "APL-006", "APL-012", "APL-013"):
+        case = session.scalar(select(Case).where(Case.ref == ref))
+        loaded = instances.load(session, settings, _instance(session, case), None)
+        instances.reschedule_timers(loaded, datetime.now(UTC) - timedelta(days=3))
+        instances.save(loaded, action="demo_clock_moved")

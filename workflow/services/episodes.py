@@ -1,0 +1,31 @@
+"""Episodes: named, dated events shared by many cases."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.audit import audit
+from workflow.models import Episode, User
+
+
+def upsert_episode(session: Session, actor: User | None, key: str, title: str, start_date: date | None,
+                   end_date: date | None, description: str | None = None) -> tuple[Episode, str]:
+    """Create or update by key; returns the episode and 'created', 'updated' or 'unchanged'."""
+    episode = session.scalar(select(Episode).where(Episode.key == key))
+    values = {"title": title, "start_date": start_date, "end_date": end_date, "description": description}
+    if episode is None:
+        episode = Episode(key=key, **values)
+        session.add(episode)
+        outcome = "created"
+    elif any(getattr(episode, k) != v for k, v in values.items()):
+        for k, v in values.items():
+            setattr(episode, k, v)
+        outcome = "updated"
+    else:
+        return episode, "unchanged"
+    session.flush()
+    audit(session, actor, f"episode_{outcome}", "episode", episode.id, None, {"key": key})
+    return episode, outcome

@@ -1,0 +1,18 @@
+"""``petitio init``: create or upgrade the schema, then deploy the process definitions in ``bpmn/``."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from workflow import schema
+from workflow.config import Settings
+from workflow.db import unit_of_work
+from workflow.models import ProcessDefinition
+from workflow.runtime.specs import deploy_directory
+
+
+def initialise(engine: Engine, settings: Settings) -> list[ProcessDefinition]:
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    schema.upgrade(engine)
+    with unit_of_work(engine) as session:
+        return deploy_directory(session, settings.bpmn_dir)

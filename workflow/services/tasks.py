@@ -1,0 +1,125 @@
+"""Completing user tasks: the one path by which people move a case through its process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.config import Settings
+from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.forms import validate_form
+from workflow.models import ConsentRecord, Document, HumanTask, ProcessInstance, User, utcnow
+from workflow.runtime import instances
+from workflow.runtime.specs import FORM_PROPERTY, form_schema
+
+
+def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
+                  data: dict[str, Any]) -> ProcessInstance:
+    """Validate and complete a READY user task as ``actor``; raises Forbidden/Conflict/ValidationFailed."""
+    row = instances.require_ready_row(session, task_id)
+    if not actor.active:
+        raise Forbidden("this account is deactivated")
+    if row.lane != actor.role:
+        raise Forbidden(f"task {row.bpmn_id!r} is for the {row.lane} role, not {actor.role}")
+    instance = instances.lock(session, row.instance_id)
+    session.refresh(row)  # someone may have completed it while we waited for the lock
+    row = instances.require_ready_row(session, task_id)
+    loaded = instances.load(session, settings, instance, actor)
+    task = instances.find_ready_task(loaded.workflow, task_id)
+    # SpiffWorkflow's Task.run() has no state guard: without this check a double submit runs twice.
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise Conflict(f"task {task_id} is no longer ready")
+    _check_four_eyes(session, instance, task, actor)
+    properties = task.task_spec.extensions.get("properties", {})
+    data = validate_form(form_schema(instance.definition, properties[FORM_PROPERTY]), data)
+    data = apply_domain_rules(session, instance, row.bpmn_id, data, actor)
+    instances.run_task(loaded, task, data)
+    row.state = "completed"
+    row.completed_at = utcnow()
+    row.completed_by_id = actor.id
+    instances.save(loaded, action="task_completed", data={"task": row.bpmn_id, "task_id": task_id,
+                                                          "form": data})
+    return instance
+
+
+def _check_four_eyes(session: Session, instance: ProcessInstance, task: Any, actor: User) -> None:
+    other = task.task_spec.extensions.get("properties", {}).get(instances.FOUR_EYES_PROPERTY)
+    if not other:
+        return
+    last = session.scalar(
+        select(HumanTask)
+        .where(HumanTask.instance_id == instance.id, HumanTask.bpmn_id == other, HumanTask.state == "completed")
+        .order_by(HumanTask.completed_at.desc())
+        .limit(1)
+    )
+    if last is not None and last.completed_by_id == actor.id:
+        raise Forbidden(f"four eyes: you completed {other!r}, so another person must do this step")
+
+
+def apply_domain_rules(session: Session, instance: ProcessInstance, bpmn_id: str, data: dict[str, Any],
+                       actor: User) -> dict[str, Any]:
+    """Rules a JSON Schema cannot express; may add derived values to the task data."""
+    rule = _RULES.get(bpmn_id)
+    return rule(session, instance, data, actor) if rule else data
+
+
+def _verify_consent(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                    actor: User) -> dict[str, Any]:
+    case = instance.case
+    assert case is not None
+    kinds = {kind for (kind,) in session.execute(select(Document.kind).where(Document.case_id == case.id))}
+    errors = {
+        field: "the case has no such document"
+        for field, kind in (("form_of_appeal_verified", "form_of_appeal"),
+                            ("power_of_attorney_verified", "power_of_attorney"))
+        if data.get(field) and kind not in kinds
+    }
+    if errors:
+        raise ValidationFailed("cannot verify a document the case does not have", errors=errors)
+    consent = case.consent or ConsentRecord(case=case)
+    session.add(consent)
+    consent.form_of_appeal_verified = bool(data["form_of_appeal_verified"])
+    consent.power_of_attorney_verified = bool(data["power_of_attorney_verified"])
+    verified = consent.form_of_appeal_verified and consent.power_of_attorney_verified
+    consent.status = "verified" if verified else "pending"
+    consent.verified_by_id = actor.id if verified else None
+    consent.verified_at = utcnow() if verified else None
+    return {**data, "consent_verified": verified}
+
+
+def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                  actor: User) -> dict[str, Any]:
+    errors = {}
+    if data["decision"] == "reject" and not (data.get("notes") or "").strip():
+        errors["notes"] = "give the reason for rejecting the case"
+    if data["decision"] == "return" and not (data.get("notes") or "").strip():
+        errors["notes"] = "say what is missing"
+    if data.get("mandates") and "un_sp" not in data.get("bodies", []):
+        errors["mandates"] = "mandates apply only to a filing with un_sp"
+    if "un_sp" in data.get("bodies", []) and data["decision"] == "approve" and not data.get("mandates"):
+        errors["mandates"] = "choose at least one Special Procedures mandate"
+    if errors:
+        raise ValidationFailed("the review has errors", errors=errors)
+    # Only an approval carries bodies forward; a return or reject must not start filings later.
+    bodies = sorted(set(data.get("bodies", []))) if data["decision"] == "approve" else []
+    return {**data, "bodies": bodies, "review_notes": data.get("notes", ""), "reviewed_by": actor.username}
+
+
+def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                   actor: User) -> dict[str, Any]:
+    from datetime import date
+
+    if date.fromisoformat(data["submitted_on"]) > utcnow().date():
+        raise ValidationFailed("the submission date is in the future",
+                               errors={"submitted_on": "cannot be in the future"})
+    return data
+
+
+_RULES = {
+    "verify_consent": _verify_consent,
+    "legal_review": _legal_review,
+    "submit_filing": _submit_filing,
+}

@@ -1,0 +1,82 @@
+"""Users, passwords (argon2) and API tokens (only a SHA-256 of each token is stored)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.audit import audit
+from workflow.errors import NotFound, ValidationFailed
+from workflow.models import ApiToken, Role, User, utcnow
+
+_HASHER = PasswordHasher()
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
+LOCALES = ("en", "ru")
+MIN_PASSWORD = 10
+
+
+def add_user(session: Session, actor: User | None, username: str, role: str, *, full_name: str = "",
+             locale: str = "en", password: str | None = None) -> User:
+    errors = {}
+    if not USERNAME.match(username):
+        errors["username"] = "use 2-80 lower-case letters, digits, dots, dashes or underscores"
+    elif session.scalar(select(User).where(User.username == username)) is not None:
+        errors["username"] = "already taken"
+    if role not in {r.value for r in Role}:
+        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
+    if locale not in LOCALES:
+        errors["locale"] = f"must be one of {', '.join(LOCALES)}"
+    if password is not None and len(password) < MIN_PASSWORD:
+        errors["password"] = f"must have at least {MIN_PASSWORD} characters"
+    if errors:
+        raise ValidationFailed("cannot create the user", errors=errors)
+    user = User(username=username, role=role, full_name=full_name, locale=locale,
+                password_hash=_HASHER.hash(password) if password else None)
+    session.add(user)
+    session.flush()
+    audit(session, actor, "user_created", "user", user.id, None, {"username": username, "role": role})
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    return user
+
+
+def check_password(user: User, password: str) -> bool:
+    if not user.password_hash or not user.active:
+        return False
+    try:
+        return _HASHER.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(session: Session, actor: User | None, user: User) -> str:
+    """Return a new token once; only its hash is kept, so a lost token is replaced, never recovered."""
+    token = "pt_" + secrets.token_urlsafe(32)
+    session.add(ApiToken(user=user, token_hash=_token_hash(token)))
+    session.flush()
+    audit(session, actor, "token_issued", "user", user.id, None, {"username": user.username})
+    return token
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    row.last_used_at = utcnow()
+    return row.user
