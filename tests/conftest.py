@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from workflow import schema
 from workflow.config import Settings, load_settings
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Base, User
@@ -62,6 +63,7 @@ def _pg_engine() -> Engine:
         engine = make_engine(PG_URL)  # type: ignore[arg-type]
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        schema.upgrade(engine)
         _PG_ENGINE["pg"] = engine
     return _PG_ENGINE["pg"]
 

@@ -23,7 +23,9 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundExcepti
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import operations  # noqa: F401 - registers the service operations tasks call
 from workflow.audit import audit
@@ -226,7 +228,8 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
     rows = {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
     for task_id, row in rows.items():
-        if task_id not in live:  # done by someone (completion sets its own state) or cancelled by an event
+        # Gone without being completed through complete_task (which marks its row): cancelled by an event.
+        if task_id not in live and row.state == "ready":
             row.state = "cancelled"
             row.completed_at = now
     for task_id, task in live.items():
@@ -243,18 +246,17 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
         row.due_at = due_by_task.get(task.id)
 
 
-def _sync_deadlines(session: Session, loaded: Loaded, timers: list[tuple[Any, datetime]], now: datetime) -> None:
-    instance, workflow = loaded.instance, loaded.workflow
+def _sync_deadlines(session: Session, instance: ProcessInstance, timers: list[tuple[Any, datetime]],
+                    now: datetime) -> None:
     waiting = {str(t.id): (t, due) for t, due in timers}
     open_rows = {row.timer_task_id: row for row in session.scalars(
         select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open"))}
     for timer_id, row in open_rows.items():
-        if timer_id in waiting:
-            continue
-        timer = find_ready_task(workflow, timer_id or "")
-        # A timer that ran means the clock was beaten by nobody; one cancelled means the work was done.
-        row.state = "missed" if timer is not None and timer.state == TaskState.COMPLETED else "met"
-        row.closed_at = now
+        if timer_id not in waiting:
+            # The clock stopped (the work was done, an answer came, or the timer fired): it was beaten
+            # only if that happened before the due time.
+            row.state = "met" if now < row.due_at else "missed"
+            row.closed_at = now
     for timer_id, (timer, due) in waiting.items():
         row = open_rows.get(timer_id)
         if row is None:
@@ -270,24 +272,34 @@ def _sync_deadlines(session: Session, loaded: Loaded, timers: list[tuple[Any, da
 
 def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> None:
     instance, workflow, session = loaded.instance, loaded.workflow, loaded.context.session
+    instance_id = instance.id  # readable even after a failed flush expires the object
     now = utcnow()
     state = SERIALIZER.to_dict(workflow)
     del state["spec"], state["subprocess_specs"]  # stored once per definition version
-    instance.state_json = json.dumps(state, separators=(",", ":"))
-    instance.serializer_version = SERIALIZER_VERSION
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     timers = timer_due_times(workflow)
-    instance.next_timer_at = min((due for _, due in timers), default=None)
-    instance.status = "complete" if workflow.is_completed() else "running"
-    instance.last_error = None
-    instance.updated_at = now
-    _sync_inbox(session, instance, ready, timers, now)
-    _sync_deadlines(session, loaded, timers, now)
-    if instance.case is not None:
-        instance.case.stage = _stage(workflow, ready, timers)
-    audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
-          {**(data or {}), "stage": instance.case.stage if instance.case else None})
-    session.flush()
+    try:
+        # One explicit flush at the end, so a stale version surfaces here and nowhere else.
+        with session.no_autoflush:
+            instance.state_json = json.dumps(state, separators=(",", ":"))
+            instance.serializer_version = SERIALIZER_VERSION
+            instance.next_timer_at = min((due for _, due in timers), default=None)
+            instance.status = "complete" if workflow.is_completed() else "running"
+            instance.last_error = None
+            instance.updated_at = now
+            _sync_inbox(session, instance, ready, timers, now)
+            _sync_deadlines(session, instance, timers, now)
+            if instance.case is not None:
+                instance.case.stage = _stage(workflow, ready, timers)
+            audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
+                  {**(data or {}), "stage": instance.case.stage if instance.case else None})
+        session.flush()
+    except (StaleDataError, OperationalError) as err:
+        # Someone saved this instance since we loaded it: nothing of ours may be written. On SQLite a
+        # transaction whose snapshot is older than another writer's commit is refused as "locked".
+        if isinstance(err, OperationalError) and "locked" not in str(err.orig):
+            raise
+        raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:

@@ -32,7 +32,7 @@ _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
 )
 FORM_PROPERTY = "formJsonSchemaFilename"
-LANES = {role.value for role in Role}
+LANES = {Role.INTAKE.value, Role.LEGAL.value, Role.MANAGER.value}  # admins do no casework
 
 
 @dataclass(frozen=True)
@@ -73,24 +73,40 @@ def parse_xml(text: str | bytes, filename: str) -> etree._ElementTree:
         raise BpmnRefused(f"{filename}: not well-formed XML ({err})") from None
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
 def _describe(err: Exception, fallback_file: str) -> str:
     if isinstance(err, ValidationException):
         where = " ".join(filter(None, [err.tag, f"id={err.id!r}" if err.id else "", err.name and repr(err.name)]))
         line = f" line {err.line_number}" if err.line_number else ""
-        return f"{err.file_name or fallback_file}{line}: {where}: {err}".replace(": : ", ": ")
-    return f"{fallback_file}: {err}"
+        return _one_line(f"{err.file_name or fallback_file}{line}: {where}: {err}".replace(": : ", ": "))
+    return _one_line(f"{fallback_file}: {err}")
+
+
+def _check_call_activities(trees: dict[str, etree._ElementTree], process_ids: set[str]) -> None:
+    """Name the call activity whose target is missing (SpiffWorkflow only names the missing process)."""
+    for filename, tree in trees.items():
+        for node in tree.iter("{http://www.omg.org/spec/BPMN/20100524/MODEL}callActivity"):
+            target = node.get("calledElement")
+            if target not in process_ids:
+                raise BpmnRefused(f"{filename}: bpmn:callActivity id={node.get('id')!r} calls process "
+                                  f"{target!r}, which none of the deployed files defines")
 
 
 def parse_bundle(sources: dict[str, str], forms: dict[str, str] | None = None) -> dict[str, SpecBundle]:
     """Parse BPMN sources (file name -> XML) into one bundle per executable process, all checked."""
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    trees = {}
     for filename, text in sorted(sources.items()):
-        tree = parse_xml(text, filename)
+        tree = trees[filename] = parse_xml(text, filename)
         try:
             parser.add_bpmn_xml(tree, filename)
         except (ValidationException, SpiffWorkflowException) as err:
             raise BpmnRefused(_describe(err, filename)) from None
     process_ids = parser.get_process_ids()
+    _check_call_activities(trees, set(parser.process_parsers))
     if not process_ids:
         raise BpmnRefused(f"{', '.join(sorted(sources))}: no executable process (isExecutable=\"true\")")
     forms = forms or {}
@@ -101,7 +117,11 @@ def parse_bundle(sources: dict[str, str], forms: dict[str, str] | None = None) -
             subprocess_specs = parser.get_subprocess_specs(process_id)
         except (ValidationException, SpiffWorkflowException, KeyError) as err:
             raise BpmnRefused(_describe(err, process_id)) from None
-        used_forms = check_specs([spec, *subprocess_specs.values()], forms)
+        try:
+            used_forms = check_specs([spec, *subprocess_specs.values()], forms)
+        except BpmnRefused as err:
+            source = parser.process_parsers[process_id].filename or process_id
+            raise BpmnRefused(_one_line(f"{source}: {err.message}")) from None
         used = dict(sources) | {f"forms/{name}": forms[name] for name in sorted(used_forms)}
         bundles[process_id] = SpecBundle(process_id, spec, subprocess_specs, used)
     return bundles

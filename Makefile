@@ -1,0 +1,42 @@
+# `make run` and `make test` are the whole set-up: each creates .venv and installs what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Reinstall whenever pyproject.toml changes.
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+export PETITIO_HOME ?= $(CURDIR)/instance
+export TZ = UTC
+
+.PHONY: run test lint bench migration clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/petitio init
+	$(BIN)/petitio demo
+	$(BIN)/petitio serve
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+bench: $(STAMP)
+	$(BIN)/python bench/task_cycle.py
+
+# Developers: autogenerate a migration from the models, e.g. `make migration m="add reviews"`.
+migration: $(STAMP)
+	$(BIN)/python -c "import sys; from workflow import schema; from workflow.config import load_settings; \
+	from workflow.db import make_engine; schema.revision(make_engine(load_settings().database_url), sys.argv[1])" "$(m)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache
