@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Mapping, Set
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime
 
 from workflow.vocab import GENDERS, INCIDENT_TYPES
 
@@ -63,11 +63,12 @@ def _text(value: object) -> str:
 
 
 def _date(value: object) -> date:
+    if isinstance(value, datetime):  # spreadsheet date cells arrive as datetimes at midnight
+        return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value)[:10] if hasattr(value, "isoformat") else _text(value)
     try:
-        return date.fromisoformat(text)
+        return date.fromisoformat(_text(value))
     except ValueError:
         raise ValueError("must be a date as YYYY-MM-DD") from None
 

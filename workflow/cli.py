@@ -167,12 +167,12 @@ def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: 
     with unit_of_work(rt.ready_engine()) as session:
         report = import_appeals(session, rt.settings, None, file, documents_dir=documents_dir,
                                 dry_run=dry_run, partial=partial)
-        if dry_run or (report.rejected and not partial):
+        if dry_run or (not report.ok and not partial):
             session.rollback()
     for error in report.errors:
         click.echo(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", err=True)
     click.echo(json.dumps(report.as_json()))
-    sys.exit(1 if report.rejected else 0)
+    sys.exit(0 if report.ok else 1)
 
 
 # -- worker --------------------------------------------------------------------------------------------

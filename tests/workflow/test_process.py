@@ -274,7 +274,7 @@ def test_two_bodies_one_answers_the_other_stays_silent(env, staff):
     open_sample_case(env, "APL-016")
     to_filings(env, "APL-016", {"decision": "approve", "bodies": ["un_wgad", "osce_odihr"], "grounds": ["iccpr_9"]})
     submit_all(env, "APL-016")
-    odihr, wgad = filings_of(env, "APL-016")
+    _odihr, wgad = filings_of(env, "APL-016")
     with env.uow() as session:
         record_response(session, env.settings, env.user(session, "lena"), wgad.id, kind="decision",
                         received_on=date.today())

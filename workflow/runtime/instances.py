@@ -279,7 +279,8 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     timers = timer_due_times(workflow)
     try:
-        # One explicit flush at the end, so a stale version surfaces here and nowhere else.
+        # The version-checked UPDATE of the instance goes first, alone: a stale writer must stop
+        # before it touches the inbox or the deadlines that the newer state already rewrote.
         with session.no_autoflush:
             instance.state_json = json.dumps(state, separators=(",", ":"))
             instance.serializer_version = SERIALIZER_VERSION
@@ -287,19 +288,19 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
             instance.status = "complete" if workflow.is_completed() else "running"
             instance.last_error = None
             instance.updated_at = now
-            _sync_inbox(session, instance, ready, timers, now)
-            _sync_deadlines(session, instance, timers, now)
             if instance.case is not None:
                 instance.case.stage = _stage(workflow, ready, timers)
-            audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
-                  {**(data or {}), "stage": instance.case.stage if instance.case else None})
         session.flush()
     except (StaleDataError, OperationalError) as err:
-        # Someone saved this instance since we loaded it: nothing of ours may be written. On SQLite a
-        # transaction whose snapshot is older than another writer's commit is refused as "locked".
+        # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked".
         if isinstance(err, OperationalError) and "locked" not in str(err.orig):
             raise
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
+    _sync_inbox(session, instance, ready, timers, now)
+    _sync_deadlines(session, instance, timers, now)
+    audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
+          {**(data or {}), "stage": instance.case.stage if instance.case else None})
+    session.flush()
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:

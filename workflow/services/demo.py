@@ -115,7 +115,8 @@ def _drive(session: Session, settings: Settings, users: dict[str, User], ref: st
     if plan in ("documents", "legal_review"):
         return
     decision = {"rejected": "reject"}.get(plan, "approve")
-    bodies = [] if plan == "approved" else rng.sample(["un_sp", "un_wgad", "un_hrc", "osce_odihr"], k=rng.choice((1, 2)))
+    candidates = ["un_sp", "un_wgad", "un_hrc", "osce_odihr"]
+    bodies = [] if plan == "approved" else rng.sample(candidates, k=rng.choice((1, 2)))
     _complete(session, settings, users["lara"], ref, "legal_review", {
         "decision": decision, "bodies": bodies if decision == "approve" else [],
         "mandates": ["assembly", "expression"] if "un_sp" in bodies and decision == "approve" else [],
