@@ -290,8 +290,9 @@ class ProcessDefinition(Base):
     process_id: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    sources: Mapped[dict[str, Any]] = mapped_column(JSON)  # file name -> BPMN/JSON text
-    spec_json: Mapped[str] = mapped_column(Text)
+    # Both are large and immutable; they are cached in-process by sha256, so load them only on a miss.
+    sources: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)  # file name -> BPMN/JSON text
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

@@ -24,7 +24,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow import operations  # noqa: F401 - registers the service operations tasks call
@@ -96,9 +96,10 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
     instance = session.execute(
         select(ProcessInstance)
         .where(ProcessInstance.id == instance_id)
-        .with_for_update()
+        .options(joinedload(ProcessInstance.definition), joinedload(ProcessInstance.case))
+        .with_for_update(of=ProcessInstance)
         .execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    ).unique().scalar_one_or_none()
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
     return instance
@@ -274,8 +275,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
     instance, workflow, session = loaded.instance, loaded.workflow, loaded.context.session
     instance_id = instance.id  # readable even after a failed flush expires the object
     now = utcnow()
-    state = SERIALIZER.to_dict(workflow)
-    del state["spec"], state["subprocess_specs"]  # stored once per definition version
+    state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     timers = timer_due_times(workflow)
     try:
@@ -329,8 +329,9 @@ def ready_rows(session: Session, case_id: int) -> Iterable[HumanTask]:
                            .order_by(HumanTask.created_at))
 
 
-def require_ready_row(session: Session, task_id: str) -> HumanTask:
-    row = session.get(HumanTask, task_id)
+def require_ready_row(session: Session, task_id: str, *, lock: bool = False) -> HumanTask:
+    query = select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
+    row = session.scalar(query.with_for_update() if lock else query)
     if row is None:
         raise NotFound(f"task {task_id} not found")
     if row.state != "ready":

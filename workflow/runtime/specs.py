@@ -253,5 +253,13 @@ def specs_for(definition: ProcessDefinition) -> tuple[Any, dict[str, Any]]:
     return cached
 
 
+_FORM_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
+
+
 def form_schema(definition: ProcessDefinition, form_name: str) -> dict[str, Any]:
-    return json.loads(definition.sources[f"forms/{form_name}"])
+    """The JSON Schema a task names, as deployed with the instance's definition version."""
+    key = (definition.sha256, form_name)
+    schema = _FORM_CACHE.get(key)
+    if schema is None:
+        schema = _FORM_CACHE[key] = json.loads(definition.sources[f"forms/{form_name}"])
+    return schema

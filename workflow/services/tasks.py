@@ -19,14 +19,14 @@ from workflow.runtime.specs import FORM_PROPERTY, form_schema
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
                   data: dict[str, Any]) -> ProcessInstance:
     """Validate and complete a READY user task as ``actor``; raises Forbidden/Conflict/ValidationFailed."""
-    row = instances.require_ready_row(session, task_id)
+    # Locking the inbox row first makes two people completing one task queue up on PostgreSQL; the
+    # second then reads the row as completed. (SQLite has one writer; the version column catches it.)
+    row = instances.require_ready_row(session, task_id, lock=True)
     if not actor.active:
         raise Forbidden("this account is deactivated")
     if row.lane != actor.role:
         raise Forbidden(f"task {row.bpmn_id!r} is for the {row.lane} role, not {actor.role}")
     instance = instances.lock(session, row.instance_id)
-    session.refresh(row)  # someone may have completed it while we waited for the lock
-    row = instances.require_ready_row(session, task_id)
     loaded = instances.load(session, settings, instance, actor)
     task = instances.find_ready_task(loaded.workflow, task_id)
     # SpiffWorkflow's Task.run() has no state guard: without this check a double submit runs twice.

@@ -1,0 +1,127 @@
+"""Cost of one task cycle: load an instance, complete a user task, save it (with inbox, deadlines, audit).
+
+Printed next to the bare SpiffWorkflow cost of the same step, measured in the same run: deserialize the
+full JSON (specs included), complete the task, run the engine, serialize the full JSON, in memory.
+Target: Petitio's cycle costs at most 2x the bare engine's.
+
+    .venv/bin/python bench/task_cycle.py            # SQLite in a temporary folder
+    BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench .venv/bin/python bench/task_cycle.py
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select, text
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from workflow.appeals import Appeal  # noqa: E402
+from workflow.config import load_settings  # noqa: E402
+from workflow.db import make_engine, unit_of_work  # noqa: E402
+from workflow.models import Base, Case, HumanTask  # noqa: E402
+from workflow.runtime.scripting import make_script_engine  # noqa: E402
+from workflow.runtime.specs import read_directory, parse_bundle  # noqa: E402
+from workflow.services.cases import open_case  # noqa: E402
+from workflow.services.episodes import upsert_episode  # noqa: E402
+from workflow.services.install import initialise  # noqa: E402
+from workflow.services.tasks import complete_task  # noqa: E402
+from workflow.services.users import add_user  # noqa: E402
+
+N = int(os.environ.get("BENCH_N", "200"))
+DATA = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
+PDF = b"%PDF-1.4\n%bench\n%%EOF\n"
+
+
+def bare_engine_cycle(n: int) -> list[float]:
+    """SpiffWorkflow alone: the same case process, waiting at verify_consent, as full JSON."""
+    sources, forms = read_directory(load_settings().bpmn_dir)
+    bundle = parse_bundle(sources, forms)["case"]
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=make_script_engine(None))
+    for task in wf.get_tasks(state=TaskState.READY):
+        task.data.update({"case_ref": "B-1", "imported": True, "consent_verified": False, "detained_now": False,
+                          "urgent": False, "consent_days": 7, "documents_days": 30, "review_days": 14,
+                          "urgent_review_hours": 48, "check_days": 3})
+    wf.do_engine_steps()
+    stored = serializer.serialize_json(wf)
+    timings = []
+    for _ in range(n):
+        start = time.perf_counter()
+        loaded = serializer.deserialize_json(stored)
+        loaded.script_engine = make_script_engine(None)
+        task = loaded.get_next_task(state=TaskState.READY, manual=True)
+        task.set_data(**DATA, consent_verified=True)
+        task.run()
+        loaded.do_engine_steps()
+        serializer.serialize_json(loaded)
+        timings.append(time.perf_counter() - start)
+    return timings
+
+
+def petitio_cycle(url: str | None, n: int) -> tuple[str, list[float]]:
+    home = Path(tempfile.mkdtemp(prefix="petitio-bench-"))
+    env = {"PETITIO_HOME": str(home)} | ({"DATABASE_URL": url} if url else {})
+    settings = load_settings(env)
+    engine = make_engine(settings.database_url)
+    if url:
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    initialise(engine, settings)
+    with unit_of_work(engine) as session:
+        add_user(session, None, "bench", "intake", password="bench-password")
+        upsert_episode(session, None, "ep", "Episode", date(2022, 1, 1), None)
+        for i in range(n):
+            appeal = Appeal(ref=f"B-{i:05d}", full_name="Bench Person", city="Almaty", episodes=("ep",),
+                            incident_types=("interrogation",), incident_date=date(2022, 1, 2), description="x",
+                            form_of_appeal="a.pdf", power_of_attorney="b.pdf", consent_publish_name=False,
+                            received_on=date(2022, 2, 1))
+            open_case(session, settings, None, appeal, {"form_of_appeal": (PDF, "a.pdf"),
+                                                        "power_of_attorney": (PDF, "b.pdf")}, imported=True)
+    with unit_of_work(engine) as session:
+        task_ids = list(session.scalars(select(HumanTask.id).join(Case, HumanTask.case_id == Case.id)
+                                        .where(HumanTask.state == "ready").order_by(Case.ref)))
+    timings = []
+    for task_id in task_ids:
+        start = time.perf_counter()
+        with unit_of_work(engine) as session:  # one request: its own session, transaction and commit
+            from workflow.services.users import get_user
+
+            complete_task(session, settings, task_id, get_user(session, "bench"), DATA)
+        timings.append(time.perf_counter() - start)
+    backend = engine.dialect.name
+    engine.dispose()
+    return backend, timings
+
+
+def describe(timings: list[float]) -> str:
+    ms = sorted(t * 1000 for t in timings)
+    return (f"median {statistics.median(ms):6.2f} ms   p90 {ms[int(len(ms) * 0.9)]:6.2f} ms   "
+            f"mean {statistics.fmean(ms):6.2f} ms   (n={len(ms)})")
+
+
+def main() -> None:
+    logging.disable(logging.INFO)
+    assert Base  # the models are imported so that the metadata is complete
+    url = os.environ.get("BENCH_DATABASE_URL")
+    bare = bare_engine_cycle(N)
+    backend, ours = petitio_cycle(url, N)
+    ratio = statistics.median(ours) / statistics.median(bare)
+    print(f"bare SpiffWorkflow (deserialize, complete, serialize; in memory): {describe(bare)}")
+    print(f"Petitio on {backend:<10} (load, validate, complete, save, commit):  {describe(ours)}")
+    print(f"ratio (median): {ratio:.2f}x   target: <= 2.00x   {'OK' if ratio <= 2 else 'OVER TARGET'}")
+
+
+if __name__ == "__main__":
+    main()
