@@ -13,31 +13,28 @@ from __future__ import annotations
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select, text
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, text
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from workflow.appeals import Appeal  # noqa: E402
-from workflow.config import load_settings  # noqa: E402
-from workflow.db import make_engine, unit_of_work  # noqa: E402
-from workflow.models import Base, Case, HumanTask  # noqa: E402
-from workflow.runtime.scripting import make_script_engine  # noqa: E402
-from workflow.runtime.specs import read_directory, parse_bundle  # noqa: E402
-from workflow.services.cases import open_case  # noqa: E402
-from workflow.services.episodes import upsert_episode  # noqa: E402
-from workflow.services.install import initialise  # noqa: E402
-from workflow.services.tasks import complete_task  # noqa: E402
-from workflow.services.users import add_user  # noqa: E402
+from workflow.appeals import Appeal
+from workflow.config import load_settings
+from workflow.db import make_engine, unit_of_work
+from workflow.models import Base, Case, HumanTask
+from workflow.runtime.scripting import make_script_engine
+from workflow.runtime.specs import parse_bundle, read_directory
+from workflow.services.cases import open_case
+from workflow.services.episodes import upsert_episode
+from workflow.services.install import initialise
+from workflow.services.tasks import complete_task
+from workflow.services.users import add_user, get_user
 
 N = int(os.environ.get("BENCH_N", "200"))
 DATA = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -96,8 +93,6 @@ def petitio_cycle(url: str | None, n: int) -> tuple[str, list[float]]:
     for task_id in task_ids:
         start = time.perf_counter()
         with unit_of_work(engine) as session:  # one request: its own session, transaction and commit
-            from workflow.services.users import get_user
-
             complete_task(session, settings, task_id, get_user(session, "bench"), DATA)
         timings.append(time.perf_counter() - start)
     backend = engine.dialect.name
