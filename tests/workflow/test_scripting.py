@@ -11,7 +11,9 @@ import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from tests.helpers import case_instance, open_sample_case
@@ -22,7 +24,6 @@ from workflow.runtime.scripting import (
     RestrictedEnvironment,
     make_script_engine,
 )
-from workflow.runtime.serializer import SERIALIZER
 
 ENV = make_script_engine(None).environment
 
@@ -289,7 +290,9 @@ def test_deserialized_workflow_has_the_unrestricted_default_engine() -> None:
     """Why instances.load must re-attach the engine: SpiffWorkflow does not serialize it."""
     workflow = workflow_of(script_bpmn("total = 1 + 1"), make_script_engine(None))
     assert type(workflow.script_engine.environment).__name__ == "RestrictedEnvironment"
-    restored = SERIALIZER.deserialize_json(SERIALIZER.serialize_json(workflow))
+    # SpiffWorkflow's own serializer, specs included
+    plain = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    restored = plain.deserialize_json(plain.serialize_json(workflow))
     assert type(restored.script_engine.environment).__name__ != "RestrictedEnvironment"
     assert not isinstance(restored.script_engine, PetitioScriptEngine)
 
