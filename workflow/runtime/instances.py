@@ -96,7 +96,8 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
     instance = session.execute(
         select(ProcessInstance)
         .where(ProcessInstance.id == instance_id)
-        .options(joinedload(ProcessInstance.definition), joinedload(ProcessInstance.case))
+        .options(joinedload(ProcessInstance.definition),
+                 joinedload(ProcessInstance.case).joinedload(Case.consent))
         .with_for_update(of=ProcessInstance)
         .execution_options(populate_existing=True)
     ).unique().scalar_one_or_none()
@@ -148,10 +149,11 @@ def deliver_message(loaded: Loaded, name: str, payload: dict[str, Any], *, targe
     loaded.workflow.do_engine_steps()
 
 
-def waiting_catchers(workflow: BpmnWorkflow, message: str) -> list[Any]:
+def waiting_catchers(workflow: BpmnWorkflow, message: str, waiting: Iterable[Any] | None = None) -> list[Any]:
     """WAITING tasks that would catch ``message`` (message catch events and event-based gateways)."""
     probe = BpmnEvent(MessageEventDefinition(message))
-    return [t for t in workflow.get_tasks(state=TaskState.WAITING)
+    waiting = workflow.get_tasks(state=TaskState.WAITING) if waiting is None else waiting
+    return [t for t in waiting
             if getattr(t.task_spec, "event_definition", None) is not None and t.task_spec.catches(t, probe)]
 
 
@@ -169,8 +171,12 @@ def timer_due_times(workflow: BpmnWorkflow) -> list[tuple[Any, datetime]]:
 
     ``waiting_events()`` reports no due time for event-based gateways, so read the task's stored value.
     """
+    return _timers_among(workflow.get_tasks(state=TaskState.WAITING))
+
+
+def _timers_among(waiting: Iterable[Any]) -> list[tuple[Any, datetime]]:
     found = []
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in waiting:
         if not timer_expressions_of(getattr(task.task_spec, "event_definition", None)):
             continue
         value = task.internal_data.get("event_value")
@@ -207,11 +213,11 @@ def _properties(task: Any) -> dict[str, str]:
     return getattr(task.task_spec, "extensions", {}).get("properties", {})
 
 
-def _stage(workflow: BpmnWorkflow, ready: list[Any], timers: list[tuple[Any, datetime]]) -> str:
+def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     if workflow.is_completed():
         return str(workflow.data.get("case_outcome") or "closed")
     stages = {_properties(t).get(STAGE_PROPERTY) for t in ready} - {None}
-    if not stages and any(waiting_catchers(workflow, "response_received")):
+    if not stages and any(waiting_catchers(workflow, "response_received", waiting)):
         stages.add("awaiting_response")
     if not stages:
         stages.add(str(workflow.data.get("case_outcome") or "filing"))
@@ -276,8 +282,13 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
     instance_id = instance.id  # readable even after a failed flush expires the object
     now = utcnow()
     state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
-    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
-    timers = timer_due_times(workflow)
+    ready, waiting = [], []
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):  # one walk of the task tree
+        if task.state == TaskState.WAITING:
+            waiting.append(task)
+        elif task.task_spec.manual:
+            ready.append(task)
+    timers = _timers_among(waiting)
     try:
         # The version-checked UPDATE of the instance goes first, alone: a stale writer must stop
         # before it touches the inbox or the deadlines that the newer state already rewrote.
@@ -289,7 +300,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
             instance.last_error = None
             instance.updated_at = now
             if instance.case is not None:
-                instance.case.stage = _stage(workflow, ready, timers)
+                instance.case.stage = _stage(workflow, ready, waiting)
         session.flush()
     except (StaleDataError, OperationalError) as err:
         # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked".
