@@ -1,24 +1,188 @@
-"""Flask delivery: the only package that knows HTTP. Sign-in, pages and the JSON API come in issue 3;
-until then the app serves its health check and a landing page, and exposes no case data."""
+"""Flask delivery: the only package that knows HTTP, the session and the current user.
+
+Views call the same ``workflow`` services as the command line; the request is the unit of work.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
+from flask import Flask, Response, g, jsonify, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from web import database
+from web.access import PUBLIC, rule_of
+from web.extensions import babel, csrf, limiter, login_manager, select_locale
 from workflow.config import Settings, load_settings
+from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
+
+API_PREFIX = "/api/"
+# Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
+PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json"})
+SESSION_MINUTES = 30
 
 
-def create_app(settings: Settings | None = None) -> Flask:
+def _secret_key(settings: Settings) -> str:
+    """From the environment, or generated once into PETITIO_HOME/keys (never in the repository)."""
+    import os
+
+    if os.environ.get("PETITIO_SECRET_KEY"):
+        return os.environ["PETITIO_SECRET_KEY"]
+    path = settings.keys_dir / "flask_secret_key"
+    if not path.exists():
+        settings.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    settings = settings or load_settings()
     app = Flask(__name__)
-    app.config["PETITIO_SETTINGS"] = settings or load_settings()
+    app.config.update(
+        PETITIO_SETTINGS=settings,
+        SECRET_KEY=_secret_key(settings),
+        SESSION_COOKIE_NAME="petitio_session",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(minutes=SESSION_MINUTES),  # idle timeout, renewed per request
+        SESSION_REFRESH_EACH_REQUEST=True,
+        REMEMBER_COOKIE_DURATION=timedelta(0),
+        MAX_CONTENT_LENGTH=settings.max_document_bytes + 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which times out itself
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        API_TITLE="Petitio API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api/v1",
+        OPENAPI_JSON_PATH="openapi.json",
+    )
+    app.config.update(overrides)
 
-    @app.get("/api/v1/health")
-    def health():  # type: ignore[no-untyped-def]
-        return jsonify(status="ok")
+    database.init_app(app)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
 
-    @app.get("/")
-    def index() -> str:
-        return ("<!doctype html><title>Petitio</title><h1>Petitio</h1>"
-                "<p>The server is running. Case work is done with the <code>petitio</code> command for now.</p>")
+    from web.api import register_api
+    from web.auth import bp as auth_bp
+    from web.pages import bp as pages_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(pages_bp)
+    register_api(app)
+
+    app.before_request(_enforce_access)
+    app.after_request(_security_headers)
+    _register_error_handlers(app)
+
+    @app.context_processor
+    def inject() -> dict[str, Any]:
+        from web.extensions import current_locale
+
+        return {"current_locale": current_locale()}
 
     return app
+
+
+def is_api_request() -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def _enforce_access() -> Response | None:
+    from flask import abort, current_app, session
+
+    if request.endpoint is None:  # 404 and 405 are answered by the error handlers
+        return None
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    rule = rule_of(current_app.view_functions.get(request.endpoint))
+    if rule is None:
+        abort(403)  # fail closed: a route nobody declared a rule for is reachable by nobody
+    if rule == PUBLIC:
+        return None
+    if is_api_request():
+        from web.api.auth import authenticate_bearer
+
+        user = authenticate_bearer()
+        if user is None:
+            return _json_error(401, "unauthorized", "a valid bearer token is required")
+        g.actor = user
+    else:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        session.permanent = True
+        g.actor = current_user._get_current_object()
+    if g.actor.role not in rule:
+        abort(403)
+    return None
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")  # case data must not linger in caches
+    return response
+
+
+def _json_error(status: int, code: str, message: str, errors: dict | None = None) -> Response:
+    response = jsonify(error=code, message=message, errors=errors or {})
+    response.status_code = status
+    return response
+
+
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422}
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from flask import render_template
+
+    @app.errorhandler(PetitioError)
+    def service_error(err: PetitioError):  # type: ignore[no-untyped-def]
+        status = next((s for cls, s in STATUS_OF.items() if isinstance(err, cls)), 400)
+        if is_api_request():
+            return _json_error(status, err.code, err.message, err.errors)
+        return render_template("error.html", status=status, message=err.message), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(err: HTTPException):  # type: ignore[no-untyped-def]
+        if is_api_request():
+            errors = getattr(err, "data", {}).get("messages") if hasattr(err, "data") else None
+            code = (err.name or "error").lower().replace(" ", "_")
+            return _json_error(err.code or 500, code, err.description or err.name, _flatten(errors))
+        return render_template("error.html", status=err.code, message=err.description), err.code
+
+    @app.errorhandler(Exception)
+    def unexpected(err: Exception):  # type: ignore[no-untyped-def]
+        # Never a stack trace or case data in the answer; the log gets the type and the route only.
+        app.logger.error("unhandled %s on %s %s", type(err).__name__, request.method, request.url_rule)
+        if is_api_request():
+            return _json_error(500, "internal_error", "internal error; it has been logged")
+        return render_template("error.html", status=500, message=None), 500
+
+
+def _flatten(messages: Any) -> dict[str, str]:
+    """marshmallow's {"json": {"field": ["msg"]}} -> {"field": "msg"}."""
+    flat: dict[str, str] = {}
+    if not isinstance(messages, dict):
+        return flat
+    for location in messages.values():
+        if isinstance(location, dict):
+            for field, problems in location.items():
+                flat[str(field)] = "; ".join(map(str, problems)) if isinstance(problems, list) else str(problems)
+    return flat

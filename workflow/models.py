@@ -88,6 +88,22 @@ class User(Base):
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
+    # The attributes Flask-Login reads (kept here so that workflow/ never imports Flask).
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
 
 class ApiToken(Base):
     __tablename__ = "api_tokens"

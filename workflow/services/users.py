@@ -80,3 +80,26 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     row.last_used_at = utcnow()
     return row.user
+
+
+def change_role(session: Session, actor: User, user: User, role: str) -> None:
+    if role not in {r.value for r in Role}:
+        raise ValidationFailed("unknown role", errors={"role": f"must be one of {', '.join(r.value for r in Role)}"})
+    if user.id == actor.id and role != Role.ADMIN:
+        raise ValidationFailed("you cannot remove your own admin role", errors={"role": "ask another admin"})
+    before, user.role = user.role, role
+    audit(session, actor, "user_role_changed", "user", user.id, None, {"from": before, "to": role})
+
+
+def set_active(session: Session, actor: User, user: User, active: bool) -> None:
+    if user.id == actor.id and not active:
+        raise ValidationFailed("you cannot deactivate yourself", errors={"active": "ask another admin"})
+    user.active = active
+    if not active:  # a deactivated account keeps no working token
+        for token in user.tokens:
+            token.revoked_at = token.revoked_at or utcnow()
+    audit(session, actor, "user_activated" if active else "user_deactivated", "user", user.id, None, {})
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))

@@ -1,0 +1,73 @@
+"""Web fixtures: the Flask app over the `env` database, a client per role, API tokens."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from web import create_app
+from workflow.services.users import get_user, issue_token
+
+PASSWORD = "correct horse battery"  # the password tests/conftest.py gives every staff user
+
+
+@pytest.fixture
+def app(env) -> Flask:
+    return create_app(env.settings, TESTING=True)
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app: Flask, staff) -> Callable[[str], FlaskClient]:
+    """login("lena") -> a client signed in as that staff user (through the real sign-in form)."""
+
+    def sign_in(username: str) -> FlaskClient:
+        client = app.test_client()
+        page = client.get("/login")
+        response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                               "csrf_token": csrf_token(page.get_data(as_text=True))})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def token(env, staff) -> Callable[[str], dict[str, str]]:
+    """token("lena") -> Authorization headers with a fresh API token for that user."""
+
+    def headers(username: str) -> dict[str, str]:
+        with env.uow() as session:
+            value = issue_token(session, None, get_user(session, username))
+        return {"Authorization": f"Bearer {value}"}
+
+    return headers
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """`make` compiles the catalogs; a bare `pytest` run gets the same from here."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in Path(__file__).resolve().parents[2].glob("web/translations/*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source))

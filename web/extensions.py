@@ -1,0 +1,42 @@
+"""Flask extensions, unbound until ``create_app`` initialises them."""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_babel import Babel, get_locale
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user
+from flask_wtf import CSRFProtect
+
+from web.database import db
+from workflow.models import User
+
+LOCALES = ("en", "ru")
+
+babel = Babel()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.session_protection = "strong"
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    user = db().get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+def select_locale() -> str:
+    """The user's own setting, then the browser's, then English."""
+    actor = g.get("actor")
+    if actor is None and current_user and current_user.is_authenticated:
+        actor = current_user
+    if actor is not None and getattr(actor, "locale", None) in LOCALES:
+        return actor.locale
+    return request.accept_languages.best_match(LOCALES) or "en"
+
+
+def current_locale() -> str:
+    return str(get_locale() or "en")
