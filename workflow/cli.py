@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -54,7 +55,9 @@ def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except PetitioError as err:
             details = "; ".join(f"{k}: {v}" for k, v in err.errors.items())
-            raise click.ClickException(f"{err.message}" + (f" ({details})" if details else "")) from None
+            if details and details not in err.message:
+                raise click.ClickException(f"{err.message} ({details})") from None
+            raise click.ClickException(err.message) from None
         except OperationalError as err:
             raise click.ClickException(f"cannot use the database: {type(err.orig).__name__}: "
                                        f"{str(err.orig).splitlines()[0] if err.orig else err}") from None
@@ -62,6 +65,13 @@ def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise click.ClickException(f"database error: {type(err).__name__}") from None
         except (OSError, ValueError) as err:
             raise click.ClickException(str(err)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as err:
+            # Last resort: still one line; the type says where to look without echoing any data.
+            log.debug("unexpected error", exc_info=True)
+            raise click.ClickException(f"internal error ({type(err).__name__}); rerun with PETITIO_DEBUG=1 "
+                                       "to see the traceback") from None
 
     return wrapper
 
@@ -69,7 +79,9 @@ def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.group()
 def main() -> None:
     """Petitio: case and filing workflow engine for human-rights organisations."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    debug = bool(os.environ.get("PETITIO_DEBUG"))
+    logging.basicConfig(level=logging.DEBUG if debug else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # SpiffWorkflow logs every task state change at INFO; alembic announces each connection.
     for noisy in ("spiff", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -97,7 +109,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--role", required=True, help="intake, legal, manager or admin")
 @click.option("--full-name", default="")
 @click.option("--locale", default="en", show_default=True)
 @pass_runtime
@@ -227,9 +239,16 @@ def created_users() -> list[tuple[str, str]]:
 @one_line_errors
 def serve(rt: Runtime, host: str, port: int) -> None:
     """Serve the web app (the built-in threaded server; use gunicorn behind a proxy in production)."""
+    import socket
+
     from web import create_app
 
     rt.ready_engine()
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            raise click.ClickException(f"cannot listen on {host}:{port}: the address is in use") from None
     app = create_app(rt.settings)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
 
@@ -248,6 +267,10 @@ def cases() -> None:
 @one_line_errors
 def cases_list(rt: Runtime, stage: str | None, as_json: bool) -> None:
     """List cases with their stage and ready tasks."""
+    from workflow.runtime.instances import STAGES
+
+    if stage and stage not in STAGES:
+        raise click.ClickException(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
     with unit_of_work(rt.ready_engine()) as session:
         query = select(Case.ref, Case.stage, Case.urgent, func.count(HumanTask.id)).outerjoin(
             HumanTask, (HumanTask.case_id == Case.id) & (HumanTask.state == "ready")

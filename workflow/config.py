@@ -37,7 +37,10 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     file_values: dict[str, object] = {}
     config_file = home / "config.toml"
     if config_file.is_file():
-        file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        try:
+            file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"{config_file}: not valid TOML ({err})") from None
 
     def pick(env_name: str, key: str, default: object) -> object:
         return env.get(env_name) or file_values.get(key) or default
@@ -47,6 +50,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         home=home,
         database_url=database_url,
         bpmn_dir=Path(str(pick("PETITIO_BPMN_DIR", "bpmn_dir", PROJECT_ROOT / "bpmn"))).resolve(),
-        max_document_bytes=int(str(pick("PETITIO_MAX_DOCUMENT_BYTES", "max_document_bytes", 20 * 1024 * 1024))),
+        max_document_bytes=_positive_int("PETITIO_MAX_DOCUMENT_BYTES",
+                                         pick("PETITIO_MAX_DOCUMENT_BYTES", "max_document_bytes", 20 * 1024 * 1024)),
         organisation=str(pick("PETITIO_ORGANISATION", "organisation", "Petitio demo organisation")),
     )
+
+
+def _positive_int(name: str, value: object) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number of bytes, not {value!r}") from None
+    if number <= 0:
+        raise ValueError(f"{name} must be positive")
+    return number

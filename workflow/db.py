@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -14,6 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
+
+
+def _private(path: str | None) -> None:
+    """The database holds identity data: readable by its owner only (WAL files inherit the mode)."""
+    if path and path != ":memory:" and os.path.exists(path):
+        os.chmod(path, 0o600)
 
 
 def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -36,9 +43,10 @@ def make_engine(url: str, **kwargs: object) -> Engine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         engine = create_engine(url, connect_args={"timeout": 10, "isolation_level": None}, **kwargs)
         event.listen(engine, "connect", _on_sqlite_connect)
+        event.listen(engine, "first_connect", lambda *_: _private(database))
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

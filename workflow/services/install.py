@@ -13,6 +13,7 @@ from workflow.runtime.specs import deploy_directory
 
 def initialise(engine: Engine, settings: Settings) -> list[ProcessDefinition]:
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    settings.home.chmod(0o700)  # database, documents and keys: nobody else on the machine may read them
     schema.upgrade(engine)
     with unit_of_work(engine) as session:
         return deploy_directory(session, settings.bpmn_dir)
