@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
@@ -110,8 +111,6 @@ def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, A
 
 def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
                    actor: User) -> dict[str, Any]:
-    from datetime import date
-
     if date.fromisoformat(data["submitted_on"]) > utcnow().date():
         raise ValidationFailed("the submission date is in the future",
                                errors={"submitted_on": "cannot be in the future"})
