@@ -21,6 +21,7 @@ class Settings:
     bpmn_dir: Path
     max_document_bytes: int
     organisation: str
+    document_key: str | None = None  # base64 AES key from the environment instead of PETITIO_HOME/keys
 
     @property
     def documents_dir(self) -> Path:
@@ -53,6 +54,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         max_document_bytes=_positive_int("PETITIO_MAX_DOCUMENT_BYTES",
                                          pick("PETITIO_MAX_DOCUMENT_BYTES", "max_document_bytes", 20 * 1024 * 1024)),
         organisation=str(pick("PETITIO_ORGANISATION", "organisation", "Petitio demo organisation")),
+        document_key=env.get("PETITIO_DOCUMENT_KEY") or None,  # never from the config file
     )
 
 

@@ -33,5 +33,5 @@ class ServiceContext:
 
 
 def document_store(settings: Settings) -> DocumentStore:
-    keyring = KeyRing.load_or_create(settings.keys_dir, env_key=None)
+    keyring = KeyRing.load_or_create(settings.keys_dir, env_key=settings.document_key)
     return DocumentStore(settings.documents_dir, keyring, max_bytes=settings.max_document_bytes)
