@@ -35,8 +35,11 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control of it
-    # (the recipe from SQLAlchemy's SQLite dialect documentation).
-    conn.exec_driver_sql("BEGIN")
+    # (the recipe from SQLAlchemy's SQLite dialect documentation). IMMEDIATE takes the write lock at the
+    # start: SQLite has one writer anyway, and a deferred transaction that reads, then writes after
+    # another commit, fails with "database is locked" instead of waiting. Requests are short, so they
+    # queue (busy_timeout) instead of failing.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:

@@ -341,12 +341,14 @@ def test_wrong_role_and_invalid_data_are_refused(env, staff):
 
 
 def test_a_stale_write_raises_a_conflict_and_loses_nothing(env, staff):
+    """Optimistic locking across transactions: a state loaded earlier cannot overwrite a newer one."""
     from workflow.runtime import instances
 
     open_sample_case(env, "APL-021")
     row = task(env, "APL-021", "verify_consent")
     with env.uow() as stale_session:
         stale = instances.load(stale_session, env.settings, case_instance(stale_session, "APL-021"), None)
+        stale_session.commit()  # the request that loaded it has ended; its objects keep the old version
         with env.uow() as session:  # someone else completes the task meanwhile
             complete_task(session, env.settings, row.id, env.user(session, "ina"), VERIFIED)
         with pytest.raises(Conflict):

@@ -5,12 +5,23 @@ from __future__ import annotations
 from flask import Flask
 from flask_smorest import Api
 
+from web.api.schemas import ErrorSchema
 from web.extensions import csrf
 
 
+class PetitioApi(Api):
+    """flask-smorest, documenting errors in the shape the app's error handlers really answer."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+
 def register_api(app: Flask) -> Api:
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}, "security": [{"bearer": []}]})
+    api = PetitioApi(app, spec_kwargs={
+        "info": {"description": "Petitio JSON API. Authenticate with `Authorization: Bearer <token>` "
+                                "(`petitio users token NAME`). Errors are `{\"error\", \"message\", \"errors\"}`."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
     from web.api.routes import blp
 
     api.register_blueprint(blp)

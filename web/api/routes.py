@@ -1,16 +1,260 @@
-"""API routes. Request and response schemas here are the ones that validate and the ones documented."""
+"""API routes. Request and response schemas here are the ones that validate and the ones documented.
+
+Every route carries its access rule (``@roles``/``@public``) directly under ``@blp.route``; the app's
+``_enforce_access`` authenticates the bearer token and checks the rule before the view runs, and the
+acting user is ``g.actor``. Views never commit: the request is the unit of work (web/database.py).
+"""
 
 from __future__ import annotations
 
+import io
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+from flask import Response, abort, current_app, g, jsonify, request, send_file
 from flask_smorest import Blueprint
+from sqlalchemy.exc import OperationalError
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
+from werkzeug.datastructures import CombinedMultiDict
 
-from web.access import public
+from web.access import ALL_STAFF, public, roles
+from web.api import schemas
+from web.database import db
+from workflow.config import Settings
+from workflow.errors import ValidationFailed
+from workflow.models import Role, utcnow
+from workflow.services import api_support, queries, views
+from workflow.services.documents import attach_document
+from workflow.services.responses import record_response
+from workflow.services.tasks import complete_task
 
-blp = Blueprint("api", __name__, url_prefix="/api/v1", description="Petitio JSON API")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+CASEWORK = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
+LOCATION_NAMES = {"json": "request body", "query": "query parameters", "files": "upload", "form": "form"}
+
+
+def _flat(messages: Any, prefix: str = "") -> dict[str, str]:
+    """marshmallow's nested messages -> {"field" or "field.0.sub": "message; message"}."""
+    if isinstance(messages, dict):
+        flat: dict[str, str] = {}
+        for key, value in messages.items():
+            flat.update(_flat(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(messages, list | tuple) and not any(isinstance(m, dict | list) for m in messages):
+        return {prefix or "_body": "; ".join(map(str, messages))}
+    if isinstance(messages, list | tuple):
+        flat = {}
+        for index, value in enumerate(messages):
+            flat.update(_flat(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "_body": str(messages)}
+
+
+class ApiParser(FlaskParser):
+    """webargs, answering like the services do: 422 ``invalid`` with one message per field.
+
+    Unknown fields are refused in the query string and in uploads too (not only in JSON bodies), and a
+    body that is not JSON is a 422 rather than being read as an empty object.
+    """
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION,  # noqa: RUF012
+                                   "query": None, "querystring": None, "files": None}
+
+    def handle_error(self, error: Any, req: Any, schema: Any, *, error_status_code: int | None,
+                     error_headers: Any) -> NoReturn:
+        messages = error.messages if isinstance(error.messages, dict) else {"json": error.messages}
+        where = ", ".join(LOCATION_NAMES.get(str(loc), str(loc)) for loc in messages)
+        errors: dict[str, str] = {}
+        for location_messages in messages.values():
+            errors.update(_flat(location_messages))
+        raise ValidationFailed(f"the {where} has errors", errors=errors)
+
+    def _raw_load_json(self, req: Any) -> Any:
+        if not is_json_request(req):
+            if req.get_data(cache=True):
+                raise ValidationFailed("the request body must be JSON",
+                                       errors={"_body": "send JSON with Content-Type: application/json"})
+            return core.missing
+        return core.parse_json(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> NoReturn:
+        raise ValidationFailed("the request body is not valid JSON", errors={"_body": "is not valid JSON"})
+
+    def load_files(self, req: Any, schema: Any) -> Any:
+        """multipart/form-data: the file parts and the text parts, validated by one schema."""
+        return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
+
+
+class ApiBlueprint(Blueprint):
+    ARGUMENTS_PARSER = ApiParser()
+
+
+blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Petitio JSON API")
+
+# The database refusing a write because another transaction changed the same data first: on SQLite a
+# transaction that read before another writer committed gets "database is locked" (SQLITE_BUSY_SNAPSHOT);
+# on PostgreSQL a serialization failure, deadlock or lock timeout. Like a stale version in
+# instances.save(), that is a conflict the caller resolves by reloading and retrying.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_write_conflict(err: OperationalError) -> bool:
+    return "locked" in str(err.orig) or getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
+
+
+@blp.errorhandler(OperationalError)
+def database_conflict(err: OperationalError) -> tuple[Response, int]:
+    if is_write_conflict(err):
+        return jsonify(error="conflict", errors={},
+                       message="another request changed the same data at the same time; reload and retry"), 409
+    current_app.logger.error("unhandled %s on %s %s", type(err).__name__, request.method, request.url_rule)
+    return jsonify(error="internal_error", errors={}, message="internal error; it has been logged"), 500
+
+
+ERROR_DESCRIPTIONS = {
+    401: "No valid bearer token",
+    403: "The caller's role may not do this (or four eyes apply)",
+    404: "No such object",
+    409: "Conflict: taken reference, task no longer ready, filing not awaiting a response",
+    413: "The file is larger than the limit",
+    422: "Invalid input; `errors` names each bad field",
+}
+
+
+def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Document the error answers a route gives (all in the shape of schemas.ErrorSchema)."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        for code in codes:
+            view = blp.alt_response(code, schema=schemas.ErrorSchema, description=ERROR_DESCRIPTIONS[code])(view)
+        return view
+
+    return decorate
+
+
+def _settings() -> Settings:
+    return current_app.config["PETITIO_SETTINGS"]
+
+
+def _case(ref: str) -> dict[str, Any]:
+    """The case as the caller's role may see it (identity reads are audited by the service)."""
+    return views.case_view(db(), ref, actor=g.actor, role=g.actor.role, channel="api")
 
 
 @blp.route("/health")
 @public
+@blp.doc(security=[])
+@blp.response(200, schemas.HealthSchema)
 def health() -> dict[str, str]:
     """Liveness check; no token needed."""
     return {"status": "ok"}
+
+
+@blp.route("/cases", methods=["GET"])
+@roles(*ALL_STAFF)
+@blp.arguments(schemas.CaseListArgsSchema, location="query")
+@blp.response(200, schemas.CasePageSchema)
+@errors(401, 403)
+def list_cases(args: dict[str, Any]) -> dict[str, Any]:
+    """Cases matching the filters, a page at a time (ordered by reference; no identity fields)."""
+    page, per_page = args.pop("page"), args.pop("per_page")
+    now = utcnow()
+    cases, total = queries.list_cases(db(), queries.CaseFilters(**args), page=page, per_page=per_page, now=now)
+    return {"items": api_support.case_rows(db(), cases, now), "total": total}
+
+
+@blp.route("/cases", methods=["POST"])
+@roles(Role.INTAKE)
+@blp.arguments(schemas.AppealSchema)
+@blp.response(201, schemas.CaseSchema)
+@errors(401, 403, 409)
+def create_case(appeal: dict[str, Any]) -> dict[str, Any]:
+    """Intake of one appeal (fields of the import format); the case starts at ``complete_intake``.
+
+    Documents are uploaded afterwards with ``POST /api/v1/cases/{ref}/documents``.
+    """
+    case = api_support.open_appeal(db(), _settings(), g.actor, appeal)
+    return _case(case.ref)
+
+
+@blp.route("/cases/<string:ref>", methods=["GET"])
+@roles(*ALL_STAFF)
+@blp.response(200, schemas.CaseSchema)
+@errors(401, 403, 404)
+def get_case(ref: str) -> dict[str, Any]:
+    """The case, with the identity fields the caller's role may see (the read is audited)."""
+    return _case(ref)
+
+
+@blp.route("/cases/<string:ref>/documents", methods=["POST"])
+@roles(Role.INTAKE, Role.LEGAL)
+@blp.arguments(schemas.UploadSchema, location="files")
+@blp.response(201, schemas.DocumentSchema)
+@errors(401, 403, 404, 413)
+def upload_document(upload: dict[str, Any], ref: str) -> Any:
+    """Attach a document to the case: checked by content and size, stored encrypted."""
+    from workflow.services.cases import get_case as find_case
+
+    settings = _settings()
+    case = find_case(db(), ref)
+    file = upload["file"]
+    content = file.read(settings.max_document_bytes + 1)
+    if len(content) > settings.max_document_bytes:
+        abort(413, description=f"the file is over the limit of {settings.max_document_bytes} bytes")
+    return attach_document(db(), settings, g.actor, case, upload["kind"], content, file.filename or "upload")
+
+
+@blp.route("/tasks/<string:task_id>/complete", methods=["POST"])
+@roles(*CASEWORK)
+@blp.arguments(schemas.TaskCompletionSchema)
+@blp.response(200, schemas.CaseSchema)
+@errors(401, 403, 404, 409)
+def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """Complete a ready task with its form data; answers the case as it is afterwards."""
+    instance = complete_task(db(), _settings(), task_id, g.actor, body["data"])
+    return _case(instance.case.ref)  # type: ignore[union-attr]  # every user task belongs to a case today
+
+
+@blp.route("/filings/<int:filing_id>", methods=["GET"])
+@roles(*CASEWORK)
+@blp.response(200, schemas.FilingSchema)
+@errors(401, 403, 404)
+def get_filing(filing_id: int) -> dict[str, Any]:
+    """A filing with its document versions and the responses recorded so far."""
+    return api_support.filing_view(db(), filing_id)
+
+
+@blp.route("/filings/<int:filing_id>/document", methods=["GET"])
+@roles(*CASEWORK)
+@blp.response(200, {"type": "string", "format": "binary"}, content_type=DOCX,
+              description="The latest version of the filing (.docx)")
+@errors(401, 403, 404)
+def filing_document(filing_id: int) -> Response:
+    """Download the filing's latest .docx (the download is audited)."""
+    document, content = api_support.latest_filing_document(db(), _settings(), g.actor, filing_id)
+    return send_file(io.BytesIO(content), mimetype=DOCX, as_attachment=True, download_name=document.filename,
+                     max_age=0)
+
+
+@blp.route("/filings/<int:filing_id>/responses", methods=["POST"])
+@roles(Role.INTAKE, Role.LEGAL)
+@blp.arguments(schemas.ResponseInputSchema)
+@blp.response(201, schemas.ResponseSchema)
+@errors(401, 403, 404, 409)
+def add_response(body: dict[str, Any], filing_id: int) -> dict[str, Any]:
+    """Record a response from the body; the filing's process moves on (409 when it is not waiting)."""
+    response = record_response(db(), _settings(), g.actor, filing_id, **body)
+    return api_support.response_view(response)
+
+
+@blp.route("/deadlines", methods=["GET"])
+@roles(*CASEWORK)
+@blp.arguments(schemas.DeadlineArgsSchema, location="query")
+@blp.response(200, schemas.DeadlinePageSchema)
+@errors(401, 403)
+def list_deadlines(args: dict[str, Any]) -> dict[str, Any]:
+    """Open deadlines (all, due within 7 days, or overdue), earliest first."""
+    now = utcnow()
+    rows, total = queries.deadlines(db(), args["status"], now=now, page=args["page"], per_page=args["per_page"])
+    return {"items": api_support.deadline_rows(rows, now), "total": total}
