@@ -72,12 +72,14 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
 
+    from web.admin import bp as admin_bp
     from web.api import register_api
     from web.auth import bp as auth_bp
     from web.pages import bp as pages_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(admin_bp)
     register_api(app)
 
     app.before_request(_enforce_access)

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug import Response
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from web.access import ALL_STAFF, public, roles
@@ -29,7 +29,7 @@ class LoginForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("en", "English"), ("ru", "Русский")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("en", "English"), SelectChoice("ru", "Русский")])
 
 
 def _safe_next(target: str | None) -> str:

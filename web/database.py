@@ -15,6 +15,15 @@ def db() -> Session:
     return g.db_session
 
 
+def keep_despite_error_status() -> None:
+    """Commit this request even though it answers with an error status.
+
+    For a page that refuses input (422) after rolling the refused change back, but has since recorded
+    something that must stay: the audit event of identity fields it shows again.
+    """
+    g.db_commit_on_error = True
+
+
 def init_app(app: Flask) -> None:
     @app.after_request
     def finish_unit_of_work(response: Response) -> Response:
@@ -22,7 +31,7 @@ def init_app(app: Flask) -> None:
         if session is None:
             return response
         try:
-            if response.status_code < 400:
+            if response.status_code < 400 or g.pop("db_commit_on_error", False):
                 session.commit()  # reads commit too: their audit events must be kept
             else:
                 session.rollback()

@@ -1,14 +1,129 @@
-"""Server-rendered pages for intake staff, legal officers, managers and admins."""
+"""Server-rendered pages for intake staff, legal officers and managers (admins: web/admin.py).
+
+Views are thin: they read through ``workflow.services`` (``page_support`` batches what the pages show),
+write only through the services, and never commit (the request is the unit of work, web/database.py).
+Each view declares who may reach it next to its route.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, url_for
-from werkzeug import Response
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug import Response
+from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from web import forms
 from web.access import ALL_STAFF, roles
+from web.database import db, keep_despite_error_status
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.models import AuditEvent, HumanTask, Role, utcnow
+from workflow.runtime.instances import STAGES
+from workflow.services import page_support, queries
+from workflow.services.cases import get_case
+from workflow.services.consent import withdraw_consent as withdraw_consent_service
+from workflow.services.tasks import complete_task
+from workflow.services.views import PERSON_FIELDS_BY_ROLE, case_view
+from workflow.vocab import INCIDENT_TYPES
 
 bp = Blueprint("pages", __name__)
 
+CASEWORK = (Role.INTAKE, Role.LEGAL, Role.MANAGER)  # admins manage accounts and do no casework
+PER_PAGE = 50
+
+# -- labels: stable codes in the data, translated words on the page ---------------------------------------
+
+LABELS: dict[str, dict[str, Any]] = {
+    "stage": {
+        "intake": _l("Intake"), "consent": _l("Consent"), "legal_review": _l("Legal review"),
+        "approval": _l("Approval"), "filing": _l("Filing"), "follow_up": _l("Follow-up"),
+        "awaiting_response": _l("Awaiting response"), "approved": _l("Approved (collective complaints only)"),
+        "closed": _l("Closed"), "rejected": _l("Rejected"), "withdrawn": _l("Consent withdrawn"),
+    },
+    "task": {
+        "complete_intake": _l("Complete intake"), "verify_consent": _l("Verify consent"),
+        "request_documents": _l("Request missing documents"), "legal_review": _l("Legal review"),
+        "approve_review": _l("Approve the review"), "check_filing": _l("Check the filing"),
+        "approve_filing": _l("Approve the filing"), "submit_filing": _l("Record the submission"),
+        "follow_up": _l("Follow up: no response"), "record_outcome": _l("Record the outcome"),
+        "inform_body": _l("Inform the body of the withdrawal"),
+    },
+    "role": {"intake": _l("Intake"), "legal": _l("Legal"), "manager": _l("Manager"), "admin": _l("Admin")},
+    "document": {
+        "form_of_appeal": _l("Form of appeal"), "power_of_attorney": _l("Power of attorney"),
+        "court_decision": _l("Court decision"), "medical": _l("Medical report"), "evidence": _l("Evidence"),
+        "filing": _l("Filing"), "response": _l("Response"),
+    },
+    "consent": {"pending": _l("Not verified yet"), "verified": _l("Verified"), "withdrawn": _l("Withdrawn")},
+    "filing_state": {
+        "draft": _l("Draft"), "checked": _l("Checked"), "submitted": _l("Submitted"),
+        "acknowledged": _l("Acknowledged"), "transmitted": _l("Transmitted to the state"),
+        "replied": _l("Replied"), "decided": _l("Decided"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
+    },
+    "deadline_state": {"open": _l("Open"), "met": _l("Met"), "missed": _l("Missed")},
+    "person": {
+        "full_name": _l("Full name"), "full_name_native": _l("Name in native script"), "gender": _l("Gender"),
+        "birth_date": _l("Date of birth"), "phone": _l("Phone"), "email": _l("E-mail"),
+        "passport_number": _l("Passport or ID number"), "address": _l("Address"), "occupation": _l("Occupation"),
+        "organisation": _l("Organisation"), "city": _l("City"),
+    },
+    "gender": {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"), "undisclosed": _l("Undisclosed")},
+    "incident": {
+        "detention_at_rally": _l("Detention at a rally"), "preventive_detention": _l("Preventive detention"),
+        "interrogation": _l("Interrogation"), "symbol_confiscation": _l("Confiscation of a symbol"),
+        "criminal_prosecution_online_speech": _l("Prosecution for online speech"),
+        "torture_ill_treatment": _l("Torture or ill-treatment"), "punitive_psychiatry": _l("Punitive psychiatry"),
+        "surveillance_threats": _l("Surveillance and threats"), "forced_renunciation": _l("Forced renunciation"),
+        "search_and_seizure": _l("Search and seizure"),
+    },
+    "locale": {"en": "English", "ru": "Русский"},
+    "option": forms.OPTION_LABELS,
+}
+
+ACTION_LABELS: dict[str, Any] = {
+    "case_opened": _l("Case opened"),
+    "case_updated": _l("Case updated from an import"),
+    "process_started": _l("Process started"),
+    "task_completed": _l("Task completed"),
+    "document_uploaded": _l("Document added"),
+    "consent_withdrawn": _l("Consent withdrawn"),
+    "filing_generated": _l("Filing document generated"),
+    "filing_checked": _l("Filing checked"),
+    "filing_submitted": _l("Filing submitted"),
+    "filing_cancelled": _l("Filing cancelled"),
+    "filing_closed": _l("Filing closed"),
+    "escalated": _l("Escalated: a service level was missed"),
+    "response_recorded": _l("Response recorded"),
+    "response_received": _l("Response received"),
+    "timers_fired": _l("A deadline passed"),
+    "timers_rescheduled": _l("Deadlines moved"),
+    "demo_clock_moved": _l("Deadlines moved (demo data)"),
+}
+
+
+@bp.app_template_global("label")
+def label(group: str, value: Any, fallback: str | None = None) -> str:
+    """The translated word for a stored code; unknown codes show as themselves (never an error)."""
+    if value is None or value == "":
+        return ""
+    found = LABELS.get(group, {}).get(str(value))
+    if found is not None:
+        return str(found)
+    return fallback if fallback is not None else str(value).replace("_", " ")
+
+
+def _settings() -> Any:
+    return current_app.config["PETITIO_SETTINGS"]
+
+
+# -- home and my tasks -----------------------------------------------------------------------------------
 
 @bp.route("/")
 @roles(*ALL_STAFF)
@@ -19,6 +134,245 @@ def index() -> Response:
 @bp.route("/tasks")
 @roles(*ALL_STAFF)
 def my_tasks() -> str:
-    from flask import render_template
+    has_lane = g.actor.role != Role.ADMIN
+    rows = page_support.inbox_rows(db(), g.actor.role) if has_lane else []
+    return render_template("pages/tasks.html", rows=rows, has_lane=has_lane)
 
-    return render_template("pages/tasks.html", tasks=[])
+
+# -- the case list ---------------------------------------------------------------------------------------
+
+class CaseFilterForm(Form):
+    """GET filters of the case list: a read, so no CSRF token (and bookmarkable URLs)."""
+
+    q = SearchField(_l("Reference"), validators=[Length(max=40)])
+    stage = SelectField(_l("Stage"), default="")
+    episode = SelectField(_l("Episode"), default="")
+    city = SelectField(_l("City"), default="")
+    incident_type = SelectField(_l("Incident type"), default="")
+    overdue = BooleanField(_l("Overdue only"))
+
+
+def _filter_form(session: Any) -> CaseFilterForm:
+    form = CaseFilterForm(request.args)
+    anything = SelectChoice("", _("any"))
+    form.stage.choices = [anything, *(SelectChoice(s, label("stage", s)) for s in STAGES)]
+    form.episode.choices = [anything, *(SelectChoice(k, t) for k, t in page_support.episode_choices(session))]
+    form.city.choices = [anything, *(SelectChoice(c, c) for c in queries.cities(session))]
+    form.incident_type.choices = [anything, *(SelectChoice(t, label("incident", t)) for t in INCIDENT_TYPES)]
+    form.validate()  # an unknown value is reported next to its filter and then ignored
+    return form
+
+
+def _chosen(form_field: Any) -> Any:
+    return None if form_field.errors else (form_field.data or None)
+
+
+@bp.route("/cases")
+@roles(*CASEWORK)
+def cases() -> str:
+    session = db()
+    form = _filter_form(session)
+    filters = queries.CaseFilters(stage=_chosen(form.stage), episode=_chosen(form.episode), city=_chosen(form.city),
+                                  incident_type=_chosen(form.incident_type), overdue=bool(form.overdue.data),
+                                  q=(_chosen(form.q) or "").strip() or None)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    found, total = queries.list_cases(session, filters, page=page, per_page=PER_PAGE)
+    pages = max(math.ceil(total / PER_PAGE), 1)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("pages/cases.html", form=form, rows=page_support.case_rows(session, found), total=total,
+                           page=page, pages=pages, args=args)
+
+
+# -- the case page ---------------------------------------------------------------------------------------
+
+@dataclass
+class TaskPanel:
+    """One ready task of the case as the page shows it."""
+
+    id: str
+    bpmn_id: str
+    name: str
+    lane: str | None
+    due_at: datetime | None
+    overdue: bool
+    body: str | None
+    mode: str  # form | other_lane | four_eyes
+    blocked_by: str | None = None  # four eyes: the step this user did that bars them from this one
+    fields: list[forms.Field] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    text: str
+    detail: str
+
+
+def _task_name(bpmn_id: str, name: str) -> str:
+    return label("task", bpmn_id, _(name) if name else bpmn_id)
+
+
+def _panels(session: Any, view: dict[str, Any], submitted: dict[str, Any], now: datetime) -> list[TaskPanel]:
+    bodies = {f["id"]: f["body"] for f in view["filings"]}
+    panels = []
+    for item in view["tasks"]:
+        row = session.get(HumanTask, item["id"])
+        panel = TaskPanel(id=item["id"], bpmn_id=item["bpmn_id"], name=_task_name(item["bpmn_id"], item["name"]),
+                          lane=item["lane"], due_at=item["due_at"],
+                          overdue=page_support.is_overdue(item["due_at"], now),
+                          body=bodies.get(item["filing_id"]), mode="form")
+        if item["lane"] != g.actor.role:
+            panel.mode = "other_lane"  # listed, never offered: the service would refuse it anyway
+        elif blocked_by := page_support.four_eyes_blocks(session, row, g.actor):
+            panel.mode, panel.blocked_by = "four_eyes", _task_name(blocked_by, blocked_by)
+        else:
+            schema = page_support.task_schema(session, row) or {"type": "object", "properties": {}}
+            values, errors = submitted.get(item["id"], (None, None))
+            panel.fields = forms.fields_of(schema, prefix=f"t{item['id'][:8]}", values=values, errors=errors)
+            panel.errors = forms.other_errors(schema, errors)
+            panel.description = _(schema["description"]) if schema.get("description") else None
+        panels.append(panel)
+    return panels
+
+
+def _history_text(event: AuditEvent) -> tuple[str, str]:
+    data = event.data or {}
+    text = str(ACTION_LABELS.get(event.action) or event.action.replace("_", " ").capitalize())
+    if event.action == "consent_withdrawn" and event.object_type == "process_instance":
+        text = _("Process stopped: consent withdrawn")
+    detail = ""
+    if event.action == "task_completed" and data.get("task"):
+        form = data.get("form") or {}
+        choice = form.get("decision") or form.get("action")
+        detail = _task_name(data["task"], data["task"])
+        if choice:
+            detail += " — " + label("option", choice)
+    elif event.action == "case_opened" and data.get("imported"):
+        detail = _("imported")
+    elif event.action == "document_uploaded":
+        detail = label("document", data.get("kind"))
+    elif event.action.startswith("filing_") and data.get("body"):
+        detail = label("option", data["body"])
+    elif event.action == "escalated":
+        detail = _task_name(str(data.get("task", "")), str(data.get("task", "")))
+    elif event.action in ("response_recorded", "response_received") and data.get("kind"):
+        detail = str(data["kind"]).replace("_", " ")
+    return text, detail
+
+
+def _history(session: Any, case_id: int) -> list[HistoryEntry]:
+    entries = []
+    for event in page_support.case_history(session, case_id):
+        who = (event.actor.full_name or event.actor.username) if event.actor else _("Petitio (automatic)")
+        text, detail = _history_text(event)
+        entries.append(HistoryEntry(event.at, who, text, detail))
+    return entries
+
+
+def _render_case(ref: str, *, submitted: dict[str, Any] | None = None) -> str:
+    session = db()
+    try:
+        # Audits the identity fields the role may read (channel "web") in this request's transaction.
+        view = case_view(session, ref, actor=g.actor, role=g.actor.role, channel="web")
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    now = utcnow()
+    case_id = page_support.case_id_of(session, ref)
+    assert case_id is not None
+    deadlines = [{**d, "overdue": d["state"] == "open" and page_support.is_overdue(d["due_at"], now)}
+                 for d in view["deadlines"]]
+    bodies = {f["id"]: f["body"] for f in view["filings"]}
+    return render_template(
+        "pages/case.html", case=view, panels=_panels(session, view, submitted or {}, now), deadlines=deadlines,
+        history=_history(session, case_id), bodies=bodies, may_withdraw=g.actor.role in CASEWORK,
+        # File names are typed by people and often carry the complainant's name: only for roles that see it.
+        show_filenames="full_name" in PERSON_FIELDS_BY_ROLE.get(g.actor.role, ()),
+    )
+
+
+@bp.route("/cases/<ref>")
+@roles(*CASEWORK)
+def case(ref: str) -> str:
+    return _render_case(ref)
+
+
+# -- completing a task from the case page ----------------------------------------------------------------
+
+@bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@roles(*CASEWORK)
+def task(task_id: str) -> Response | tuple[str, int]:
+    session = db()
+    found = page_support.task_row(session, task_id)
+    if found is None or found[1] is None:
+        abort(404, description=_("There is no such task."))
+    row, ref = found
+    case_url = url_for("pages.case", ref=ref)
+    if request.method == "GET":  # a link to a task opens its form on the case page
+        return redirect(url_for("pages.case", ref=ref, _anchor=f"task-{task_id}"))
+    if row.state != "ready":
+        return _task_conflict(case_url)
+    if row.lane != g.actor.role:
+        return _refused(_("This task is for the %(lane)s team.", lane=label("role", row.lane)), case_url)
+    name = _task_name(row.bpmn_id, row.name)
+    schema = page_support.task_schema(session, row) or {"type": "object", "properties": {}}
+    data = forms.convert(schema, request.form)
+    try:
+        complete_task(session, _settings(), task_id, g.actor, data)
+    except ValidationFailed as err:
+        session.rollback()  # nothing of the refused attempt stays
+        html = _render_case(ref, submitted={task_id: (forms.typed_values(schema, request.form), err.errors)})
+        keep_despite_error_status()
+        return html, 422
+    except Forbidden:
+        return _refused(_("Four eyes: you did the step this one checks, so another person must do it."), case_url)
+    except Conflict:
+        return _task_conflict(case_url)
+    flash(_("Done: %(task)s.", task=name), "success")
+    return redirect(case_url, 303)  # type: ignore[return-value]
+
+
+def _refused(message: str, back: str) -> tuple[str, int]:
+    return render_template("pages/task_error.html", status=403, message=message, back=back), 403
+
+
+def _task_conflict(back: str) -> tuple[str, int]:
+    message = _("Someone else completed this task first. Open the case again to see where it stands.")
+    return render_template("pages/task_error.html", status=409, message=message, back=back), 409
+
+
+# -- withdrawal of consent -------------------------------------------------------------------------------
+
+class WithdrawConsentForm(FlaskForm):
+    reason = TextAreaField(_l("Why was consent withdrawn?"), validators=[
+        DataRequired(message=_l("Give the reason.")), Length(max=5000)])
+
+
+@bp.route("/cases/<ref>/consent/withdraw", methods=["GET", "POST"])
+@roles(*CASEWORK)
+def withdraw_consent(ref: str) -> Response | tuple[str, int]:
+    session = db()
+    try:
+        case_row = get_case(session, ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    form = WithdrawConsentForm()
+    status = 200
+    withdrawn = case_row.consent is not None and case_row.consent.status == "withdrawn"
+    if request.method == "POST" and withdrawn:
+        status = 409
+    elif request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                withdraw_consent_service(session, _settings(), g.actor, case_row, form.reason.data)
+            except ValidationFailed as err:
+                form.reason.errors = [*form.reason.errors, _(err.errors.get("reason", err.message))]
+            except Conflict:
+                withdrawn = True
+            else:
+                flash(_("Consent withdrawn. Pending filings for %(ref)s were stopped.", ref=ref), "success")
+                return redirect(url_for("pages.case", ref=ref), 303)  # type: ignore[return-value]
+        status = 409 if withdrawn else 422
+    return render_template("pages/withdraw_consent.html", form=form, ref=ref, withdrawn=withdrawn), status

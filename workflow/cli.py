@@ -292,10 +292,10 @@ def cases_list(rt: Runtime, stage: str | None, as_json: bool) -> None:
 @one_line_errors
 def cases_show(rt: Runtime, ref: str) -> None:
     """Show one case as JSON (the read is audited)."""
-    from workflow.services.views import case_view
+    from workflow.services.views import OPERATOR, case_view
 
     with unit_of_work(rt.ready_engine()) as session:
-        view = case_view(session, ref, actor=None, role=Role.ADMIN, channel="cli")
+        view = case_view(session, ref, actor=None, role=OPERATOR, channel="cli")
     click.echo(json.dumps(view, indent=2, default=str, ensure_ascii=False))
 
 

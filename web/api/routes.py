@@ -18,7 +18,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 
-from web.access import ALL_STAFF, public, roles
+from web.access import public, roles
 from web.api import schemas
 from web.database import db
 from workflow.config import Settings
@@ -152,7 +152,7 @@ def health() -> dict[str, str]:
 
 
 @blp.route("/cases", methods=["GET"])
-@roles(*ALL_STAFF)
+@roles(*CASEWORK)
 @blp.arguments(schemas.CaseListArgsSchema, location="query")
 @blp.response(200, schemas.CasePageSchema)
 @errors(401, 403)
@@ -179,7 +179,7 @@ def create_case(appeal: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/cases/<string:ref>", methods=["GET"])
-@roles(*ALL_STAFF)
+@roles(*CASEWORK)
 @blp.response(200, schemas.CaseSchema)
 @errors(401, 403, 404)
 def get_case(ref: str) -> dict[str, Any]:

@@ -15,14 +15,16 @@ from workflow.models import Deadline, HumanTask, Role, User
 from workflow.services.cases import get_case
 
 # Least privilege: intake registers people; legal officers need what a filing needs; managers see the
-# case through its reference and city only.
+# case through its reference and city only; admins manage accounts and processes, not cases. OPERATOR is
+# the command line on the server itself, whose user can read the database anyway.
+OPERATOR = "operator"
 PERSON_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
     Role.INTAKE: ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
                   "address", "occupation", "organisation", "city"),
     Role.LEGAL: ("full_name", "full_name_native", "gender", "birth_date", "occupation", "organisation", "city"),
     Role.MANAGER: ("city",),
-    Role.ADMIN: ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
-                 "address", "occupation", "organisation", "city"),
+    OPERATOR: ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
+               "address", "occupation", "organisation", "city"),
 }
 IDENTITY_FIELDS = frozenset({"full_name", "full_name_native", "birth_date", "phone", "email", "passport_number",
                              "address"})

@@ -1,0 +1,149 @@
+"""Route by role: every route declares who may reach it, and the declarations are the ones intended.
+
+The walk over ``app.url_map`` fails for a route without a rule; the table below is written out by hand,
+so widening a page to another role (or adding a page) is a deliberate change to this file too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.routing import Rule
+
+from tests.helpers import open_sample_case, task
+from tests.web.conftest import PASSWORD, csrf_token
+from web import PUBLIC_ENDPOINTS, create_app
+from web.access import PUBLIC, rule_of
+
+INTAKE, LEGAL, MANAGER, ADMIN = "intake", "legal", "manager", "admin"
+ROLES = (INTAKE, LEGAL, MANAGER, ADMIN)
+EVERYONE = frozenset(ROLES)
+CASEWORK = frozenset({INTAKE, LEGAL, MANAGER})
+ADMINS = frozenset({ADMIN})
+SIGNED_IN_AS = {INTAKE: "ina", LEGAL: "lena", MANAGER: "mara", ADMIN: "ada"}
+
+# Who may reach each page (every route outside /api/). Admins manage accounts and do no casework.
+PAGE_ACCESS: dict[str, frozenset[str]] = {
+    "auth.login": PUBLIC,
+    "auth.logout": EVERYONE,
+    "auth.set_language": EVERYONE,
+    "pages.index": EVERYONE,
+    "pages.my_tasks": EVERYONE,
+    "pages.cases": CASEWORK,
+    "pages.case": CASEWORK,
+    "pages.task": CASEWORK,
+    "pages.withdraw_consent": CASEWORK,
+    "admin.users": ADMINS,
+    "admin.create_user": ADMINS,
+    "admin.change_role": ADMINS,
+    "admin.set_active": ADMINS,
+    "admin.issue_token": ADMINS,
+}
+# The answer to an allowed GET (a redirect where the page is only a way to another one).
+ALLOWED_STATUS = {"pages.index": 302, "pages.task": 302}
+
+
+def rules_of(app: Flask) -> Iterator[Rule]:
+    yield from (r for r in app.url_map.iter_rules() if r.endpoint != "static")
+
+
+def undeclared(app: Flask) -> list[str]:
+    """Routes nobody declared a rule for: each is refused to everyone, and each fails this suite."""
+    return sorted(r.rule for r in rules_of(app)
+                  if r.endpoint not in PUBLIC_ENDPOINTS and rule_of(app.view_functions[r.endpoint]) is None)
+
+
+def is_api(rule: Rule) -> bool:
+    return rule.rule.startswith("/api/")
+
+
+def methods(rule: Rule) -> list[str]:
+    return sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+
+
+def url(app: Flask, rule: Rule, values: dict[str, str] | None = None) -> str:
+    """The rule's path with its parameters filled from ``values`` by name, else with "1" (fits any converter)."""
+    filled = {name: (values or {}).get(name, "1") for name in rule.arguments}
+    return app.url_map.bind("localhost").build(rule.endpoint, filled, method=methods(rule)[0])
+
+
+# -- every route declares its rule -----------------------------------------------------------------------
+
+def test_every_route_declares_who_may_reach_it(app):
+    assert undeclared(app) == []
+
+
+def test_a_route_without_a_declaration_is_reported_and_refused(env, login):
+    app = create_app(env.settings, TESTING=True)
+    app.add_url_rule("/forgotten", "forgotten", lambda: "case data")
+    assert undeclared(app) == ["/forgotten"]
+    client = app.test_client()
+    assert client.get("/forgotten").status_code == 403  # fail closed, even before asking who you are
+    page = client.get("/login")
+    client.post("/login", data={"username": "ada", "password": PASSWORD,
+                                "csrf_token": csrf_token(page.get_data(as_text=True))})
+    assert client.get("/tasks").status_code == 200  # signed in...
+    assert client.get("/forgotten").status_code == 403  # ...and still refused
+
+
+def test_the_declared_page_rules_are_the_intended_ones(app):
+    declared = {r.endpoint: rule_of(app.view_functions[r.endpoint]) for r in rules_of(app) if not is_api(r)}
+    assert declared == PAGE_ACCESS
+
+
+# -- anonymous visitors ----------------------------------------------------------------------------------
+
+def test_anonymous_visitors_are_sent_to_sign_in_and_api_callers_get_401(app, staff):
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    checked_pages = checked_api = 0
+    for rule in rules_of(app):
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule_of(app.view_functions[rule.endpoint]) == PUBLIC:
+            continue
+        path = url(app, rule)
+        for method in methods(rule):
+            if is_api(rule):
+                response = client.open(path, method=method)
+                assert response.status_code == 401, (method, path)
+                assert response.is_json and response.get_json()["error"] == "unauthorized", (method, path)
+                checked_api += 1
+            else:
+                data = {"csrf_token": token} if method != "GET" else None
+                response = client.open(path, method=method, data=data)
+                assert response.status_code == 302, (method, path)
+                assert response.headers["Location"].startswith("/login?next="), (method, path)
+                checked_pages += 1
+    assert checked_pages >= len(PAGE_ACCESS) - 1 and checked_api >= 1
+
+
+# -- each role, each page --------------------------------------------------------------------------------
+
+@pytest.fixture
+def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    open_sample_case(env, "APL-900")
+    return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan"}
+
+
+def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):
+    gets = [r for r in rules_of(app) if not is_api(r) and "GET" in methods(r)
+            and rule_of(app.view_functions[r.endpoint]) != PUBLIC]
+    posts = [r for r in rules_of(app) if not is_api(r) and "GET" not in methods(r)]
+    assert {r.endpoint for r in gets} >= {"pages.my_tasks", "pages.cases", "pages.case", "admin.users"}
+    for role in ROLES:
+        client = login(SIGNED_IN_AS[role])
+        token = csrf_token(client.get("/tasks").get_data(as_text=True))
+        for rule in gets:
+            allowed = role in PAGE_ACCESS[rule.endpoint]
+            expected = ALLOWED_STATUS.get(rule.endpoint, 200) if allowed else 403
+            response = client.get(url(app, rule, sample))
+            assert response.status_code == expected, (role, rule.rule)
+        for rule in posts:  # what a role may not do is refused before anything runs
+            if role not in PAGE_ACCESS[rule.endpoint]:
+                response = client.post(url(app, rule, sample), data={"csrf_token": token, "role": "admin"})
+                assert response.status_code == 403, (role, rule.rule)
+    assert task(env, "APL-900", "verify_consent").id == sample["task_id"]  # nothing moved
+    with env.uow() as session:
+        assert env.user(session, "ada").role == ADMIN and env.user(session, "ivan").active
+
