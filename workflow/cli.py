@@ -23,7 +23,7 @@ from workflow import schema
 from workflow.config import Settings, load_settings
 from workflow.db import engine_for, unit_of_work
 from workflow.errors import PetitioError
-from workflow.models import Case, HumanTask, Role
+from workflow.models import Case, HumanTask
 
 log = logging.getLogger("petitio")
 
