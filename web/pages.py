@@ -68,6 +68,12 @@ LABELS: dict[str, dict[str, Any]] = {
         "replied": _l("Replied"), "decided": _l("Decided"), "closed": _l("Closed"), "cancelled": _l("Cancelled"),
     },
     "deadline_state": {"open": _l("Open"), "met": _l("Met"), "missed": _l("Missed")},
+    # Deadlines are named after the timer events of the BPMN files, which Babel cannot extract.
+    "deadline": {
+        "Consent verification due": _l("Consent verification due"), "Legal review due": _l("Legal review due"),
+        "Missing documents overdue": _l("Missing documents overdue"), "Filing check due": _l("Filing check due"),
+        "Response window": _l("Response window"),
+    },
     "person": {
         "full_name": _l("Full name"), "full_name_native": _l("Name in native script"), "gender": _l("Gender"),
         "birth_date": _l("Date of birth"), "phone": _l("Phone"), "email": _l("E-mail"),
@@ -179,7 +185,7 @@ def cases() -> str:
     found, total = queries.list_cases(session, filters, page=page, per_page=PER_PAGE)
     pages = max(math.ceil(total / PER_PAGE), 1)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("pages/cases.html", form=form, rows=page_support.case_rows(session, found), total=total,
+    return render_template("pages/cases.html", form=form, rows=queries.case_rows(session, found), total=total,
                            page=page, pages=pages, args=args)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -17,10 +17,10 @@ from workflow.appeals import OPTIONAL, REQUIRED, AppealErrors, parse_appeal
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.models import Case, Deadline, Document, Episode, Filing, HumanTask, Person, User, utcnow
+from workflow.models import Case, Deadline, Document, Episode, Filing, User, utcnow
 from workflow.runtime.context import document_store
+from workflow.services import queries
 from workflow.services.cases import open_case
-from workflow.services.queries import overdue_case_ids
 
 DOCUMENT_FIELDS = ("form_of_appeal", "power_of_attorney")
 
@@ -58,17 +58,9 @@ def open_appeal(session: Session, settings: Settings, actor: User, fields: Mappi
 
 def case_rows(session: Session, cases: Sequence[Case], now: datetime | None = None) -> list[dict[str, Any]]:
     """List rows without identity fields: reference, stage, urgency, city, overdue, ready tasks."""
-    ids = [c.id for c in cases]
-    if not ids:
-        return []
-    cities = dict(session.execute(select(Case.id, Person.city).join(Person, Case.person_id == Person.id)
-                                  .where(Case.id.in_(ids))).all())
-    ready = dict(session.execute(select(HumanTask.case_id, func.count()).where(
-        HumanTask.case_id.in_(ids), HumanTask.state == "ready").group_by(HumanTask.case_id)).all())
-    overdue = overdue_case_ids(session, ids, now)
-    return [{"ref": c.ref, "stage": c.stage, "urgent": c.urgent, "received_on": c.received_on,
-             "city": cities.get(c.id), "overdue": c.id in overdue, "ready_tasks": ready.get(c.id, 0)}
-            for c in cases]
+    return [{"ref": r.case.ref, "stage": r.case.stage, "urgent": r.case.urgent, "received_on": r.case.received_on,
+             "city": r.city, "overdue": r.overdue, "ready_tasks": len(r.tasks)}
+            for r in queries.case_rows(session, list(cases), now=now)]
 
 
 def deadline_rows(rows: Sequence[tuple[Deadline, str | None]], now: datetime | None = None) -> list[dict[str, Any]]:

@@ -6,7 +6,6 @@ the pages can batch exactly the columns they show (a case list never loads ident
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,17 +20,14 @@ from workflow.models import (
     Episode,
     Filing,
     HumanTask,
-    Person,
     ProcessInstance,
     User,
     utcnow,
 )
-from workflow.runtime.instances import FOUR_EYES_PROPERTY
-from workflow.runtime.specs import form_schema, parse_xml
+from workflow.runtime.specs import form_schema
 from workflow.services import queries
+from workflow.services.tasks import did_last, four_eyes_partner
 
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 # Reads are audited but are not events in the life of a case: the timeline leaves them out.
 HISTORY_HIDDEN = frozenset({"identity_read"})
 HISTORY_LIMIT = 300
@@ -43,14 +39,6 @@ class InboxRow:
     ref: str
     overdue: bool
     body: str | None  # the filing's body for tasks of a filing subprocess
-
-
-@dataclass(frozen=True)
-class CaseRow:
-    case: Case
-    city: str | None
-    overdue: bool
-    tasks: tuple[HumanTask, ...]
 
 
 def is_overdue(due_at: datetime | None, now: datetime) -> bool:
@@ -70,22 +58,6 @@ def inbox_rows(session: Session, role: str, *, now: datetime | None = None) -> l
     rows = queries.inbox(session, role)
     bodies = _bodies(session, {t.filing_id for t, _ in rows if t.filing_id})
     return [InboxRow(task, ref, is_overdue(task.due_at, now), bodies.get(task.filing_id or 0)) for task, ref in rows]
-
-
-def case_rows(session: Session, cases: list[Case], *, now: datetime | None = None) -> list[CaseRow]:
-    """The list columns of a page of cases in three queries: city (no other person field), overdue, tasks."""
-    if not cases:
-        return []
-    now = now or utcnow()
-    ids = [c.id for c in cases]
-    cities = {person_id: city for person_id, city in session.execute(
-        select(Person.id, Person.city).where(Person.id.in_({c.person_id for c in cases})))}
-    overdue = queries.overdue_case_ids(session, ids, now)
-    tasks: dict[int, list[HumanTask]] = defaultdict(list)
-    for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.state == "ready")
-                                .order_by(HumanTask.created_at)):
-        tasks[task.case_id or 0].append(task)
-    return [CaseRow(c, cities.get(c.person_id), c.id in overdue, tuple(tasks[c.id])) for c in cases]
 
 
 def episode_choices(session: Session) -> list[tuple[str, str]]:
@@ -131,41 +103,14 @@ def task_schema(session: Session, task: HumanTask) -> dict[str, Any] | None:
     return form_schema(_instance(session, task.instance_id).definition, task.form)
 
 
-_FOUR_EYES: dict[str, dict[str, str]] = {}
-
-
-def four_eyes_partners(definition: Any) -> dict[str, str]:
-    """bpmn id of a user task -> the task whose completer may not do it (``fourEyesWith``), per version."""
-    found = _FOUR_EYES.get(definition.sha256)
-    if found is None:
-        found = {}
-        for name, text in definition.sources.items():
-            if not name.endswith(".bpmn"):
-                continue
-            for node in parse_xml(text, name).iter(f"{{{BPMN_NS}}}userTask"):
-                for prop in node.iter(f"{{{SPIFF_NS}}}property"):
-                    if prop.get("name") == FOUR_EYES_PROPERTY and prop.get("value"):
-                        found[str(node.get("id"))] = str(prop.get("value"))
-        _FOUR_EYES[definition.sha256] = found
-    return found
-
-
 def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | None:
     """The bpmn id of the step ``user`` did that bars them from ``task`` (four eyes), or None.
 
-    Mirrors ``tasks._check_four_eyes``: the latest completed task of that id in the same instance.
-    The service still enforces the rule; the page only avoids offering a form that would be refused.
+    The same rule the service enforces (``tasks.four_eyes_partner``/``did_last``); the page only uses
+    it to avoid offering a form that would be refused.
     """
-    other = four_eyes_partners(_instance(session, task.instance_id).definition).get(task.bpmn_id)
-    if not other:
-        return None
-    last = session.scalar(
-        select(HumanTask)
-        .where(HumanTask.instance_id == task.instance_id, HumanTask.bpmn_id == other, HumanTask.state == "completed")
-        .order_by(HumanTask.completed_at.desc())
-        .limit(1)
-    )
-    return other if last is not None and last.completed_by_id == user.id else None
+    other = four_eyes_partner(_instance(session, task.instance_id).definition, task.bpmn_id)
+    return other if other and did_last(session, task.instance_id, other, user) else None
 
 
 def active_token_counts(session: Session) -> dict[int, int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -89,6 +90,31 @@ def deadlines(session: Session, status: str, *, now: datetime | None = None, pag
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     rows = session.execute(query.order_by(Deadline.due_at).offset((max(page, 1) - 1) * per_page).limit(per_page))
     return [(d, ref) for d, ref in rows.all()], total
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """The list columns of one case: never an identity field (the city is the only person field)."""
+
+    case: Case
+    city: str | None
+    overdue: bool
+    tasks: tuple[HumanTask, ...]
+
+
+def case_rows(session: Session, cases: list[Case], *, now: datetime | None = None) -> list[CaseRow]:
+    """The list columns of a page of cases in three queries: cities, overdue cases, ready tasks."""
+    if not cases:
+        return []
+    now = now or utcnow()
+    ids = [c.id for c in cases]
+    city_of = dict(session.execute(select(Person.id, Person.city).where(Person.id.in_({c.person_id for c in cases}))).all())
+    overdue = overdue_case_ids(session, ids, now)
+    tasks: dict[int, list[HumanTask]] = defaultdict(list)
+    for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.state == "ready")
+                                .order_by(HumanTask.created_at)):
+        tasks[task.case_id or 0].append(task)
+    return [CaseRow(c, city_of.get(c.person_id), c.id in overdue, tuple(tasks[c.id])) for c in cases]
 
 
 def cities(session: Session) -> list[str]:

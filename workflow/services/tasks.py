@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.forms import validate_form
-from workflow.models import ConsentRecord, Document, HumanTask, ProcessInstance, User, utcnow
+from workflow.models import ConsentRecord, Document, HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
 from workflow.runtime import instances
-from workflow.runtime.specs import FORM_PROPERTY, form_schema
+from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
 
 
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
@@ -46,17 +46,30 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
     return instance
 
 
-def _check_four_eyes(session: Session, instance: ProcessInstance, task: Any, actor: User) -> None:
-    other = task.task_spec.extensions.get("properties", {}).get(instances.FOUR_EYES_PROPERTY)
-    if not other:
-        return
+def four_eyes_partner(definition: ProcessDefinition, bpmn_id: str) -> str | None:
+    """The task whose completer may not do ``bpmn_id`` (its ``fourEyesWith`` property), if any."""
+    spec, subprocess_specs = specs_for(definition)
+    for process in (spec, *subprocess_specs.values()):
+        task_spec = next((t for t in process.task_specs.values() if getattr(t, "bpmn_id", None) == bpmn_id), None)
+        if task_spec is not None:
+            return getattr(task_spec, "extensions", {}).get("properties", {}).get(instances.FOUR_EYES_PROPERTY)
+    return None
+
+
+def did_last(session: Session, instance_id: int, bpmn_id: str, user: User) -> bool:
+    """Whether ``user`` completed the latest ``bpmn_id`` task of the instance."""
     last = session.scalar(
-        select(HumanTask)
-        .where(HumanTask.instance_id == instance.id, HumanTask.bpmn_id == other, HumanTask.state == "completed")
+        select(HumanTask.completed_by_id)
+        .where(HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == "completed")
         .order_by(HumanTask.completed_at.desc())
         .limit(1)
     )
-    if last is not None and last.completed_by_id == actor.id:
+    return last == user.id
+
+
+def _check_four_eyes(session: Session, instance: ProcessInstance, task: Any, actor: User) -> None:
+    other = task.task_spec.extensions.get("properties", {}).get(instances.FOUR_EYES_PROPERTY)
+    if other and did_last(session, instance.id, other, actor):
         raise Forbidden(f"four eyes: you completed {other!r}, so another person must do this step")
 
 
