@@ -108,7 +108,8 @@ def case_rows(session: Session, cases: list[Case], *, now: datetime | None = Non
         return []
     now = now or utcnow()
     ids = [c.id for c in cases]
-    city_of = dict(session.execute(select(Person.id, Person.city).where(Person.id.in_({c.person_id for c in cases}))).all())
+    person_ids = {c.person_id for c in cases}
+    city_of = dict(session.execute(select(Person.id, Person.city).where(Person.id.in_(person_ids))).all())
     overdue = overdue_case_ids(session, ids, now)
     tasks: dict[int, list[HumanTask]] = defaultdict(list)
     for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.state == "ready")
