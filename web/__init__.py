@@ -5,6 +5,7 @@ Views call the same ``workflow`` services as the command line; the request is th
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -28,8 +29,6 @@ SESSION_MINUTES = 30
 
 def _secret_key(settings: Settings) -> str:
     """From the environment, or generated once into PETITIO_HOME/keys (never in the repository)."""
-    import os
-
     if os.environ.get("PETITIO_SECRET_KEY"):
         return os.environ["PETITIO_SECRET_KEY"]
     path = settings.keys_dir / "flask_secret_key"
