@@ -7,28 +7,51 @@ Each view declares who may reach it next to its route.
 
 from __future__ import annotations
 
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from werkzeug import Response
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from filings.consent_forms import FORMS as CONSENT_FORMS
+from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
 from web import forms
 from web.access import ALL_STAFF, roles
 from web.database import db, keep_despite_error_status
+from workflow.bodies import BODIES
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.models import AuditEvent, HumanTask, Role, utcnow
+from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, Role, User, utcnow
 from workflow.runtime.instances import STAGES
 from workflow.services import page_support, queries
 from workflow.services.cases import get_case
+from workflow.services.consent import (
+    CONSENT_EDITORS,
+    FORM_ROLES,
+    PERMISSION_FLAGS,
+    RISK_NOTE_MAX,
+    consent_form,
+    update_consent_permissions,
+)
 from workflow.services.consent import withdraw_consent as withdraw_consent_service
+from workflow.services.documents import (
+    DOWNLOAD_ROLES,
+    UPLOAD_KINDS,
+    UPLOAD_ROLES,
+    attach_document,
+    download_document,
+    get_document,
+)
 from workflow.services.tasks import complete_task
 from workflow.services.views import PERSON_FIELDS_BY_ROLE, case_view
 from workflow.vocab import INCIDENT_TYPES
@@ -36,6 +59,7 @@ from workflow.vocab import INCIDENT_TYPES
 bp = Blueprint("pages", __name__)
 
 CASEWORK = (Role.INTAKE, Role.LEGAL, Role.MANAGER)  # admins manage accounts and do no casework
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PER_PAGE = 50
 
 # -- labels: stable codes in the data, translated words on the page ---------------------------------------
@@ -99,6 +123,9 @@ ACTION_LABELS: dict[str, Any] = {
     "process_started": _l("Process started"),
     "task_completed": _l("Task completed"),
     "document_uploaded": _l("Document added"),
+    "document_downloaded": _l("Document opened"),
+    "consent_updated": _l("Consent choices changed"),
+    "consent_form_downloaded": _l("Form to sign prepared"),
     "consent_withdrawn": _l("Consent withdrawn"),
     "filing_generated": _l("Filing document generated"),
     "filing_checked": _l("Filing checked"),
@@ -258,8 +285,10 @@ def _history_text(event: AuditEvent) -> tuple[str, str]:
             detail += " — " + label("option", choice)
     elif event.action == "case_opened" and data.get("imported"):
         detail = _("imported")
-    elif event.action == "document_uploaded":
+    elif event.action in ("document_uploaded", "document_downloaded"):
         detail = label("document", data.get("kind"))
+    elif event.action == "consent_form_downloaded":
+        detail = label("document", data.get("form"))
     elif event.action.startswith("filing_") and data.get("body"):
         detail = label("option", data["body"])
     elif event.action == "escalated":
@@ -278,7 +307,8 @@ def _history(session: Any, case_id: int) -> list[HistoryEntry]:
     return entries
 
 
-def _render_case(ref: str, *, submitted: dict[str, Any] | None = None) -> str:
+def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_form: DocumentUploadForm | None = None,
+                 consent_form: ConsentPermissionsForm | None = None) -> str:
     session = db()
     try:
         # Audits the identity fields the role may read (channel "web") in this request's transaction.
@@ -286,16 +316,25 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None) -> str:
     except NotFound:
         abort(404, description=_("There is no case with this reference."))
     now = utcnow()
-    case_id = page_support.case_id_of(session, ref)
-    assert case_id is not None
+    case_row = get_case(session, ref)
     deadlines = [{**d, "overdue": d["state"] == "open" and page_support.is_overdue(d["due_at"], now)}
                  for d in view["deadlines"]]
     bodies = {f["id"]: f["body"] for f in view["filings"]}
+    role = g.actor.role
+    withdrawn = case_row.consent is not None and case_row.consent.status == "withdrawn"
+    may_edit_consent = role in CONSENT_EDITORS and not withdrawn
+    if may_edit_consent and consent_form is None:
+        consent_form = _consent_form_for(case_row.consent)
     return render_template(
         "pages/case.html", case=view, panels=_panels(session, view, submitted or {}, now), deadlines=deadlines,
-        history=_history(session, case_id), bodies=bodies, may_withdraw=g.actor.role in CASEWORK,
+        history=_history(session, case_row.id), bodies=bodies, may_withdraw=role in CASEWORK,
         # File names are typed by people and often carry the complainant's name: only for roles that see it.
-        show_filenames="full_name" in PERSON_FIELDS_BY_ROLE.get(g.actor.role, ()),
+        show_filenames="full_name" in PERSON_FIELDS_BY_ROLE.get(role, ()),
+        may_upload=role in UPLOAD_ROLES, may_download=role in DOWNLOAD_ROLES,
+        upload_form=(upload_form or _upload_form(formdata=None)) if role in UPLOAD_ROLES else None,
+        consent=_consent_panel(session, case_row, show_risk_note=role in CONSENT_EDITORS),
+        consent_form=consent_form if may_edit_consent else None, body_codes=list(BODIES),
+        forms_to_sign=list(CONSENT_FORMS) if role in FORM_ROLES else [], form_languages=FORM_LANGUAGES,
     )
 
 
@@ -303,6 +342,222 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None) -> str:
 @roles(*CASEWORK)
 def case(ref: str) -> str:
     return _render_case(ref)
+
+
+# -- case documents: upload, download (audited) ----------------------------------------------------------
+
+class DocumentUploadForm(FlaskForm):
+    kind = SelectField(_l("Kind of document"), validators=[DataRequired(message=_l("Choose the kind of document."))])
+    file = FileField(_l("File (PDF, JPEG, PNG or DOCX)"), validators=[FileRequired(message=_l("Choose a file."))])
+
+
+def _upload_form(**kwargs: Any) -> DocumentUploadForm:
+    form = DocumentUploadForm(prefix="upload", **kwargs)
+    form.kind.choices = [SelectChoice(k, label("document", k)) for k in UPLOAD_KINDS]
+    return form
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024:
+        return _("%(size)s MB", size=format_decimal(round(size / (1024 * 1024), 1)))
+    if size >= 1024:
+        return _("%(size)s KB", size=format_decimal(round(size / 1024, 1)))
+    return _("%(size)s bytes", size=format_decimal(size))
+
+
+def _rejection_text(detail: str) -> str:
+    """The storage layer's reason (English, for logs and the API) as a sentence in the user's language."""
+    if "empty" in detail:
+        return _("The file is empty.")
+    if "over the" in detail:
+        return _("The file is larger than the limit of %(limit)s.", limit=_size_text(_settings().max_document_bytes))
+    if "zip bomb" in detail:
+        return _("This DOCX file would expand to far more than its size (a possible zip bomb), so it was refused.")
+    if "malformed" in detail:
+        return _("This DOCX file is damaged and cannot be read.")
+    if "name says" in detail or "not accepted" in detail or "is not a" in detail:
+        return _("The content of the file does not match its name. Only PDF, JPEG, PNG and DOCX files are "
+                 "accepted, and the name must end in the type the file really is.")
+    return detail
+
+
+@bp.route("/cases/<ref>/documents", methods=["POST"])
+@roles(*UPLOAD_ROLES)
+def upload_document(ref: str) -> Response | tuple[str, int]:
+    session = db()
+    try:
+        case_row = get_case(session, ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    form = _upload_form()
+    if form.validate_on_submit():
+        settings = _settings()
+        upload = form.file.data
+        content = upload.read(settings.max_document_bytes + 1)
+        try:
+            document = attach_document(session, settings, g.actor, case_row, form.kind.data, content,
+                                       upload.filename or "upload")
+        except ValidationFailed as err:
+            session.rollback()  # nothing of the refused upload stays (the store refuses before writing)
+            if "kind" in err.errors:
+                form.kind.errors = [*form.kind.errors, _("Choose one of the kinds listed.")]
+            if "file" in err.errors or "kind" not in err.errors:
+                form.file.errors = [*form.file.errors, _rejection_text(err.errors.get("file", err.message))]
+        else:
+            flash(_("Added: %(kind)s, version %(version)s.", kind=label("document", document.kind),
+                    version=document.version), "success")
+            return redirect(url_for("pages.case", ref=ref, _anchor="h-documents"), 303)  # type: ignore[return-value]
+    html = _render_case(ref, upload_form=form)
+    keep_despite_error_status()  # the identity read of the page shown again stays audited
+    return html, 422
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(err: RequestEntityTooLarge) -> tuple[str, int]:
+    """The whole request was over the app's limit: refused before it was read, so nothing was stored."""
+    ref = (request.view_args or {}).get("ref")
+    back = url_for("pages.case", ref=ref, _anchor="h-documents") if ref else url_for("pages.my_tasks")
+    message = _("The file is larger than the limit of %(limit)s. Nothing was stored; choose a smaller file.",
+                limit=_size_text(_settings().max_document_bytes))
+    return render_template("pages/task_error.html", status=413, message=message, back=back), 413
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=filename,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/cases/<ref>/documents/<int:document_id>")
+@roles(*DOWNLOAD_ROLES)
+def download(ref: str, document_id: int) -> Response:
+    session = db()
+    try:
+        document = get_document(session, document_id, case=get_case(session, ref))
+    except NotFound:
+        abort(404, description=_("There is no such document in this case."))
+    content = download_document(session, _settings(), g.actor, document, channel="web")
+    return _attachment(content, document.media_type, document.filename)
+
+
+# -- forms for the complainant to sign (identity fields: intake only, never stored) ----------------------
+
+@bp.route("/cases/<ref>/forms/<form>.docx")
+@roles(*FORM_ROLES)
+def form_to_sign(ref: str, form: str) -> Response:
+    session = db()
+    try:
+        case_row = get_case(session, ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    language = request.args.get("lang") or ("ru" if g.actor.locale == "ru" else "en")
+    if form not in CONSENT_FORMS:
+        abort(404, description=_("There is no such form."))
+    if language not in FORM_LANGUAGES:
+        abort(404, description=_("This form exists in Russian and English only."))
+    settings = _settings()
+    content = consent_form(session, g.actor, case_row, form, language, settings.organisation, channel="web")
+    return _attachment(content, DOCX, f"{ref}-{form}-{language}.docx")
+
+
+# -- what the complainant allows -------------------------------------------------------------------------
+
+OVERRIDE_CHOICES = ("", "allow", "deny")
+
+
+class ConsentPermissionsForm(FlaskForm):
+    share_name_with_government = BooleanField(_l("Name may be shared with the government concerned"))
+    publish_name = BooleanField(_l("Name may appear in public reports"))
+    initials_only = BooleanField(_l("Initials only"))
+    anonymous = BooleanField(_l("Fully anonymous (excludes all of the above)"))
+    risk_note = TextAreaField(_l("Risk note (reprisals, threats, detention)"), validators=[Length(max=RISK_NOTE_MAX)])
+
+
+for _code in BODIES:
+    setattr(ConsentPermissionsForm, f"body_{_code}",
+            SelectField(_code, choices=list(OVERRIDE_CHOICES), default="", validate_choice=True))
+
+
+def _consent_form_for(consent: ConsentRecord | None, **kwargs: Any) -> ConsentPermissionsForm:
+    if "formdata" in kwargs:
+        return ConsentPermissionsForm(prefix="consent", **kwargs)
+    data: dict[str, Any] = {"share_name_with_government": True}  # the model's default for a new record
+    if consent is not None:
+        data = {f: bool(getattr(consent, f)) for f in PERMISSION_FLAGS}
+        data["risk_note"] = consent.risk_note or ""
+        data.update({f"body_{c}": v for c, v in (consent.body_overrides or {}).items() if c in BODIES})
+    return ConsentPermissionsForm(prefix="consent", formdata=None, data=data)
+
+
+def _consent_panel(session: Any, case_row: Case, *, show_risk_note: bool) -> dict[str, Any] | None:
+    consent = case_row.consent
+    if consent is None:
+        return None
+    verifier = session.get(User, consent.verified_by_id) if consent.verified_by_id else None
+    proofs = {}
+    for kind in ("form_of_appeal", "power_of_attorney"):
+        versions = [d for d in case_row.documents if d.kind == kind]
+        proofs[kind] = max(versions, key=lambda d: d.version) if versions else None
+    return {
+        "status": consent.status, "verified_at": consent.verified_at, "withdrawn_at": consent.withdrawn_at,
+        "verified_by": (verifier.full_name or verifier.username) if verifier else None,
+        "proofs": [(kind, getattr(consent, f"{kind}_verified"), doc) for kind, doc in proofs.items()],
+        "flags": {f: bool(getattr(consent, f)) for f in PERMISSION_FLAGS},
+        "overrides": {c: v for c, v in (consent.body_overrides or {}).items()},
+        "risk_note": consent.risk_note if show_risk_note else None,
+    }
+
+
+@bp.route("/cases/<ref>/consent", methods=["POST"])
+@roles(*CONSENT_EDITORS)
+def update_consent(ref: str) -> Response | tuple[str, int]:
+    session = db()
+    try:
+        case_row = get_case(session, ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    back = url_for("pages.case", ref=ref, _anchor="h-consent")
+    if case_row.consent is not None and case_row.consent.status == "withdrawn":
+        return _consent_withdrawn(back)
+    form = _consent_form_for(case_row.consent, formdata=request.form)
+    if form.validate_on_submit():
+        fields: dict[str, Any] = {f: bool(getattr(form, f).data) for f in PERMISSION_FLAGS}
+        fields["body_overrides"] = {c: getattr(form, f"body_{c}").data for c in BODIES
+                                    if getattr(form, f"body_{c}").data}
+        fields["risk_note"] = form.risk_note.data or None
+        try:
+            update_consent_permissions(session, g.actor, case_row, **fields)
+        except Conflict:
+            return _consent_withdrawn(back)
+        except ValidationFailed as err:
+            session.rollback()
+            for name in err.errors:
+                target = "anonymous" if name.startswith("body_overrides") else name
+                if hasattr(form, target):
+                    getattr(form, target).errors = [*getattr(form, target).errors, _consent_error(name)]
+        else:
+            flash(_("Consent choices saved."), "success")
+            return redirect(back, 303)  # type: ignore[return-value]
+    html = _render_case(ref, consent_form=form)
+    keep_despite_error_status()
+    return html, 422
+
+
+def _consent_error(name: str) -> str:
+    if name == "anonymous":
+        return _("Fully anonymous excludes sharing or publishing the name and initials: untick one.")
+    if name.startswith("body_overrides"):
+        return _("Fully anonymous excludes allowing any body to name the person.")
+    if name == "risk_note":
+        return _("The risk note is too long.")
+    return _("This value is not valid.")
+
+
+def _consent_withdrawn(back: str) -> tuple[str, int]:
+    message = _("Consent for this case was withdrawn: what it allowed can no longer change.")
+    return render_template("pages/task_error.html", status=409, message=message, back=back), 409
 
 
 # -- completing a task from the case page ----------------------------------------------------------------

@@ -35,6 +35,10 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "pages.case": CASEWORK,
     "pages.task": CASEWORK,
     "pages.withdraw_consent": CASEWORK,
+    "pages.upload_document": frozenset({INTAKE, LEGAL}),
+    "pages.download": frozenset({INTAKE, LEGAL}),
+    "pages.form_to_sign": frozenset({INTAKE}),
+    "pages.update_consent": frozenset({INTAKE, LEGAL}),
     "admin.users": ADMINS,
     "admin.create_user": ADMINS,
     "admin.change_role": ADMINS,
@@ -123,7 +127,8 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_api_callers_get_401(app, sta
 @pytest.fixture
 def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
-    return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan"}
+    return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
+            "form": "form_of_appeal"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):

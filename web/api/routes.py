@@ -18,6 +18,7 @@ from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import CombinedMultiDict
 
+from filings.consent_forms import FORMS as CONSENT_FORMS
 from web.access import public, roles
 from web.api import schemas
 from web.database import db
@@ -25,7 +26,8 @@ from workflow.config import Settings
 from workflow.errors import ValidationFailed
 from workflow.models import Role, utcnow
 from workflow.services import api_support, queries, views
-from workflow.services.documents import attach_document
+from workflow.services.consent import FORM_ROLES, consent_form
+from workflow.services.documents import DOWNLOAD_ROLES, attach_document, download_document, get_document
 from workflow.services.responses import record_response
 from workflow.services.tasks import complete_task
 
@@ -203,6 +205,47 @@ def upload_document(upload: dict[str, Any], ref: str) -> Any:
     if len(content) > settings.max_document_bytes:
         abort(413, description=f"the file is over the limit of {settings.max_document_bytes} bytes")
     return attach_document(db(), settings, g.actor, case, upload["kind"], content, file.filename or "upload")
+
+
+def _attachment(content: bytes, media_type: str, filename: str) -> Response:
+    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=filename,
+                         max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.route("/documents/<int:document_id>", methods=["GET"])
+@roles(*DOWNLOAD_ROLES)
+@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream",
+              description="The document's bytes, served with its stored media type (PDF, JPEG, PNG or DOCX)")
+@errors(401, 403, 404)
+def download(document_id: int) -> Response:
+    """Download a stored document (intake and legal only; every download is audited, never its content)."""
+    document = get_document(db(), document_id)
+    content = download_document(db(), _settings(), g.actor, document, channel="api")
+    return _attachment(content, document.media_type, document.filename)
+
+
+@blp.route("/cases/<string:ref>/forms/<string:form>", methods=["GET"])
+@roles(*FORM_ROLES)
+@blp.arguments(schemas.ConsentFormArgsSchema, location="query")
+@blp.response(200, {"type": "string", "format": "binary"}, content_type=DOCX,
+              description="The pre-filled form (.docx) for the complainant to sign")
+@errors(401, 403, 404)
+def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
+    """A form of appeal or power of attorney pre-filled with the complainant's identity (intake only).
+
+    Generated on request and never stored; each download is audited as an identity read.
+    """
+    from workflow.services.cases import get_case as find_case
+
+    if form not in CONSENT_FORMS:
+        abort(404, description=f"no form {form!r}; one of {', '.join(CONSENT_FORMS)}")
+    settings = _settings()
+    content = consent_form(db(), g.actor, find_case(db(), ref), form, args["lang"], settings.organisation,
+                           channel="api")
+    return _attachment(content, DOCX, f"{ref}-{form}-{args['lang']}.docx")
 
 
 @blp.route("/tasks/<string:task_id>/complete", methods=["POST"])

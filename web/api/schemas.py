@@ -12,6 +12,7 @@ from typing import Any
 from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
+from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
 from workflow.runtime.instances import STAGES
 from workflow.services.documents import UPLOAD_KINDS
 from workflow.services.queries import MAX_PER_PAGE
@@ -222,6 +223,13 @@ class UploadSchema(Schema):
 
     kind = fields.String(required=True, validate=validate.OneOf(UPLOAD_KINDS))
     file = Upload(required=True)
+
+
+class ConsentFormArgsSchema(Schema):
+    """The language of a pre-filled form for the complainant to sign."""
+
+    lang = fields.String(load_default="ru", validate=validate.OneOf(FORM_LANGUAGES),
+                         metadata={"description": f"one of {', '.join(FORM_LANGUAGES)}"})
 
 
 # --- tasks --------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Attaching documents to cases: checked by content and size, stored encrypted, recorded with SHA-256."""
+"""Attaching documents to cases (checked by content and size, stored encrypted, recorded with SHA-256) and
+opening them again (every download audited)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from sqlalchemy.orm import Session
 
 from workflow.audit import audit
 from workflow.config import Settings
-from workflow.errors import ValidationFailed
-from workflow.models import Case, Document, DocumentKind, User
+from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.models import Case, Document, DocumentKind, Role, User
 from workflow.runtime.context import document_store
 from workflow.storage import DocumentRejected
 
 UPLOAD_KINDS = tuple(k.value for k in DocumentKind if k not in (DocumentKind.FILING,))
+# Least privilege: the people who collect and use the documents open them; managers see their metadata only.
+UPLOAD_ROLES = (Role.INTAKE, Role.LEGAL)
+DOWNLOAD_ROLES = (Role.INTAKE, Role.LEGAL)
 
 
 def attach_document(session: Session, settings: Settings, actor: User | None, case: Case, kind: str,
@@ -34,3 +38,22 @@ def attach_document(session: Session, settings: Settings, actor: User | None, ca
     audit(session, actor, "document_uploaded", "document", document.id, case.id,
           {"kind": kind, "sha256": blob.sha256, "size": blob.size, "version": document.version})
     return document
+
+
+def get_document(session: Session, document_id: int, *, case: Case | None = None) -> Document:
+    """A document by id; with ``case``, only when it belongs to that case (a wrong pairing is not found)."""
+    document = session.get(Document, document_id)
+    if document is None or (case is not None and document.case_id != case.id):
+        raise NotFound(f"no document {document_id}")
+    return document
+
+
+def download_document(session: Session, settings: Settings, actor: User, document: Document, *,
+                      channel: str) -> bytes:
+    """The decrypted bytes of a stored document; the read is audited (id and kind, never the content)."""
+    if actor.role not in DOWNLOAD_ROLES:
+        raise Forbidden("your role sees documents' details but may not open them")
+    content = document_store(settings).get(document.storage_key)
+    audit(session, actor, "document_downloaded", "document", document.id, document.case_id,
+          {"document_id": document.id, "kind": document.kind, "version": document.version, "channel": channel})
+    return content
