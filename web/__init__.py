@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from web import database
 from web.access import PUBLIC, rule_of
 from web.extensions import babel, csrf, limiter, login_manager, select_locale
+from workflow import crypto
 from workflow.config import Settings, load_settings
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 
@@ -41,6 +42,7 @@ def _secret_key(settings: Settings) -> str:
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     settings = settings or load_settings()
+    crypto.configure(settings)  # identity fields are decrypted with this installation's keys
     app = Flask(__name__)
     app.config.update(
         PETITIO_SETTINGS=settings,

@@ -7,13 +7,12 @@ Each view declares who may reach it next to its route.
 
 from __future__ import annotations
 
-import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -29,6 +28,7 @@ from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
 from web import forms
 from web.access import ALL_STAFF, roles
 from web.database import db, keep_despite_error_status
+from web.downloads import attachment
 from workflow.bodies import BODIES
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, Role, User, utcnow
@@ -422,14 +422,6 @@ def too_large(err: RequestEntityTooLarge) -> tuple[str, int]:
     return render_template("pages/task_error.html", status=413, message=message, back=back), 413
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=filename,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @bp.route("/cases/<ref>/documents/<int:document_id>")
 @roles(*DOWNLOAD_ROLES)
 def download(ref: str, document_id: int) -> Response:
@@ -439,7 +431,7 @@ def download(ref: str, document_id: int) -> Response:
     except NotFound:
         abort(404, description=_("There is no such document in this case."))
     content = download_document(session, _settings(), g.actor, document, channel="web")
-    return _attachment(content, document.media_type, document.filename)
+    return attachment(content, document.media_type, document.filename)
 
 
 # -- forms for the complainant to sign (identity fields: intake only, never stored) ----------------------
@@ -459,7 +451,7 @@ def form_to_sign(ref: str, form: str) -> Response:
         abort(404, description=_("This form exists in Russian and English only."))
     settings = _settings()
     content = consent_form(session, g.actor, case_row, form, language, settings.organisation, channel="web")
-    return _attachment(content, DOCX, f"{ref}-{form}-{language}.docx")
+    return attachment(content, DOCX, f"{ref}-{form}-{language}.docx")
 
 
 # -- what the complainant allows -------------------------------------------------------------------------

@@ -323,3 +323,24 @@ def tasks_complete(rt: Runtime, task_id: str, username: str, data_json: str) -> 
         instance = complete_task(session, rt.settings, task_id, get_user(session, username), data)
         stage = instance.case.stage if instance.case else instance.status
     click.echo(f"task completed; case stage: {stage}")
+
+
+# -- keys ----------------------------------------------------------------------------------------------
+
+@main.group()
+def keys() -> None:
+    """Encryption keys of the documents and identity fields."""
+
+
+@keys.command("rotate")
+@click.option("--batch-size", default=200, show_default=True, help="Persons re-encrypted per transaction.")
+@pass_runtime
+@one_line_errors
+def keys_rotate(rt: Runtime, batch_size: int) -> None:
+    """Re-encrypt every document and identity field under a new key, then delete the old key files.
+
+    Reads keep working throughout; an interrupted rotation is finished by running the command again.
+    """
+    from workflow.services.keys import rotate_keys
+
+    click.echo(json.dumps(rotate_keys(rt.ready_engine(), rt.settings, batch_size=batch_size), sort_keys=True))

@@ -21,8 +21,12 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from workflow import crypto
+from workflow.crypto import EncryptedDate, EncryptedText
 
 
 def utcnow() -> datetime:
@@ -119,23 +123,38 @@ class ApiToken(Base):
 
 
 class Person(Base):
-    """A complainant. Identity fields are sensitive (encryption at rest arrives with the consent issue)."""
+    """A complainant. Identity fields are encrypted at rest (``workflow.crypto``): SQL cannot compare,
+    sort or search them; exact-name search goes through the keyed blind indexes (``queries.find_by_name``).
+    """
 
     __tablename__ = "persons"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    full_name: Mapped[str] = mapped_column(Text)
-    full_name_native: Mapped[str | None] = mapped_column(Text)
+    full_name: Mapped[str] = mapped_column(EncryptedText("persons.full_name"))
+    full_name_native: Mapped[str | None] = mapped_column(EncryptedText("persons.full_name_native"))
     gender: Mapped[str | None] = mapped_column(String(20))
-    birth_date: Mapped[date | None] = mapped_column(Date)
-    phone: Mapped[str | None] = mapped_column(Text)
-    email: Mapped[str | None] = mapped_column(Text)
-    passport_number: Mapped[str | None] = mapped_column(Text)
-    address: Mapped[str | None] = mapped_column(Text)
+    birth_date: Mapped[date | None] = mapped_column(EncryptedDate("persons.birth_date"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("persons.phone"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("persons.email"))
+    passport_number: Mapped[str | None] = mapped_column(EncryptedText("persons.passport_number"))
+    address: Mapped[str | None] = mapped_column(EncryptedText("persons.address"))
+    # HMAC of the normalised name under a key derived from the current key; kept in step by the events below.
+    full_name_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    full_name_native_index: Mapped[str | None] = mapped_column(String(64), index=True)
     occupation: Mapped[str | None] = mapped_column(Text)
     organisation: Mapped[str | None] = mapped_column(Text)
     city: Mapped[str | None] = mapped_column(String(120), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+@event.listens_for(Person.full_name, "set")
+def _index_full_name(target: Person, value: str | None, _old: object, _initiator: object) -> None:
+    target.full_name_index = crypto.blind_index(value)
+
+
+@event.listens_for(Person.full_name_native, "set")
+def _index_full_name_native(target: Person, value: str | None, _old: object, _initiator: object) -> None:
+    target.full_name_native_index = crypto.blind_index(value)
 
 
 class Episode(Base):

@@ -215,6 +215,7 @@ class KeyRing:
             raise ValueError(f"current key {current_id!r} is not in the key ring")
         self._keys: dict[str, bytes] = dict(keys)
         self._current_id = current_id
+        self.keys_dir: Path | None = None  # set when loaded from a directory, so the ring can be re-read
 
     @property
     def current_id(self) -> str:
@@ -259,7 +260,36 @@ class KeyRing:
             raise ValueError(f"{keys_dir}: several keys but no '{_CURRENT_FILE}' file naming the active one")
         if current_id not in keys:
             raise ValueError(f"{current_file}: names key {current_id!r}, which has no {current_id}.key file")
-        return cls(keys, current_id)
+        ring = cls(keys, current_id)
+        ring.keys_dir = keys_dir
+        return ring
+
+    def reloaded(self) -> KeyRing | None:
+        """The ring as it is on disk now (another process may have rotated), or None for an env key."""
+        return None if self.keys_dir is None else KeyRing.load_or_create(self.keys_dir)
+
+    def export_keys(self) -> dict[str, bytes]:
+        """The key material by id, for deriving purpose-specific sub-keys (``workflow.crypto``)."""
+        return dict(self._keys)
+
+    def retire(self, key_id: str) -> None:
+        """Rotation's last step: delete a key file, so whatever it encrypted can no longer be read."""
+        if key_id == self._current_id:
+            raise ValueError(f"key {key_id} is the current key and cannot be retired")
+        if self.keys_dir is None:
+            raise ValueError("this key ring does not come from a keys directory")
+        if not _KEY_ID_RE.fullmatch(key_id):
+            raise ValueError(f"invalid key id {key_id!r}")
+        path = self.keys_dir / f"{key_id}.key"
+        if path.exists():
+            # Best effort against undelete on simple filesystems (journals and SSDs may keep copies).
+            size = path.stat().st_size
+            with path.open("r+b") as fh:
+                fh.write(b"\0" * size)
+                fh.flush()
+                os.fsync(fh.fileno())
+            path.unlink()
+        self._keys.pop(key_id, None)
 
     @staticmethod
     def _read_keys(keys_dir: Path) -> dict[str, bytes]:
@@ -355,7 +385,31 @@ class DocumentStore:
     def get(self, key: str) -> bytes:
         """Decrypted content; raises FileNotFoundError, UnknownKey or DocumentCorrupted."""
         blob = self._path(key).read_bytes()
-        return self.keyring.decrypt(blob, aad=key.encode("ascii"))
+        try:
+            return self.keyring.decrypt(blob, aad=key.encode("ascii"))
+        except UnknownKey:
+            # A rotation in another process re-encrypted the blob under a key newer than our ring.
+            fresh = self.keyring.reloaded()
+            if fresh is None or fresh.key_ids == self.keyring.key_ids:
+                raise
+            self.keyring = fresh
+            return self.keyring.decrypt(self._path(key).read_bytes(), aad=key.encode("ascii"))
+
+    def blob_keys(self) -> list[str]:
+        """Every stored blob's key (files on disk, including any no row refers to any more)."""
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.glob("??/??/*") if _BLOB_KEY_RE.fullmatch(p.name) and p.is_file())
+
+    def reencrypt(self, key: str) -> bool:
+        """Rewrite one blob under the current key (atomically); False when it already is."""
+        path = self._path(key)
+        blob = path.read_bytes()
+        if blob[len(_MAGIC) : len(_MAGIC) + _KEY_ID_LEN] == self.keyring.current_id.encode("ascii"):
+            return False
+        data = self.keyring.decrypt(blob, aad=key.encode("ascii"))
+        _atomic_write(path, self.keyring.encrypt(data, aad=key.encode("ascii")))
+        return True
 
     def delete(self, key: str) -> None:
         """Remove a blob; deleting one that is already gone is not an error (retries are safe)."""

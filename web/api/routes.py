@@ -7,11 +7,10 @@ acting user is ``g.actor``. Views never commit: the request is the unit of work 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import Response, abort, current_app, g, jsonify, request, send_file
+from flask import Response, abort, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from sqlalchemy.exc import OperationalError
 from webargs import core
@@ -22,6 +21,7 @@ from filings.consent_forms import FORMS as CONSENT_FORMS
 from web.access import public, roles
 from web.api import schemas
 from web.database import db
+from web.downloads import attachment
 from workflow.config import Settings
 from workflow.errors import ValidationFailed
 from workflow.models import Role, utcnow
@@ -207,14 +207,6 @@ def upload_document(upload: dict[str, Any], ref: str) -> Any:
     return attach_document(db(), settings, g.actor, case, upload["kind"], content, file.filename or "upload")
 
 
-def _attachment(content: bytes, media_type: str, filename: str) -> Response:
-    response = send_file(io.BytesIO(content), mimetype=media_type, as_attachment=True, download_name=filename,
-                         max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blp.route("/documents/<int:document_id>", methods=["GET"])
 @roles(*DOWNLOAD_ROLES)
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream",
@@ -224,7 +216,7 @@ def download(document_id: int) -> Response:
     """Download a stored document (intake and legal only; every download is audited, never its content)."""
     document = get_document(db(), document_id)
     content = download_document(db(), _settings(), g.actor, document, channel="api")
-    return _attachment(content, document.media_type, document.filename)
+    return attachment(content, document.media_type, document.filename)
 
 
 @blp.route("/cases/<string:ref>/forms/<string:form>", methods=["GET"])
@@ -245,7 +237,35 @@ def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
     settings = _settings()
     content = consent_form(db(), g.actor, find_case(db(), ref), form, args["lang"], settings.organisation,
                            channel="api")
-    return _attachment(content, DOCX, f"{ref}-{form}-{args['lang']}.docx")
+    return attachment(content, DOCX, f"{ref}-{form}-{args['lang']}.docx")
+
+
+@blp.route("/cases/<string:ref>/consent", methods=["PATCH"])
+@roles(Role.INTAKE, Role.LEGAL)
+@blp.arguments(schemas.ConsentUpdateSchema)
+@blp.response(200, schemas.CaseSchema)
+@errors(401, 403, 404, 409)
+def update_consent(changes: dict[str, Any], ref: str) -> dict[str, Any]:
+    """Change what the complainant allows (audited by field name; refused after a withdrawal: 409)."""
+    from workflow.services.cases import get_case as find_case
+    from workflow.services.consent import update_consent_permissions
+
+    update_consent_permissions(db(), g.actor, find_case(db(), ref), **changes)
+    return _case(ref)
+
+
+@blp.route("/cases/<string:ref>/consent/withdrawal", methods=["POST"])
+@roles(*CASEWORK)
+@blp.arguments(schemas.WithdrawalSchema)
+@blp.response(200, schemas.CaseSchema)
+@errors(401, 403, 404, 409)
+def withdraw(body: dict[str, Any], ref: str) -> dict[str, Any]:
+    """Record that consent was withdrawn: pending filings stop, bodies already filed with are to be informed."""
+    from workflow.services.cases import get_case as find_case
+    from workflow.services.consent import withdraw_consent
+
+    withdraw_consent(db(), _settings(), g.actor, find_case(db(), ref), body["reason"])
+    return _case(ref)
 
 
 @blp.route("/tasks/<string:task_id>/complete", methods=["POST"])
@@ -276,8 +296,7 @@ def get_filing(filing_id: int) -> dict[str, Any]:
 def filing_document(filing_id: int) -> Response:
     """Download the filing's latest .docx (the download is audited)."""
     document, content = api_support.latest_filing_document(db(), _settings(), g.actor, filing_id)
-    return send_file(io.BytesIO(content), mimetype=DOCX, as_attachment=True, download_name=document.filename,
-                     max_age=0)
+    return attachment(content, DOCX, document.filename)
 
 
 @blp.route("/filings/<int:filing_id>/responses", methods=["POST"])

@@ -170,10 +170,30 @@ class DocumentSchema(Schema):
 class ConsentSchema(Schema):
     status = fields.String(required=True, metadata={"description": "pending, verified or withdrawn"})
     publish_name = fields.Boolean()
+    share_name_with_government = fields.Boolean()
+    initials_only = fields.Boolean()
+    anonymous = fields.Boolean()
+    body_overrides = fields.Dict(keys=fields.String(), values=fields.String(),
+                                 metadata={"description": "body code -> allow or deny naming for that body"})
     form_of_appeal_verified = fields.Boolean()
     power_of_attorney_verified = fields.Boolean()
     verified_at = fields.DateTime(allow_none=True)
     withdrawn_at = fields.DateTime(allow_none=True)
+
+
+class ConsentUpdateSchema(Schema):
+    """What the complainant allows; fields left out keep their value."""
+
+    share_name_with_government = fields.Boolean()
+    publish_name = fields.Boolean()
+    initials_only = fields.Boolean()
+    anonymous = fields.Boolean()
+    body_overrides = fields.Dict(keys=fields.String(), values=fields.String(validate=validate.OneOf(["allow", "deny"])))
+    risk_note = fields.String(allow_none=True, validate=validate.Length(max=5000))
+
+
+class WithdrawalSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=5000))
 
 
 class TaskSchema(Schema):

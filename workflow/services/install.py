@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from workflow import schema
+from workflow import crypto, schema
 from workflow.config import Settings
 from workflow.db import unit_of_work
 from workflow.models import ProcessDefinition
@@ -14,6 +14,7 @@ from workflow.runtime.specs import deploy_directory
 def initialise(engine: Engine, settings: Settings) -> list[ProcessDefinition]:
     settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
     settings.home.chmod(0o700)  # database, documents and keys: nobody else on the machine may read them
+    crypto.configure(settings)  # identity fields (and the migration that encrypts old rows) use these keys
     schema.upgrade(engine)
     with unit_of_work(engine) as session:
         return deploy_directory(session, settings.bpmn_dir)

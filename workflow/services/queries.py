@@ -120,3 +120,16 @@ def case_rows(session: Session, cases: list[Case], *, now: datetime | None = Non
 
 def cities(session: Session) -> list[str]:
     return sorted(c for c in session.scalars(select(Person.city).distinct()) if c)
+
+
+def find_by_name(session: Session, name: str) -> list[Person]:
+    """Persons whose full name or native-script name is exactly ``name`` (ignoring case, Unicode form
+    and spacing), through the keyed blind indexes: the names themselves are encrypted and not searchable.
+    Matched under every key in the ring, so rows a running key rotation has not reached are found too."""
+    from workflow import crypto
+
+    digests = crypto.blind_indexes(name)
+    if not digests:
+        return []
+    query = select(Person).where(or_(Person.full_name_index.in_(digests), Person.full_name_native_index.in_(digests)))
+    return list(session.scalars(query.order_by(Person.id)))

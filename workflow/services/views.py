@@ -60,6 +60,9 @@ def case_view(session: Session, ref: str, *, actor: User | None, role: str, chan
                       for d in case.documents],
         "consent": None if consent is None else {
             "status": consent.status, "publish_name": consent.publish_name,
+            "share_name_with_government": consent.share_name_with_government,
+            "initials_only": consent.initials_only, "anonymous": consent.anonymous,
+            "body_overrides": consent.body_overrides or {},
             "form_of_appeal_verified": consent.form_of_appeal_verified,
             "power_of_attorney_verified": consent.power_of_attorney_verified,
             "verified_at": consent.verified_at, "withdrawn_at": consent.withdrawn_at},

@@ -1,0 +1,213 @@
+"""Key rotation (`petitio keys rotate`): everything reads back afterwards, the old key is gone and useless,
+an interrupted rotation is finished by the next run, and an environment key is never "rotated" by us."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from tests.conftest import Env
+from tests.helpers import PDF, appeal, docx_bytes, ensure_episode
+from workflow import crypto
+from workflow.crypto import FieldCrypto, FieldDecryptionError
+from workflow.models import Case, Document, Person
+from workflow.runtime.context import document_store
+from workflow.services.cases import open_case
+from workflow.services.keys import (
+    RotationRefused,
+    RotationReport,
+    reencrypt_documents,
+    rotate_keys,
+    start_rotation,
+)
+from workflow.services.queries import find_by_name
+from workflow.storage import KeyRing, UnknownKey
+
+PETITIO = Path(sys.executable).with_name("petitio")
+IDENTITY = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")
+SENTENCE = "Fictional affidavit: the complainant was held for nine hours without water."
+
+
+@pytest.fixture
+def fields(env: Env) -> Iterator[Env]:
+    crypto.configure(env.settings)
+    yield env
+
+
+def seed(env: Env, n: int = 3) -> dict[str, bytes]:
+    """``n`` cases with identities and two documents each; returns document contents by storage key."""
+    with env.uow() as session:
+        ensure_episode(session)
+        for i in range(1, n + 1):
+            ref = f"KEY-{i:03d}"
+            files = {"form_of_appeal": (PDF, f"foa-{i}.pdf"),
+                     "power_of_attorney": (docx_bytes(f"{SENTENCE} ({ref})"), f"poa-{i}.docx")}
+            case = open_case(session, env.settings, None, appeal(
+                ref, full_name=f"Yerlan Rotatov {i}", full_name_native=f"Ерлан Ротатов {i}",
+                birth_date=date(1970, 1, i), phone=f"+7 702 555 01{i:02d}",
+                email=f"yerlan{i}@example.org", passport_number=f"R{i:08d}"), files, imported=True)
+            case.person.address = f"{i} Rotation Row"
+    with env.uow() as session:
+        return {d.storage_key: document_store(env.settings).get(d.storage_key)
+                for d in session.scalars(select(Document))}
+
+
+def identities(env: Env) -> dict[str, dict[str, Any]]:
+    with env.uow() as session:
+        rows = session.execute(select(Case.ref, Person).join(Person, Case.person_id == Person.id)).all()
+        return {ref: {f: getattr(p, f) for f in IDENTITY} for ref, p in rows}
+
+
+def raw_fields(env: Env) -> dict[int, bytes]:
+    with env.engine.connect() as conn:
+        return {row.id: bytes(row.full_name) for row in conn.execute(text("SELECT id, full_name FROM persons"))}
+
+
+def raw_blobs(env: Env) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in env.settings.documents_dir.rglob("*") if p.is_file()}
+
+
+def key_files(env: Env) -> list[str]:
+    return sorted(p.stem for p in env.settings.keys_dir.glob("*.key"))
+
+
+def assert_all_readable(env: Env, documents: dict[str, bytes], people: dict[str, dict[str, Any]]) -> None:
+    got = identities(env)
+    assert {ref: got[ref] for ref in people} == people
+    store = document_store(env.settings)
+    for key, content in documents.items():
+        assert store.get(key) == content
+    with env.uow() as session:
+        assert [p.full_name for p in find_by_name(session, "yerlan ROTATOV 2")] == ["Yerlan Rotatov 2"]
+        assert [p.full_name for p in find_by_name(session, "Ерлан Ротатов 1")] == ["Yerlan Rotatov 1"]
+
+
+def assert_old_key_useless(env: Env, old_id: str, fields_before: dict[int, bytes],
+                           blobs_before: dict[str, bytes]) -> None:
+    assert old_id not in key_files(env)
+    ring = KeyRing.load_or_create(env.settings.keys_dir)
+    assert ring.key_ids == {ring.current_id} != {old_id}
+    for blob in fields_before.values():
+        with pytest.raises(FieldDecryptionError, match="not in the key ring"):
+            FieldCrypto(ring).decrypt("persons.full_name", blob)
+    for name, blob in blobs_before.items():
+        with pytest.raises(UnknownKey):
+            ring.decrypt(blob, aad=name.encode("ascii"))
+        # Even relabelled with the new key's id, the old ciphertext does not authenticate.
+        relabelled = blob[:4] + ring.current_id.encode("ascii") + blob[12:]
+        with pytest.raises(Exception, match="failed authentication"):
+            ring.decrypt(relabelled, aad=name.encode("ascii"))
+
+
+def test_rotation_reencrypts_everything_and_retires_the_old_key(fields: Env) -> None:
+    env = fields
+    documents = seed(env)
+    people = identities(env)
+    (old_id,) = key_files(env)
+    fields_before, blobs_before = raw_fields(env), raw_blobs(env)
+
+    report = rotate_keys(env.engine, env.settings, batch_size=2)  # several batches
+
+    assert report["resumed"] is False
+    assert report["retired"] == [old_id]
+    assert report["documents_reencrypted"] == 6 and report["documents_skipped"] == 0
+    assert report["persons_reencrypted"] == 3 and report["persons_skipped"] == 0
+    assert key_files(env) == [report["key"]]
+    assert (env.settings.keys_dir / "current").read_text().strip() == report["key"]
+    assert all(blob[4:12] == report["key"].encode() for blob in raw_blobs(env).values())
+    assert all(blob[4:12] == report["key"].encode() for blob in raw_fields(env).values())
+    assert_all_readable(env, documents, people)
+    assert_old_key_useless(env, old_id, fields_before, blobs_before)
+
+    # A second rotation is a new rotation, and works the same way.
+    again = rotate_keys(env.engine, env.settings)
+    assert again["retired"] == [report["key"]] and key_files(env) == [again["key"]]
+    assert_all_readable(env, documents, people)
+
+
+def test_reads_work_during_an_interrupted_rotation_and_the_next_run_finishes_it(fields: Env) -> None:
+    env = fields
+    documents = seed(env)
+    people = identities(env)
+    (old_id,) = key_files(env)
+    fields_before, blobs_before = raw_fields(env), raw_blobs(env)
+
+    # Interrupted: the new key exists, the documents are done, the identity fields are not.
+    ring, resumed = start_rotation(env.settings)
+    assert not resumed
+    assert reencrypt_documents(env.settings, ring, RotationReport()) == 6
+    assert sorted(key_files(env)) == sorted([old_id, ring.current_id])
+    assert_all_readable(env, documents, people)  # fields under the old key, documents under the new
+    open_case_after = "KEY-009"
+    with env.uow() as session:  # and writing meanwhile uses the new key
+        open_case(session, env.settings, None, appeal(open_case_after, full_name="Yerlan Rotatov 9"),
+                  {"form_of_appeal": (PDF, "late.pdf")}, imported=True)
+
+    report = rotate_keys(env.engine, env.settings)
+
+    assert report["resumed"] is True and report["key"] == ring.current_id
+    assert report["documents_reencrypted"] == 0 and report["documents_skipped"] == 7
+    assert report["persons_reencrypted"] == 3 and report["persons_skipped"] == 1
+    assert report["retired"] == [old_id]
+    assert identities(env)[open_case_after]["full_name"] == "Yerlan Rotatov 9"
+    assert_all_readable(env, documents, people)
+    assert_old_key_useless(env, old_id, fields_before, blobs_before)
+
+
+def test_rotation_is_refused_with_an_environment_key(fields: Env) -> None:
+    env = fields
+    settings = dataclasses.replace(env.settings, document_key=base64.urlsafe_b64encode(os.urandom(32)).decode())
+    with pytest.raises(RotationRefused, match="PETITIO_DOCUMENT_KEY"):
+        rotate_keys(env.engine, settings)
+
+
+# -- through the command --------------------------------------------------------------------------------
+
+
+def petitio(env: Env, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
+    environ.update(PETITIO_HOME=str(env.settings.home), DATABASE_URL=env.settings.database_url, TZ="UTC",
+                   **(extra or {}))
+    return subprocess.run([str(PETITIO), *args], capture_output=True, text=True, env=environ, timeout=120,
+                          check=False)
+
+
+def test_keys_rotate_command(fields: Env) -> None:
+    env = fields
+    documents = seed(env, 2)
+    people = identities(env)
+    (old_id,) = key_files(env)
+    fields_before, blobs_before = raw_fields(env), raw_blobs(env)
+
+    result = petitio(env, "keys", "rotate")
+
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["retired"] == [old_id] and report["documents_reencrypted"] == 4
+    assert report["persons_reencrypted"] == 2
+    # This process still holds the old ring in memory: it notices the rotation by itself.
+    assert_all_readable(env, documents, people)
+    assert_old_key_useless(env, old_id, fields_before, blobs_before)
+    for value in people["KEY-001"].values():
+        assert str(value) not in result.stdout + result.stderr
+
+
+def test_keys_rotate_command_refuses_an_environment_key(fields: Env) -> None:
+    env = fields
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    result = petitio(env, "keys", "rotate", extra={"PETITIO_DOCUMENT_KEY": key})
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert len(lines) == 1 and "PETITIO_DOCUMENT_KEY" in lines[0], result.stderr
+    assert key not in result.stderr
