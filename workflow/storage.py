@@ -66,7 +66,7 @@ class UnknownKey(KeyError):
 # --------------------------------------------------------------------------------------------
 
 
-def _human_size(n: int) -> str:
+def human_size(n: int) -> str:
     if n < 1024:
         return f"{n} bytes"
     if n < _MB:
@@ -102,7 +102,7 @@ def _check_docx(data: bytes) -> None:
     total = sum(info.file_size for info in entries)
     if total > _DOCX_MAX_TOTAL_UNCOMPRESSED:
         raise DocumentRejected(
-            f"DOCX expands to more than {_human_size(_DOCX_MAX_TOTAL_UNCOMPRESSED)} (zip bomb?)"
+            f"DOCX expands to more than {human_size(_DOCX_MAX_TOTAL_UNCOMPRESSED)} (zip bomb?)"
         )
     for info in entries:
         too_compressed = info.file_size > _DOCX_MAX_RATIO * max(info.compress_size, 1)
@@ -130,7 +130,7 @@ def check_document(data: bytes, filename: str | None, max_bytes: int) -> str:
     if not data:
         raise DocumentRejected("file is empty")
     if len(data) > max_bytes:
-        raise DocumentRejected(f"file is {_human_size(len(data))}, over the {_human_size(max_bytes)} limit")
+        raise DocumentRejected(f"file is {human_size(len(data))}, over the {human_size(max_bytes)} limit")
 
     ext = _extension(filename) if filename else None
     if ext is not None and ext not in _EXTENSIONS:

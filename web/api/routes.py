@@ -26,6 +26,7 @@ from workflow.config import Settings
 from workflow.errors import ValidationFailed
 from workflow.models import Role, utcnow
 from workflow.services import api_support, queries, views
+from workflow.services.cases import get_case as find_case
 from workflow.services.consent import FORM_ROLES, consent_form
 from workflow.services.documents import DOWNLOAD_ROLES, attach_document, download_document, get_document
 from workflow.services.responses import record_response
@@ -196,8 +197,6 @@ def get_case(ref: str) -> dict[str, Any]:
 @errors(401, 403, 404, 413)
 def upload_document(upload: dict[str, Any], ref: str) -> Any:
     """Attach a document to the case: checked by content and size, stored encrypted."""
-    from workflow.services.cases import get_case as find_case
-
     settings = _settings()
     case = find_case(db(), ref)
     file = upload["file"]
@@ -230,8 +229,6 @@ def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
 
     Generated on request and never stored; each download is audited as an identity read.
     """
-    from workflow.services.cases import get_case as find_case
-
     if form not in CONSENT_FORMS:
         abort(404, description=f"no form {form!r}; one of {', '.join(CONSENT_FORMS)}")
     settings = _settings()
@@ -247,7 +244,6 @@ def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
 @errors(401, 403, 404, 409)
 def update_consent(changes: dict[str, Any], ref: str) -> dict[str, Any]:
     """Change what the complainant allows (audited by field name; refused after a withdrawal: 409)."""
-    from workflow.services.cases import get_case as find_case
     from workflow.services.consent import update_consent_permissions
 
     update_consent_permissions(db(), g.actor, find_case(db(), ref), **changes)
@@ -261,7 +257,6 @@ def update_consent(changes: dict[str, Any], ref: str) -> dict[str, Any]:
 @errors(401, 403, 404, 409)
 def withdraw(body: dict[str, Any], ref: str) -> dict[str, Any]:
     """Record that consent was withdrawn: pending filings stop, bodies already filed with are to be informed."""
-    from workflow.services.cases import get_case as find_case
     from workflow.services.consent import withdraw_consent
 
     withdraw_consent(db(), _settings(), g.actor, find_case(db(), ref), body["reason"])

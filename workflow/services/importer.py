@@ -29,7 +29,7 @@ from workflow.models import Case, Document, Episode, User
 from workflow.services.cases import open_case, update_case
 from workflow.services.documents import attach_document
 from workflow.services.episodes import upsert_episode
-from workflow.storage import DocumentRejected, check_document
+from workflow.storage import DocumentRejected, check_document, human_size
 
 MAX_ROWS = 10_000
 MAX_COLUMNS = 200
@@ -56,10 +56,6 @@ class _Table:
     header: list[str]
     rows: list[dict[str, object]]  # rows[i] is spreadsheet row i + 2; blank rows inside are kept
     extra_cells: dict[int, int] = field(default_factory=dict)  # spreadsheet row -> cells beyond the header
-
-
-def _human_size(n: int) -> str:
-    return f"{n / _MB:.1f} MB" if n >= _MB else f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} bytes"
 
 
 def _is_blank(value: object) -> bool:
@@ -122,8 +118,8 @@ def _blank_row(table: _Table, index: int) -> bool:
 def _read_csv(path: Path, name: str) -> _Table:
     data = path.read_bytes()
     if len(data) > MAX_CSV_BYTES:
-        raise ValidationFailed(f"{name}: the file is {_human_size(len(data))}; a CSV may be at most "
-                               f"{_human_size(MAX_CSV_BYTES)}")
+        raise ValidationFailed(f"{name}: the file is {human_size(len(data))}; a CSV may be at most "
+                               f"{human_size(MAX_CSV_BYTES)}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -161,14 +157,14 @@ def _read_xlsx(path: Path, name: str) -> _Table:
 
     size = path.stat().st_size
     if size > MAX_XLSX_BYTES:
-        raise ValidationFailed(f"{name}: the file is {_human_size(size)}; a workbook may be at most "
-                               f"{_human_size(MAX_XLSX_BYTES)}")
+        raise ValidationFailed(f"{name}: the file is {human_size(size)}; a workbook may be at most "
+                               f"{human_size(MAX_XLSX_BYTES)}")
     unreadable = f"{name} is not a readable XLSX workbook"
     try:
         with zipfile.ZipFile(path) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
                 raise ValidationFailed(f"{name}: the workbook expands to more than "
-                                       f"{_human_size(MAX_XLSX_UNCOMPRESSED)}")
+                                       f"{human_size(MAX_XLSX_UNCOMPRESSED)}")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
         raise ValidationFailed(unreadable) from None
     with warnings.catch_warnings():
@@ -288,8 +284,8 @@ class _Documents:
         try:
             size = path.stat().st_size
             if size > self.max_bytes:
-                raise ValueError(f"{name}: file is {_human_size(size)}, over the "
-                                 f"{_human_size(self.max_bytes)} limit")
+                raise ValueError(f"{name}: file is {human_size(size)}, over the "
+                                 f"{human_size(self.max_bytes)} limit")
             with path.open("rb") as fh:
                 data = fh.read(self.max_bytes + 1)
         except OSError as err:
