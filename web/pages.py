@@ -29,7 +29,7 @@ from web import forms
 from web.access import ALL_STAFF, roles
 from web.database import db, keep_despite_error_status
 from web.downloads import attachment
-from workflow.bodies import BODIES
+from workflow.bodies import CODES as BODIES
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, Role, User, utcnow
 from workflow.runtime.instances import STAGES

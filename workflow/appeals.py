@@ -9,7 +9,7 @@ from collections.abc import Mapping, Set
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 
-from workflow.vocab import GENDERS, INCIDENT_TYPES
+from workflow.vocab import GENDERS
 
 REQUIRED = ("ref", "full_name", "city", "episodes", "incident_types", "incident_date", "description",
             "form_of_appeal", "power_of_attorney", "consent_publish_name", "received_on")
@@ -92,8 +92,11 @@ def _keys(value: object, known: Set[str], what: str) -> tuple[str, ...]:
     return keys
 
 
-def parse_appeal(row: Mapping[str, object], episode_keys: Set[str]) -> Appeal:
-    """Validate one row; raise AppealErrors naming every bad column at once."""
+def parse_appeal(row: Mapping[str, object], episode_keys: Set[str], incident_types: Set[str]) -> Appeal:
+    """Validate one row; raise AppealErrors naming every bad column at once.
+
+    ``incident_types``: the active keys of the incident-type vocabulary (a retired or unknown key is an error).
+    """
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
     for column in REQUIRED:
@@ -103,7 +106,7 @@ def parse_appeal(row: Mapping[str, object], episode_keys: Set[str]) -> Appeal:
             errors[column] = "is required"
     converters = {
         "episodes": lambda v: _keys(v, episode_keys, "episode"),
-        "incident_types": lambda v: _keys(v, set(INCIDENT_TYPES), "incident type"),
+        "incident_types": lambda v: _keys(v, incident_types, "incident type"),
         "incident_date": _date,
         "received_on": _date,
         "birth_date": _date,

@@ -1,35 +1,26 @@
-"""The catalogue of filing bodies (codes of INTERFACES.md §5) and their default clocks.
+"""The catalogue of filing bodies (codes of INTERFACES.md §5) as data an admin edits.
 
-These are defaults from shared/research/filing-bodies.md: unconfirmed figures are editable defaults,
-never hard rules. The legal-review issue turns this into data an admin edits.
+The defaults come from shared/research/filing-bodies.md. Unconfirmed figures (marked there "U": the Special
+Procedures' and WGAD's 60-day reply windows, ODIHR and the European Parliament having no fixed clock) are
+seeded as editable defaults and say so in the entry's notes; the admissibility rules a body applies, and
+their parameters, are entries of ``rules`` (see workflow/admissibility.py), so an admin can retune a time
+bar or add a state's Optional Protocol date without a release.
+
+A clock is read from the catalogue when it starts (a filing's response window when it is submitted), so
+editing a window changes new deadlines and leaves those already running alone.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-@dataclass(frozen=True)
-class Body:
-    code: str
-    name: str
-    languages: tuple[str, ...]
-    response_days: int  # how long the body (or the state it forwards to) is given to answer
-    follow_up_days: int  # how long to wait again after a follow-up
-
-
-BODIES: dict[str, Body] = {
-    b.code: b
-    for b in (
-        Body("un_sp", "UN Special Procedures", ("en", "fr", "es"), 60, 60),
-        Body("un_wgad", "UN Working Group on Arbitrary Detention", ("en", "fr", "es"), 60, 60),
-        Body("un_hrc", "UN Human Rights Committee", ("en", "fr", "ru", "es"), 183, 180),
-        Body("osce_odihr", "OSCE/ODIHR", ("en", "ru"), 60, 60),
-        Body("ep_droi", "European Parliament, Subcommittee on Human Rights", ("en",), 60, 60),
-        Body("ep_peti", "European Parliament, Committee on Petitions", ("en",), 60, 60),
-    )
-}
-MANDATES = ("assembly", "expression", "torture", "defenders")
+from workflow.admissibility import validate_rules
+from workflow.audit import audit
+from workflow.errors import NotFound, ValidationFailed
+from workflow.models import Body, User, utcnow
 
 # Internal service levels (DESIGN.md §5), handed to each new case process as data.
 SERVICE_LEVELS = {
@@ -40,9 +31,196 @@ SERVICE_LEVELS = {
     "check_days": 3,
 }
 
+CODES = ("un_sp", "un_wgad", "un_hrc", "osce_odihr", "ep_droi", "ep_peti")
+FILING_LANGUAGES = ("en", "fr", "es", "ru", "de", "it", "pl", "lt", "lv", "et")
+CHANNELS = ("online_form", "email", "post", "in_person")
+COMMUNICATION_TYPES = ("urgent_appeal", "letter_of_allegation")
+# What a body needs the complainant to have allowed (checked by the ``consent`` rule).
+CONSENT_REQUIREMENTS = ("verified", "share_name_with_government", "publish_name", "not_anonymous")
+MAX_DAYS = 3660
+NOTES_MAX = 5000
+NAME_MAX = 200
 
-def body(code: str) -> Body:
-    try:
-        return BODIES[code]
-    except KeyError:
-        raise KeyError(f"unknown body {code!r}") from None
+_DEFAULTS: tuple[dict[str, Any], ...] = (
+    {
+        "code": "un_sp",
+        "names": {"en": "UN Special Procedures", "ru": "Специальные процедуры ООН"},
+        "languages": ["en", "fr", "es"], "channels": ["online_form", "email"],
+        "mandates": ["assembly", "expression", "torture", "defenders"],
+        "communication_types": ["urgent_appeal", "letter_of_allegation"],
+        "required_consent": ["verified", "share_name_with_government", "not_anonymous"],
+        "rules": {"communication_type": {}},
+        "response_days": 60, "follow_up_days": 60,
+        "notes": "Government reply window of 60 days: unconfirmed (research §1.1). Anonymous communications are "
+                 "not considered; the victim's name goes to the government, the source stays confidential.",
+    },
+    {
+        "code": "un_wgad",
+        "names": {"en": "UN Working Group on Arbitrary Detention",
+                  "ru": "Рабочая группа ООН по произвольным задержаниям"},
+        "languages": ["en", "fr", "es"], "channels": ["online_form", "email", "post"],
+        "mandates": [], "communication_types": ["urgent_appeal", "letter_of_allegation"],
+        "required_consent": ["verified", "not_anonymous"],
+        "rules": {"deprivation_of_liberty": {}},
+        "response_days": 60, "follow_up_days": 60,
+        "notes": "Government reply 60 days, extension up to one month: unconfirmed (research §1.2). Consent of "
+                 "the victim or family is required.",
+    },
+    {
+        "code": "un_hrc",
+        "names": {"en": "UN Human Rights Committee", "ru": "Комитет ООН по правам человека"},
+        "languages": ["en", "fr", "ru", "es"], "channels": ["email", "post"],
+        "mandates": [], "communication_types": [],
+        "required_consent": ["verified", "not_anonymous"],
+        "rules": {"exhaustion": {}, "same_matter": {},
+                  "time_bar": {"years_after_exhaustion": 5, "years_after_other_procedure": 3},
+                  "ratione_temporis": {"bound_from": {"KZ": "2009-09-30"}}},
+        "response_days": 183, "follow_up_days": 180,
+        "notes": "State observations within 6 months; follow-up report 180 days after Views (confirmed, research "
+                 "§1.3). Kazakhstan: the later of the two dates given for the Optional Protocol's entry into "
+                 "force (30 Sep 2009) is used.",
+    },
+    {
+        "code": "osce_odihr",
+        "names": {"en": "OSCE/ODIHR", "ru": "БДИПЧ ОБСЕ"},
+        "languages": ["en", "ru"], "channels": ["email"], "mandates": [], "communication_types": [],
+        "required_consent": ["verified", "share_name_with_government"],
+        "rules": {},
+        "response_days": 60, "follow_up_days": 60,
+        "notes": "No individual complaints procedure and no fixed clock: follow up after 60 days (unconfirmed, "
+                 "research §1.4).",
+    },
+    {
+        "code": "ep_droi",
+        "names": {"en": "European Parliament, Subcommittee on Human Rights",
+                  "ru": "Европейский парламент, Подкомитет по правам человека"},
+        "languages": ["en", "fr", "de"], "channels": ["email"], "mandates": [], "communication_types": [],
+        "required_consent": ["verified", "publish_name"],
+        "rules": {},
+        "response_days": 60, "follow_up_days": 60,
+        "notes": "Briefings to members; urgency resolutions are limited to 500 words. No fixed clock.",
+    },
+    {
+        "code": "ep_peti",
+        "names": {"en": "European Parliament, Committee on Petitions",
+                  "ru": "Европейский парламент, Комитет по петициям"},
+        "languages": ["en", "fr", "de"], "channels": ["online_form", "post"], "mandates": [],
+        "communication_types": [],
+        "required_consent": ["verified", "publish_name"],
+        "rules": {"eu_petitioner": {}, "eu_subject": {}, "public_petition": {}},
+        "response_days": 60, "follow_up_days": 60,
+        "notes": "Open to EU citizens and residents on subjects within the EU's fields of activity; petitions "
+                 "become public documents. No fixed clock (research §1.5).",
+    },
+)
+EDITABLE = ("names", "languages", "channels", "mandates", "communication_types", "required_consent", "rules",
+            "response_days", "follow_up_days", "notes", "active")
+
+
+def seed(session: Session) -> int:
+    """Add the catalogue entries that are missing; an admin's edits are never overwritten."""
+    have = set(session.scalars(select(Body.code)))
+    added = 0
+    for entry in _DEFAULTS:
+        if entry["code"] not in have:
+            session.add(Body(**{k: (dict(v) if isinstance(v, dict) else list(v) if isinstance(v, list) else v)
+                                for k, v in entry.items()}, active=True))
+            added += 1
+    session.flush()
+    return added
+
+
+def all_bodies(session: Session, *, include_inactive: bool = False) -> list[Body]:
+    query = select(Body)
+    if not include_inactive:
+        query = query.where(Body.active.is_(True))
+    order = {code: i for i, code in enumerate(CODES)}
+    return sorted(session.scalars(query), key=lambda b: (order.get(b.code, len(order)), b.code))
+
+
+def active_codes(session: Session) -> tuple[str, ...]:
+    return tuple(b.code for b in all_bodies(session))
+
+
+def get_body(session: Session, code: str) -> Body:
+    body = session.scalar(select(Body).where(Body.code == code))
+    if body is None:
+        raise NotFound(f"unknown body {code!r}")
+    return body
+
+
+def body_name(body: Body, language: str) -> str:
+    return body.names.get(language) or body.names.get("en") or body.code
+
+
+def update_body(session: Session, actor: User, code: str, changes: dict[str, Any],
+                *, known_mandates: tuple[str, ...] = ()) -> Body:
+    """Edit a catalogue entry (admins); every change is audited with its old and new values.
+
+    ``known_mandates``: the active keys of the ``mandate`` vocabulary (a mandate must be one of them).
+    """
+    body = get_body(session, code)
+    errors: dict[str, str] = {}
+    for name in sorted(set(changes) - set(EDITABLE)):
+        errors[name] = "not an editable field of the catalogue"
+    clean: dict[str, Any] = {}
+    for name, value in changes.items():
+        if name not in EDITABLE:
+            continue
+        try:
+            clean[name] = _clean(name, value, known_mandates)
+        except ValueError as err:
+            errors[name] = str(err)
+    if "rules" in clean:
+        errors.update({f"rules.{k}": v for k, v in validate_rules(clean["rules"]).items()})
+    if errors:
+        raise ValidationFailed("the catalogue entry has errors", errors=errors)
+    before = {name: getattr(body, name) for name in clean}
+    changed = sorted(name for name, value in clean.items() if before[name] != value)
+    for name in changed:
+        setattr(body, name, clean[name])
+    if changed:
+        body.updated_at = utcnow()
+        body.updated_by_id = actor.id
+        audit(session, actor, "body_changed", "body", code, None,
+              {"fields": changed, "before": {n: before[n] for n in changed}, "after": {n: clean[n] for n in changed}})
+    session.flush()
+    return body
+
+
+def _clean(name: str, value: Any, known_mandates: tuple[str, ...]) -> Any:
+    if name == "names":
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ValueError("must map a language to a name")
+        names = {k: v.strip() for k, v in value.items() if v.strip()}
+        if not names.get("en"):
+            raise ValueError("an English name is required")
+        if any(len(v) > NAME_MAX for v in names.values()):
+            raise ValueError(f"names are at most {NAME_MAX} characters")
+        return names
+    if name in ("response_days", "follow_up_days"):
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+            raise ValueError(f"must be a whole number of days from 1 to {MAX_DAYS}")
+        return value
+    if name == "notes":
+        if not isinstance(value, str) or len(value) > NOTES_MAX:
+            raise ValueError(f"must be text of at most {NOTES_MAX} characters")
+        return value.strip()
+    if name == "active":
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if name == "rules":
+        if not isinstance(value, dict):
+            raise ValueError("must map a rule to its parameters")
+        return value
+    allowed = {"languages": FILING_LANGUAGES, "channels": CHANNELS, "mandates": known_mandates,
+               "communication_types": COMMUNICATION_TYPES, "required_consent": CONSENT_REQUIREMENTS}[name]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list")
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(f"unknown: {', '.join(unknown)} (allowed: {', '.join(allowed)})")
+    if name == "languages" and not value:
+        raise ValueError("a body accepts at least one language")
+    return list(dict.fromkeys(value))

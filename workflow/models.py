@@ -201,6 +201,7 @@ class Case(Base):
         back_populates="case", order_by="Document.id", foreign_keys="Document.case_id"
     )
     consent: Mapped[ConsentRecord | None] = relationship(back_populates="case", uselist=False)
+    legal_facts: Mapped[LegalFacts | None] = relationship(back_populates="case", uselist=False)
     filings: Mapped[list[Filing]] = relationship(back_populates="case", order_by="Filing.id")
 
 
@@ -374,6 +375,9 @@ class HumanTask(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None]
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Set from the task's ``assignTo`` property (a data variable holding a user id), e.g. a review the
+    # manager returned goes back to the officer who wrote it; the rest of the lane still sees it.
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Deadline(Base):
@@ -410,3 +414,102 @@ class AuditEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[User | None] = relationship()
+
+
+class Body(Base):
+    """One entry of the catalogue of filing bodies (INTERFACES.md §5 codes), edited by admins.
+
+    ``rules`` maps an admissibility rule (workflow/admissibility.py) to its parameters; a rule that is
+    absent is not checked for this body. ``names`` map a UI language to the body's name.
+    """
+
+    __tablename__ = "bodies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    names: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mandates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    communication_types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    required_consent: Mapped[list[str]] = mapped_column(JSON, default=list)
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    response_days: Mapped[int] = mapped_column(Integer)
+    follow_up_days: Mapped[int] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class VocabularyTerm(Base):
+    """A term of a controlled vocabulary (incident types, perpetrator agencies, legal grounds, mandates).
+
+    Keys are stable codes stored on cases; labels are per UI language. Retired terms stay (old cases
+    keep their meaning) but are no longer offered.
+    """
+
+    __tablename__ = "vocabulary_terms"
+    __table_args__ = (UniqueConstraint("vocabulary", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vocabulary: Mapped[str] = mapped_column(String(40))
+    key: Mapped[str] = mapped_column(String(80))
+    labels: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    extra: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # e.g. a ground's UDHR equivalent
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class LegalFacts(Base):
+    """What admissibility depends on beyond the incidents and consent, entered by legal officers."""
+
+    __tablename__ = "legal_facts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    state_code: Mapped[str] = mapped_column(String(2), default="KZ")  # the state concerned (ISO 3166-1)
+    torture_risk: Mapped[bool] = mapped_column(Boolean, default=False)
+    deprived_of_liberty: Mapped[bool] = mapped_column(Boolean, default=False)
+    remedies_exhausted_on: Mapped[date | None] = mapped_column(Date)  # the last final domestic decision
+    remedies_summary: Mapped[str] = mapped_column(Text, default="")
+    remedies_ineffective: Mapped[bool] = mapped_column(Boolean, default=False)
+    other_procedure: Mapped[str] = mapped_column(String(20), default="none")  # none | pending | concluded
+    other_procedure_name: Mapped[str] = mapped_column(String(200), default="")
+    other_procedure_concluded_on: Mapped[date | None] = mapped_column(Date)
+    eu_status: Mapped[str] = mapped_column(String(20), default="unknown")  # unknown | citizen | resident | none
+    eu_subject: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    case: Mapped[Case] = relationship(back_populates="legal_facts")
+
+
+class Review(Base):
+    """A legal review as decided, with the admissibility checks it saw, and the manager's approval."""
+
+    __tablename__ = "reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[str] = mapped_column(String(36))
+    decision: Mapped[str] = mapped_column(String(20))
+    bodies: Mapped[list[str]] = mapped_column(JSON, default=list)
+    mandates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grounds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    communication_type: Mapped[str | None] = mapped_column(String(40))
+    wgad_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    approval: Mapped[str | None] = mapped_column(String(20))  # approve | return, once a manager decided
+    approval_notes: Mapped[str] = mapped_column(Text, default="")
+    approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None]
+
+    reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
+    approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])

@@ -9,12 +9,15 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import select
+
 import filings
 from workflow.audit import audit
-from workflow.bodies import body as body_info
-from workflow.models import Document, DocumentKind, Filing
+from workflow.bodies import get_body
+from workflow.models import AuditEvent, Document, DocumentKind, Filing
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import service_operation
+from workflow.services.review import is_urgent
 from workflow.snapshots import case_snapshot
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -36,7 +39,7 @@ def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: in
     case = ctx.case
     if case.ref != case_ref:
         raise LookupError(f"case {case_ref} is not this instance's case")
-    info = body_info(body)
+    info = get_body(ctx.session, body)
     if filing_id is None:
         filing = Filing(case=case, body=body, language=info.languages[0], kind="individual", state="draft")
         ctx.session.add(filing)
@@ -80,18 +83,34 @@ def record_filing_submission(ctx: ServiceContext, filing_id: int, submitted_on: 
     filing.channel = channel
     filing.external_reference = reference or None
     # The window runs from the day it was sent, not from when someone recorded it.
+    # Read from the catalogue now: editing a window changes the clocks that start after the edit only.
     due = datetime.combine(filing.submitted_on, time(9, 0), tzinfo=UTC) + timedelta(
-        days=body_info(filing.body).response_days)
+        days=get_body(ctx.session, filing.body).response_days)
     audit(ctx.session, ctx.actor, "filing_submitted", "filing", filing.id, ctx.case.id,
           {"body": filing.body, "channel": channel, "response_due": due.isoformat()})
     return {"response_due": due.isoformat()}
 
 
 @service_operation("escalate")
-def escalate(ctx: ServiceContext, task: str, role: str) -> dict[str, Any]:
-    """A service level was missed: leave an alert for the role (digests and e-mail come with deadlines)."""
-    audit(ctx.session, None, "escalated", "case", ctx.case.ref, ctx.case.id, {"task": task, "role": role})
-    return {"task": task, "role": role, "at": ctx.now.isoformat()}
+def escalate(ctx: ServiceContext, task: str, role: str, reason: str = "late") -> dict[str, Any]:
+    """Leave an alert for a role: a service level was missed (``late``) or an urgent case arrived (``urgent``)."""
+    audit(ctx.session, None, "escalated", "case", ctx.case.ref, ctx.case.id,
+          {"task": task, "role": role, "reason": reason})
+    return {"task": task, "role": role, "reason": reason, "at": ctx.now.isoformat()}
+
+
+@service_operation("triage_case")
+def triage_case(ctx: ServiceContext, case_ref: str) -> dict[str, Any]:
+    """Urgent (detained now, risk of torture, or marked so)? And has a manager not been alerted yet?"""
+    case = ctx.case
+    if case.ref != case_ref:
+        raise LookupError(f"case {case_ref} is not this instance's case")
+    urgent = is_urgent(ctx.session, case)
+    case.urgent = urgent
+    alerted = ctx.session.scalar(
+        select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == "escalated",
+                                    AuditEvent.data["reason"].as_string() == "urgent").limit(1))
+    return {"urgent": urgent, "alert": urgent and alerted is None}
 
 
 @service_operation("cancel_pending_filings")

@@ -1,18 +1,259 @@
-"""Controlled vocabularies (DESIGN.md §3). Admin-editable, translated vocabularies come with issue 5."""
+"""Controlled vocabularies (DESIGN.md §3) as data: admins add, relabel, translate and retire terms.
+
+Keys are stable codes stored on cases and in task data; they never change once created. A retired term
+is no longer offered or accepted in new input, but old records keep it and still show its label. Every
+change is an audit event with the old and new values (who changed what). ``petitio init`` seeds the
+defaults below, adding what is missing and never overwriting an admin's edit.
+"""
 
 from __future__ import annotations
 
-INCIDENT_TYPES = (
-    "detention_at_rally",
-    "preventive_detention",
-    "interrogation",
-    "symbol_confiscation",
-    "criminal_prosecution_online_speech",
-    "torture_ill_treatment",
-    "punitive_psychiatry",
-    "surveillance_threats",
-    "forced_renunciation",
-    "search_and_seizure",
-)
-LEGAL_GROUNDS = tuple(f"iccpr_{n}" for n in (7, 9, 10, 14, 17, 19, 21, 22, 25, 26))
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from workflow.audit import audit
+from workflow.errors import NotFound, ValidationFailed
+from workflow.models import User, VocabularyTerm, utcnow
+
 GENDERS = ("female", "male", "other", "undisclosed")
+UI_LANGUAGES = ("en", "ru")
+LABEL_MAX = 200
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+
+# vocabulary -> ((key, {language: label}, extra), ...)
+DEFAULTS: dict[str, tuple[tuple[str, dict[str, str], dict[str, Any]], ...]] = {
+    "incident_type": (
+        ("detention_at_rally", {"en": "Detention at a rally", "ru": "Задержание на акции"},
+         {"deprivation_of_liberty": True}),
+        ("preventive_detention", {"en": "Preventive detention", "ru": "Превентивное задержание"},
+         {"deprivation_of_liberty": True}),
+        ("interrogation", {"en": "Interrogation", "ru": "Допрос"}, {}),
+        ("symbol_confiscation", {"en": "Confiscation of a symbol", "ru": "Изъятие символики"}, {}),
+        ("criminal_prosecution_online_speech",
+         {"en": "Prosecution for online speech", "ru": "Преследование за высказывания в интернете"}, {}),
+        ("torture_ill_treatment", {"en": "Torture or ill-treatment", "ru": "Пытки или жестокое обращение"}, {}),
+        ("punitive_psychiatry", {"en": "Punitive psychiatry", "ru": "Карательная психиатрия"},
+         {"deprivation_of_liberty": True}),
+        ("surveillance_threats", {"en": "Surveillance and threats", "ru": "Слежка и угрозы"}, {}),
+        ("forced_renunciation", {"en": "Forced renunciation", "ru": "Принуждение к отречению"}, {}),
+        ("search_and_seizure", {"en": "Search and seizure", "ru": "Обыск и изъятие"}, {}),
+    ),
+    "perpetrator_agency": (
+        ("police", {"en": "Police", "ru": "Полиция"}, {}),
+        ("national_security", {"en": "National security service", "ru": "Органы национальной безопасности"}, {}),
+        ("anti_extremism_unit", {"en": "Anti-extremism unit", "ru": "Подразделение по противодействию экстремизму"},
+         {}),
+        ("investigators", {"en": "Investigative bodies", "ru": "Следственные органы"}, {}),
+        ("prosecutor", {"en": "Prosecutor's office", "ru": "Прокуратура"}, {}),
+        ("court", {"en": "Court", "ru": "Суд"}, {}),
+        ("penitentiary", {"en": "Penitentiary service", "ru": "Уголовно-исполнительная система"}, {}),
+        ("psychiatric_service", {"en": "Psychiatric service", "ru": "Психиатрическая служба"}, {}),
+        ("local_authorities", {"en": "Local authorities", "ru": "Местные органы власти"}, {}),
+        ("unknown", {"en": "Not identified", "ru": "Не установлено"}, {}),
+    ),
+    # ICCPR articles with the UDHR articles that carry the same right, for bodies that cite the UDHR.
+    "legal_ground": (
+        ("iccpr_7", {"en": "ICCPR art. 7 (torture, ill-treatment)", "ru": "МПГПП, ст. 7 (пытки, жестокое обращение)"},
+         {"udhr": "5"}),
+        ("iccpr_9", {"en": "ICCPR art. 9 (liberty)", "ru": "МПГПП, ст. 9 (свобода и личная неприкосновенность)"},
+         {"udhr": "3, 9"}),
+        ("iccpr_10", {"en": "ICCPR art. 10 (treatment in detention)",
+                      "ru": "МПГПП, ст. 10 (обращение с лишёнными свободы)"}, {"udhr": "5"}),
+        ("iccpr_14", {"en": "ICCPR art. 14 (fair trial)",
+                      "ru": "МПГПП, ст. 14 (справедливое судебное разбирательство)"}, {"udhr": "10, 11"}),
+        ("iccpr_17", {"en": "ICCPR art. 17 (privacy)", "ru": "МПГПП, ст. 17 (неприкосновенность частной жизни)"},
+         {"udhr": "12"}),
+        ("iccpr_19", {"en": "ICCPR art. 19 (expression)", "ru": "МПГПП, ст. 19 (свобода выражения мнений)"},
+         {"udhr": "19"}),
+        ("iccpr_21", {"en": "ICCPR art. 21 (assembly)", "ru": "МПГПП, ст. 21 (свобода мирных собраний)"},
+         {"udhr": "20(1)"}),
+        ("iccpr_22", {"en": "ICCPR art. 22 (association)", "ru": "МПГПП, ст. 22 (свобода ассоциации)"},
+         {"udhr": "20, 23(4)"}),
+        ("iccpr_25", {"en": "ICCPR art. 25 (public affairs)",
+                      "ru": "МПГПП, ст. 25 (участие в ведении государственных дел)"}, {"udhr": "21"}),
+        ("iccpr_26", {"en": "ICCPR art. 26 (equality)", "ru": "МПГПП, ст. 26 (равенство перед законом)"},
+         {"udhr": "7"}),
+    ),
+    "mandate": (
+        ("assembly", {"en": "Freedom of peaceful assembly", "ru": "Свобода мирных собраний"}, {}),
+        ("expression", {"en": "Freedom of expression", "ru": "Свобода выражения мнений"}, {}),
+        ("torture", {"en": "Torture", "ru": "Пытки"}, {}),
+        ("defenders", {"en": "Human rights defenders", "ru": "Правозащитники"}, {}),
+    ),
+}
+VOCABULARIES = tuple(DEFAULTS)
+# The seeded incident types (demo data and fixtures use them; input is checked against the database).
+INCIDENT_TYPES = tuple(key for key, _, _ in DEFAULTS["incident_type"])
+EXTRA_FIELDS = {"incident_type": ("deprivation_of_liberty",), "legal_ground": ("udhr",)}
+
+
+def seed(session: Session) -> int:
+    """Add the default terms that are missing; returns how many were added."""
+    have = {(v, k) for v, k in session.execute(select(VocabularyTerm.vocabulary, VocabularyTerm.key))}
+    added = 0
+    for vocabulary, terms in DEFAULTS.items():
+        for position, (key, labels, extra) in enumerate(terms):
+            if (vocabulary, key) not in have:
+                session.add(VocabularyTerm(vocabulary=vocabulary, key=key, labels=dict(labels), extra=dict(extra),
+                                           position=position, active=True))
+                added += 1
+    session.flush()
+    return added
+
+
+def terms(session: Session, vocabulary: str, *, include_retired: bool = False) -> list[VocabularyTerm]:
+    _known(vocabulary)
+    query = select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary)
+    if not include_retired:
+        query = query.where(VocabularyTerm.active.is_(True))
+    return list(session.scalars(query.order_by(VocabularyTerm.position, VocabularyTerm.key)))
+
+
+def keys(session: Session, vocabulary: str) -> tuple[str, ...]:
+    """The keys new input may use (active terms), in display order."""
+    return tuple(t.key for t in terms(session, vocabulary))
+
+
+def labels(session: Session, vocabulary: str, language: str) -> dict[str, str]:
+    """Key -> label in ``language`` (English, then the key, when a translation is missing), retired included."""
+    return {t.key: label_of(t, language) for t in terms(session, vocabulary, include_retired=True)}
+
+
+def label_of(term: VocabularyTerm, language: str) -> str:
+    return term.labels.get(language) or term.labels.get("en") or term.key.replace("_", " ")
+
+
+def add_term(session: Session, actor: User, vocabulary: str, key: str, labels: dict[str, str],
+             extra: dict[str, Any] | None = None) -> VocabularyTerm:
+    _known(vocabulary)
+    errors: dict[str, str] = {}
+    if not isinstance(key, str) or not KEY_PATTERN.match(key):
+        errors["key"] = "use 2 to 80 lower-case letters, digits and underscores, starting with a letter"
+    elif session.scalar(select(VocabularyTerm.id).where(VocabularyTerm.vocabulary == vocabulary,
+                                                       VocabularyTerm.key == key)):
+        errors["key"] = "this vocabulary already has that key"
+    clean_labels = _labels(labels, errors)
+    clean_extra = _extra(vocabulary, extra or {}, errors)
+    if errors:
+        raise ValidationFailed("the term has errors", errors=errors)
+    last = session.scalar(select(VocabularyTerm.position).where(VocabularyTerm.vocabulary == vocabulary)
+                          .order_by(VocabularyTerm.position.desc()).limit(1))
+    term = VocabularyTerm(vocabulary=vocabulary, key=key, labels=clean_labels, extra=clean_extra,
+                          position=(last or 0) + 1, active=True, updated_at=utcnow(), updated_by_id=actor.id)
+    session.add(term)
+    session.flush()
+    audit(session, actor, "term_added", "vocabulary_term", f"{vocabulary}:{key}", None,
+          {"vocabulary": vocabulary, "key": key, "after": _state(term)})
+    return term
+
+
+def update_term(session: Session, actor: User, vocabulary: str, key: str, *, labels: dict[str, str] | None = None,
+                extra: dict[str, Any] | None = None, active: bool | None = None) -> VocabularyTerm:
+    """Relabel, retranslate, retire or restore a term; the key never changes."""
+    term = get_term(session, vocabulary, key)
+    errors: dict[str, str] = {}
+    before = _state(term)
+    if labels is not None:
+        term.labels = _labels(labels, errors)
+    if extra is not None:
+        term.extra = _extra(vocabulary, extra, errors)
+    if active is not None:
+        if not isinstance(active, bool):
+            errors["active"] = "must be true or false"
+        else:
+            term.active = active
+    if errors:
+        raise ValidationFailed("the term has errors", errors=errors)
+    after = _state(term)
+    if after != before:
+        term.updated_at = utcnow()
+        term.updated_by_id = actor.id
+        changed = sorted(k for k in after if after[k] != before[k])
+        audit(session, actor, "term_changed", "vocabulary_term", f"{vocabulary}:{key}", None,
+              {"vocabulary": vocabulary, "key": key, "fields": changed,
+               "before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}})
+    session.flush()
+    return term
+
+
+def get_term(session: Session, vocabulary: str, key: str) -> VocabularyTerm:
+    _known(vocabulary)
+    term = session.scalar(select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary,
+                                                       VocabularyTerm.key == key))
+    if term is None:
+        raise NotFound(f"vocabulary {vocabulary} has no term {key!r}")
+    return term
+
+
+def _known(vocabulary: str) -> None:
+    if vocabulary not in DEFAULTS:
+        raise NotFound(f"no vocabulary {vocabulary!r}; known: {', '.join(VOCABULARIES)}")
+
+
+def _labels(labels: Any, errors: dict[str, str]) -> dict[str, str]:
+    if not isinstance(labels, dict):
+        errors["labels"] = "must map a language to a label"
+        return {}
+    clean: dict[str, str] = {}
+    for language, text in labels.items():
+        if language not in UI_LANGUAGES:
+            errors[f"labels.{language}"] = f"not a UI language ({', '.join(UI_LANGUAGES)})"
+        elif not isinstance(text, str) or len(text.strip()) > LABEL_MAX:
+            errors[f"labels.{language}"] = f"must be text of at most {LABEL_MAX} characters"
+        elif text.strip():
+            clean[language] = text.strip()
+    if "en" not in clean and "labels.en" not in errors:
+        errors["labels.en"] = "an English label is required"
+    return clean
+
+
+def _extra(vocabulary: str, extra: Any, errors: dict[str, str]) -> dict[str, Any]:
+    allowed = EXTRA_FIELDS.get(vocabulary, ())
+    if not isinstance(extra, dict):
+        errors["extra"] = "must be an object"
+        return {}
+    for name in sorted(set(extra) - set(allowed)):
+        errors[f"extra.{name}"] = "not a field of this vocabulary"
+    clean = {k: v for k, v in extra.items() if k in allowed}
+    if "deprivation_of_liberty" in clean and not isinstance(clean["deprivation_of_liberty"], bool):
+        errors["extra.deprivation_of_liberty"] = "must be true or false"
+    if "udhr" in clean and (not isinstance(clean["udhr"], str) or len(clean["udhr"]) > 40):
+        errors["extra.udhr"] = "must be text of at most 40 characters"
+    return clean
+
+
+def _state(term: VocabularyTerm) -> dict[str, Any]:
+    return {"labels": dict(term.labels), "extra": dict(term.extra), "active": term.active}
+
+
+def choices(session: Session, vocabulary: str) -> tuple[str, ...]:
+    """The keys a form field bound to ``vocabulary`` offers: a vocabulary, or ``body`` (the catalogue)."""
+    if vocabulary == "body":
+        from workflow.bodies import active_codes  # the catalogue is the "vocabulary" of bodies
+
+        return active_codes(session)
+    return keys(session, vocabulary)
+
+
+def fill_enums(session: Session, schema: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a form schema in which each ``x-vocabulary`` property (or array item) gets its ``enum``.
+
+    The schemas in bpmn/forms name a vocabulary instead of listing its keys, so a term an admin adds is
+    offered and accepted at once, and a retired one is refused in new input.
+    """
+    properties = schema.get("properties", {})
+    if not any("x-vocabulary" in p or "x-vocabulary" in p.get("items", {}) for p in properties.values()):
+        return schema
+    filled = dict(schema)
+    filled["properties"] = {}
+    for name, prop in properties.items():
+        if "x-vocabulary" in prop:
+            prop = {**prop, "enum": list(choices(session, prop["x-vocabulary"]))}
+        elif "x-vocabulary" in prop.get("items", {}):
+            items = prop["items"]
+            prop = {**prop, "items": {**items, "enum": list(choices(session, items["x-vocabulary"]))}}
+        filled["properties"][name] = prop
+    return filled

@@ -202,7 +202,8 @@ def test_approval_without_bodies_leaves_the_case_for_collective_complaints(env, 
 
 def test_one_filing_per_body_with_a_real_document_and_revisions(env, staff):
     open_sample_case(env, "APL-013")
-    to_filings(env, "APL-013", {"decision": "approve", "bodies": ["un_wgad", "un_sp"], "mandates": ["torture"],
+    to_filings(env, "APL-013", {"decision": "approve", "bodies": ["un_wgad", "un_sp"], "wgad_categories": ["II"],
+                                "mandates": ["torture"],
                                 "grounds": ["iccpr_7", "iccpr_9"]})
     checks = ready(env, "APL-013")
     assert [r.bpmn_id for r in checks] == ["check_filing", "check_filing"]
@@ -272,7 +273,8 @@ def test_response_window_expired_brings_follow_up_to_the_legal_officer(env, staf
 
 def test_two_bodies_one_answers_the_other_stays_silent(env, staff):
     open_sample_case(env, "APL-016")
-    to_filings(env, "APL-016", {"decision": "approve", "bodies": ["un_wgad", "osce_odihr"], "grounds": ["iccpr_9"]})
+    to_filings(env, "APL-016", {"decision": "approve", "bodies": ["un_wgad", "osce_odihr"], "wgad_categories": ["I"],
+                                "grounds": ["iccpr_9"]})
     submit_all(env, "APL-016")
     _odihr, wgad = filings_of(env, "APL-016")
     with env.uow() as session:
@@ -285,7 +287,8 @@ def test_two_bodies_one_answers_the_other_stays_silent(env, staff):
 
 def test_withdrawal_after_submission_cancels_pending_filings_and_asks_to_inform_the_body(env, staff):
     open_sample_case(env, "APL-017")
-    to_filings(env, "APL-017", {"decision": "approve", "bodies": ["un_sp", "un_wgad"], "mandates": ["assembly"],
+    to_filings(env, "APL-017", {"decision": "approve", "bodies": ["un_sp", "un_wgad"], "wgad_categories": ["II"],
+                                "mandates": ["assembly"],
                                 "grounds": ["iccpr_21"]})
     [sp_check] = [r for r in ready(env, "APL-017") if r.filing_id == filings_of(env, "APL-017")[0].id]
     with env.uow() as session:  # submit un_sp only; un_wgad stays pending

@@ -45,6 +45,7 @@ STAGES = (
 )
 STAGE_PROPERTY = "stage"
 FOUR_EYES_PROPERTY = "fourEyesWith"
+ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
 
 
 @dataclass
@@ -251,6 +252,8 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
         row.form = _properties(task).get(spec_registry.FORM_PROPERTY)
         row.filing_id = filing_id_of(task)
         row.due_at = due_by_task.get(task.id)
+        assignee = task.data.get(_properties(task).get(ASSIGN_PROPERTY, ""))
+        row.assignee_id = assignee if isinstance(assignee, int) and not isinstance(assignee, bool) else None
 
 
 def _sync_deadlines(session: Session, instance: ProcessInstance, timers: list[tuple[Any, datetime]],

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from workflow import vocab
 from workflow.appeals import OPTIONAL, REQUIRED, AppealErrors, parse_appeal
 from workflow.audit import audit
 from workflow.config import Settings
@@ -45,7 +46,7 @@ def open_appeal(session: Session, settings: Settings, actor: User, fields: Mappi
         raise ValidationFailed("documents are uploaded separately", errors=errors)
     row = {column: _cell(fields.get(column)) for column in REQUIRED + OPTIONAL}
     try:
-        appeal = parse_appeal(row, set(session.scalars(select(Episode.key))))
+        appeal = parse_appeal(row, set(session.scalars(select(Episode.key))), set(vocab.keys(session, "incident_type")))
     except AppealErrors as err:
         raise ValidationFailed("the appeal has errors", errors=err.errors) from None
     if session.scalar(select(Case.id).where(Case.ref == appeal.ref)) is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from filings.consent_forms import FORMS, LANGUAGES, ConsentFormData
 from workflow.audit import audit
-from workflow.bodies import BODIES
+from workflow.bodies import CODES
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.models import Case, ConsentRecord, ProcessInstance, Role, User, utcnow
@@ -61,7 +61,7 @@ def _validate_permissions(values: dict[str, Any]) -> dict[str, str]:
         errors["body_overrides"] = "must map body codes to allow or deny"
     else:
         for code, choice in overrides.items():
-            if code not in BODIES:
+            if code not in CODES:
                 errors[f"body_overrides.{code}"] = "unknown body"
             elif choice not in OVERRIDE_VALUES:
                 errors[f"body_overrides.{code}"] = "must be allow or deny"

@@ -21,6 +21,7 @@ from workflow.services.cases import open_case
 from workflow.services.consent import withdraw_consent
 from workflow.services.episodes import upsert_episode
 from workflow.services.responses import record_response
+from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
 from workflow.services.users import add_user
 from workflow.services.worker import fire_one
@@ -117,9 +118,15 @@ def _drive(session: Session, settings: Settings, users: dict[str, User], ref: st
     decision = {"rejected": "reject"}.get(plan, "approve")
     candidates = ["un_sp", "un_wgad", "un_hrc", "osce_odihr"]
     bodies = [] if plan == "approved" else rng.sample(candidates, k=rng.choice((1, 2)))
+    case = session.scalar(select(Case).where(Case.ref == ref))
+    update_legal_facts(session, users["lara"], case, {
+        "deprived_of_liberty": True,
+        "remedies_exhausted_on": (datetime.now(UTC) - timedelta(days=rng.randrange(60, 900))).date(),
+        "remedies_summary": "Administrative arrest upheld on appeal by the regional court."})
     _complete(session, settings, users["lara"], ref, "legal_review", {
         "decision": decision, "bodies": bodies if decision == "approve" else [],
         "mandates": ["assembly", "expression"] if "un_sp" in bodies and decision == "approve" else [],
+        "wgad_categories": ["II"] if "un_wgad" in bodies and decision == "approve" else [],
         "grounds": ["iccpr_9", "iccpr_19", "iccpr_21"],
         "notes": "Peaceful assembly; arbitrary detention." if decision == "approve" else "Outside our mandate.",
     })

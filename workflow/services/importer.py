@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow import vocab
 from workflow.appeals import REQUIRED, Appeal, AppealErrors, parse_appeal
 from workflow.config import Settings
 from workflow.errors import ValidationFailed
@@ -349,6 +350,7 @@ def import_appeals(session: Session, settings: Settings, actor: User | None, pat
 
     order = {c: i for i, c in enumerate(table.header)}
     episode_keys = _known_episodes(session)
+    incident_types = set(vocab.keys(session, "incident_type"))
     documents = _Documents(documents_dir, settings.max_document_bytes)
     seen_refs: dict[str, int] = {}
     valid: list[_Row] = []
@@ -361,7 +363,7 @@ def import_appeals(session: Session, settings: Settings, actor: User | None, pat
                               "(an unquoted comma?)")
         appeal: Appeal | None = None
         try:
-            appeal = parse_appeal(row, episode_keys)
+            appeal = parse_appeal(row, episode_keys, incident_types)
         except AppealErrors as err:
             problems.update(err.errors)
         ref = appeal.ref if appeal else str(row.get("ref") or "").strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
-from workflow import crypto, schema
+from workflow import bodies, crypto, schema, vocab
 from workflow.config import Settings
 from workflow.db import unit_of_work
 from workflow.models import ProcessDefinition
@@ -17,4 +17,7 @@ def initialise(engine: Engine, settings: Settings) -> list[ProcessDefinition]:
     crypto.configure(settings)  # identity fields (and the migration that encrypts old rows) use these keys
     schema.upgrade(engine)
     with unit_of_work(engine) as session:
+        # Catalogue and vocabularies first: forms name them, and nothing an admin edited is overwritten.
+        bodies.seed(session)
+        vocab.seed(session)
         return deploy_directory(session, settings.bpmn_dir)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
-from workflow.bodies import body as body_info
+from workflow.bodies import get_body
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import Filing, ProcessInstance, Response, Role, User, utcnow
@@ -23,9 +23,9 @@ FILING_STATE = {"acknowledgement": "acknowledged", "request_for_information": "a
 RFI_DAYS = 30
 
 
-def _next_window_days(filing: Filing, kind: str) -> int:
-    """How long to wait for the next step after this response (editable defaults: issue 7 refines)."""
-    info = body_info(filing.body)
+def _next_window_days(session: Session, filing: Filing, kind: str) -> int:
+    """How long to wait for the next step after this response, from the catalogue as it is today."""
+    info = get_body(session, filing.body)
     if kind == "transmitted_to_state":
         return info.response_days  # e.g. the government's 60 days after a communication
     if kind == "request_for_information":
@@ -68,7 +68,7 @@ def record_response(session: Session, settings: Settings, actor: User, filing_id
         filing.external_reference = reference
     session.flush()
     payload = {"response_id": response.id, "kind": kind, "final": kind == "decision",
-               "window_days": _next_window_days(filing, kind)}
+               "window_days": _next_window_days(session, filing, kind)}
     # Only this filing's sub-process may catch it: the case may be waiting on several bodies at once.
     instances.deliver_message(loaded, "response_received", payload, target=catcher.workflow)
     audit(session, actor, "response_recorded", "filing", filing.id, filing.case_id,

@@ -9,12 +9,15 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from workflow import vocab
+from workflow.admissibility import Choices
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.forms import validate_form
 from workflow.models import ConsentRecord, Document, HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
 from workflow.runtime import instances
 from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
+from workflow.services import review
 
 
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
@@ -35,8 +38,9 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
         raise Conflict(f"task {task_id} is no longer ready")
     _check_four_eyes(session, instance, task, actor)
     properties = task.task_spec.extensions.get("properties", {})
-    data = validate_form(form_schema(instance.definition, properties[FORM_PROPERTY]), data)
-    data = apply_domain_rules(session, instance, row.bpmn_id, data, actor)
+    schema = vocab.fill_enums(session, form_schema(instance.definition, properties[FORM_PROPERTY]))
+    data = validate_form(schema, data)
+    data = apply_domain_rules(session, instance, row.bpmn_id, data, actor, task_id)
     instances.run_task(loaded, task, data)
     row.state = "completed"
     row.completed_at = utcnow()
@@ -74,14 +78,14 @@ def _check_four_eyes(session: Session, instance: ProcessInstance, task: Any, act
 
 
 def apply_domain_rules(session: Session, instance: ProcessInstance, bpmn_id: str, data: dict[str, Any],
-                       actor: User) -> dict[str, Any]:
+                       actor: User, task_id: str) -> dict[str, Any]:
     """Rules a JSON Schema cannot express; may add derived values to the task data."""
     rule = _RULES.get(bpmn_id)
-    return rule(session, instance, data, actor) if rule else data
+    return rule(session, instance, data, actor, task_id) if rule else data
 
 
 def _verify_consent(session: Session, instance: ProcessInstance, data: dict[str, Any],
-                    actor: User) -> dict[str, Any]:
+                    actor: User, task_id: str) -> dict[str, Any]:
     case = instance.case
     assert case is not None
     kinds = {kind for (kind,) in session.execute(select(Document.kind).where(Document.case_id == case.id))}
@@ -105,25 +109,67 @@ def _verify_consent(session: Session, instance: ProcessInstance, data: dict[str,
 
 
 def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, Any],
-                  actor: User) -> dict[str, Any]:
+                  actor: User, task_id: str) -> dict[str, Any]:
+    case = instance.case
+    assert case is not None
+    approve = data["decision"] == "approve"
+    bodies = sorted(set(data.get("bodies", [])))
     errors = {}
     if data["decision"] == "reject" and not (data.get("notes") or "").strip():
         errors["notes"] = "give the reason for rejecting the case"
     if data["decision"] == "return" and not (data.get("notes") or "").strip():
         errors["notes"] = "say what is missing"
-    if data.get("mandates") and "un_sp" not in data.get("bodies", []):
+    if data.get("mandates") and "un_sp" not in bodies:
         errors["mandates"] = "mandates apply only to a filing with un_sp"
-    if "un_sp" in data.get("bodies", []) and data["decision"] == "approve" and not data.get("mandates"):
+    if "un_sp" in bodies and approve and not data.get("mandates"):
         errors["mandates"] = "choose at least one Special Procedures mandate"
+    if data.get("communication_type") and "un_sp" not in bodies and "un_wgad" not in bodies:
+        errors["communication_type"] = "applies only to the Special Procedures and the WGAD"
+    if data.get("wgad_categories") and "un_wgad" not in bodies:
+        errors["wgad_categories"] = "categories apply only to a filing with un_wgad"
     if errors:
         raise ValidationFailed("the review has errors", errors=errors)
+    urgent = bool(data.get("urgent")) or review.is_urgent(session, case)
+    communication_type = data.get("communication_type")
+    if communication_type is None and ("un_sp" in bodies or "un_wgad" in bodies):
+        # The urgent track: an urgent case goes as an urgent appeal unless the reviewer chose otherwise.
+        communication_type = "urgent_appeal" if urgent else "letter_of_allegation"
+    choices = Choices(urgent=urgent, communication_type=communication_type,
+                      wgad_categories=tuple(data.get("wgad_categories", [])))
+    findings = review.check_case(session, case, bodies, choices)
+    if approve and (blocked := review.blocking_errors(findings)):
+        raise ValidationFailed("a chosen body cannot take this case",
+                               errors={"bodies": " ".join(f"{code}: {text}" for code, text in blocked.items())})
     # Only an approval carries bodies forward; a return or reject must not start filings later.
-    bodies = sorted(set(data.get("bodies", []))) if data["decision"] == "approve" else []
-    return {**data, "bodies": bodies, "review_notes": data.get("notes", ""), "reviewed_by": actor.username}
+    data = {**data, "bodies": bodies if approve else [], "urgent": urgent, "communication_type": communication_type}
+    recorded = review.record_review(session, actor, case, task_id, data, findings)
+    case.urgent = urgent
+    return {**data, "review_notes": data.get("notes", ""), "reviewed_by": actor.username, "reviewer_id": actor.id,
+            "review_id": recorded.id}
+
+
+def _approve_review(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                    actor: User, task_id: str) -> dict[str, Any]:
+    case = instance.case
+    assert case is not None
+    notes = (data.get("notes") or "").strip()
+    if data["decision"] == "return" and not notes:
+        raise ValidationFailed("the approval has errors", errors={"notes": "tell the reviewer what to change"})
+    latest = review.latest_review(session, case)
+    if data["decision"] == "approve" and latest is not None:
+        # Facts may have changed since the review: approve only what is still admissible.
+        choices = Choices(urgent=latest.urgent, communication_type=latest.communication_type,
+                          wgad_categories=tuple(latest.wgad_categories))
+        blocked = review.blocking_errors(review.check_case(session, case, list(latest.bodies), choices))
+        if blocked:
+            raise ValidationFailed("the case changed since the review: return it to the reviewer",
+                                   errors={"decision": " ".join(f"{code}: {text}" for code, text in blocked.items())})
+    review.record_approval(session, actor, case, data["decision"], notes)
+    return {**data, "approval_notes": notes}
 
 
 def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
-                   actor: User) -> dict[str, Any]:
+                   actor: User, task_id: str) -> dict[str, Any]:
     if date.fromisoformat(data["submitted_on"]) > utcnow().date():
         raise ValidationFailed("the submission date is in the future",
                                errors={"submitted_on": "cannot be in the future"})
@@ -133,5 +179,6 @@ def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, 
 _RULES = {
     "verify_consent": _verify_consent,
     "legal_review": _legal_review,
+    "approve_review": _approve_review,
     "submit_filing": _submit_filing,
 }

@@ -1,0 +1,291 @@
+"""Admissibility checks: what a body's rules say about a case, as blocking errors or warnings.
+
+Pure functions over plain facts (no database), so each rule can be tested on both sides of its line. The
+catalogue (workflow/bodies.py) says which rules a body applies and with which parameters; every rule may
+also carry ``level`` ("error" blocks the body in a review, "warning" is shown and recorded). Sources:
+shared/research/filing-bodies.md; the HRC time bar and ratione temporis are confirmed there, so they
+block by default, while unconfirmed practice is only warned about.
+
+Messages are English templates with ``%(name)s`` parameters: the web layer translates the template and
+fills it in, and the review records both.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+
+def N_(message: str) -> str:
+    return message
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the rules read, gathered from the case, its consent record, incidents and legal facts."""
+
+    consent_verified: bool = False
+    consent_withdrawn: bool = False
+    share_name_with_government: bool = False
+    publish_name: bool = False
+    anonymous: bool = False
+    body_overrides: Mapping[str, str] = field(default_factory=dict)
+    detained_now: bool = False
+    torture_risk: bool = False
+    deprived_of_liberty: bool = False
+    incident_dates: tuple[date, ...] = ()
+    state_code: str = "KZ"
+    remedies_exhausted_on: date | None = None
+    remedies_ineffective: bool = False
+    other_procedure: str = "none"  # none | pending | concluded
+    other_procedure_name: str = ""
+    other_procedure_concluded_on: date | None = None
+    eu_status: str = "unknown"  # unknown | citizen | resident | none
+    eu_subject: bool = False
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the reviewer chose for the case (rules about the kind of communication read these)."""
+
+    urgent: bool = False
+    communication_type: str | None = None
+    wgad_categories: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Finding:
+    body: str
+    rule: str
+    level: str  # error | warning
+    message: str
+    params: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return self.message % dict(self.params)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "params": dict(self.params), "text": self.text}
+
+
+Rule = Callable[[str, Mapping[str, Any], tuple[str, ...], CaseFacts, Choices, date], list[tuple[str, str, dict]]]
+WGAD_CATEGORIES = ("I", "II", "III", "IV", "V")
+EU_STATUSES = ("unknown", "citizen", "resident", "none")
+OTHER_PROCEDURES = ("none", "pending", "concluded")
+
+
+def add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
+
+
+# Each rule returns (level, message, params) triples; ``level`` is its default, the catalogue may change it.
+
+def _consent(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts, choices: Choices,
+             today: date) -> list[tuple[str, str, dict]]:
+    out: list[tuple[str, str, dict]] = []
+    override = facts.body_overrides.get(code)
+    if facts.consent_withdrawn:
+        return [("error", N_("Consent was withdrawn: nothing may be filed."), {})]
+    if override == "deny":
+        out.append(("error", N_("The complainant excluded this body."), {}))
+    if "verified" in required and not facts.consent_verified:
+        out.append(("error", N_("Consent is not verified: the signed form of appeal and the power of attorney are "
+                                "both needed."), {}))
+    if "not_anonymous" in required and facts.anonymous:
+        out.append(("error", N_("The complainant asked to stay anonymous, and this body does not consider "
+                                "anonymous communications."), {}))
+    if "share_name_with_government" in required and not facts.share_name_with_government and override != "allow":
+        out.append(("error", N_("The complainant has not agreed that their name be sent to the government "
+                                "concerned."), {}))
+    if "publish_name" in required and not facts.publish_name and override != "allow":
+        out.append(("error", N_("The complainant has not agreed that their name be made public."), {}))
+    return out
+
+
+def _communication_type(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts,
+                        choices: Choices, today: date) -> list[tuple[str, str, dict]]:
+    if choices.urgent and choices.communication_type == "letter_of_allegation":
+        return [("warning", N_("The case is urgent, but a letter of allegation was chosen: an urgent appeal "
+                               "reaches the government within days."), {})]
+    if not choices.urgent and choices.communication_type == "urgent_appeal":
+        return [("warning", N_("An urgent appeal is for violations that are ongoing or imminent; this case is not "
+                               "marked urgent."), {})]
+    return []
+
+
+def _deprivation_of_liberty(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts,
+                            choices: Choices, today: date) -> list[tuple[str, str, dict]]:
+    out: list[tuple[str, str, dict]] = []
+    if not (facts.deprived_of_liberty or facts.detained_now):
+        out.append(("error", N_("No deprivation of liberty is recorded (a detention incident, detained now, or the "
+                                "legal facts)."), {}))
+    if not choices.wgad_categories:
+        out.append(("error", N_("Choose the category of arbitrary detention (I to V)."), {}))
+    return out
+
+
+def _exhaustion(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts, choices: Choices,
+                today: date) -> list[tuple[str, str, dict]]:
+    done = facts.remedies_exhausted_on
+    if done is None and facts.remedies_ineffective:
+        return [("warning", N_("Domestic remedies are not exhausted; the case relies on their being ineffective or "
+                               "unreasonably prolonged. Explain why in the notes."), {})]
+    if done is None:
+        return [("error", N_("Domestic remedies are not shown to be exhausted: enter the date of the final "
+                             "decision in the legal facts."), {})]
+    if done > today:
+        return [("error", N_("The final domestic decision is dated in the future (%(date)s)."),
+                 {"date": done.isoformat()})]
+    return []
+
+
+def _same_matter(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts, choices: Choices,
+                 today: date) -> list[tuple[str, str, dict]]:
+    if facts.other_procedure == "pending":
+        return [("error", N_("The same matter is being examined under another international procedure "
+                             "(%(procedure)s)."), {"procedure": facts.other_procedure_name or "-"})]
+    return []
+
+
+def _time_bar(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts, choices: Choices,
+              today: date) -> list[tuple[str, str, dict]]:
+    out: list[tuple[str, str, dict]] = []
+    years = int(params.get("years_after_exhaustion", 5))
+    done = facts.remedies_exhausted_on
+    if done is not None and today > add_years(done, years):
+        out.append(("error", N_("More than %(years)s years have passed since domestic remedies were exhausted on "
+                                "%(date)s (last day %(limit)s): an abuse of the right of submission unless "
+                                "justified."),
+                    {"years": str(years), "date": done.isoformat(), "limit": add_years(done, years).isoformat()}))
+    other_years = int(params.get("years_after_other_procedure", 3))
+    ended = facts.other_procedure_concluded_on
+    if facts.other_procedure == "concluded" and ended is not None and today > add_years(ended, other_years):
+        out.append(("error", N_("More than %(years)s years have passed since another international procedure "
+                                "concluded on %(date)s (last day %(limit)s)."),
+                    {"years": str(other_years), "date": ended.isoformat(),
+                     "limit": add_years(ended, other_years).isoformat()}))
+    return out
+
+
+def _ratione_temporis(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts,
+                      choices: Choices, today: date) -> list[tuple[str, str, dict]]:
+    bound_from = params.get("bound_from", {})
+    if facts.state_code not in bound_from:
+        return [("warning", N_("No date is known from which the Optional Protocol binds %(state)s: add it to the "
+                               "catalogue."), {"state": facts.state_code})]
+    since = date.fromisoformat(bound_from[facts.state_code])
+    if not facts.incident_dates:
+        return [("warning", N_("No incident has a date, so events after %(since)s cannot be shown."),
+                 {"since": since.isoformat()})]
+    before = sorted(d for d in facts.incident_dates if d < since)
+    if len(before) == len(facts.incident_dates):
+        return [("error", N_("Every incident predates %(since)s, when the Optional Protocol began to bind "
+                             "%(state)s (earliest %(earliest)s)."),
+                 {"since": since.isoformat(), "state": facts.state_code, "earliest": before[0].isoformat()})]
+    if before:
+        return [("warning", N_("Some incidents predate %(since)s, when the Optional Protocol began to bind "
+                               "%(state)s: only their continuing effects can be examined."),
+                 {"since": since.isoformat(), "state": facts.state_code})]
+    return []
+
+
+def _eu_petitioner(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts,
+                   choices: Choices, today: date) -> list[tuple[str, str, dict]]:
+    if facts.eu_status in ("citizen", "resident"):
+        return []
+    return [("error", N_("A petition must come from an EU citizen or resident; the petitioner is recorded as "
+                         "%(status)s."), {"status": facts.eu_status})]
+
+
+def _eu_subject(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts, choices: Choices,
+                today: date) -> list[tuple[str, str, dict]]:
+    if facts.eu_subject:
+        return []
+    return [("error", N_("The subject is not recorded as falling within the European Union's fields of "
+                         "activity."), {})]
+
+
+def _public_petition(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts,
+                     choices: Choices, today: date) -> list[tuple[str, str, dict]]:
+    return [("warning", N_("Petitions become public documents: the petitioner's name may be published, and a "
+                           "request for anonymity can be overridden by a request for access to documents."), {})]
+
+
+RULES: dict[str, Rule] = {
+    "communication_type": _communication_type,
+    "deprivation_of_liberty": _deprivation_of_liberty,
+    "exhaustion": _exhaustion,
+    "same_matter": _same_matter,
+    "time_bar": _time_bar,
+    "ratione_temporis": _ratione_temporis,
+    "eu_petitioner": _eu_petitioner,
+    "eu_subject": _eu_subject,
+    "public_petition": _public_petition,
+}
+# The parameters each rule takes besides ``level``, with a check of each value.
+_STATE = re.compile(r"^[A-Z]{2}$")
+PARAMETERS: dict[str, dict[str, Callable[[Any], bool]]] = {
+    "time_bar": {"years_after_exhaustion": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50,
+                 "years_after_other_procedure":
+                     lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50},
+    "ratione_temporis": {"bound_from": lambda v: isinstance(v, dict) and all(
+        isinstance(k, str) and _STATE.match(k) and _is_iso_date(d) for k, d in v.items())},
+}
+
+
+def _is_iso_date(value: Any) -> bool:
+    try:
+        return isinstance(value, str) and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def validate_rules(rules: Mapping[str, Any]) -> dict[str, str]:
+    """Errors in a catalogue entry's ``rules`` (rule name -> message); empty when it is usable."""
+    errors: dict[str, str] = {}
+    for name, params in rules.items():
+        if name not in RULES:
+            errors[name] = f"unknown rule; known: {', '.join(RULES)}"
+            continue
+        if not isinstance(params, dict):
+            errors[name] = "parameters must be an object"
+            continue
+        checks = PARAMETERS.get(name, {})
+        for key, value in params.items():
+            if key == "level":
+                if value not in ("error", "warning"):
+                    errors[f"{name}.level"] = "must be error or warning"
+            elif key not in checks:
+                errors[f"{name}.{key}"] = "not a parameter of this rule"
+            elif not checks[key](value):
+                errors[f"{name}.{key}"] = "invalid value"
+    return errors
+
+
+def check(code: str, rules: Mapping[str, Any], required_consent: tuple[str, ...], facts: CaseFacts,
+          choices: Choices, today: date) -> list[Finding]:
+    """The findings of every rule the body applies, errors first.
+
+    Consent is checked for every body whatever its rules say, and always blocks: without a verified form of
+    appeal and power of attorney nothing may be filed, and no catalogue edit can make that a warning.
+    """
+    findings = [Finding(code, "consent", "error", message, values)
+                for _, message, values in _consent(code, {}, ("verified", *required_consent), facts, choices, today)]
+    for name, params in rules.items():
+        rule = RULES.get(name)
+        if rule is None:
+            continue
+        for level, message, values in rule(code, params, required_consent, facts, choices, today):
+            findings.append(Finding(code, name, params.get("level", level), message, values))
+    return sorted(findings, key=lambda f: f.level != "error")
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.level == "error"]
