@@ -1,17 +1,47 @@
-"""Pure document generation for filings: snapshots in, .docx bytes out (no web, no database)."""
+"""Pure document generation for filings: snapshots in, .docx bytes out (no web, no database).
+
+    render(CaseSnapshot, *, letterhead=None) -> bytes               an individual filing to one body
+    render_collective(CollectiveSnapshot, *, letterhead=None) -> bytes
+    available(body) / available_collective() -> languages with a template
+    to_pdf(docx) -> bytes | None                                     None when LibreOffice is absent
+"""
 
 from filings.consent_forms import ConsentFormData, form_of_appeal, power_of_attorney
-from filings.render import BODY_LABELS, render
-from filings.snapshot import CaseSnapshot, EpisodeSnapshot, IncidentSnapshot, PersonSnapshot
+from filings.pdf import PdfError, to_pdf
+from filings.render import available, available_collective, render, render_collective
+from filings.snapshot import (
+    CaseSnapshot,
+    CollectiveSnapshot,
+    ConsentSnapshot,
+    CountedEpisode,
+    EpisodeSnapshot,
+    GroundSnapshot,
+    IncidentSnapshot,
+    Official,
+    PersonSnapshot,
+    RemediesSnapshot,
+)
+from filings.wording import TemplateError
 
 __all__ = [
-    "BODY_LABELS",
     "CaseSnapshot",
+    "CollectiveSnapshot",
     "ConsentFormData",
+    "ConsentSnapshot",
+    "CountedEpisode",
     "EpisodeSnapshot",
+    "GroundSnapshot",
     "IncidentSnapshot",
+    "Official",
+    "PdfError",
     "PersonSnapshot",
+    "RemediesSnapshot",
+    "TemplateError",
+    "available",
+    "available_collective",
     "form_of_appeal",
     "power_of_attorney",
     "render",
+    "render_collective",
+    "to_pdf",
 ]

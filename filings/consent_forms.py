@@ -17,7 +17,7 @@ from typing import Final
 from docx import Document
 from docx.document import Document as DocxDocument
 
-from filings.render import _append_page_field
+from filings.docx_writer import append_page_field
 
 LANGUAGES: Final = ("ru", "en")
 CHECKED: Final = "☒"
@@ -234,7 +234,7 @@ def _new_document(data: ConsentFormData, language: str, title: str) -> DocxDocum
     section.footer.is_linked_to_previous = False
     footer = section.footer.paragraphs[0]
     footer.text = text["confidential"]
-    _append_page_field(footer)
+    append_page_field(footer)
     doc.add_heading(title, level=0)
     return doc
 

@@ -1,211 +1,127 @@
-"""Render a CaseSnapshot as a plain "case summary" Word document.
+"""Render a snapshot as the filing a body expects: its template's wording, the case's facts, a .docx.
 
-Deliberately plain: the summary is a working document the NGO reviews and adapts before it goes to
-a body, so it uses only built-in styles that survive any Word/LibreOffice round trip.
+    render(case_snapshot)            one individual filing (body and language come from the snapshot)
+    render_collective(snapshot)      one collective complaint over many cases
 """
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable
-from datetime import date
-from types import MappingProxyType
-from typing import Final
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
+from typing import Final, TypeVar
 
-from docx import Document
-from docx.document import Document as DocxDocument
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.text.paragraph import Paragraph
+from filings.blocks import INDIVIDUAL_BUILDERS, Budget, Context, compose, individual_values
+from filings.collective import COLLECTIVE_BUILDERS, collective_values
+from filings.docx_writer import PAGE_MARK, Page, write
+from filings.elements import Element, count_words, words
+from filings.formatting import Formats
+from filings.schema import COLLECTIVE
+from filings.snapshot import CaseSnapshot, CollectiveSnapshot
+from filings.wording import Template, languages, load
 
-from filings.snapshot import CaseSnapshot, EpisodeSnapshot, IncidentSnapshot, PersonSnapshot
+# Below this many words per description, a shortened account stops being worth reading: drop the oldest
+# incidents instead.
+MIN_WORDS: Final = 12
 
-BODY_LABELS: Final = MappingProxyType(
-    {
-        "un_sp": "UN Special Procedures",
-        "un_wgad": "UN Working Group on Arbitrary Detention",
-        "un_hrc": "UN Human Rights Committee",
-        "osce_odihr": "OSCE/ODIHR",
-        "ep_droi": "European Parliament — Subcommittee on Human Rights",
-        "ep_peti": "European Parliament — Committee on Petitions",
-    }
-)
-
-# Instrument prefixes whose conventional spelling is not simply the upper-cased code.
-_INSTRUMENTS: Final = MappingProxyType(
-    {
-        "iccpr": "ICCPR",
-        "icescr": "ICESCR",
-        "udhr": "UDHR",
-        "echr": "ECHR",
-        "cat": "CAT",
-        "cedaw": "CEDAW",
-        "crc": "CRC",
-        "crpd": "CRPD",
-        "cerd": "CERD",
-        "ced": "CED",
-        "cfr": "EU Charter of Fundamental Rights",
-    }
-)
-
-_UNKNOWN: Final = "—"
+T = TypeVar("T")
 
 
-def body_label(body: str) -> str:
-    """Human label of a body code; unknown codes are a programming error, not a rendering choice."""
-    try:
-        return BODY_LABELS[body]
-    except KeyError:
-        raise ValueError(f"unknown body code {body!r}; expected one of {', '.join(BODY_LABELS)}") from None
+def available(body: str) -> tuple[str, ...]:
+    """Languages in which an individual filing to ``body`` can be rendered."""
+    return () if body == COLLECTIVE else languages(body)
 
 
-def ground_label(code: str) -> str:
-    """'iccpr_21' -> 'ICCPR article 21'; anything unrecognised is shown humanised rather than dropped."""
-    instrument, _, rest = code.partition("_")
-    name = _INSTRUMENTS.get(instrument.lower(), instrument.upper())
-    if not rest:
-        return name
-    if rest.isdigit():
-        return f"{name} article {rest}"
-    return f"{name} {_humanise(rest)}"
+def available_collective() -> tuple[str, ...]:
+    """Languages in which a collective complaint can be rendered."""
+    return languages(COLLECTIVE)
 
 
-def _humanise(code: str) -> str:
-    return code.replace("_", " ").strip()
+def render(snapshot: CaseSnapshot, *, letterhead: bytes | None = None) -> bytes:
+    """The individual filing for ``snapshot.body`` in ``snapshot.language`` as .docx bytes.
+
+    ValueError when there is no template for that body and language, or the letterhead is not a .docx.
+    """
+    if snapshot.body == COLLECTIVE:
+        raise ValueError("'collective' is not a body: use render_collective() for a collective complaint")
+    template = load(snapshot.body, snapshot.language)
+    formats = Formats(template.locale, template.raw("unknown"))
+    ctx = Context(snapshot, template, individual_values(snapshot, formats), formats)
+    page = _page(template, ctx.values, f"{snapshot.ref} · {snapshot.body_name}", snapshot)
+    limit = template.word_limit
+    elements = _fit(ctx, page, limit) if limit else compose(ctx, INDIVIDUAL_BUILDERS)
+    return write(elements, page, letterhead)
 
 
-def _fmt_date(value: date | None) -> str:
-    # ISO for now; localised formats will key off snapshot.language later.
-    return value.isoformat() if value is not None else _UNKNOWN
+def render_collective(snapshot: CollectiveSnapshot, *, letterhead: bytes | None = None) -> bytes:
+    """The collective complaint as .docx bytes; ValueError when its figures contradict each other."""
+    _check_figures(snapshot)
+    template = load(COLLECTIVE, snapshot.language)
+    formats = Formats(template.locale, template.raw("unknown"))
+    ctx = Context(snapshot, template, collective_values(snapshot, formats), formats)
+    page = _page(template, ctx.values, f"{snapshot.reference} · {snapshot.body_name}", snapshot)
+    return write(compose(ctx, COLLECTIVE_BUILDERS), page, letterhead)
 
 
-def render(snapshot: CaseSnapshot) -> bytes:
-    """Build the case summary .docx for ``snapshot`` and return its bytes."""
-    label = body_label(snapshot.body)  # fail before doing any work
-    doc = Document()
-
-    _set_core_properties(doc, snapshot)
-    _add_header_footer(doc, f"{snapshot.ref} · {label}")
-
-    doc.add_heading(f"Case summary — {snapshot.ref}", level=0)
-    doc.add_paragraph(f"Prepared for: {label}")
-    if snapshot.mandates:
-        doc.add_paragraph("Mandates: " + ", ".join(_humanise(m) for m in snapshot.mandates))
-    if snapshot.received_on is not None:
-        doc.add_paragraph(f"Received: {_fmt_date(snapshot.received_on)}")
-    if snapshot.urgent:
-        doc.add_paragraph().add_run("Urgent: immediate action requested.").bold = True
-
-    doc.add_heading("Alleged victim", level=1)
-    _add_person(doc, snapshot.person)
-
-    doc.add_heading("Episodes", level=1)
-    _add_episodes(doc, snapshot.episodes)
-
-    doc.add_heading("Facts", level=1)
-    _add_facts(doc, snapshot.incidents, {e.key: e.title for e in snapshot.episodes})
-
-    doc.add_heading("Rights concerned", level=1)
-    if snapshot.grounds:
-        for ground in snapshot.grounds:
-            doc.add_paragraph(ground_label(ground), style="List Bullet")
-    else:
-        doc.add_paragraph("None identified yet.")
-
-    doc.add_heading("Submitted by", level=1)
-    doc.add_paragraph(snapshot.organisation)
-
-    out = io.BytesIO()
-    doc.save(out)
-    return out.getvalue()
+def _page(template: Template, values: Mapping[str, str], title: str,
+          snapshot: CaseSnapshot | CollectiveSnapshot) -> Page:
+    header = " ".join(template.label("header", values).split())
+    footer = " ".join(template.label("footer", values, page=PAGE_MARK).split())
+    return Page(title=title, author=snapshot.organisation, header=header, footer=footer,
+                generated_at=snapshot.generated_at)
 
 
-def _set_core_properties(doc: DocxDocument, snapshot: CaseSnapshot) -> None:
-    props = doc.core_properties
-    # Metadata travels with the file and is rarely reviewed before sending, so it carries nothing
-    # about the person: only the case ref and the organisation. The template's defaults
-    # ("python-docx" author, "generated by python-docx" description) are overwritten too.
-    props.title = f"Case summary {snapshot.ref}"
-    props.author = snapshot.organisation
-    props.last_modified_by = ""
-    props.comments = ""
-    props.keywords = ""
-    props.subject = ""
-    props.category = ""
-    props.content_status = ""
-    props.identifier = ""
-    props.version = ""
-    props.language = snapshot.language
-    props.revision = 1
-    # Pin timestamps to the snapshot so two renders of the same snapshot carry the same metadata.
-    # python-docx writes the wall-clock time with a "Z" suffix, which is right because
-    # CaseSnapshot already normalised generated_at to UTC.
-    props.created = snapshot.generated_at
-    props.modified = snapshot.generated_at
+def _check_figures(snapshot: CollectiveSnapshot) -> None:
+    # The complaint states these figures to a UN body; a snapshot that contradicts itself is a bug upstream.
+    if len(snapshot.named) + snapshot.unnamed != snapshot.complainants:
+        raise ValueError(f"{len(snapshot.named)} named + {snapshot.unnamed} unnamed complainants "
+                         f"do not make the {snapshot.complainants} complainants of the complaint")
+    if snapshot.appeals_received < snapshot.complainants:
+        raise ValueError(f"{snapshot.appeals_received} appeals received cannot yield "
+                         f"{snapshot.complainants} complainants")
 
 
-def _add_header_footer(doc: DocxDocument, header_text: str) -> None:
-    section = doc.sections[0]
-    section.header.is_linked_to_previous = False
-    section.header.paragraphs[0].text = header_text
+# -- the word limit (European Parliament summaries) ------------------------------------------------------
 
-    section.footer.is_linked_to_previous = False
-    footer = section.footer.paragraphs[0]
-    footer.text = "Confidential — page "
-    _append_page_field(footer)
+def _fit(ctx: Context[CaseSnapshot], page: Page, limit: int) -> list[Element]:
+    """The fullest version of the filing that stays under the template's word limit.
 
+    First every free text is shortened to the longest length that fits; if even MIN_WORDS per text is too
+    long, the oldest incidents are left out as well. The facts block says which of the two happened.
+    """
+    frame = words(page.header) + words(page.footer.replace(PAGE_MARK, " 1 "))
 
-def _append_page_field(paragraph: Paragraph) -> None:
-    # python-docx has no field API; a w:fldSimple PAGE is the smallest construct Word and
-    # LibreOffice both update on open. The cached "1" is what viewers that don't compute fields show.
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), " PAGE ")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)
+    def attempt(budget: Budget) -> list[Element] | None:
+        elements = compose(replace(ctx, budget=budget), INDIVIDUAL_BUILDERS)
+        return elements if frame + count_words(elements) < limit else None
 
-
-def _add_person(doc: DocxDocument, person: PersonSnapshot) -> None:
-    lines = [f"Name: {person.display_name}"]
-    if person.city:
-        lines.append(f"City: {person.city}")
-    if person.gender:
-        lines.append(f"Gender: {person.gender}")
-    if person.occupation:
-        lines.append(f"Occupation: {person.occupation}")
-    lines.append(f"Currently detained: {'yes' if person.detained_now else 'no'}")
-    for line in lines:
-        doc.add_paragraph(line)
+    whole = attempt(Budget())
+    if whole is not None:
+        return whole
+    longest = max((words(text) for text in _free_texts(ctx.snapshot)), default=0)
+    shortened = _largest(lambda n: attempt(Budget(words=n)), MIN_WORDS, longest - 1)
+    if shortened is not None:
+        return shortened
+    fewer = _largest(lambda n: attempt(Budget(words=MIN_WORDS, incidents=n)), 0, len(ctx.snapshot.incidents) - 1)
+    if fewer is not None:
+        return fewer
+    raise ValueError(f"the {ctx.template.body}/{ctx.template.language} template does not fit in "
+                     f"{limit} words even without the facts")
 
 
-def _add_episodes(doc: DocxDocument, episodes: Iterable[EpisodeSnapshot]) -> None:
-    rows = [(e.key, e.title, _fmt_date(e.start_date), _fmt_date(e.end_date)) for e in episodes]
-    if not rows:
-        doc.add_paragraph("No episodes recorded.")
-        return
-    table = doc.add_table(rows=1, cols=4)
-    table.style = "Table Grid"
-    for cell, heading in zip(table.rows[0].cells, ("Key", "Title", "From", "To"), strict=True):
-        cell.text = heading
-    for row in rows:
-        for cell, value in zip(table.add_row().cells, row, strict=True):
-            cell.text = value
+def _free_texts(snapshot: CaseSnapshot) -> Iterator[str]:
+    yield from (incident.description for incident in snapshot.incidents)
+    yield from (episode.description or "" for episode in snapshot.episodes)
+    yield snapshot.remedies.summary
 
 
-def _add_facts(doc: DocxDocument, incidents: Iterable[IncidentSnapshot], titles: dict[str, str]) -> None:
-    incidents = tuple(incidents)
-    if not incidents:
-        doc.add_paragraph("No incidents recorded.")
-        return
-    for incident in incidents:
-        place = incident.place or "place unknown"
-        types = ", ".join(_humanise(t) for t in incident.types) or "unclassified"
-        paragraph = doc.add_paragraph(style="List Number")
-        paragraph.add_run(f"{_fmt_date(incident.occurred_on)}, {place} ({types}).").bold = True
-        paragraph.add_run(f" {incident.description}")
-        if incident.episodes:
-            names = ", ".join(titles.get(key, key) for key in incident.episodes)
-            paragraph.add_run(f" Episode: {names}.")
+def _largest(attempt: Callable[[int], T | None], low: int, high: int) -> T | None:
+    """Binary search for the largest n in [low, high] whose attempt succeeds (longer texts fit less)."""
+    best = None
+    while low <= high:
+        middle = (low + high) // 2
+        result = attempt(middle)
+        if result is None:
+            high = middle - 1
+        else:
+            best, low = result, middle + 1
+    return best

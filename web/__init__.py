@@ -76,11 +76,13 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.admin import bp as admin_bp
     from web.api import register_api
     from web.auth import bp as auth_bp
+    from web.catalogue import bp as catalogue_bp
     from web.pages import bp as pages_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(catalogue_bp)
     register_api(app)
 
     app.before_request(_enforce_access)

@@ -6,7 +6,8 @@ JSON of the declared types, and the service's error messages come back next to t
 
 Widgets: boolean -> checkbox; string enum -> radio buttons (up to 3 choices) or a select; array of enum
 -> checkboxes; ``format: date`` -> date input; a string longer than 200 characters or named ``notes`` ->
-textarea; integer/number -> number input; any other string -> text input.
+textarea; integer/number -> number input; any other string -> text input. A property bound to a vocabulary
+(``x-vocabulary``) counts as an enum: ``vocab.fill_enums`` lists its active keys before the form is drawn.
 """
 
 from __future__ import annotations
@@ -23,32 +24,20 @@ RADIO_MAX = 3
 LONG_TEXT = 200
 TRUE_VALUES = frozenset({"true", "on", "1", "yes"})
 
-# Labels of the enum values the forms use (the values themselves are stable codes, INTERFACES.md §5).
+# Labels of the enum values the forms list themselves (the values are stable codes, INTERFACES.md §5). Bodies,
+# mandates and legal grounds are data (``x-vocabulary``): their labels come from the database (``fields_of``).
 OPTION_LABELS: dict[str, Any] = {
     "approve": _l("Approve"),
     "return": _l("Return"),
     "reject": _l("Reject"),
     "revise": _l("Revise"),
-    "un_sp": _l("UN Special Procedures"),
-    "un_wgad": _l("UN Working Group on Arbitrary Detention"),
-    "un_hrc": _l("UN Human Rights Committee"),
-    "osce_odihr": _l("OSCE/ODIHR"),
-    "ep_droi": _l("European Parliament, Subcommittee on Human Rights"),
-    "ep_peti": _l("European Parliament, Committee on Petitions"),
-    "assembly": _l("Freedom of peaceful assembly"),
-    "expression": _l("Freedom of expression"),
-    "torture": _l("Torture"),
-    "defenders": _l("Human rights defenders"),
-    "iccpr_7": _l("ICCPR art. 7 (torture, ill-treatment)"),
-    "iccpr_9": _l("ICCPR art. 9 (liberty)"),
-    "iccpr_10": _l("ICCPR art. 10 (treatment in detention)"),
-    "iccpr_14": _l("ICCPR art. 14 (fair trial)"),
-    "iccpr_17": _l("ICCPR art. 17 (privacy)"),
-    "iccpr_19": _l("ICCPR art. 19 (expression)"),
-    "iccpr_21": _l("ICCPR art. 21 (assembly)"),
-    "iccpr_22": _l("ICCPR art. 22 (association)"),
-    "iccpr_25": _l("ICCPR art. 25 (public affairs)"),
-    "iccpr_26": _l("ICCPR art. 26 (equality)"),
+    "urgent_appeal": _l("Urgent appeal"),
+    "letter_of_allegation": _l("Letter of allegation"),
+    "I": _l("I: no legal basis for the deprivation of liberty"),
+    "II": _l("II: detained for exercising rights and freedoms"),
+    "III": _l("III: grave violation of the right to a fair trial"),
+    "IV": _l("IV: migrants or asylum seekers in prolonged administrative custody"),
+    "V": _l("V: discrimination"),
     "online_form": _l("Online form"),
     "email": _l("E-mail"),
     "post": _l("Post"),
@@ -81,7 +70,18 @@ FORM_TEXTS = (
     _l("Decision"), _l("Notes"), _l("Action"), _l("Informed on"), _l("Channel"), _l("Bodies"),
     _l("Special Procedures mandates"), _l("Legal grounds"), _l("Urgent (detained now, risk of torture)"),
     _l("Outcome"), _l("Documents received"), _l("No documents will come: close the case"), _l("Submitted on"),
-    _l("Reference"), _l("Form of appeal verified"), _l("Power of attorney verified"),
+    _l("Reference"), _l("Form of appeal verified"), _l("Power of attorney verified"), _l("Kind of communication"),
+    _l("Special Procedures and WGAD: an urgent appeal for ongoing or imminent violations, a letter of allegation "
+       "otherwise. Left empty, urgent cases go as urgent appeals."),
+    _l("Categories of arbitrary detention (WGAD)"),
+)
+# The reasons the task services give next to a field (English, as the API sends them), marked so that the
+# pages can translate them like the schema texts above.
+SERVICE_ERRORS = (
+    _l("is required"), _l("give the reason for rejecting the case"), _l("say what is missing"),
+    _l("mandates apply only to a filing with un_sp"), _l("choose at least one Special Procedures mandate"),
+    _l("applies only to the Special Procedures and the WGAD"), _l("categories apply only to a filing with un_wgad"),
+    _l("tell the reviewer what to change"),
 )
 
 
@@ -122,11 +122,14 @@ def widget_of(name: str, prop: Mapping[str, Any]) -> str:
     if kind == "boolean":
         return "checkbox"
     if kind == "array":
-        return "checkboxes" if "enum" in prop.get("items", {}) else "textarea"
+        items = prop.get("items", {})
+        return "checkboxes" if "enum" in items or "x-vocabulary" in items else "textarea"
     if kind in ("integer", "number"):
         return "number"
     if "enum" in prop:
         return "radio" if len(prop["enum"]) <= RADIO_MAX else "select"
+    if "x-vocabulary" in prop:  # terms come and go: a select never outgrows the page
+        return "select"
     if prop.get("format") == "date":
         return "date"
     if name == "notes" or (prop.get("maxLength") or 0) > LONG_TEXT:
@@ -163,9 +166,23 @@ def typed_values(schema: Mapping[str, Any], formdata: MultiDict[str, str]) -> di
     return values
 
 
+def _options(prop: Mapping[str, Any], widget: str, value: Any,
+             labels: Mapping[str, Mapping[str, str]]) -> list[Option]:
+    source = prop.get("items", {}) if widget == "checkboxes" else prop
+    named = labels.get(source.get("x-vocabulary", ""), {})
+    chosen = set(value or []) if widget == "checkboxes" else {value}
+    return [Option(str(v), named.get(str(v)) or option_label(str(v)), str(v) in chosen)
+            for v in source.get("enum", [])]
+
+
 def fields_of(schema: Mapping[str, Any], *, prefix: str, values: Mapping[str, Any] | None = None,
-              errors: Mapping[str, str] | None = None) -> list[Field]:
-    """The controls of a form: ``values`` are typed values (else the schema's defaults), ``errors`` per field."""
+              errors: Mapping[str, str] | None = None,
+              labels: Mapping[str, Mapping[str, str]] | None = None) -> list[Field]:
+    """The controls of a form: ``values`` are typed values (else the schema's defaults), ``errors`` per field.
+
+    ``labels``: vocabulary -> key -> label, for the options of properties bound to a vocabulary (``x-vocabulary``:
+    body, mandate, legal_ground); other options are labelled from OPTION_LABELS.
+    """
     required = set(schema.get("required", []))
     errors = errors or {}
     fields = []
@@ -173,11 +190,8 @@ def fields_of(schema: Mapping[str, Any], *, prefix: str, values: Mapping[str, An
         widget = widget_of(name, prop)
         value = values[name] if values is not None and name in values else _initial(prop, widget)
         options: list[Option] = []
-        if widget in ("radio", "select"):
-            options = [Option(str(v), option_label(str(v)), str(v) == value) for v in prop["enum"]]
-        elif widget == "checkboxes":
-            chosen = set(value or [])
-            options = [Option(str(v), option_label(str(v)), str(v) in chosen) for v in prop["items"]["enum"]]
+        if widget in ("radio", "select", "checkboxes"):
+            options = _options(prop, widget, value, labels or {})
         message = errors.get(name)
         fields.append(Field(
             name=name, widget=widget, label=_(prop.get("title") or name.replace("_", " ").capitalize()),

@@ -8,6 +8,8 @@ Each view declares who may reach it next to its route.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,8 +22,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, TextAreaField
+from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
+from wtforms.widgets import DateInput
 
 from filings.consent_forms import FORMS as CONSENT_FORMS
 from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
@@ -29,9 +32,12 @@ from web import forms
 from web.access import ALL_STAFF, roles
 from web.database import db, keep_despite_error_status
 from web.downloads import attachment
+from web.extensions import current_locale
+from workflow import vocab
+from workflow.admissibility import EU_STATUSES, OTHER_PROCEDURES, Finding
 from workflow.bodies import CODES as BODIES
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, Role, User, utcnow
+from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, LegalFacts, Review, Role, User, utcnow
 from workflow.runtime.instances import STAGES
 from workflow.services import page_support, queries
 from workflow.services.cases import get_case
@@ -52,9 +58,10 @@ from workflow.services.documents import (
     download_document,
     get_document,
 )
+from workflow.services.review import FACT_FIELDS, NAME_MAX, SUMMARY_MAX, latest_review, legal_facts
+from workflow.services.review import update_legal_facts as update_legal_facts_service
 from workflow.services.tasks import complete_task
-from workflow.services.views import PERSON_FIELDS_BY_ROLE, case_view
-from workflow.vocab import INCIDENT_TYPES
+from workflow.services.views import LEGAL_FACTS_READERS, PERSON_FIELDS_BY_ROLE, case_view
 
 bp = Blueprint("pages", __name__)
 
@@ -105,17 +112,28 @@ LABELS: dict[str, dict[str, Any]] = {
         "organisation": _l("Organisation"), "city": _l("City"),
     },
     "gender": {"female": _l("Female"), "male": _l("Male"), "other": _l("Other"), "undisclosed": _l("Undisclosed")},
-    "incident": {
-        "detention_at_rally": _l("Detention at a rally"), "preventive_detention": _l("Preventive detention"),
-        "interrogation": _l("Interrogation"), "symbol_confiscation": _l("Confiscation of a symbol"),
-        "criminal_prosecution_online_speech": _l("Prosecution for online speech"),
-        "torture_ill_treatment": _l("Torture or ill-treatment"), "punitive_psychiatry": _l("Punitive psychiatry"),
-        "surveillance_threats": _l("Surveillance and threats"), "forced_renunciation": _l("Forced renunciation"),
-        "search_and_seizure": _l("Search and seizure"),
-    },
     "locale": {"en": "English", "ru": "Русский"},
     "option": forms.OPTION_LABELS,
+    "fact": {
+        "state_code": _l("State concerned (two-letter code, e.g. KZ)"),
+        "deprived_of_liberty": _l("Deprived of liberty"), "torture_risk": _l("At risk of torture"),
+        "remedies_exhausted_on": _l("Domestic remedies exhausted on (date of the final decision)"),
+        "remedies_summary": _l("Domestic remedies pursued"),
+        "remedies_ineffective": _l("Remedies are ineffective or unreasonably prolonged"),
+        "other_procedure": _l("The same matter before another international procedure"),
+        "other_procedure_name": _l("Name of the other procedure"),
+        "other_procedure_concluded_on": _l("Other procedure concluded on"),
+        "eu_status": _l("The petitioner's link to the European Union"),
+        "eu_subject": _l("The subject falls within the European Union's fields of activity"),
+    },
+    "other_procedure": {"none": _l("No other procedure"), "pending": _l("Pending"), "concluded": _l("Concluded")},
+    "eu_status": {"unknown": _l("Not known"), "citizen": _l("EU citizen"), "resident": _l("EU resident"),
+                  "none": _l("Neither citizen nor resident")},
+    "level": {"error": _l("blocks filing"), "warning": _l("warning")},
 }
+# Groups whose words are data an admin edits (the catalogue of bodies, the vocabularies), named like the
+# vocabularies of the task forms' ``x-vocabulary``.
+DATA_GROUPS = frozenset({"body", "incident_type", "mandate", "legal_ground"})
 
 ACTION_LABELS: dict[str, Any] = {
     "case_opened": _l("Case opened"),
@@ -133,6 +151,7 @@ ACTION_LABELS: dict[str, Any] = {
     "filing_cancelled": _l("Filing cancelled"),
     "filing_closed": _l("Filing closed"),
     "escalated": _l("Escalated: a service level was missed"),
+    "legal_facts_changed": _l("Legal facts changed"),
     "response_recorded": _l("Response recorded"),
     "response_received": _l("Response received"),
     "timers_fired": _l("A deadline passed"),
@@ -146,10 +165,24 @@ def label(group: str, value: Any, fallback: str | None = None) -> str:
     """The translated word for a stored code; unknown codes show as themselves (never an error)."""
     if value is None or value == "":
         return ""
-    found = LABELS.get(group, {}).get(str(value))
+    found = (data_labels() if group in DATA_GROUPS else LABELS).get(group, {}).get(str(value))
     if found is not None:
         return str(found)
     return fallback if fallback is not None else str(value).replace("_", " ")
+
+
+def data_labels() -> dict[str, dict[str, str]]:
+    """Group -> key -> label for the catalogue and the vocabularies, in the user's language (read once a request).
+
+    Legal grounds carry the UDHR articles of the same right, for bodies that cite the Declaration.
+    """
+    if "data_labels" not in g:
+        found = page_support.data_labels(db(), current_locale())
+        grounds = {key: _("%(ground)s — UDHR %(articles)s", ground=text, articles=found.udhr[key])
+                   if key in found.udhr else text for key, text in found.legal_ground.items()}
+        g.data_labels = {"body": found.body, "incident_type": found.incident_type, "mandate": found.mandate,
+                         "legal_ground": grounds}
+    return g.data_labels
 
 
 def _settings() -> Any:
@@ -169,7 +202,10 @@ def index() -> Response:
 def my_tasks() -> str:
     has_lane = g.actor.role != Role.ADMIN
     rows = page_support.inbox_rows(db(), g.actor.role) if has_lane else []
-    return render_template("pages/tasks.html", rows=rows, has_lane=has_lane)
+    # Escalations are addressed to managers: the urgent track and missed service levels.
+    alerts = page_support.manager_alerts(db()) if g.actor.role == Role.MANAGER else []
+    return render_template("pages/tasks.html", rows=rows, has_lane=has_lane, alerts=alerts,
+                           alert_days=page_support.ALERT_DAYS)
 
 
 # -- the case list ---------------------------------------------------------------------------------------
@@ -191,7 +227,8 @@ def _filter_form(session: Any) -> CaseFilterForm:
     form.stage.choices = [anything, *(SelectChoice(s, label("stage", s)) for s in STAGES)]
     form.episode.choices = [anything, *(SelectChoice(k, t) for k, t in page_support.episode_choices(session))]
     form.city.choices = [anything, *(SelectChoice(c, c) for c in queries.cities(session))]
-    form.incident_type.choices = [anything, *(SelectChoice(t, label("incident", t)) for t in INCIDENT_TYPES)]
+    form.incident_type.choices = [anything, *(SelectChoice(t, label("incident_type", t))
+                                              for t in vocab.keys(session, "incident_type"))]
     form.validate()  # an unknown value is reported next to its filter and then ignored
     return form
 
@@ -218,6 +255,33 @@ def cases() -> str:
 
 # -- the case page ---------------------------------------------------------------------------------------
 
+REVIEW_STEPS = ("legal_review", "approve_review")
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    level: str  # error (blocks the body) | warning
+    text: str  # translated and filled in
+
+
+@dataclass(frozen=True)
+class BodyChecks:
+    """One body's row of the admissibility table."""
+
+    code: str
+    chosen: bool  # chosen in the review being approved
+    findings: list[CheckLine]
+
+
+@dataclass(frozen=True)
+class Returned:
+    """A manager sent the review back: who, when and why."""
+
+    by: str
+    at: datetime | None
+    notes: str
+
+
 @dataclass
 class TaskPanel:
     """One ready task of the case as the page shows it."""
@@ -234,6 +298,11 @@ class TaskPanel:
     fields: list[forms.Field] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     description: str | None = None
+    assignee: str | None = None  # the task went back to this person (the rest of the lane still sees it)
+    returned: Returned | None = None  # legal_review: the manager's reasons for sending the review back
+    admissibility: list[BodyChecks] = field(default_factory=list)  # review steps: every active body, today
+    review: Review | None = None  # approve_review: the review being approved...
+    recorded: list[BodyChecks] = field(default_factory=list)  # ...and the checks recorded with it
 
 
 @dataclass(frozen=True)
@@ -248,27 +317,69 @@ def _task_name(bpmn_id: str, name: str) -> str:
     return label("task", bpmn_id, _(name) if name else bpmn_id)
 
 
-def _panels(session: Any, view: dict[str, Any], submitted: dict[str, Any], now: datetime) -> list[TaskPanel]:
+def _panels(session: Any, view: dict[str, Any], case_row: Case, submitted: dict[str, Any],
+            now: datetime) -> list[TaskPanel]:
     bodies = {f["id"]: f["body"] for f in view["filings"]}
+    rows = {item["id"]: session.get(HumanTask, item["id"]) for item in view["tasks"]}
+    assignees = page_support.user_names(session, {r.assignee_id for r in rows.values() if r.assignee_id})
     panels = []
     for item in view["tasks"]:
-        row = session.get(HumanTask, item["id"])
+        row = rows[item["id"]]
         panel = TaskPanel(id=item["id"], bpmn_id=item["bpmn_id"], name=_task_name(item["bpmn_id"], item["name"]),
                           lane=item["lane"], due_at=item["due_at"],
                           overdue=page_support.is_overdue(item["due_at"], now),
-                          body=bodies.get(item["filing_id"]), mode="form")
-        if item["lane"] != g.actor.role:
-            panel.mode = "other_lane"  # listed, never offered: the service would refuse it anyway
-        elif blocked_by := page_support.four_eyes_blocks(session, row, g.actor):
-            panel.mode, panel.blocked_by = "four_eyes", _task_name(blocked_by, blocked_by)
-        else:
-            schema = page_support.task_schema(session, row) or {"type": "object", "properties": {}}
-            values, errors = submitted.get(item["id"], (None, None))
-            panel.fields = forms.fields_of(schema, prefix=f"t{item['id'][:8]}", values=values, errors=errors)
-            panel.errors = forms.other_errors(schema, errors)
-            panel.description = _(schema["description"]) if schema.get("description") else None
+                          body=bodies.get(item["filing_id"]), mode="form", assignee=assignees.get(row.assignee_id))
+        _offer(session, panel, row, submitted)
+        if row.bpmn_id in REVIEW_STEPS:
+            _add_review(session, panel, case_row)
         panels.append(panel)
     return panels
+
+
+def _offer(session: Any, panel: TaskPanel, row: HumanTask, submitted: dict[str, Any]) -> None:
+    """The form, if this user may do the task; otherwise why not."""
+    if row.lane != g.actor.role:
+        panel.mode = "other_lane"  # listed, never offered: the service would refuse it anyway
+    elif blocked_by := page_support.four_eyes_blocks(session, row, g.actor):
+        panel.mode, panel.blocked_by = "four_eyes", _task_name(blocked_by, blocked_by)
+    else:
+        schema = page_support.task_schema(session, row) or {"type": "object", "properties": {}}
+        values, errors = submitted.get(row.id, (None, None))
+        panel.fields = forms.fields_of(schema, prefix=f"t{row.id[:8]}", values=values, errors=errors,
+                                       labels=data_labels())
+        panel.errors = forms.other_errors(schema, errors)
+        panel.description = _(schema["description"]) if schema.get("description") else None
+
+
+def _add_review(session: Any, panel: TaskPanel, case_row: Case) -> None:
+    """What the reviewer, or the manager approving, decides on: the checks per body, and the review so far."""
+    latest = latest_review(session, case_row)
+    if panel.bpmn_id == "legal_review":
+        if latest is not None and latest.approval == "return":
+            panel.returned = Returned(_person(latest.approver), latest.approved_at, latest.approval_notes)
+        panel.admissibility = _table(page_support.admissibility_now(session, case_row), chosen=())
+        return
+    panel.review = latest
+    if latest is not None:
+        panel.recorded = [BodyChecks(code, True, [CheckLine(c["level"], _finding_text(c["message"], c["params"]))
+                                                  for c in latest.checks if c["body"] == code])
+                          for code in latest.bodies]
+    chosen = tuple(latest.bodies) if latest is not None else ()
+    panel.admissibility = _table(page_support.admissibility_now(session, case_row, under=latest), chosen=chosen)
+
+
+def _table(findings: dict[str, list[Finding]], *, chosen: tuple[str, ...]) -> list[BodyChecks]:
+    return [BodyChecks(code, code in chosen, [CheckLine(f.level, _finding_text(f.message, f.params)) for f in found])
+            for code, found in findings.items()]
+
+
+def _finding_text(message: str, params: Mapping[str, Any]) -> str:
+    """A rule's English template (marked with N_ in workflow/admissibility.py) in the user's language, filled in."""
+    return _(message, **params)
+
+
+def _person(user: User | None) -> str:
+    return (user.full_name or user.username) if user is not None else "—"
 
 
 def _history_text(event: AuditEvent) -> tuple[str, str]:
@@ -276,26 +387,39 @@ def _history_text(event: AuditEvent) -> tuple[str, str]:
     text = str(ACTION_LABELS.get(event.action) or event.action.replace("_", " ").capitalize())
     if event.action == "consent_withdrawn" and event.object_type == "process_instance":
         text = _("Process stopped: consent withdrawn")
-    detail = ""
-    if event.action == "task_completed" and data.get("task"):
-        form = data.get("form") or {}
-        choice = form.get("decision") or form.get("action")
-        detail = _task_name(data["task"], data["task"])
-        if choice:
-            detail += " — " + label("option", choice)
-    elif event.action == "case_opened" and data.get("imported"):
-        detail = _("imported")
-    elif event.action in ("document_uploaded", "document_downloaded"):
-        detail = label("document", data.get("kind"))
-    elif event.action == "consent_form_downloaded":
-        detail = label("document", data.get("form"))
-    elif event.action.startswith("filing_") and data.get("body"):
-        detail = label("option", data["body"])
-    elif event.action == "escalated":
-        detail = _task_name(str(data.get("task", "")), str(data.get("task", "")))
-    elif event.action in ("response_recorded", "response_received") and data.get("kind"):
-        detail = str(data["kind"]).replace("_", " ")
-    return text, detail
+    elif event.action == "escalated" and data.get("reason") == "urgent":
+        text = _("Urgent case: a manager is alerted")
+    return text, _history_detail(event.action, data)
+
+
+def _history_detail(action: str, data: dict[str, Any]) -> str:
+    if action == "task_completed" and data.get("task"):
+        return _completion_detail(data["task"], data.get("form") or {})
+    if action == "case_opened" and data.get("imported"):
+        return _("imported")
+    if action in ("document_uploaded", "document_downloaded"):
+        return label("document", data.get("kind"))
+    if action == "consent_form_downloaded":
+        return label("document", data.get("form"))
+    if action.startswith("filing_") and data.get("body"):
+        return label("body", data["body"])
+    if action == "escalated":
+        return _task_name(str(data.get("task", "")), str(data.get("task", "")))
+    if action in ("response_recorded", "response_received") and data.get("kind"):
+        return str(data["kind"]).replace("_", " ")
+    return ""
+
+
+def _completion_detail(bpmn_id: str, form: dict[str, Any]) -> str:
+    """The step, the choice made, and for a review sent back or rejected the reason given (the form's notes)."""
+    choice = form.get("decision") or form.get("action")
+    detail = _task_name(bpmn_id, bpmn_id)
+    if choice:
+        detail += " — " + label("option", choice)
+    reason = str(form.get("notes") or "").strip()
+    if bpmn_id in REVIEW_STEPS and choice in ("return", "reject") and reason:
+        detail += " — " + _("reason: %(reason)s", reason=reason)
+    return detail
 
 
 def _history(session: Any, case_id: int) -> list[HistoryEntry]:
@@ -308,7 +432,7 @@ def _history(session: Any, case_id: int) -> list[HistoryEntry]:
 
 
 def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_form: DocumentUploadForm | None = None,
-                 consent_form: ConsentPermissionsForm | None = None) -> str:
+                 consent_form: ConsentPermissionsForm | None = None, facts_form: LegalFactsForm | None = None) -> str:
     session = db()
     try:
         # Audits the identity fields the role may read (channel "web") in this request's transaction.
@@ -325,8 +449,11 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_fo
     may_edit_consent = role in CONSENT_EDITORS and not withdrawn
     if may_edit_consent and consent_form is None:
         consent_form = _consent_form_for(case_row.consent)
+    if role == Role.LEGAL and facts_form is None:
+        facts_form = _legal_facts_form(legal_facts(case_row))
     return render_template(
-        "pages/case.html", case=view, panels=_panels(session, view, submitted or {}, now), deadlines=deadlines,
+        "pages/case.html", case=view, panels=_panels(session, view, case_row, submitted or {}, now),
+        deadlines=deadlines,
         history=_history(session, case_row.id), bodies=bodies, may_withdraw=role in CASEWORK,
         # File names are typed by people and often carry the complainant's name: only for roles that see it.
         show_filenames="full_name" in PERSON_FIELDS_BY_ROLE.get(role, ()),
@@ -335,6 +462,8 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_fo
         consent=_consent_panel(session, case_row, show_risk_note=role in CONSENT_EDITORS),
         consent_form=consent_form if may_edit_consent else None, body_codes=list(BODIES),
         forms_to_sign=list(CONSENT_FORMS) if role in FORM_ROLES else [], form_languages=FORM_LANGUAGES,
+        facts=_facts_panel(session, case_row) if role in LEGAL_FACTS_READERS else None,
+        facts_form=facts_form if role == Role.LEGAL else None,
     )
 
 
@@ -552,6 +681,89 @@ def _consent_withdrawn(back: str) -> tuple[str, int]:
     return render_template("pages/task_error.html", status=409, message=message, back=back), 409
 
 
+# -- legal facts (legal officers edit; managers read) -----------------------------------------------------
+
+DATE_FACTS = ("remedies_exhausted_on", "other_procedure_concluded_on")
+FACTS = LABELS["fact"]
+# The service's reasons (English, for the API and logs) as sentences in the user's language.
+FACT_ERRORS = {
+    "must be a date (YYYY-MM-DD)": _l("Enter a date (year, month and day)."),
+    "cannot be in the future": _l("This date is in the future."),
+    "must be a two-letter country code (ISO 3166-1)": _l("Enter the state's two-letter code (ISO 3166-1), e.g. KZ."),
+    "give the date the other procedure concluded": _l("Give the date the other procedure concluded."),
+    "name the other procedure": _l("Name the other procedure."),
+}
+TOO_LONG = _l("At most %(max)d characters.")
+
+
+class LegalFactsForm(FlaskForm):
+    """Types and lengths only: the service checks the rest (dates, codes, what goes together) and says what is wrong."""
+
+    state_code = StringField(FACTS["state_code"])
+    deprived_of_liberty = BooleanField(FACTS["deprived_of_liberty"])
+    torture_risk = BooleanField(FACTS["torture_risk"])
+    remedies_exhausted_on = StringField(FACTS["remedies_exhausted_on"], widget=DateInput())
+    remedies_summary = TextAreaField(FACTS["remedies_summary"], validators=[Length(max=SUMMARY_MAX, message=TOO_LONG)])
+    remedies_ineffective = BooleanField(FACTS["remedies_ineffective"])
+    other_procedure = SelectField(FACTS["other_procedure"])
+    other_procedure_name = StringField(FACTS["other_procedure_name"],
+                                       validators=[Length(max=NAME_MAX, message=TOO_LONG)])
+    other_procedure_concluded_on = StringField(FACTS["other_procedure_concluded_on"], widget=DateInput())
+    eu_status = SelectField(FACTS["eu_status"])
+    eu_subject = BooleanField(FACTS["eu_subject"])
+
+
+def _legal_facts_form(facts: LegalFacts | None = None) -> LegalFactsForm:
+    """The posted form, or (``facts`` given) one filled from the case's facts."""
+    if facts is None:
+        form = LegalFactsForm(prefix="facts")
+    else:
+        data = {name: getattr(facts, name) for name in FACT_FIELDS}
+        data.update({name: data[name].isoformat() if data[name] else "" for name in DATE_FACTS})
+        form = LegalFactsForm(prefix="facts", formdata=None, data=data)
+    form.other_procedure.choices = [SelectChoice(k, label("other_procedure", k)) for k in OTHER_PROCEDURES]
+    form.eu_status.choices = [SelectChoice(k, label("eu_status", k)) for k in EU_STATUSES]
+    return form
+
+
+def _facts_panel(session: Any, case_row: Case) -> dict[str, Any]:
+    stored = case_row.legal_facts
+    by = page_support.user_names(session, {stored.updated_by_id}) if stored and stored.updated_by_id else {}
+    return {"facts": legal_facts(case_row), "recorded": stored is not None,
+            "updated_at": stored.updated_at if stored else None,
+            "updated_by": by.get(stored.updated_by_id) if stored and stored.updated_by_id else None}
+
+
+@bp.route("/cases/<ref>/legal-facts", methods=["POST"])
+@roles(Role.LEGAL)
+def update_legal_facts(ref: str) -> Response | tuple[str, int]:
+    session = db()
+    try:
+        case_row = get_case(session, ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    form = _legal_facts_form()
+    if form.validate_on_submit():
+        try:
+            update_legal_facts_service(session, g.actor, case_row, {n: getattr(form, n).data for n in FACT_FIELDS})
+        except ValidationFailed as err:
+            session.rollback()  # the service may have applied some fields before refusing the combination
+            for name, message in err.errors.items():
+                if name in FACT_FIELDS:
+                    getattr(form, name).errors = [*getattr(form, name).errors, _fact_error(message)]
+        else:
+            flash(_("Legal facts saved."), "success")
+            return redirect(url_for("pages.case", ref=ref, _anchor="legal-facts"), 303)  # type: ignore[return-value]
+    html = _render_case(ref, facts_form=form)
+    keep_despite_error_status()
+    return html, 422
+
+
+def _fact_error(message: str) -> str:
+    known = FACT_ERRORS.get(message)
+    return str(known) if known is not None else _("This value is not valid.")
+
+
 # -- completing a task from the case page ----------------------------------------------------------------
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
@@ -576,7 +788,8 @@ def task(task_id: str) -> Response | tuple[str, int]:
         complete_task(session, _settings(), task_id, g.actor, data)
     except ValidationFailed as err:
         session.rollback()  # nothing of the refused attempt stays
-        html = _render_case(ref, submitted={task_id: (forms.typed_values(schema, request.form), err.errors)})
+        errors = _blocked_bodies_error(row.bpmn_id, err.errors)
+        html = _render_case(ref, submitted={task_id: (forms.typed_values(schema, request.form), errors)})
         keep_despite_error_status()
         return html, 422
     except Forbidden:
@@ -585,6 +798,29 @@ def task(task_id: str) -> Response | tuple[str, int]:
         return _task_conflict(case_url)
     flash(_("Done: %(task)s.", task=name), "success")
     return redirect(case_url, 303)  # type: ignore[return-value]
+
+
+# The field a review step reports blocked bodies under, as "code: reason code: reason" (English, for the API).
+BLOCKED_FIELD = {"legal_review": "bodies", "approve_review": "decision"}
+
+
+def _blocked_bodies_error(bpmn_id: str, errors: dict[str, str]) -> dict[str, str]:
+    """A review refused because a body cannot take the case: the bodies by name in the user's language, pointing to
+    the admissibility table above the form, which has the reasons translated."""
+    name = BLOCKED_FIELD.get(bpmn_id)
+    message = errors.get(name) if name else None
+    if not message:
+        return errors
+    codes = [code for code in data_labels()["body"] if re.search(rf"(?:^| ){re.escape(code)}: ", message)]
+    if not codes:  # refused for another reason (e.g. "is required"): the service's message stands
+        return errors
+    bodies = ", ".join(label("body", code) for code in codes)
+    if bpmn_id == "legal_review":
+        text = _("%(bodies)s cannot take this case: see the admissibility checks above.", bodies=bodies)
+    else:
+        text = _("The case changed since the review: %(bodies)s can no longer take it. Return it to the reviewer.",
+                 bodies=bodies)
+    return {**errors, name: text}
 
 
 def _refused(message: str, back: str) -> tuple[str, int]:

@@ -21,6 +21,7 @@ from workflow.admissibility import validate_rules
 from workflow.audit import audit
 from workflow.errors import NotFound, ValidationFailed
 from workflow.models import Body, User, utcnow
+from workflow.vocab import UI_LANGUAGES
 
 # Internal service levels (DESIGN.md §5), handed to each new case process as data.
 SERVICE_LEVELS = {
@@ -192,6 +193,9 @@ def _clean(name: str, value: Any, known_mandates: tuple[str, ...]) -> Any:
     if name == "names":
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise ValueError("must map a language to a name")
+        unknown = sorted(set(value) - set(UI_LANGUAGES))
+        if unknown:
+            raise ValueError(f"names are in the UI languages ({', '.join(UI_LANGUAGES)}), not {', '.join(unknown)}")
         names = {k: v.strip() for k, v in value.items() if v.strip()}
         if not names.get("en"):
             raise ValueError("an English name is required")

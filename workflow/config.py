@@ -22,6 +22,10 @@ class Settings:
     max_document_bytes: int
     organisation: str
     document_key: str | None = None  # base64 AES key from the environment instead of PETITIO_HOME/keys
+    letterhead: Path | None = None  # an organisation .docx that filings use as their base (header, styles)
+
+    def letterhead_bytes(self) -> bytes | None:
+        return self.letterhead.read_bytes() if self.letterhead else None
 
     @property
     def documents_dir(self) -> Path:
@@ -55,7 +59,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                                          pick("PETITIO_MAX_DOCUMENT_BYTES", "max_document_bytes", 20 * 1024 * 1024)),
         organisation=str(pick("PETITIO_ORGANISATION", "organisation", "Petitio demo organisation")),
         document_key=env.get("PETITIO_DOCUMENT_KEY") or None,  # never from the config file
+        letterhead=_letterhead(pick("PETITIO_LETTERHEAD", "letterhead", "")),
     )
+
+
+def _letterhead(value: object) -> Path | None:
+    if not value:
+        return None
+    path = Path(str(value)).expanduser().resolve()
+    if not path.is_file():
+        raise ValueError(f"PETITIO_LETTERHEAD: no such file {path}")
+    return path
 
 
 def _positive_int(name: str, value: object) -> int:

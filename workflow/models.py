@@ -292,6 +292,8 @@ class Filing(Base):
     channel: Mapped[str | None] = mapped_column(String(20))
     external_reference: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A collective complaint's filing belongs to the complaint, not to one case.
+    collective_id: Mapped[int | None] = mapped_column(ForeignKey("collective_complaints.id"), index=True)
 
     case: Mapped[Case | None] = relationship(back_populates="filings")
     documents: Mapped[list[Document]] = relationship(
@@ -513,3 +515,38 @@ class Review(Base):
 
     reviewer: Mapped[User] = relationship(foreign_keys=[reviewer_id])
     approver: Mapped[User | None] = relationship(foreign_keys=[approver_id])
+
+
+collective_cases = Table(
+    "collective_cases",
+    Base.metadata,
+    Column("collective_id", ForeignKey("collective_complaints.id", ondelete="CASCADE"), primary_key=True),
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class CollectiveComplaint(Base):
+    """One complaint over many cases (DESIGN.md §1): the figures, the narrative and who may be named.
+
+    ``narrative`` holds the legal officer's text per section (summary, legal_basis, context, methods,
+    patterns, pressure_on_defenders, requests); ``officials`` the people held responsible, by position.
+    """
+
+    __tablename__ = "collective_complaints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+    mandates: Mapped[list[str]] = mapped_column(JSON, default=list)
+    grounds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    narrative: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    officials: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    appeals_received: Mapped[int] = mapped_column(Integer, default=0)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    cases: Mapped[list[Case]] = relationship(secondary=collective_cases, order_by="Case.ref")
+    filing: Mapped[Filing | None] = relationship(primaryjoin="CollectiveComplaint.id == Filing.collective_id",
+                                                 foreign_keys="Filing.collective_id", uselist=False, viewonly=True)

@@ -11,66 +11,65 @@ from typing import Any
 
 from sqlalchemy import select
 
-import filings
 from workflow.audit import audit
 from workflow.bodies import get_body
-from workflow.models import AuditEvent, Document, DocumentKind, Filing
+from workflow.models import AuditEvent, CollectiveComplaint, Filing
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import service_operation
+from workflow.services.filing_documents import filing_language, render_case_filing, render_collective_filing
 from workflow.services.review import is_urgent
-from workflow.snapshots import case_snapshot
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FROZEN_STATES = frozenset({"checked", "submitted", "acknowledged", "transmitted", "replied", "decided",
-                           "closed", "cancelled"})
 PENDING_STATES = frozenset({"draft", "checked"})
 
 
 def _filing(ctx: ServiceContext, filing_id: int) -> Filing:
+    """The filing, if it belongs to this instance: its case's, or its collective complaint's."""
     filing = ctx.session.get(Filing, filing_id)
-    if filing is None or filing.case_id != ctx.case.id:
-        raise LookupError(f"filing {filing_id} does not belong to case {ctx.case.ref}")
-    return filing
+    if filing is not None and ctx.instance.case_id is not None and filing.case_id == ctx.instance.case_id:
+        return filing
+    if filing is not None and filing.collective_id is not None and ctx.instance.case_id is None:
+        owner = ctx.session.get(CollectiveComplaint, filing.collective_id)
+        if owner is not None and owner.instance_id == ctx.instance.id:
+            return filing
+    raise LookupError(f"filing {filing_id} does not belong to process instance {ctx.instance.id}")
 
 
 @service_operation("generate_filing")
-def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: int | None = None,
-                   grounds: list[str] | None = None, mandates: list[str] | None = None) -> dict[str, Any]:
+def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: int | None = None) -> dict[str, Any]:
+    """Render a new version of the case's filing for ``body`` (grounds and mandates: the approved review)."""
     case = ctx.case
     if case.ref != case_ref:
         raise LookupError(f"case {case_ref} is not this instance's case")
-    info = get_body(ctx.session, body)
     if filing_id is None:
-        filing = Filing(case=case, body=body, language=info.languages[0], kind="individual", state="draft")
+        filing = Filing(case=case, body=body, language=filing_language(ctx.session, body), kind="individual",
+                        state="draft")
         ctx.session.add(filing)
         ctx.session.flush()
     else:
         filing = _filing(ctx, filing_id)
-        if filing.state in FROZEN_STATES:
-            raise ValueError(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
-    snapshot = case_snapshot(case, body, filing.language, ctx.settings.organisation,
-                             grounds=tuple(grounds or ()), mandates=tuple(mandates or ()), urgent=case.urgent)
-    content = filings.render(snapshot)
-    blob = ctx.store.put_generated(content, DOCX)
-    version = len(filing.documents) + 1
-    document = Document(case_id=case.id, filing_id=filing.id, kind=DocumentKind.FILING,
-                        filename=f"{case.ref}-{body}-v{version}.docx", media_type=blob.media_type,
-                        size=blob.size, sha256=blob.sha256, storage_key=blob.key, version=version,
-                        uploaded_by_id=None)
-    ctx.session.add(document)
-    ctx.session.flush()
-    ctx.session.expire(filing, ["documents"])
-    audit(ctx.session, ctx.actor, "filing_generated", "filing", filing.id, case.id,
-          {"body": body, "version": version, "document_id": document.id})
-    return {"filing_id": filing.id, "document_id": document.id, "version": version, "body": body,
-            "language": filing.language, "follow_up_days": info.follow_up_days}
+    document = render_case_filing(ctx.session, ctx.settings, ctx.store, filing, ctx.actor)
+    return {"filing_id": filing.id, "document_id": document.id, "version": document.version, "body": body,
+            "language": filing.language}
+
+
+@service_operation("generate_collective")
+def generate_collective(ctx: ServiceContext, collective_id: int) -> dict[str, Any]:
+    """Render a new version of a collective complaint (its filing exists from the moment it is opened)."""
+    collective = ctx.session.get(CollectiveComplaint, collective_id)
+    if collective is not None and collective.instance_id is None:
+        collective.instance_id = ctx.instance.id  # the process started for it claims it on its first step
+    if collective is None or collective.instance_id != ctx.instance.id or collective.filing is None:
+        raise LookupError(f"collective complaint {collective_id} is not this instance's")
+    document = render_collective_filing(ctx.session, ctx.settings, ctx.store, collective, ctx.actor)
+    return {"filing_id": collective.filing.id, "document_id": document.id, "version": document.version,
+            "body": collective.body, "language": collective.language}
 
 
 @service_operation("set_filing_state")
 def set_filing_state(ctx: ServiceContext, filing_id: int, state: str) -> str:
     filing = _filing(ctx, filing_id)
     filing.state = state
-    audit(ctx.session, ctx.actor, f"filing_{state}", "filing", filing.id, ctx.case.id, {"body": filing.body})
+    audit(ctx.session, ctx.actor, f"filing_{state}", "filing", filing.id, filing.case_id, {"body": filing.body})
     return state
 
 
@@ -86,16 +85,27 @@ def record_filing_submission(ctx: ServiceContext, filing_id: int, submitted_on: 
     # Read from the catalogue now: editing a window changes the clocks that start after the edit only.
     due = datetime.combine(filing.submitted_on, time(9, 0), tzinfo=UTC) + timedelta(
         days=get_body(ctx.session, filing.body).response_days)
-    audit(ctx.session, ctx.actor, "filing_submitted", "filing", filing.id, ctx.case.id,
+    audit(ctx.session, ctx.actor, "filing_submitted", "filing", filing.id, filing.case_id,
           {"body": filing.body, "channel": channel, "response_due": due.isoformat()})
     return {"response_due": due.isoformat()}
+
+
+@service_operation("follow_up_window")
+def follow_up_window(ctx: ServiceContext, filing_id: int) -> str:
+    """When to look again after a follow-up: the body's follow-up interval as the catalogue says today."""
+    filing = _filing(ctx, filing_id)
+    return (ctx.now + timedelta(days=get_body(ctx.session, filing.body).follow_up_days)).isoformat()
 
 
 @service_operation("escalate")
 def escalate(ctx: ServiceContext, task: str, role: str, reason: str = "late") -> dict[str, Any]:
     """Leave an alert for a role: a service level was missed (``late``) or an urgent case arrived (``urgent``)."""
-    audit(ctx.session, None, "escalated", "case", ctx.case.ref, ctx.case.id,
-          {"task": task, "role": role, "reason": reason})
+    case = ctx.instance.case  # None for a collective complaint's process
+    if case is None and ctx.session.scalar(
+            select(CollectiveComplaint.id).where(CollectiveComplaint.instance_id == ctx.instance.id)) is None:
+        raise LookupError("this process instance belongs to no case or collective complaint")
+    audit(ctx.session, None, "escalated", "case" if case else "process_instance",
+          case.ref if case else ctx.instance.id, ctx.instance.case_id, {"task": task, "role": role, "reason": reason})
     return {"task": task, "role": role, "reason": reason, "at": ctx.now.isoformat()}
 
 

@@ -1,40 +1,246 @@
-"""The only mapping from the database to ``filings``: a frozen snapshot, already redacted by consent."""
+"""The only mapping from the database to ``filings``: frozen snapshots, already redacted for one body.
+
+Redaction happens here, not in templates, so no template can leak what it was never given:
+
+- Who may be named depends on the body's audience. Bodies that send the communication to the government
+  concerned (the UN bodies, ODIHR) may carry the name when the complainant allowed it to be shared with the
+  government; bodies whose documents become public (the European Parliament, a collective complaint)
+  only when the complainant allowed publication. A per-body override in the consent record wins
+  (``allow``/``deny``). Anonymous, withdrawn or unverified consent: never named.
+- Not named: "A. T." when the complainant chose initials, else "Complainant <ref>"; the native name, the
+  birth date, the occupation and the organisation are then left out, and the full name or native name
+  is cut out of incident descriptions too.
+- Identity numbers, phone numbers, e-mail and postal addresses have no field in a snapshot at all.
+"""
 
 from __future__ import annotations
 
-from filings import CaseSnapshot, EpisodeSnapshot, IncidentSnapshot, PersonSnapshot
-from workflow.models import Case
+import re
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+from typing import Literal
+
+from babel import Locale
+from sqlalchemy.orm import Session
+
+from filings.snapshot import (
+    CaseSnapshot,
+    CollectiveSnapshot,
+    ConsentSnapshot,
+    CountedEpisode,
+    EpisodeSnapshot,
+    GroundSnapshot,
+    IncidentSnapshot,
+    Official,
+    PersonSnapshot,
+    RemediesSnapshot,
+)
+from workflow import vocab
+from workflow.bodies import body_name, get_body
+from workflow.models import Case, Episode, Review
+from workflow.services.review import legal_facts
+
+Naming = Literal["full", "initials", "none"]
+# Bodies whose documents are published (or may be disclosed on request) rather than sent to a government.
+PUBLIC_AUDIENCE = frozenset({"ep_droi", "ep_peti", "collective"})
+# Bodies whose questionnaires ask for the victim's date of birth or age.
+ASKS_BIRTH_DATE = frozenset({"un_sp", "un_wgad", "un_hrc"})
+GENDER_LABELS = {
+    "en": {"female": "female", "male": "male", "other": "other", "undisclosed": "not disclosed"},
+    "ru": {"female": "женский", "male": "мужской", "other": "другой", "undisclosed": "не указан"},
+}
+TORTURE_TYPES = frozenset({"torture_ill_treatment"})
 
 
-def display_name(case: Case) -> str:
-    """The name a filing may carry: full name, initials, or a neutral label, as the consent allows."""
+def naming(case: Case, audience: str) -> Naming:
+    """How this body (or ``collective``) may name the complainant of ``case``."""
     consent = case.consent
-    if consent is None or consent.status == "withdrawn" or consent.anonymous:
-        return f"Complainant {case.ref}"
-    if consent.initials_only or not (consent.publish_name or consent.share_name_with_government):
-        return "".join(f"{part[0]}." for part in case.person.full_name.split() if part)
-    return case.person.full_name
+    if consent is None or consent.status != "verified" or consent.anonymous:
+        return "none"
+    override = (consent.body_overrides or {}).get(audience)
+    if override == "deny":
+        return "none"
+    if audience in PUBLIC_AUDIENCE:
+        allowed = override == "allow" or consent.publish_name
+        if allowed:
+            return "initials" if consent.initials_only else "full"
+    elif override == "allow" or consent.share_name_with_government:
+        return "full"  # a government communication cannot be anonymous; initials are for publication
+    return "initials" if consent.initials_only else "none"
 
 
-def case_snapshot(case: Case, body: str, language: str, organisation: str, *, grounds: tuple[str, ...] = (),
-                  mandates: tuple[str, ...] = (), urgent: bool = False) -> CaseSnapshot:
-    episodes_by_id = {e.id: e.key for e in case.episodes}
+def initials(full_name: str) -> str:
+    return " ".join(f"{part[0]}." for part in full_name.split() if part)
+
+
+def display_name(case: Case, audience: str) -> str:
+    level = naming(case, audience)
+    if level == "full":
+        return case.person.full_name
+    if level == "initials":
+        return initials(case.person.full_name)
+    return f"Complainant {case.ref}"
+
+
+def scrub(text: str, case: Case, replacement: str) -> str:
+    """Cut the complainant's names out of free text written by staff (a description may quote them)."""
+    names = [n for n in (case.person.full_name, case.person.full_name_native) if n]
+    parts = [p for n in names for p in n.split() if len(p) >= 3]
+    for needle in sorted({*names, *parts}, key=len, reverse=True):
+        text = re.sub(re.escape(needle), replacement, text, flags=re.IGNORECASE)
+    return text
+
+
+def _person(case: Case, audience: str, language: str) -> PersonSnapshot:
+    level = naming(case, audience)
+    person = case.person
+    named = level == "full"
+    return PersonSnapshot(
+        display_name=display_name(case, audience),
+        named=named,
+        native_name=person.full_name_native if named else None,
+        birth_date=person.birth_date if named and audience in ASKS_BIRTH_DATE else None,
+        gender=GENDER_LABELS.get(language, GENDER_LABELS["en"]).get(person.gender or "") or None,
+        city=person.city,
+        occupation=person.occupation if named else None,
+        organisation=person.organisation if named else None,
+        detained_now=case.detained_now,
+    )
+
+
+def _episodes(episodes: Iterable[Episode]) -> tuple[EpisodeSnapshot, ...]:
+    return tuple(EpisodeSnapshot(e.key, e.title, e.start_date, e.end_date, e.description, e.known_totals)
+                 for e in sorted(episodes, key=lambda e: (e.start_date or date.min, e.key)))
+
+
+def _incidents(session: Session, case: Case, audience: str, language: str) -> tuple[IncidentSnapshot, ...]:
+    types = vocab.labels(session, "incident_type", language)
+    deprivation = {t.key for t in vocab.terms(session, "incident_type", include_retired=True)
+                   if t.extra.get("deprivation_of_liberty")}
+    agencies = vocab.labels(session, "perpetrator_agency", language)
+    episode_keys = {e.id: e.key for e in case.episodes}
+    named = naming(case, audience) == "full"
+    stand_in = display_name(case, audience)
+    ordered = sorted(case.incidents, key=lambda i: (i.occurred_on or date.max, i.id))
+    return tuple(
+        IncidentSnapshot(
+            types=tuple(types.get(t, t) for t in i.types),
+            occurred_on=i.occurred_on,
+            place=i.place,
+            description=i.description if named else scrub(i.description, case, stand_in),
+            perpetrators=tuple(agencies.get(a, a) for a in i.perpetrators),
+            episodes=(episode_keys[i.episode_id],) if i.episode_id in episode_keys else (),
+            type_keys=tuple(i.types),
+            deprivation_of_liberty=bool(deprivation.intersection(i.types)),
+        )
+        for i in ordered
+    )
+
+
+def state_name(code: str, language: str) -> str:
+    """The State concerned in the document's language ("KZ" -> "Kazakhstan" / "Казахстан")."""
+    return Locale.parse(language).territories.get(code.upper(), code)
+
+
+def grounds(session: Session, keys: Iterable[str], language: str) -> tuple[GroundSnapshot, ...]:
+    terms = {t.key: t for t in vocab.terms(session, "legal_ground", include_retired=True)}
+    return tuple(GroundSnapshot(key, vocab.label_of(terms[key], language) if key in terms else key,
+                                terms[key].extra.get("udhr") if key in terms else None) for key in keys)
+
+
+def mandate_labels(session: Session, keys: Iterable[str], language: str) -> tuple[str, ...]:
+    labels = vocab.labels(session, "mandate", language)
+    return tuple(labels.get(k, k) for k in keys)
+
+
+def _consent(case: Case, body: str) -> ConsentSnapshot | None:
+    """What the complainant allowed for this body, as the filing states it (overrides applied)."""
+    consent = case.consent
+    if consent is None:
+        return None
+    verified = consent.status == "verified"
+    override = (consent.body_overrides or {}).get(body)
+    open_to = verified and not consent.anonymous and override != "deny"
+    return ConsentSnapshot(
+        verified=verified,
+        share_name_with_government=open_to and (override == "allow" or consent.share_name_with_government),
+        publish_name=open_to and (override == "allow" or consent.publish_name),
+        initials_only=consent.initials_only, anonymous=consent.anonymous)
+
+
+def case_snapshot(session: Session, case: Case, body: str, language: str, organisation: str, *,
+                  review: Review | None = None, version: int = 1) -> CaseSnapshot:
+    """One case for one body, redacted for that body; grounds and mandates from the approved review."""
+    named = naming(case, body) == "full"
+    facts = legal_facts(case)
     return CaseSnapshot(
         ref=case.ref,
         body=body,
+        body_name=body_name(get_body(session, body), language),
         language=language,
         organisation=organisation,
-        person=PersonSnapshot(display_name=display_name(case), city=case.person.city,
-                              detained_now=case.detained_now),
+        person=_person(case, body, language),
         received_on=case.received_on,
-        incidents=tuple(
-            IncidentSnapshot(types=tuple(i.types), occurred_on=i.occurred_on, place=i.place,
-                             description=i.description,
-                             episodes=(episodes_by_id[i.episode_id],) if i.episode_id in episodes_by_id else ())
-            for i in case.incidents
-        ),
-        episodes=tuple(EpisodeSnapshot(e.key, e.title, e.start_date, e.end_date) for e in case.episodes),
-        grounds=grounds,
-        mandates=mandates,
-        urgent=urgent,
+        incidents=_incidents(session, case, body, language),
+        episodes=_episodes(case.episodes),
+        grounds=grounds(session, review.grounds, language) if review else (),
+        mandates=mandate_labels(session, review.mandates, language) if review and body == "un_sp" else (),
+        communication_type=review.communication_type if review and body in ("un_sp", "un_wgad") else None,
+        wgad_categories=tuple(review.wgad_categories) if review and body == "un_wgad" else (),
+        urgent=case.urgent,
+        state=state_name(facts.state_code, language),
+        remedies=RemediesSnapshot(
+            exhausted_on=facts.remedies_exhausted_on,
+            summary=facts.remedies_summary if named else scrub(facts.remedies_summary, case, display_name(case, body)),
+            ineffective=facts.remedies_ineffective, other_procedure=facts.other_procedure,
+            other_procedure_name=facts.other_procedure_name,
+            other_procedure_concluded_on=facts.other_procedure_concluded_on),
+        consent=_consent(case, body),
+        version=version,
+    )
+
+
+def collective_snapshot(session: Session, cases: list[Case], *, reference: str, title: str, body: str,
+                        language: str, organisation: str, appeals_received: int, narrative: dict[str, str],
+                        officials: list[dict[str, str]], grounds_keys: Iterable[str] = (),
+                        mandate_keys: Iterable[str] = (), version: int = 1) -> CollectiveSnapshot:
+    """Many cases as one complaint: counts over everyone, names only of those who allowed publication."""
+    cities = Counter(c.person.city or "—" for c in cases)
+    per_episode: Counter[int] = Counter()
+    episodes: dict[int, Episode] = {}
+    per_type: Counter[str] = Counter()
+    for case in cases:
+        for episode in case.episodes:
+            per_episode[episode.id] += 1
+            episodes[episode.id] = episode
+        per_type.update({t for incident in case.incidents for t in incident.types})
+    type_labels = vocab.labels(session, "incident_type", language)
+    named = sorted(display_name(c, "collective") for c in cases if naming(c, "collective") != "none")
+    dated = [i.occurred_on for c in cases for i in c.incidents if i.occurred_on]
+    ordered_episodes = _episodes(episodes.values())
+    by_key = {e.key: e for e in episodes.values()}
+    return CollectiveSnapshot(
+        reference=reference, title=title, body=body,
+        body_name=body_name(get_body(session, body), language) if body != "collective" else title,
+        language=language, organisation=organisation,
+        period_start=min(dated, default=None), period_end=max(dated, default=None),
+        appeals_received=max(appeals_received, len(cases)), complainants=len(cases),
+        cities=tuple(sorted(cities.items(), key=lambda kv: (-kv[1], kv[0]))),
+        episodes=tuple(CountedEpisode(e, per_episode[by_key[e.key].id]) for e in ordered_episodes),
+        incident_types=tuple(sorted(((type_labels.get(k, k), n) for k, n in per_type.items()),
+                                    key=lambda kv: (-kv[1], kv[0]))),
+        torture_cases=sum(1 for c in cases if TORTURE_TYPES & {t for i in c.incidents for t in i.types}),
+        named=tuple(named), unnamed=len(cases) - len(named),
+        state=state_name(Counter(legal_facts(c).state_code for c in cases).most_common(1)[0][0], language)
+        if cases else None,
+        summary=narrative.get("summary", ""), legal_basis=narrative.get("legal_basis", ""),
+        context=narrative.get("context", ""), methods=narrative.get("methods", ""),
+        patterns=narrative.get("patterns", ""), pressure_on_defenders=narrative.get("pressure_on_defenders", ""),
+        requests=narrative.get("requests", ""),
+        officials=tuple(Official(o.get("position", ""), o.get("agency", ""), o.get("name", ""), o.get("role", ""))
+                        for o in officials),
+        grounds=grounds(session, grounds_keys, language),
+        mandates=mandate_labels(session, mandate_keys, language),
+        version=version,
     )

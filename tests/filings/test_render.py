@@ -1,188 +1,445 @@
+"""Individual filings, rendered for every body and language and read back with python-docx."""
+
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import docx
 import pytest
+from babel.dates import format_date
+from docx.enum.style import WD_STYLE_TYPE
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 
 from filings import (
-    BODY_LABELS,
     CaseSnapshot,
-    EpisodeSnapshot,
+    ConsentSnapshot,
     IncidentSnapshot,
     PersonSnapshot,
+    RemediesSnapshot,
+    available,
     render,
 )
+from tests.filings.samples import (
+    BIRTH_DATE,
+    BODY_LANGUAGES,
+    GENERATED_AT,
+    NATIVE_NAME,
+    QUESTIONED_DAY,
+    RALLY_DAY,
+    REAL_NAME,
+    WORDS,
+    body_text,
+    case,
+    every_part,
+    reopen,
+    styled,
+    unnamed_case,
+)
 
-PERSON_NAME = "Aliya Testovna"
-GENERATED_AT = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
+LOCALES = {"en": "en_GB", "ru": "ru"}
+ATTACHED_TEMPLATE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate"
 
-
-def make_snapshot(body: str = "un_wgad", **overrides: object) -> CaseSnapshot:
-    values: dict[str, object] = dict(
-        ref="PET-2024-0042",
-        body=body,
-        language="en",
-        organisation="Rights Watchers NGO",
-        person=PersonSnapshot(
-            display_name=PERSON_NAME,
-            city="Almaty",
-            gender="female",
-            occupation="journalist",
-            detained_now=True,
-        ),
-        received_on=date(2024, 5, 2),
-        incidents=(
-            IncidentSnapshot(
-                types=("arbitrary_detention",),
-                occurred_on=date(2024, 4, 28),
-                place="Almaty",
-                description="Detained by plain-clothes officers after a peaceful rally.",
-                episodes=("ep1",),
-            ),
-            IncidentSnapshot(
-                types=("ill_treatment", "denial_of_counsel"),
-                occurred_on=None,
-                place=None,
-                description="Held incommunicado and denied access to a lawyer.",
-            ),
-        ),
-        episodes=(
-            EpisodeSnapshot(
-                key="ep1", title="April rally arrest", start_date=date(2024, 4, 28), end_date=None
-            ),
-        ),
-        grounds=("iccpr_21", "iccpr_9"),
-        mandates=("wgad",),
-        urgent=True,
-        generated_at=GENERATED_AT,
-    )
-    values.update(overrides)
-    return CaseSnapshot(**values)  # type: ignore[arg-type]
-
-
-def open_docx(data: bytes) -> docx.document.Document:
-    return docx.Document(io.BytesIO(data))
+# What each body's questionnaire asks for (research/filing-bodies.md §1), as words its headings must carry.
+REQUIRED_HEADINGS = {
+    ("un_sp", "en"): ("Mandates concerned", "Alleged victim", "Alleged perpetrators",
+                      "Date, place and circumstances", "Steps taken at the national level", "Human rights concerned",
+                      "Consent and confidentiality", "Action requested", "Source of the communication"),
+    ("un_wgad", "en"): ("Identity", "Arrest and detention", "Circumstances",
+                        "Why the deprivation of liberty is arbitrary", "Steps taken at the national level",
+                        "Other international procedures", "Consent", "Action requested",
+                        "Source of the communication"),
+    ("un_hrc", "en"): ("author and alleged victim", "State party concerned", "Facts",
+                       "Articles of the Covenant violated", "Exhaustion of domestic remedies",
+                       "Other procedures of international investigation", "Authorisation", "Remedies sought",
+                       "Representative"),
+    ("un_hrc", "ru"): ("Автор сообщения и предполагаемая жертва", "Государство-участник", "Факты",
+                       "Нарушенные статьи Пакта", "Исчерпание внутренних средств правовой защиты",
+                       "Другие процедуры международного разбирательства или урегулирования",
+                       "Полномочия представителя", "Испрашиваемые меры", "Представитель"),
+    ("osce_odihr", "en"): ("Person concerned", "Facts", "Authorities involved", "Rights and commitments concerned",
+                           "Steps taken at the national level", "Consent", "Action requested"),
+    ("osce_odihr", "ru"): ("Лицо, о котором идёт речь", "Факты", "Причастные органы власти",
+                           "Затронутые права и обязательства", "Согласие", "Наша просьба"),
+    ("ep_droi", "en"): ("The person", "What happened", "Rights at stake", "Consent", "What we ask"),
+    ("ep_peti", "en"): ("Petitioner", "Person concerned", "Facts", "Rights concerned",
+                        "fields of activity of the European Union", "Publicity and consent", "Request"),
+}
+# Bodies whose filing carries each part of the case (the EP briefing is cut to the bone).
+WITH_REMEDIES = {"un_sp", "un_wgad", "un_hrc", "osce_odihr"}
+WITH_EPISODES = {"un_sp", "un_wgad", "un_hrc", "osce_odihr", "ep_peti"}
 
 
-@pytest.mark.parametrize("body", sorted(BODY_LABELS))
-def test_renders_every_body(body: str) -> None:
-    snapshot = make_snapshot(body)
-    document = open_docx(render(snapshot))
-    paragraphs = [p.text for p in document.paragraphs]
-    label = BODY_LABELS[body]
-
-    assert document.paragraphs[0].style.name == "Title"
-    assert document.paragraphs[0].text == "Case summary — PET-2024-0042"
-    assert f"Prepared for: {label}" in paragraphs
-
-    header = "\n".join(p.text for p in document.sections[0].header.paragraphs)
-    assert "PET-2024-0042" in header
-    assert f"PET-2024-0042 · {label}" in header
+def long_date(value: date, language: str) -> str:
+    return format_date(value, format="long", locale=LOCALES[language])
 
 
-def test_headings_and_content() -> None:
-    document = open_docx(render(make_snapshot()))
-    headings = [p.text for p in document.paragraphs if p.style.name == "Heading 1"]
-    assert headings == ["Alleged victim", "Episodes", "Facts", "Rights concerned", "Submitted by"]
+def headings(document: docx.document.Document) -> list[str]:
+    return styled(document, "Heading 1")
 
-    facts = [p for p in document.paragraphs if p.style.name == "List Number"]
+
+# -- every body and language -----------------------------------------------------------------------------
+
+def test_every_template_is_offered() -> None:
+    assert sorted((body, language) for body in {b for b, _ in BODY_LANGUAGES} for language in available(body)) == \
+        sorted(BODY_LANGUAGES)
+    assert available("un_nonexistent") == ()
+    assert available("collective") == ()
+
+
+@pytest.mark.parametrize(("body", "language"), BODY_LANGUAGES)
+def test_each_filing_has_its_questionnaire_sections_with_the_facts(body: str, language: str) -> None:
+    document = reopen(render(case(body, language)))
+    words = WORDS[language]
+    assert len(styled(document, "Title")) == 1
+    found = headings(document)
+    for number, heading in enumerate(found, 1):
+        assert heading.startswith(f"{number}. "), heading  # numbered consistently
+    for required in REQUIRED_HEADINGS[(body, language)]:
+        assert any(required in heading for heading in found), (required, found)
+
+    text = body_text(document)
+    for value in (words["description_1"], words["description_2"], words["place_1"], words["place_2"],
+                  words["iccpr_21"], words["iccpr_7"], words["rally"], words["police"],
+                  long_date(RALLY_DAY, language), long_date(QUESTIONED_DAY, language), REAL_NAME):
+        assert value in text, (body, language, value)
+    if body in WITH_REMEDIES:
+        assert words["remedies"] in text
+        assert long_date(date(2023, 3, 1), language) in text
+    if body in WITH_EPISODES:
+        assert words["episode"] in text and words["totals"] in text
+    if body == "un_sp":
+        assert words["mandate"] in text
+
+
+@pytest.mark.parametrize(("body", "language"), BODY_LANGUAGES)
+def test_facts_are_a_numbered_list_in_chronological_order(body: str, language: str) -> None:
+    document = reopen(render(case(body, language)))
+    facts = styled(document, "List Number")
+    words = WORDS[language]
     assert len(facts) == 2
-    assert "Detained by plain-clothes officers after a peaceful rally." in facts[0].text
-    assert "2024-04-28" in facts[0].text
-    assert "arbitrary detention" in facts[0].text
-    assert "April rally arrest" in facts[0].text
-    assert "Held incommunicado and denied access to a lawyer." in facts[1].text
-
-    texts = [p.text for p in document.paragraphs]
-    assert f"Name: {PERSON_NAME}" in texts
-    assert "ICCPR article 21" in texts
-    assert "ICCPR article 9" in texts
-    assert "Rights Watchers NGO" in texts
-    assert "Received: 2024-05-02" in texts
-
-    (table,) = document.tables
-    rows = [[cell.text for cell in row.cells] for row in table.rows]
-    assert rows[0] == ["Key", "Title", "From", "To"]
-    assert rows[1][:3] == ["ep1", "April rally arrest", "2024-04-28"]
+    assert words["description_1"] in facts[0] and words["description_2"] in facts[1]  # recorded the other way
+    assert facts[0].startswith(long_date(RALLY_DAY, language))
 
 
-def test_footer_is_confidential_with_page_field() -> None:
-    data = render(make_snapshot())
-    footer = open_docx(data).sections[0].footer
-    assert "Confidential" in "\n".join(p.text for p in footer.paragraphs)
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        footer_parts = [n for n in archive.namelist() if n.startswith("word/footer")]
-        assert footer_parts
-        xml = "".join(archive.read(n).decode("utf-8") for n in footer_parts)
-    assert "PAGE" in xml
-    assert "fldSimple" in xml or "fldChar" in xml
-
-
-def test_core_properties_carry_no_personal_data() -> None:
-    data = render(make_snapshot())
-    props = open_docx(data).core_properties
-    assert props.title == "Case summary PET-2024-0042"
-    assert props.author == "Rights Watchers NGO"
-    assert props.language == "en"
-    assert props.last_modified_by == ""
-    assert props.comments == ""
-    assert props.keywords == ""
-    assert props.subject == ""
-    assert props.created == GENERATED_AT
-    assert props.modified == GENERATED_AT
-
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        metadata = b"".join(archive.read(n) for n in archive.namelist() if n.startswith("docProps/"))
-    for needle in (PERSON_NAME, "Aliya", "Testovna", "Almaty", "journalist"):
-        assert needle.encode("utf-8") not in metadata
+@pytest.mark.parametrize(("body", "language"), BODY_LANGUAGES)
+def test_header_footer_and_page_field(body: str, language: str) -> None:
+    snapshot = case(body, language)
+    content = render(snapshot)
+    section = reopen(content).sections[0]
+    assert section.header.paragraphs[0].text == f"APL-2024-0042 · {snapshot.body_name}"
+    footer = section.footer.paragraphs[0].text
+    assert footer.startswith("Конфиденциально" if language == "ru" else "Confidential"), footer
+    footers = "".join(xml for name, xml in every_part(content).items() if name.startswith("word/footer"))
+    assert 'w:instr=" PAGE "' in footers
 
 
-def test_render_is_deterministic_in_content() -> None:
-    first = open_docx(render(make_snapshot()))
-    second = open_docx(render(make_snapshot()))
-    assert [p.text for p in first.paragraphs] == [p.text for p in second.paragraphs]
+@pytest.mark.parametrize(("body", "language"), BODY_LANGUAGES)
+def test_metadata_names_nobody(body: str, language: str) -> None:
+    snapshot = case(body, language)
+    content = render(snapshot)
+    props = reopen(content).core_properties
+    assert props.title == f"APL-2024-0042 · {snapshot.body_name}"
+    assert props.author == "Freedom Watch"
+    for field in ("subject", "keywords", "comments", "category", "last_modified_by", "content_status",
+                  "identifier", "language", "version"):
+        assert not getattr(props, field), field
+    assert props.created == GENERATED_AT and props.modified == GENERATED_AT
+    parts = every_part(content)
+    assert "docProps/thumbnail.jpeg" not in zipfile.ZipFile(io.BytesIO(content)).namelist()
+    metadata = parts["docProps/core.xml"] + parts["docProps/app.xml"]
+    for personal in ("Aliya", "Testova", "Алия", "Almaty", "Алматы", "python-docx", "Macintosh"):
+        assert personal not in metadata
 
 
-def test_handles_empty_collections() -> None:
-    snapshot = make_snapshot(incidents=(), episodes=(), grounds=(), mandates=(), received_on=None)
-    document = open_docx(render(snapshot))
-    texts = [p.text for p in document.paragraphs]
-    assert "No incidents recorded." in texts
-    assert "No episodes recorded." in texts
-    assert document.tables == []
+# -- names ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("display_name", ["A. T.", "Complainant APL-017"])
+@pytest.mark.parametrize(("body", "language"), BODY_LANGUAGES)
+def test_an_unnamed_person_is_never_named(body: str, language: str, display_name: str) -> None:
+    content = render(unnamed_case(body, language, display_name))
+    text = body_text(reopen(content))
+    assert display_name in text
+    assert ".." not in text  # "A. T." or a Russian date ("г.") before a full stop does not double it
+    born = [long_date(BIRTH_DATE, language), BIRTH_DATE.isoformat(), BIRTH_DATE.strftime("%d.%m.%Y")]
+    for name, xml in every_part(content).items():
+        for secret in ("Aliya", "Testova", "Алия", "Тестова", *born):
+            assert secret not in xml, (name, secret)
 
 
-def test_unknown_body_raises() -> None:
-    with pytest.raises(ValueError, match="unknown body"):
-        render(make_snapshot("un_nonexistent"))
+def test_a_named_person_shows_native_name_and_birth_date() -> None:
+    text = body_text(reopen(render(case("un_wgad"))))
+    assert NATIVE_NAME in text and "12 April 1991" in text
+
+
+def test_identity_fields_are_printed_only_for_a_named_person() -> None:
+    # Even if a snapshot carried them by mistake, an unnamed person's native name and birth date stay out.
+    leaky = PersonSnapshot(display_name="A. T.", named=False, native_name=NATIVE_NAME, birth_date=BIRTH_DATE)
+    text = body_text(reopen(render(case("un_hrc", person=leaky))))
+    assert NATIVE_NAME not in text and "12 April 1991" not in text
+
+
+# -- consent ---------------------------------------------------------------------------------------------
+
+def consent_answers(content: bytes) -> list[str]:
+    table = next(t for t in reopen(content).tables if t.rows[0].cells[0].text in ("Question", "Вопрос", "Consent"))
+    return [row.cells[1].text for row in table.rows[1:]]
+
+
+@pytest.mark.parametrize(("consent", "answers"), [
+    (ConsentSnapshot(True, True, True, False, False), ["Yes", "Yes", "Yes", "Yes"]),
+    (ConsentSnapshot(True, True, False, False, False), ["Yes", "Yes", "No", "Yes"]),
+    (ConsentSnapshot(True, True, True, True, False), ["Yes", "Yes", "Initials only", "Yes"]),
+    (ConsentSnapshot(False, False, False, False, True), ["No", "No", "No", "Yes"]),
+    (ConsentSnapshot(True, False, True, False, True), ["Yes", "No", "No", "Yes"]),  # anonymous overrides
+])
+def test_the_consent_statement_says_what_the_complainant_allowed(consent: ConsentSnapshot,
+                                                                 answers: list[str]) -> None:
+    content = render(case("un_sp", consent=consent))
+    assert consent_answers(content) == answers
+    text = body_text(reopen(content))
+    assert ("asked not to be named anywhere" in text) == consent.anonymous
+    public = answers[2] == "Yes"
+    assert ("must not appear in any public report" in text) == (not public and not consent.anonymous)
+
+
+def test_the_consent_statement_in_russian() -> None:
+    consent = ConsentSnapshot(True, True, False, False, False)
+    content = render(case("un_hrc", "ru", consent=consent))
+    assert consent_answers(content) == ["Да", "Да", "Нет", "Нет"]
+    assert "не раскрывать в своём решении" in body_text(reopen(content))
+
+
+def test_a_missing_consent_record_is_stated() -> None:
+    text = body_text(reopen(render(case("un_sp", consent=None))))
+    assert "No record of the alleged victim's consent" in text
+
+
+# -- what is asked of each body --------------------------------------------------------------------------
+
+def test_special_procedures_request_depends_on_the_communication_type() -> None:
+    urgent = body_text(reopen(render(case("un_sp", communication_type="urgent_appeal"))))
+    allegation = body_text(reopen(render(case("un_sp", communication_type="letter_of_allegation", urgent=False))))
+    assert "send an urgent appeal to the Government of Kazakhstan" in urgent
+    assert "acted upon without delay" in urgent
+    assert "send a letter of allegation to the Government of Kazakhstan" in allegation
+    assert "urgent appeal" not in allegation and "without delay" not in allegation
+
+
+def test_wgad_lists_the_categories_and_the_detention() -> None:
+    document = reopen(render(case("un_wgad")))
+    categories = [p for p in styled(document, "List Bullet") if p.startswith("Category")]
+    assert [c.split(":")[0] for c in categories] == ["Category II", "Category III"]
+    detention = next(t for t in document.tables if t.rows[0].cells[0].text == "Date")
+    rows = [[cell.text for cell in row.cells] for row in detention.rows[1:]]
+    assert rows == [["5 January 2022", "Republic Square, Almaty", "Police", WORDS["en"]["description_1"]]]
+    assert "(Universal Declaration of Human Rights, article 20(1))" in body_text(document)
+
+
+def test_unknown_wgad_category_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown WGAD category VI"):
+        render(case("un_wgad", wgad_categories=("VI",)))
+
+
+def test_hrc_states_exhaustion_and_other_procedures() -> None:
+    remedies = RemediesSnapshot(exhausted_on=date(2023, 3, 1), summary="Appeal and cassation rejected.",
+                                other_procedure="pending",
+                                other_procedure_name="UN Working Group on Arbitrary Detention")
+    text = body_text(reopen(render(case("un_hrc", remedies=remedies))))
+    assert "Domestic remedies were exhausted on 1 March 2023." in text
+    assert "Appeal and cassation rejected." in text
+    assert "where it is pending: UN Working Group on Arbitrary Detention." in text
+    assert "interim measures of protection" in text  # the case is urgent
+    assert "Universal Declaration" not in text  # the Committee applies the Covenant only
+
+
+def test_an_unknown_other_procedure_state_is_refused() -> None:
+    with pytest.raises(ValueError, match="other_procedure"):
+        render(case("un_hrc", remedies=RemediesSnapshot(other_procedure="maybe")))
+
+
+def test_hrc_in_russian_uses_russian_headings_and_month_names() -> None:
+    document = reopen(render(case("un_hrc", "ru")))
+    assert headings(document)[0] == "1. Автор сообщения и предполагаемая жертва"
+    text = body_text(document)
+    assert long_date(RALLY_DAY, "ru").startswith("5 января 2022")  # Babel's long form: genitive month names
+    assert long_date(RALLY_DAY, "ru") in text and long_date(QUESTIONED_DAY, "ru") in text
+    assert f"Внутренние средства правовой защиты исчерпаны {long_date(date(2023, 3, 1), 'ru')}\n" in text
+    assert "Комитет ООН по правам человека" in text
+    assert not re.search(r"\b(January|March|Yes|No)\b", text)
+
+
+# -- the European Parliament's 500 words -----------------------------------------------------------------
+
+def word_count(content: bytes) -> int:
+    document = reopen(content)
+    section = document.sections[0]
+    texts = [body_text(document)] + [p.text for p in section.header.paragraphs + section.footer.paragraphs]
+    return sum(len(text.split()) for text in texts) + 1  # + the page number
+
+
+def long_incidents(count: int, words: int) -> tuple[IncidentSnapshot, ...]:
+    sentence = "Officers questioned her for hours about her views and her friends. "
+    description = (sentence * (words // 11 + 1)).strip()
+    return tuple(IncidentSnapshot(types=("Interrogation",), occurred_on=date(2022, 3, day), place=f"Station {day}",
+                                  description=description, perpetrators=("Police",)) for day in range(1, count + 1))
+
+
+def test_a_short_briefing_is_printed_whole() -> None:
+    content = render(case("ep_droi"))
+    assert word_count(content) < 500
+    assert "shortened" not in body_text(reopen(content))
+
+
+def test_long_descriptions_are_shortened_to_stay_under_500_words() -> None:
+    content = render(case("ep_droi", incidents=long_incidents(6, 300)))
+    assert word_count(content) < 500
+    document = reopen(content)
+    facts = styled(document, "List Number")
+    assert len(facts) == 6  # every incident kept, each shortened
+    assert all(fact.endswith("[…] By: Police.") for fact in facts)
+    assert all("Officers questioned her" in fact for fact in facts)
+    assert "Descriptions shortened to fit 500 words; Freedom Watch can provide the full account." in body_text(document)
+    assert word_count(content) > 400  # shortened no more than needed
+
+
+def test_many_incidents_keep_the_most_recent() -> None:
+    content = render(case("ep_droi", incidents=long_incidents(30, 100)))
+    assert word_count(content) < 500
+    document = reopen(content)
+    facts = styled(document, "List Number")
+    assert 0 < len(facts) < 30
+    assert facts[-1].startswith("30 March 2022, Station 30")
+    assert f"{30 - len(facts)} earlier incidents are not summarised here." in body_text(document)
+
+
+# -- letterhead ------------------------------------------------------------------------------------------
+
+def letterhead(*, drop_styles: tuple[str, ...] = (), drop_numbering: bool = False, first_page: bool = False
+               ) -> bytes:
+    """An organisation's letterhead as Word would leave it: header, footer, a house style, metadata and
+    the path of the template it was made from."""
+    document = docx.Document()
+    section = document.sections[0]
+    section.header.paragraphs[0].text = "FREEDOM WATCH · 1 Example Street · Vilnius"
+    section.footer.paragraphs[0].text = "Registered association No. 000000"
+    if first_page:
+        section.different_first_page_header_footer = True
+        section.first_page_header.paragraphs[0].text = "FREEDOM WATCH (first page)"
+    settings = document.part.part_related_by(RT.SETTINGS)
+    template_rel = settings.relate_to("file:///C:/Users/jdoe/Templates/Letterhead.dotx",
+                                      ATTACHED_TEMPLATE,
+                                      is_external=True)
+    attached = OxmlElement("w:attachedTemplate")
+    attached.set(qn("r:id"), template_rel)
+    settings.element.insert(0, attached)
+    document.styles.add_style("House Body", WD_STYLE_TYPE.PARAGRAPH)
+    document.add_paragraph("Dear Sir or Madam, a letter that was left in the letterhead.")
+    for name in drop_styles:
+        style = document.styles[name].element
+        style.getparent().remove(style)
+    if drop_numbering:
+        for rel in list(document.part.rels.values()):
+            if rel.reltype == RT.NUMBERING:
+                document.part.rels.pop(rel.rId)
+    props = document.core_properties
+    props.author, props.comments, props.last_modified_by = "Letterhead Designer", "draft for Aliya", "J. Doe"
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def test_a_letterhead_is_the_base_document() -> None:
+    content = render(case("un_sp"), letterhead=letterhead())
+    document = reopen(content)
+    header = [p.text for p in document.sections[0].header.paragraphs]
+    footer = [p.text for p in document.sections[0].footer.paragraphs]
+    assert header[0] == "FREEDOM WATCH · 1 Example Street · Vilnius"
+    assert "APL-2024-0042 · UN Special Procedures" in header
+    assert footer[0] == "Registered association No. 000000" and footer[-1].startswith("Confidential")
+    assert "House Body" in [style.name for style in document.styles]
+    assert "left in the letterhead" not in body_text(document)
+    assert document.paragraphs[0].style.name == "Title"
+    parts = every_part(content)
+    for name, xml in parts.items():
+        for leaked in ("Letterhead Designer", "draft for Aliya", "J. Doe", "jdoe"):
+            assert leaked not in xml, (name, leaked)
+
+
+def test_a_letterhead_with_its_own_first_page_gets_the_reference_there_too() -> None:
+    section = reopen(render(case("un_sp"), letterhead=letterhead(first_page=True))).sections[0]
+    first = [p.text for p in section.first_page_header.paragraphs]
+    assert first == ["FREEDOM WATCH (first page)", "APL-2024-0042 · UN Special Procedures"]
+    assert section.first_page_footer.paragraphs[-1].text.startswith("Confidential")
+
+
+@pytest.mark.parametrize("drop_numbering", [False, True])
+def test_a_letterhead_without_list_and_table_styles_gets_them(drop_numbering: bool) -> None:
+    plain = letterhead(drop_styles=("List Number", "List Bullet", "Table Grid"), drop_numbering=drop_numbering)
+    assert ("word/numbering.xml" in every_part(plain)) != drop_numbering
+    content = render(case("un_wgad"), letterhead=plain)
+    document = reopen(content)
+    assert len(styled(document, "List Number")) == 2
+    assert styled(document, "List Bullet")
+    assert all(table.style.name == "Table Grid" for table in document.tables)
+    numbering = every_part(content)["word/numbering.xml"]
+    assert 'w:pStyle w:val="ListNumber"' in numbering
+
+
+def test_a_letterhead_that_is_not_a_docx_is_refused() -> None:
+    with pytest.raises(ValueError, match="letterhead"):
+        render(case("un_sp"), letterhead=b"%PDF-1.4 not a word file")
+
+
+# -- guarantees ------------------------------------------------------------------------------------------
+
+def test_numbered_lists_restart_at_one() -> None:
+    numbering = every_part(render(case("un_sp")))["word/numbering.xml"]
+    assert '<w:startOverride w:val="1"/>' in numbering
+
+
+def test_the_same_snapshot_gives_the_same_bytes() -> None:
+    assert render(case("un_hrc", "ru")) == render(case("un_hrc", "ru"))
+
+
+def test_empty_collections_render() -> None:
+    snapshot = case("un_sp", incidents=(), episodes=(), grounds=(), mandates=(), received_on=None, state=None,
+                    remedies=RemediesSnapshot())
+    text = body_text(reopen(render(snapshot)))
+    for expected in ("No incident has been recorded yet.", "No mandate has been selected.",
+                     "The legal analysis of the facts has not yet been completed.",
+                     "Domestic remedies have not been exhausted.", "the State of not known"):
+        assert expected in text
+
+
+def test_a_body_or_language_without_a_template_is_refused() -> None:
+    with pytest.raises(ValueError, match=r"no filing template for body 'un_sp' in language 'ru' \(templates exist "
+                                         r"for: en\)"):
+        render(case("un_sp", language="ru"))
+    with pytest.raises(ValueError, match="no filing template for body 'un_nonexistent'"):
+        render(case("un_nonexistent"))
+    with pytest.raises(ValueError, match="render_collective"):
+        render(case("collective"))
 
 
 def test_naive_generated_at_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        make_snapshot(generated_at=datetime(2024, 1, 1))
+        case(generated_at=datetime(2024, 1, 1))
 
 
 def test_default_generated_at_is_utc() -> None:
-    snapshot = CaseSnapshot(
-        ref="R",
-        body="un_sp",
-        language="en",
-        organisation="Org",
-        person=PersonSnapshot(display_name="X"),
-        received_on=None,
-        incidents=(),
-        episodes=(),
-    )
+    snapshot = CaseSnapshot(ref="R", body="un_sp", body_name="UN Special Procedures", language="en",
+                            organisation="Org", person=PersonSnapshot(display_name="X"), received_on=None,
+                            incidents=(), episodes=())
     assert snapshot.generated_at.tzinfo is UTC
 
 
 def test_aware_generated_at_is_normalised_to_utc() -> None:
     plus_two = datetime(2024, 5, 17, 11, 30, tzinfo=timezone(timedelta(hours=2)))
-    snapshot = make_snapshot(generated_at=plus_two)
+    snapshot = case(generated_at=plus_two)
     assert snapshot.generated_at == GENERATED_AT
-    assert snapshot.generated_at.utcoffset() == timedelta(0)
-    assert open_docx(render(snapshot)).core_properties.created == GENERATED_AT
+    assert reopen(render(snapshot)).core_properties.created == GENERATED_AT

@@ -39,14 +39,23 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "pages.download": frozenset({INTAKE, LEGAL}),
     "pages.form_to_sign": frozenset({INTAKE}),
     "pages.update_consent": frozenset({INTAKE, LEGAL}),
+    "pages.update_legal_facts": frozenset({LEGAL}),
     "admin.users": ADMINS,
     "admin.create_user": ADMINS,
     "admin.change_role": ADMINS,
     "admin.set_active": ADMINS,
     "admin.issue_token": ADMINS,
+    "catalogue.bodies": ADMINS,
+    "catalogue.body": ADMINS,
+    "catalogue.update_body": ADMINS,
+    "catalogue.vocabularies": ADMINS,
+    "catalogue.vocabulary": ADMINS,
+    "catalogue.add_term": ADMINS,
+    "catalogue.update_term": ADMINS,
+    "catalogue.set_term_active": ADMINS,
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
-ALLOWED_STATUS = {"pages.index": 302, "pages.task": 302}
+ALLOWED_STATUS = {"pages.index": 302, "pages.task": 302, "catalogue.vocabularies": 302}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:
@@ -128,7 +137,7 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_api_callers_get_401(app, sta
 def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
     return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
-            "form": "form_of_appeal"}
+            "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):

@@ -8,7 +8,7 @@ import docx
 from sqlalchemy import select
 
 import filings
-from tests.helpers import open_sample_case
+from tests.helpers import do, open_sample_case
 from workflow.models import AuditEvent, Case
 from workflow.snapshots import case_snapshot
 
@@ -42,10 +42,11 @@ def test_contradictory_or_unknown_consent_fields_are_refused(client, env, token)
 
 def test_withdrawal_through_the_api_and_a_regenerated_filing_names_nobody(client, env, token):
     open_sample_case(env, "APL-303", full_name="Zhanar Fictiveva")
+    do(env, "APL-303", "verify_consent", "ina", {"form_of_appeal_verified": True, "power_of_attorney_verified": True})
     lena = token("lena")
     with env.uow() as session:
         case = session.scalar(select(Case).where(Case.ref == "APL-303"))
-        before = filings.render(case_snapshot(case, "un_sp", "en", "Test NGO"))
+        before = filings.render(case_snapshot(session, case, "un_sp", "en", "Test NGO"))
     assert "Zhanar Fictiveva" in _text(before)
     missing = client.post("/api/v1/cases/APL-303/consent/withdrawal", headers=lena, json={})
     assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
@@ -56,7 +57,7 @@ def test_withdrawal_through_the_api_and_a_regenerated_filing_names_nobody(client
     assert again.status_code == 409
     with env.uow() as session:
         case = session.scalar(select(Case).where(Case.ref == "APL-303"))
-        after = filings.render(case_snapshot(case, "un_sp", "en", "Test NGO"))
+        after = filings.render(case_snapshot(session, case, "un_sp", "en", "Test NGO"))
     assert "Zhanar" not in _text(after) and "Fictiveva" not in _text(after)
     assert "Complainant APL-303" in _text(after)
     refused = client.patch("/api/v1/cases/APL-303/consent", headers=token("ina"), json={"publish_name": True})

@@ -14,12 +14,27 @@ from tests.helpers import open_sample_case, ready, stage, task
 from tests.web.conftest import csrf_token
 from web import create_app
 from web.forms import FORM_TEXTS, OPTION_LABELS, convert, fields_of, typed_values, widget_of
+from workflow import vocab
+from workflow.bodies import CODES as BODY_CODES
 from workflow.config import load_settings
 from workflow.models import HumanTask
 from workflow.services.users import change_role, get_user
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 SCHEMAS = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(FORMS_DIR.glob("*.json"))}
+# What vocab.fill_enums gives a fresh installation for each ``x-vocabulary`` (these tests touch no database).
+SEEDED = {"body": list(BODY_CODES), **{name: [key for key, _, _ in terms] for name, terms in vocab.DEFAULTS.items()}}
+
+
+def filled(schema: dict) -> dict:
+    """The schema with each vocabulary's seeded keys as its enum, as the pages draw it."""
+    properties = {}
+    for name, prop in schema["properties"].items():
+        if "x-vocabulary" in prop.get("items", {}):
+            prop = {**prop, "items": {**prop["items"], "enum": SEEDED[prop["items"]["x-vocabulary"]]}}
+        properties[name] = prop
+    return {**schema, "properties": properties}
+
 
 # Written out by hand: a schema change that alters a control shows up here.
 EXPECTED_WIDGETS = {
@@ -30,7 +45,8 @@ EXPECTED_WIDGETS = {
     "follow_up": {"action": "select", "notes": "textarea"},
     "inform_body": {"informed_on": "date", "channel": "select", "notes": "textarea"},
     "legal_review": {"decision": "radio", "bodies": "checkboxes", "mandates": "checkboxes", "grounds": "checkboxes",
-                     "urgent": "checkbox", "notes": "textarea"},
+                     "communication_type": "radio", "wgad_categories": "checkboxes", "urgent": "checkbox",
+                     "notes": "textarea"},
     "record_outcome": {"outcome": "textarea", "notes": "textarea"},
     "request_documents": {"received": "checkbox", "abandon": "checkbox", "notes": "textarea"},
     "submit_filing": {"submitted_on": "date", "channel": "select", "reference": "text"},
@@ -70,7 +86,7 @@ def test_every_form_of_the_process_is_covered():
 
 @pytest.mark.parametrize("form_name", sorted(EXPECTED_WIDGETS))
 def test_each_field_type_renders_its_control(bare_app, form_name):
-    schema = SCHEMAS[form_name]
+    schema = filled(SCHEMAS[form_name])
     fields = fields_of(schema, prefix="t")
     assert {f.name: f.widget for f in fields} == EXPECTED_WIDGETS[form_name]
     html = render_fields(bare_app, fields)
@@ -96,10 +112,25 @@ def test_widget_rules_beyond_the_current_forms():
     assert widget_of("x", {"type": "string", "maxLength": 200}) == "text"
     assert widget_of("notes", {"type": "string"}) == "textarea"
     assert widget_of("n", {"type": "integer"}) == "number"
+    # Bound to a vocabulary: an enum whose keys are data (still checkboxes before fill_enums lists them).
+    assert widget_of("x", {"type": "array", "items": {"type": "string", "x-vocabulary": "body"}}) == "checkboxes"
+    assert widget_of("x", {"type": "string", "x-vocabulary": "mandate"}) == "select"
+
+
+def test_vocabulary_options_take_their_labels_from_the_data_and_others_from_the_code():
+    schema = filled(SCHEMAS["legal_review"])
+    fields = {f.name: f for f in fields_of(schema, prefix="t", labels={
+        "body": {"un_hrc": "Comité des droits de l'homme"}, "legal_ground": {"iccpr_21": "Art. 21 — UDHR 20(1)"}})}
+    bodies = {o.value: o.label for o in fields["bodies"].options}
+    assert bodies["un_hrc"] == "Comité des droits de l'homme"
+    assert bodies["un_sp"] == "un sp"  # a key without a label shows as itself, never an error
+    assert {o.value: o.label for o in fields["grounds"].options}["iccpr_21"] == "Art. 21 — UDHR 20(1)"
+    assert [o.label for o in fields["communication_type"].options] == ["Urgent appeal", "Letter of allegation"]
+    assert [o.label.split(":")[0] for o in fields["wgad_categories"].options] == ["I", "II", "III", "IV", "V"]
 
 
 def test_errors_sit_right_after_their_field_which_is_marked_invalid(bare_app):
-    schema = SCHEMAS["legal_review"]
+    schema = filled(SCHEMAS["legal_review"])
     fields = fields_of(schema, prefix="t", values={"decision": "reject", "notes": "typed <b>", "bodies": ["un_hrc"]},
                        errors={"notes": "give the reason for rejecting the case", "decision": "is required"})
     html = render_fields(bare_app, fields)
@@ -117,6 +148,9 @@ def test_every_form_text_and_option_can_be_translated():
         assert schema["title"] in marked and schema["description"] in marked, name
         for prop in schema["properties"].values():
             assert prop["title"] in marked, (name, prop["title"])
+            assert prop.get("description", prop["title"]) in marked, (name, prop["description"])
+            # A vocabulary's words are data (labelled from the database), so only its name is checked here.
+            assert prop.get("items", prop).get("x-vocabulary", "body") in SEEDED, (name, prop)
             for value in prop.get("enum", prop.get("items", {}).get("enum", [])):
                 assert value in OPTION_LABELS, (name, value)
 
@@ -126,7 +160,7 @@ def test_posted_fields_become_json_of_the_declared_types():
     posted = MultiDict([("decision", "approve"), ("bodies", "un_sp"), ("bodies", "un_hrc"), ("mandates", "assembly"),
                         ("grounds", ""), ("notes", "  Peaceful.  "), ("urgent", "true"), ("smuggled", "x")])
     assert convert(schema, posted) == {"decision": "approve", "bodies": ["un_sp", "un_hrc"], "mandates": ["assembly"],
-                                       "grounds": [], "urgent": True, "notes": "Peaceful."}
+                                       "grounds": [], "wgad_categories": [], "urgent": True, "notes": "Peaceful."}
     # Unchecked checkboxes are false, empty optional strings are left out, an empty required one too.
     assert convert(SCHEMAS["verify_consent"], MultiDict([("notes", "  ")])) == {
         "form_of_appeal_verified": False, "power_of_attorney_verified": False}

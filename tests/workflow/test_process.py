@@ -218,8 +218,12 @@ def test_one_filing_per_body_with_a_real_document_and_revisions(env, staff):
                                     .order_by(Document.version)).all()
         assert [d.version for d in documents] == [1, 2]
         content = document_store(env.settings).get(documents[-1].storage_key)
-    text = "\n".join(p.text for p in docx.Document(io.BytesIO(content)).paragraphs)
-    assert "APL-013" in text and "Detained at the square" in text and "ICCPR article 7" in text
+    document = docx.Document(io.BytesIO(content))
+    text = "\n".join(p.text for p in document.paragraphs)
+    cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert "APL-013" in document.sections[0].header.paragraphs[0].text
+    assert "Detained at the square" in text and "ICCPR art. 7" in text + cells
+    assert "Torture" in text + cells  # the mandate chosen in the review, by its label
     assert sorted(r.bpmn_id for r in ready(env, "APL-013")) == ["check_filing", "check_filing"]
 
 

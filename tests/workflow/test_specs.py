@@ -63,17 +63,20 @@ def bundles():
 
 
 def test_every_bpmn_file_parses_alone_and_together(bundles) -> None:
-    assert sorted(SOURCES) == ["case.bpmn", "filing.bpmn"]
-    assert {"case", "filing"} <= set(bundles)
-    # filing.bpmn is executable on its own; case.bpmn needs filing.bpmn for its call activity.
+    assert sorted(SOURCES) == ["case.bpmn", "collective_complaint.bpmn", "filing.bpmn"]
+    assert {"case", "collective_complaint", "filing"} <= set(bundles)
+    # filing.bpmn is executable on its own; case.bpmn and collective_complaint.bpmn need it for their
+    # call activities.
     assert "filing" in parse_bundle({"filing.bpmn": SOURCES["filing.bpmn"]}, FORMS)
-    with pytest.raises(BpmnRefused, match="filing"):
-        parse_bundle({"case.bpmn": SOURCES["case.bpmn"]}, FORMS)
+    for caller in ("case.bpmn", "collective_complaint.bpmn"):
+        with pytest.raises(BpmnRefused, match="filing"):
+            parse_bundle({caller: SOURCES[caller]}, FORMS)
 
 
-def test_case_calls_filing(bundles) -> None:
-    assert "filing" in bundles["case"].subprocess_specs
-    assert bundles["case"].subprocess_specs["filing"].name == "filing"
+@pytest.mark.parametrize("caller", ["case", "collective_complaint"])
+def test_case_and_collective_complaint_call_filing(bundles, caller) -> None:
+    assert "filing" in bundles[caller].subprocess_specs
+    assert bundles[caller].subprocess_specs["filing"].name == "filing"
 
 
 def test_manual_tasks_have_a_role_lane_and_an_existing_form(bundles) -> None:

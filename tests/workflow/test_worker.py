@@ -59,7 +59,7 @@ def test_a_failing_timer_is_recorded_and_does_not_block_the_others(env, staff):
     with env.uow() as session:
         failed = session.scalar(select(ProcessInstance).where(ProcessInstance.case_id.is_(None)))
         assert failed.status == "error" and "escalate_consent" in failed.last_error
-        assert "this process instance belongs to no case" in failed.last_error
+        assert "belongs to no case or collective complaint" in failed.last_error
     assert sweep(env.engine, env.settings).failed == 0  # an instance in error is not retried in a loop
 
 

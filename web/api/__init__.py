@@ -22,9 +22,11 @@ def register_api(app: Flask) -> Api:
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
+    from web.api.catalogue import blp as catalogue_blp
     from web.api.routes import blp
 
-    api.register_blueprint(blp)
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
-    csrf.exempt(blp)
+    for blueprint in (blp, catalogue_blp):
+        api.register_blueprint(blueprint)
+        csrf.exempt(blueprint)
     return api

@@ -30,6 +30,7 @@ from workflow.services.cases import get_case as find_case
 from workflow.services.consent import FORM_ROLES, consent_form
 from workflow.services.documents import DOWNLOAD_ROLES, attach_document, download_document, get_document
 from workflow.services.responses import record_response
+from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -261,6 +262,39 @@ def withdraw(body: dict[str, Any], ref: str) -> dict[str, Any]:
 
     withdraw_consent(db(), _settings(), g.actor, find_case(db(), ref), body["reason"])
     return _case(ref)
+
+
+@blp.route("/cases/<string:ref>/legal-facts", methods=["GET"])
+@roles(Role.LEGAL, Role.MANAGER)
+@blp.response(200, schemas.LegalFactsSchema)
+@errors(401, 403, 404)
+def get_legal_facts(ref: str) -> dict[str, Any]:
+    """The facts admissibility rests on (the defaults, with ``updated_at`` null, until someone records them)."""
+    return views.legal_facts_view(db(), find_case(db(), ref))
+
+
+@blp.route("/cases/<string:ref>/legal-facts", methods=["PATCH"])
+@roles(Role.LEGAL)
+@blp.arguments(schemas.LegalFactsUpdateSchema)
+@blp.response(200, schemas.LegalFactsSchema)
+@errors(401, 403, 404)
+def patch_legal_facts(changes: dict[str, Any], ref: str) -> dict[str, Any]:
+    """Change the legal facts (legal officers; fields left out keep their value; audited with old and new values).
+
+    Dates may not be in the future; ``other_procedure`` pending or concluded needs its name, concluded its date.
+    """
+    case = find_case(db(), ref)
+    update_legal_facts(db(), g.actor, case, changes)
+    return views.legal_facts_view(db(), case)
+
+
+@blp.route("/cases/<string:ref>/admissibility", methods=["GET"])
+@roles(Role.LEGAL, Role.MANAGER)
+@blp.response(200, schemas.AdmissibilitySchema)
+@errors(401, 403, 404)
+def admissibility(ref: str) -> dict[str, Any]:
+    """What each active body's rules say about the case today: errors block a body in a review, warnings do not."""
+    return views.admissibility_view(db(), find_case(db(), ref))
 
 
 @blp.route("/tasks/<string:task_id>/complete", methods=["POST"])

@@ -13,11 +13,15 @@ from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate
 
 from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
+from web.database import db
+from workflow import vocab
+from workflow.admissibility import EU_STATUSES, OTHER_PROCEDURES
 from workflow.runtime.instances import STAGES
 from workflow.services.documents import UPLOAD_KINDS
 from workflow.services.queries import MAX_PER_PAGE
 from workflow.services.responses import RESPONSE_KINDS
-from workflow.vocab import GENDERS, INCIDENT_TYPES
+from workflow.services.review import NAME_MAX, SUMMARY_MAX
+from workflow.vocab import GENDERS
 
 DEADLINE_STATUSES = ("open", "due_soon", "overdue")
 DEFAULT_PER_PAGE = 50
@@ -52,12 +56,20 @@ class HealthSchema(Schema):
 # --- cases --------------------------------------------------------------------------------------------
 
 
+def _active_incident_type(value: str) -> None:
+    """Checked against the vocabulary as it is now (admins add and retire types), not a list fixed at import."""
+    active = vocab.keys(db(), "incident_type")
+    if value not in active:
+        raise ValidationError(f"not an active incident type; one of: {', '.join(active)}")
+
+
 class CaseListArgsSchema(PageArgsSchema):
     stage = fields.String(validate=validate.OneOf(STAGES))
     episode = fields.String(metadata={"description": "episode key"})
     q = fields.String(validate=validate.Length(max=100), metadata={"description": "part of the case reference"})
     city = fields.String(validate=validate.Length(max=120))
-    incident_type = fields.String(validate=validate.OneOf(INCIDENT_TYPES))
+    incident_type = fields.String(validate=_active_incident_type,
+                                  metadata={"description": "an active key of the incident_type vocabulary"})
     overdue = fields.Boolean(load_default=False, metadata={"description": "only cases with an overdue deadline"})
 
 
@@ -110,7 +122,7 @@ class AppealSchema(Schema):
     full_name = fields.String(required=True)
     city = fields.String(required=True)
     episodes = KeyListField(required=True, metadata={"description": "episode keys"})
-    incident_types = KeyListField(required=True, metadata={"description": f"of: {', '.join(INCIDENT_TYPES)}"})
+    incident_types = KeyListField(required=True, metadata={"description": "keys of the incident_type vocabulary"})
     incident_date = fields.Date(required=True)
     description = fields.String(required=True)
     form_of_appeal = fields.String(**_DOCUMENT_PLACEHOLDER)  # type: ignore[arg-type]
@@ -223,6 +235,53 @@ class CaseFilingSchema(Schema):
     reference = fields.String(allow_none=True)
 
 
+class LegalFactsSchema(Schema):
+    """The facts admissibility rests on (defaults until a legal officer records them)."""
+
+    state_code = fields.String(required=True, metadata={"description": "the state concerned, ISO 3166-1 alpha-2"})
+    torture_risk = fields.Boolean(required=True)
+    deprived_of_liberty = fields.Boolean(required=True)
+    remedies_exhausted_on = fields.Date(allow_none=True, metadata={"description": "the final domestic decision"})
+    remedies_summary = fields.String(required=True)
+    remedies_ineffective = fields.Boolean(required=True)
+    other_procedure = fields.String(required=True, metadata={"description": ", ".join(OTHER_PROCEDURES)})
+    other_procedure_name = fields.String(required=True)
+    other_procedure_concluded_on = fields.Date(allow_none=True)
+    eu_status = fields.String(required=True, metadata={"description": ", ".join(EU_STATUSES)})
+    eu_subject = fields.Boolean(required=True)
+    updated_at = fields.DateTime(allow_none=True, metadata={"description": "null until first recorded"})
+    updated_by = fields.String(allow_none=True, metadata={"description": "username"})
+
+
+class FindingSchema(Schema):
+    body = fields.String(required=True)
+    rule = fields.String(required=True)
+    level = fields.String(required=True, metadata={"description": "error (blocks the body) or warning"})
+    message = fields.String(required=True, metadata={"description": "English text, parameters filled in"})
+    params = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+
+
+class ReviewSchema(Schema):
+    """The latest legal review as decided, and the manager's approval once given."""
+
+    decision = fields.String(required=True)
+    bodies = fields.List(fields.String(), required=True)
+    mandates = fields.List(fields.String(), required=True)
+    grounds = fields.List(fields.String(), required=True)
+    communication_type = fields.String(allow_none=True)
+    wgad_categories = fields.List(fields.String(), required=True)
+    urgent = fields.Boolean(required=True)
+    notes = fields.String(required=True)
+    checks = fields.List(fields.Nested(FindingSchema), required=True,
+                         metadata={"description": "the findings the reviewer saw for the chosen bodies"})
+    reviewer = fields.String(allow_none=True, metadata={"description": "username"})
+    reviewed_at = fields.DateTime(required=True)
+    approval = fields.String(allow_none=True, metadata={"description": "approve, return, or null while pending"})
+    approval_notes = fields.String(required=True)
+    approver = fields.String(allow_none=True, metadata={"description": "username"})
+    approved_at = fields.DateTime(allow_none=True)
+
+
 class CaseSchema(Schema):
     ref = fields.String(required=True)
     stage = fields.String(required=True)
@@ -236,6 +295,8 @@ class CaseSchema(Schema):
     tasks = fields.List(fields.Nested(TaskSchema), required=True, metadata={"description": "ready tasks"})
     deadlines = fields.List(fields.Nested(CaseDeadlineSchema), required=True)
     filings = fields.List(fields.Nested(CaseFilingSchema), required=True)
+    review = fields.Nested(ReviewSchema, allow_none=True, required=True)
+    legal_facts = fields.Nested(LegalFactsSchema, metadata={"description": "legal officers and managers only"})
 
 
 class UploadSchema(Schema):
@@ -324,3 +385,36 @@ class DeadlineSchema(Schema):
 class DeadlinePageSchema(Schema):
     items = fields.List(fields.Nested(DeadlineSchema), required=True)
     total = fields.Integer(required=True)
+
+
+# --- legal review -------------------------------------------------------------------------------------
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false only: "yes" or 1 for a legal fact is more likely a mistake than a choice."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class LegalFactsUpdateSchema(Schema):
+    """Fields left out keep their value; dates may be null (not known)."""
+
+    state_code = fields.String(metadata={"description": "ISO 3166-1 alpha-2, e.g. KZ"})
+    torture_risk = StrictBoolean()
+    deprived_of_liberty = StrictBoolean()
+    remedies_exhausted_on = fields.Date(allow_none=True, metadata={"description": "not in the future"})
+    remedies_summary = fields.String(validate=validate.Length(max=SUMMARY_MAX))
+    remedies_ineffective = StrictBoolean()
+    other_procedure = fields.String(validate=validate.OneOf(OTHER_PROCEDURES))
+    other_procedure_name = fields.String(validate=validate.Length(max=NAME_MAX))
+    other_procedure_concluded_on = fields.Date(allow_none=True, metadata={"description": "not in the future"})
+    eu_status = fields.String(validate=validate.OneOf(EU_STATUSES))
+    eu_subject = StrictBoolean()
+
+
+class AdmissibilitySchema(Schema):
+    bodies = fields.Dict(keys=fields.String(), values=fields.List(fields.Nested(FindingSchema)), required=True,
+                         metadata={"description": "active body code -> its findings today (empty: no problem found)"})

@@ -72,6 +72,7 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
         "consent_verified": False,
         "detained_now": case.detained_now,
         "urgent": case.urgent,
+        "filing_kind": "individual",  # filing.bpmn's collective path is for collective complaints
         **SERVICE_LEVELS,
     })
     return case

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from workflow.appeals import Appeal
 from workflow.config import Settings
-from workflow.models import Case, HumanTask, ProcessInstance, User
+from workflow.models import Case, ConsentRecord, HumanTask, ProcessInstance, Review, User
 from workflow.runtime import instances
 from workflow.services.cases import open_case
+from workflow.services.collective import create_collective
 from workflow.services.consent import withdraw_consent
 from workflow.services.episodes import upsert_episode
 from workflow.services.responses import record_response
@@ -73,7 +74,28 @@ def load_demo(session: Session, settings: Settings) -> bool:
             _open(session, settings, users, rng, ref, plan)
             _drive(session, settings, users, ref, plan, rng)
     _make_some_overdue(session, settings)
+    _collective(session, settings, users)
     return True
+
+
+def _collective(session: Session, settings: Settings, users: dict[str, User]) -> None:
+    """A collective complaint over every case with verified consent and an approved review."""
+    eligible = session.scalars(select(Case.ref).join(Review, Review.case_id == Case.id).join(ConsentRecord)
+                               .where(Review.approval == "approve", ConsentRecord.status == "verified")
+                               .distinct().order_by(Case.ref)).all()
+    create_collective(
+        session, settings, users["lara"], body="un_sp", language="en", mandates=["assembly", "expression"],
+        grounds=["iccpr_9", "iccpr_19", "iccpr_21"], title="Persecution of the supporters of a banned movement",
+        cases=list(eligible), narrative={
+            "summary": "Throughout 2022 supporters of a peaceful opposition movement were detained at rallies, "
+                       "questioned for carrying its symbol and prosecuted for comments online.",
+            "legal_basis": "A district court declared the movement 'extremist'; the prosecutor warned that "
+                           "support, posts, leaflets and rallies would be prosecuted.",
+            "methods": "Detention at rallies, searches of phones, fingerprinting, forced declarations.",
+            "requests": "Ask the government to release those still detained, drop the charges and revoke the ban.",
+        },
+        officials=[{"position": "Head of the city police department", "agency": "Police",
+                    "role": "ordered the dispersal of the January rally"}])
 
 
 def _open(session: Session, settings: Settings, users: dict[str, User], rng: random.Random, ref: str,

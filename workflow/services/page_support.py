@@ -1,4 +1,4 @@
-"""Read helpers for the server-rendered pages: inbox rows, case-list columns, history, task forms.
+"""Read helpers for the server-rendered pages: inbox rows, case-list columns, history, task forms, alerts.
 
 Reads only; nothing here writes except through the services it names. Kept apart from ``queries`` so
 the pages can batch exactly the columns they show (a case list never loads identity fields).
@@ -7,12 +7,15 @@ the pages can batch exactly the columns they show (a case list never loads ident
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from workflow import vocab
+from workflow.admissibility import Choices, Finding
+from workflow.bodies import all_bodies, body_name
 from workflow.models import (
     ApiToken,
     AuditEvent,
@@ -21,16 +24,21 @@ from workflow.models import (
     Filing,
     HumanTask,
     ProcessInstance,
+    Review,
+    Role,
     User,
     utcnow,
 )
 from workflow.runtime.specs import form_schema
-from workflow.services import queries
+from workflow.services import queries, review
 from workflow.services.tasks import did_last, four_eyes_partner
 
 # Reads are audited but are not events in the life of a case: the timeline leaves them out.
 HISTORY_HIDDEN = frozenset({"identity_read"})
 HISTORY_LIMIT = 300
+ALERT_DAYS = 30
+# Cases whose process has ended: an alert about them needs nobody any more.
+ENDED_STAGES = ("approved", "closed", "rejected", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -97,10 +105,71 @@ def _instance(session: Session, instance_id: int) -> ProcessInstance:
 
 
 def task_schema(session: Session, task: HumanTask) -> dict[str, Any] | None:
-    """The JSON Schema of the task's form, as deployed with its instance's definition version."""
+    """The JSON Schema of the task's form, as deployed with its instance's definition version.
+
+    Properties bound to a vocabulary (``x-vocabulary``) get the active keys as their ``enum``, exactly as
+    the service validates them, so the page offers what will be accepted.
+    """
     if not task.form:
         return None
-    return form_schema(_instance(session, task.instance_id).definition, task.form)
+    return vocab.fill_enums(session, form_schema(_instance(session, task.instance_id).definition, task.form))
+
+
+@dataclass(frozen=True)
+class DataLabels:
+    """Labels that are data rather than code, in one language: key -> label (retired and inactive included,
+    so that old records still show words)."""
+
+    body: dict[str, str]
+    incident_type: dict[str, str]
+    mandate: dict[str, str]
+    legal_ground: dict[str, str]
+    udhr: dict[str, str]  # legal ground -> the UDHR articles that carry the same right
+
+
+def data_labels(session: Session, language: str) -> DataLabels:
+    grounds = vocab.terms(session, "legal_ground", include_retired=True)
+    return DataLabels(
+        body={b.code: body_name(b, language) for b in all_bodies(session, include_inactive=True)},
+        incident_type=vocab.labels(session, "incident_type", language),
+        mandate=vocab.labels(session, "mandate", language),
+        legal_ground={t.key: vocab.label_of(t, language) for t in grounds},
+        udhr={t.key: str(t.extra["udhr"]) for t in grounds if t.extra.get("udhr")},
+    )
+
+
+# -- legal review ----------------------------------------------------------------------------------------
+
+def admissibility_now(session: Session, case: Case, under: Review | None = None) -> dict[str, list[Finding]]:
+    """Every active body -> its findings today; ``under`` a review, with that review's choices (urgency, kind of
+    communication, WGAD categories), which is how the manager's approval checks again."""
+    if under is None:
+        return review.check_case(session, case)
+    choices = Choices(urgent=under.urgent, communication_type=under.communication_type,
+                      wgad_categories=tuple(under.wgad_categories))
+    return review.check_case(session, case, choices=choices)
+
+
+# -- alerts for managers ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Alert:
+    ref: str
+    task: str  # the bpmn id of the step the alert is about
+    reason: str  # late | urgent
+    at: datetime
+
+
+def manager_alerts(session: Session, *, now: datetime | None = None, days: int = ALERT_DAYS) -> list[Alert]:
+    """Escalations addressed to managers in the last ``days`` days, newest first, for cases still open."""
+    since = (now or utcnow()) - timedelta(days=days)
+    rows = session.execute(
+        select(AuditEvent.at, AuditEvent.data, Case.ref).join(Case, AuditEvent.case_id == Case.id)
+        .where(AuditEvent.action == "escalated", AuditEvent.at >= since, Case.stage.not_in(ENDED_STAGES),
+               AuditEvent.data["role"].as_string() == Role.MANAGER.value)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+    # Escalations written before the urgent track existed carry no reason: they were all about lateness.
+    return [Alert(ref, str(data.get("task", "")), str(data.get("reason") or "late"), at) for at, data, ref in rows]
 
 
 def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | None:

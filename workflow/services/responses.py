@@ -11,7 +11,7 @@ from workflow.audit import audit
 from workflow.bodies import get_body
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.models import Filing, ProcessInstance, Response, Role, User, utcnow
+from workflow.models import CollectiveComplaint, Filing, ProcessInstance, Response, Role, User, utcnow
 from workflow.runtime import instances
 
 RESPONSE_KINDS = ("acknowledgement", "request_for_information", "transmitted_to_state", "state_reply", "decision",
@@ -33,6 +33,14 @@ def _next_window_days(session: Session, filing: Filing, kind: str) -> int:
     return info.follow_up_days
 
 
+def _instance_of(session: Session, filing: Filing) -> ProcessInstance | None:
+    """The process waiting on the filing: its case's, or its collective complaint's."""
+    if filing.collective_id is not None:
+        collective = session.get(CollectiveComplaint, filing.collective_id)
+        return session.get(ProcessInstance, collective.instance_id) if collective and collective.instance_id else None
+    return session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == filing.case_id))
+
+
 def record_response(session: Session, settings: Settings, actor: User, filing_id: int, *, kind: str,
                     received_on: date, reference: str | None = None, summary: str | None = None) -> Response:
     if actor.role not in (Role.INTAKE, Role.LEGAL):
@@ -49,9 +57,7 @@ def record_response(session: Session, settings: Settings, actor: User, filing_id
         raise NotFound(f"no filing {filing_id}")
     if filing.submitted_on is None:
         raise Conflict(f"filing {filing_id} has not been submitted yet")
-    instance = session.scalar(
-        select(ProcessInstance).where(ProcessInstance.case_id == filing.case_id)
-    )
+    instance = _instance_of(session, filing)
     if instance is None:
         raise NotFound(f"filing {filing_id} has no running process")
     instance = instances.lock(session, instance.id)

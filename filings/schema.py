@@ -1,0 +1,146 @@
+"""What a filing template may say: its content blocks, the labels each block prints, and the placeholders.
+
+A template (``filings/templates/<body>/<language>.toml``) is checked against these tables when it is loaded,
+so a misspelt block, a missing label or an unknown ``{placeholder}`` fails at load time (and in the test
+that loads every template), never as a literal "{x}" in a document sent to the UN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Final
+
+INDIVIDUAL: Final = "individual"
+COLLECTIVE: Final = "collective"
+
+
+@dataclass(frozen=True, slots=True)
+class LabelSpec:
+    """One label: the block-specific placeholders it may use besides the template-wide ones.
+
+    ``counted`` labels carry one number and may be written per CLDR plural form (``one``/``few``/``many``/
+    ``other``), because Russian cannot agree a noun with "{count}" any other way. ``plain`` labels are
+    printed as they stand (they are themselves the fallback values, e.g. "not known").
+    """
+
+    extras: frozenset[str] = frozenset()
+    counted: bool = False
+    plain: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BlockSpec:
+    required: Mapping[str, LabelSpec]
+    optional: Mapping[str, LabelSpec] = field(default_factory=dict)
+
+
+def _labels(*names: str, extras: tuple[str, ...] = (), counted: bool = False) -> dict[str, LabelSpec]:
+    spec = LabelSpec(frozenset(extras), counted)
+    return dict.fromkeys(names, spec)
+
+
+_PLAIN = LabelSpec(plain=True)
+
+# Placeholders every string of a template may use, filled from the snapshot (already formatted).
+PLACEHOLDERS: Final = MappingProxyType({
+    INDIVIDUAL: frozenset({"organisation", "body_name", "ref", "person", "state", "received_on", "generated_on",
+                           "version", "mandates"}),
+    COLLECTIVE: frozenset({"organisation", "body_name", "reference", "title", "state", "period", "period_start",
+                           "period_end", "appeals_received", "complainants", "cities", "excluded", "torture_cases",
+                           "named_count", "unnamed", "episodes", "generated_on", "version"}),
+})
+
+# Labels every template needs: the running header, the footer around the page number, and fallbacks.
+GLOBAL_LABELS: Final = MappingProxyType({
+    "header": LabelSpec(),
+    "footer": LabelSpec(frozenset({"page"})),
+    "unknown": _PLAIN,
+    "yes": _PLAIN,
+    "no": _PLAIN,
+})
+
+# Printed by free-text narrative blocks when the legal officer left the text empty.
+_NARRATIVE = BlockSpec({"narrative_missing": LabelSpec()})
+
+_SHARED: Final = {
+    "rights_violated": BlockSpec({"grounds_none": LabelSpec(), "udhr": LabelSpec(frozenset({"articles"}))}),
+    "mandates": BlockSpec({"mandates_intro": LabelSpec(), "mandates_none": LabelSpec()}),
+}
+
+_INDIVIDUAL_BLOCKS: Final = {
+    **_SHARED,
+    "victim": BlockSpec({
+        **_labels("name", "native_name", "birth_date", "gender", "city", "occupation", "affiliation",
+                  "detained_now", "not_named"),
+    }),
+    "perpetrators": BlockSpec(_labels("column_agency", "column_incidents", "perpetrators_none")),
+    "submitter": BlockSpec(_labels("submitter_organisation", "submitter_reference", "submitter_date")),
+    "facts": BlockSpec({
+        **_labels("facts_none", "date_unknown", "place_unknown"),
+        **_labels("facts_perpetrators", extras=("agencies",)),
+        **_labels("facts_episode", extras=("episodes",)),
+    }),
+    "episodes": BlockSpec({**_labels("episodes_none"), **_labels("known_totals", extras=("totals",))}),
+    "detention": BlockSpec(_labels("detention_none", "column_date", "column_place", "column_authority",
+                                   "column_description")),
+    "domestic_remedies": BlockSpec({
+        **_labels("remedies_exhausted", extras=("date",)),
+        **_labels("remedies_not_exhausted", "remedies_ineffective", "remedies_none"),
+    }),
+    "other_procedures": BlockSpec({
+        **_labels("other_none"),
+        **_labels("other_pending", extras=("procedure",)),
+        **_labels("other_concluded", extras=("procedure", "date")),
+    }),
+    "categories": BlockSpec(_labels("category_I", "category_II", "category_III", "category_IV", "category_V",
+                                    "categories_none")),
+    "consent": BlockSpec(_labels("consent_missing", "column_question", "column_answer", "consent_verified",
+                                 "consent_government", "consent_public", "consent_initials", "consent_source",
+                                 "consent_source_answer", "consent_anonymous", "consent_nondisclosure")),
+    "request": BlockSpec(
+        _labels("request", "request_urgent"),
+        optional=_labels("request_urgent_appeal", "request_letter_of_allegation"),
+    ),
+}
+
+_COLLECTIVE_BLOCKS: Final = {
+    **_SHARED,
+    # Figures go in a table ("Complainants: 129") so that no sentence has to agree a noun with a number.
+    "summary": BlockSpec({**_NARRATIVE.required, **_labels("summary_figures", "figure_period", "figure_appeals",
+                                                            "figure_complainants", "figure_cities",
+                                                            "figure_episodes", "figure_torture")}),
+    "legal_basis": _NARRATIVE,
+    "context": _NARRATIVE,
+    "methods": _NARRATIVE,
+    "patterns": _NARRATIVE,
+    "pressure_on_defenders": _NARRATIVE,
+    "requests": _NARRATIVE,
+    "signatories": BlockSpec(_labels("signatories_text", "column_city", "column_complainants", "total")),
+    "episodes": BlockSpec({
+        **_labels("column_episode", "column_period", "column_known_totals", "column_complainants",
+                  "episodes_overlap", "episodes_none"),
+        **_labels("episode_known_totals", extras=("totals",)),
+        **_labels("episode_count", extras=("count",), counted=True),
+    }),
+    "incident_types": BlockSpec({
+        **_labels("column_incident_type", "column_complainants", "incident_types_none"),
+        **_labels("torture_sentence", counted=True),
+    }),
+    "officials": BlockSpec(_labels("column_position", "column_agency", "column_official_name",
+                                   "column_official_role", "officials_none")),
+    "named_complainants": BlockSpec({**_labels("named_none"), **_labels("unnamed_sentence", counted=True)}),
+}
+
+BLOCKS: Final = MappingProxyType({
+    INDIVIDUAL: MappingProxyType(_INDIVIDUAL_BLOCKS),
+    COLLECTIVE: MappingProxyType(_COLLECTIVE_BLOCKS),
+})
+
+# A template with ``word_limit`` (the European Parliament's 500-word summaries) says when it shortened the
+# facts to fit, so a reader never mistakes a clipped account for the whole of it.
+BUDGET_LABELS: Final = MappingProxyType({
+    "facts_shortened": LabelSpec(),
+    "facts_omitted": LabelSpec(frozenset({"omitted"}), counted=True),
+})

@@ -1,0 +1,224 @@
+"""The collective complaint (DESIGN.md §1): 129 fictional complainants from 19 cities, read back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from babel.dates import format_date
+
+from filings import available_collective, render_collective
+from tests.filings.samples import (
+    GENERATED_AT,
+    body_text,
+    collective,
+    complainant_names,
+    every_part,
+    reopen,
+    split_named,
+    styled,
+)
+
+NAMED, UNNAMED = split_named(complainant_names(129))
+
+
+@pytest.fixture(scope="module")
+def english() -> bytes:
+    return render_collective(collective())
+
+
+@pytest.fixture(scope="module")
+def russian() -> bytes:
+    return render_collective(collective("ru"))
+
+
+def rows(table) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return [[cell.text for cell in row.cells] for row in table.rows]
+
+
+def table_starting(document, first_cell: str) -> list[list[str]]:  # type: ignore[no-untyped-def]
+    return next(rows(t) for t in document.tables if t.rows[0].cells[0].text == first_cell)
+
+
+def test_languages() -> None:
+    assert available_collective() == ("en", "ru")
+
+
+def test_the_sections_of_the_reference_report(english: bytes) -> None:
+    document = reopen(english)
+    assert styled(document, "Title") == ["Persecution of the Civic Future movement"]
+    assert styled(document, "Heading 1") == [
+        "1. Summary", "2. The legal basis of the persecution", "3. The movement and why it was banned",
+        "4. Who signed this complaint", "5. How the complainants were persecuted",
+        "6. Methods used by law enforcement", "7. Patterns", "8. Pressure on human rights defenders",
+        "9. Officials responsible", "10. Rights violated", "11. The complainants", "12. Requests"]
+    text = body_text(document)
+    for narrative in ("banned the movement as extremist", "campaigns peacefully for free elections",
+                      "phone searches, fingerprinting", "lists of unreliable citizens", "pressed to repent publicly",
+                      "end the persecution and release those detained"):
+        assert narrative in text
+
+
+def test_the_figures(english: bytes) -> None:
+    document = reopen(english)
+    figures = {row[0]: row[1] for row in table_starting(document, "Period covered")}
+    assert figures == {
+        "Period covered": "1 January 2022 – 31 August 2022",
+        "Appeals received by Freedom Watch": "150",
+        "Complainants included in this complaint": "129",
+        "Cities and towns where the complainants live": "19",
+        "Episodes of persecution described": "4",
+        "Complainants reporting torture or ill-treatment": "7",
+    }
+    text = body_text(document)
+    assert "Freedom Watch received 150 appeals. This complaint includes only the 129 complainants who sent both " \
+           "a signed form of appeal and a power of attorney." in text
+    assert "so the other 21 appeals are not included" in text
+    assert "The complainants live in 19 cities and towns:" in text
+
+
+def test_the_cities(english: bytes) -> None:
+    cities = table_starting(reopen(english), "City or town")
+    assert len(cities) == 1 + 19 + 1
+    assert cities[1] == ["Almaty", "7"] and cities[-1] == ["Total", "129"]
+    assert sum(int(count) for _, count in cities[1:-1]) == 129
+
+
+def test_incident_types_with_torture(english: bytes) -> None:
+    document = reopen(english)
+    types = table_starting(document, "Form of persecution")
+    assert types[1:] == [["Detention at a rally", "87"], ["Interrogation", "54"], ["Preventive detention", "41"],
+                         ["Prosecution for online speech", "12"], ["Torture or ill-treatment", "7"]]
+    assert "7 complainants report having been subjected to torture or ill-treatment." in body_text(document)
+
+
+def test_one_subsection_per_episode_with_its_count_next_to_the_known_totals(english: bytes) -> None:
+    document = reopen(english)
+    assert styled(document, "Heading 2") == [
+        "5.1 Mass detentions at the January rally", "5.2 Preventive detentions before the February march",
+        "5.3 Interrogations of people carrying the symbol", "5.4 Prosecution for social-media comments"]
+    overview = table_starting(document, "Episode")
+    assert overview[0] == ["Episode", "Dates", "Known totals from other sources", "Complainants"]
+    assert overview[1] == ["Mass detentions at the January rally", "5 January 2022 – 7 January 2022",
+                           "more than 150 detained in two cities, about 30 elsewhere", "87"]
+    assert overview[3][2:] == ["not known", "23"]
+    assert overview[4][1] == "1 June 2022"  # an open-ended episode
+    text = body_text(document)
+    assert "Known totals from other sources: more than 150 detained in two cities, about 30 elsewhere." in text
+    for count in (87, 41, 23, 12):
+        assert f"{count} complainants of this complaint were persecuted in this episode." in text
+    assert "add up to more than the number of complainants" in text
+
+
+def test_rights_and_mandates(english: bytes) -> None:
+    document = reopen(english)
+    text = body_text(document)
+    assert "The complaint concerns the following Special Procedures mandates:" in text
+    bullets = styled(document, "List Bullet")
+    assert bullets == ["ICCPR art. 21 (assembly) (Universal Declaration of Human Rights, article 20(1))",
+                       "Freedom of peaceful assembly", "Human rights defenders"]
+    without = body_text(reopen(render_collective(collective(mandates=()))))
+    assert "mandates" not in without
+
+
+def test_the_officials_table(english: bytes) -> None:
+    officials = table_starting(reopen(english), "Position")
+    assert officials == [["Position", "Agency", "Name", "What they did"],
+                         ["Head of the city police department", "Police", "Col. Erik Fictionov",
+                          "Ordered the detentions"],
+                         ["District prosecutor", "Prosecutor's office", "", "Issued the warnings"]]
+
+
+def test_only_the_named_complainants_are_listed(english: bytes) -> None:
+    document = reopen(english)
+    listed = styled(document, "List Number")
+    assert listed == sorted(NAMED) and len(listed) == 43
+    assert "86 further complainants are not named at their request." in body_text(document)
+
+
+def test_no_unnamed_complainant_appears_in_any_part_of_the_file(english: bytes, russian: bytes) -> None:
+    for content in (english, russian):
+        parts = every_part(content)
+        assert {"word/document.xml", "docProps/core.xml", "docProps/app.xml"} <= set(parts)
+        assert any(name.startswith("word/header") for name in parts)
+        assert any(name.startswith("word/footer") for name in parts)
+        for name, xml in parts.items():
+            for person in UNNAMED:
+                assert person not in xml, (name, person)
+        metadata = parts["docProps/core.xml"] + parts["docProps/app.xml"]
+        assert not any(person in metadata for person in NAMED)
+
+
+def test_header_footer_and_metadata(english: bytes) -> None:
+    document = reopen(english)
+    assert document.sections[0].header.paragraphs[0].text == "COL-2024-001 · UN Special Procedures"
+    assert document.sections[0].footer.paragraphs[0].text.startswith("Confidential · page")
+    props = document.core_properties
+    assert (props.title, props.author) == ("COL-2024-001 · UN Special Procedures", "Freedom Watch")
+    assert props.created == GENERATED_AT
+
+
+def test_the_russian_complaint(russian: bytes) -> None:
+    document = reopen(russian)
+    assert styled(document, "Heading 1")[:4] == ["1. Краткое изложение", "2. Правовое основание преследования",
+                                                 "3. Движение и причины его запрета", "4. Кто подписал жалобу"]
+    assert styled(document, "Heading 2")[0] == "5.1 Массовые задержания на январской акции"
+    text = body_text(document)
+    start, end = (format_date(d, format="long", locale="ru") for d in (collective().period_start,
+                                                                      collective().period_end))
+    assert f"За период с {start} по {end}" in text and "января" in text and "августа" in text
+    assert "их общее число — 150" in text and "их число — 129" in text and "(их число — 21)" in text
+    assert "(всего — 19)" in text
+    assert "В этом эпизоде пострадали 87 заявителей по настоящей жалобе." in text
+    assert "В этом эпизоде пострадали 23 заявителя по настоящей жалобе." in text
+    assert "О пытках или жестоком обращении сообщили 7 заявителей." in text
+    assert "Ещё 86 заявителей не названы по их просьбе." in text
+    assert ".." not in text
+    assert document.sections[0].footer.paragraphs[0].text.startswith("Конфиденциально · стр.")
+    assert not re.search(r"\b(January|August|Summary|Total)\b", text)
+
+
+@pytest.mark.parametrize(("unnamed", "english", "russian"), [
+    (1, "1 further complainant is not named at their request.", "Ещё 1 заявитель не назван по его просьбе."),
+    (2, "2 further complainants are not named at their request.", "Ещё 2 заявителя не названы по их просьбе."),
+    (21, "21 further complainants are not named at their request.", "Ещё 21 заявитель не назван по его просьбе."),
+])
+def test_plural_forms(unnamed: int, english: str, russian: str) -> None:
+    for language, expected in (("en", english), ("ru", russian)):
+        snapshot = collective(language, complainants=unnamed + 1, cities=1,
+                              named=("Aigerim Abenova",), unnamed=unnamed)
+        assert expected in body_text(reopen(render_collective(snapshot)))
+
+
+def test_a_thousand_complainants_use_grouped_numbers() -> None:
+    snapshot = collective(complainants=129, appeals_received=1500)
+    assert "Freedom Watch received 1,500 appeals." in body_text(reopen(render_collective(snapshot)))
+
+
+def test_empty_narratives_and_lists_are_visible_gaps() -> None:
+    snapshot = collective(summary="", legal_basis="", officials=(), named=(), unnamed=129, episodes=(),
+                          incident_types=())
+    document = reopen(render_collective(snapshot))
+    text = body_text(document)
+    assert text.count("[To be completed by the legal officer before submission.]") == 2
+    for expected in ("No official has yet been identified.", "None of the complainants has agreed to be named.",
+                     "No episode has been recorded.", "The forms of persecution have not yet been classified.",
+                     "129 further complainants are not named at their request."):
+        assert expected in text
+
+
+def test_contradictory_figures_are_refused() -> None:
+    with pytest.raises(ValueError, match="named"):
+        render_collective(replace(collective(), unnamed=10))
+    with pytest.raises(ValueError, match="appeals received"):
+        render_collective(collective(appeals_received=100))
+
+
+def test_the_same_snapshot_gives_the_same_bytes() -> None:
+    assert render_collective(collective("ru")) == render_collective(collective("ru"))
+
+
+def test_a_language_without_a_template_is_refused() -> None:
+    with pytest.raises(ValueError, match="no filing template for body 'collective' in language 'de'"):
+        render_collective(collective("de"))

@@ -1,0 +1,147 @@
+"""Filing documents: render a new version, choose its language, bundle a case's filings with its annexes.
+
+A version is a new encrypted Document row; earlier versions stay. Once a filing is checked (or later),
+its documents are frozen: what a legal officer approved is what goes out.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import filings
+from workflow.audit import audit
+from workflow.bodies import get_body
+from workflow.config import Settings
+from workflow.errors import Conflict, Forbidden, NotFound
+from workflow.models import Case, CollectiveComplaint, Document, DocumentKind, Filing, Review, Role, User
+from workflow.runtime.context import document_store
+from workflow.snapshots import case_snapshot, collective_snapshot
+from workflow.storage import DocumentStore
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FROZEN_STATES = frozenset({"checked", "submitted", "acknowledged", "transmitted", "replied", "decided",
+                           "closed", "cancelled"})
+BUNDLE_ROLES = (Role.INTAKE, Role.LEGAL)
+# Annexes that carry facts, not identity: they may travel with a filing once consent is verified.
+EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
+# The HRC wants written authorisation from the author: the power of attorney goes with its filing.
+AUTHORISATION_BODIES = frozenset({"un_hrc"})
+
+
+def filing_language(session: Session, body: str) -> str:
+    """The first language the body accepts that has a template."""
+    accepted = get_body(session, body).languages
+    available = filings.available(body)
+    for language in accepted:
+        if language in available:
+            return language
+    raise Conflict(f"no template for {body} in a language it accepts ({', '.join(accepted)})")
+
+
+def approved_review(session: Session, case: Case) -> Review | None:
+    """The review the filing rests on: the latest one a manager approved."""
+    return session.scalar(select(Review).where(Review.case_id == case.id, Review.approval == "approve")
+                          .order_by(Review.id.desc()).limit(1))
+
+
+def render_case_filing(session: Session, settings: Settings, store: DocumentStore, filing: Filing,
+                       actor: User | None) -> Document:
+    """Render and store a new version of an individual filing; refused once the filing is frozen."""
+    if filing.state in FROZEN_STATES:
+        raise Conflict(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
+    case = filing.case
+    if case is None:
+        raise NotFound(f"filing {filing.id} belongs to no case")
+    version = len(filing.documents) + 1
+    snapshot = case_snapshot(session, case, filing.body, filing.language, settings.organisation,
+                             review=approved_review(session, case), version=version)
+    content = filings.render(snapshot, letterhead=settings.letterhead_bytes())
+    blob = store.put_generated(content, DOCX)
+    document = Document(case_id=case.id, filing_id=filing.id, kind=DocumentKind.FILING,
+                        filename=f"{case.ref}-{filing.body}-{filing.language}-v{version}.docx",
+                        media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
+                        version=version, uploaded_by_id=None)
+    session.add(document)
+    session.flush()
+    session.expire(filing, ["documents"])
+    audit(session, actor, "filing_generated", "filing", filing.id, case.id,
+          {"body": filing.body, "language": filing.language, "version": version, "document_id": document.id})
+    return document
+
+
+def render_collective_filing(session: Session, settings: Settings, store: DocumentStore,
+                             collective: CollectiveComplaint, actor: User | None) -> Document:
+    """Render and store a new version of a collective complaint; refused once its filing is frozen."""
+    filing = collective.filing
+    if filing is None:
+        raise NotFound(f"collective complaint {collective.id} has no filing")
+    if filing.state in FROZEN_STATES:
+        raise Conflict(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
+    version = len(filing.documents) + 1
+    snapshot = collective_snapshot(
+        session, list(collective.cases), reference=f"COL-{collective.id:03d}", title=collective.title,
+        body=collective.body, language=collective.language, organisation=settings.organisation,
+        appeals_received=collective.appeals_received, narrative=dict(collective.narrative),
+        officials=list(collective.officials), grounds_keys=collective.grounds, mandate_keys=collective.mandates,
+        version=version)
+    content = filings.render_collective(snapshot, letterhead=settings.letterhead_bytes())
+    blob = store.put_generated(content, DOCX)
+    document = Document(case_id=None, filing_id=filing.id, kind=DocumentKind.FILING,
+                        filename=f"COL-{collective.id:03d}-{collective.body}-{collective.language}-v{version}.docx",
+                        media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
+                        version=version, uploaded_by_id=None)
+    session.add(document)
+    session.flush()
+    session.expire(filing, ["documents"])
+    audit(session, actor, "filing_generated", "filing", filing.id, None,
+          {"body": collective.body, "collective_id": collective.id, "language": collective.language,
+           "version": version, "document_id": document.id, "cases": len(collective.cases)})
+    return document
+
+
+def latest_document(filing: Filing) -> Document:
+    documents = sorted(filing.documents, key=lambda d: d.version)
+    if not documents:
+        raise NotFound(f"filing {filing.id} has no document yet")
+    return documents[-1]
+
+
+def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -> tuple[str, bytes]:
+    """One zip: the latest version of each of the case's filings, and the annexes its consent allows.
+
+    Evidence (court decisions, medical reports, other evidence) goes when consent is verified; the power
+    of attorney only beside an HRC filing, which requires the author's written authorisation; the form
+    of appeal never (it is the NGO's own record). The download is audited with what it contained.
+    """
+    if actor.role not in BUNDLE_ROLES:
+        raise Forbidden("only intake staff and legal officers download filings")
+    store = document_store(settings)
+    live = [f for f in case.filings if f.state != "cancelled" and f.documents]
+    if not live:
+        raise NotFound(f"case {case.ref} has no filing documents")
+    members: list[tuple[str, Document]] = [(f"filings/{latest_document(f).filename}", latest_document(f))
+                                           for f in live]
+    consent = case.consent
+    if consent is not None and consent.status == "verified":
+        kinds: set[str] = {str(k) for k in EVIDENCE_KINDS}
+        if AUTHORISATION_BODIES & {f.body for f in live}:
+            kinds.add(str(DocumentKind.POWER_OF_ATTORNEY))
+        latest: dict[tuple[str, str], Document] = {}
+        for document in case.documents:
+            if document.kind in kinds and document.filing_id is None:
+                key = (document.kind, document.filename)
+                if key not in latest or latest[key].version < document.version:
+                    latest[key] = document
+        members += [(f"annexes/{d.kind}-{d.filename}", d) for d in sorted(latest.values(), key=lambda d: d.id)]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, document in members:
+            archive.writestr(name, store.get(document.storage_key))
+    audit(session, actor, "filing_bundle_downloaded", "case", case.ref, case.id,
+          {"documents": [d.id for _, d in members]})
+    return f"{case.ref}-filings.zip", out.getvalue()
+
