@@ -38,6 +38,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/task_cycle.py
+	$(BIN)/python bench/filings.py
+	$(BIN)/python bench/collective_from_db.py
 
 # Developers: autogenerate a migration from the models, e.g. `make migration m="add reviews"`.
 migration: $(STAMP)

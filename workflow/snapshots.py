@@ -22,7 +22,8 @@ from datetime import date
 from typing import Literal
 
 from babel import Locale
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
 from filings.snapshot import (
     CaseSnapshot,
@@ -199,6 +200,14 @@ def case_snapshot(session: Session, case: Case, body: str, language: str, organi
         consent=_consent(case, body),
         version=version,
     )
+
+
+def load_cases(session: Session, case_ids: Iterable[int]) -> list[Case]:
+    """The cases with everything a snapshot reads, in a handful of queries instead of several per case."""
+    return list(session.scalars(
+        select(Case).where(Case.id.in_(list(case_ids))).order_by(Case.ref)
+        .options(selectinload(Case.person), selectinload(Case.episodes), selectinload(Case.incidents),
+                 selectinload(Case.consent), selectinload(Case.legal_facts))))
 
 
 def collective_snapshot(session: Session, cases: list[Case], *, reference: str, title: str, body: str,

@@ -56,27 +56,43 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     assert legal.locator("form.task-form textarea[name=notes]").get_attribute("aria-invalid") == "true"
     assert legal.locator("input[name=decision][value=reject]").is_checked()  # nothing typed was lost
     shoot(legal, "04-legal-review-validation-error")
+    # The admissibility table shows the WGAD's needs; the officer records the detention as a legal fact.
+    assert legal.locator("#legal-facts").count() == 1
+    facts = legal.locator("form.facts-form")
+    facts.locator("input[name=facts-deprived_of_liberty]").check()
+    facts.locator("button[type=submit]").click()
+    legal.wait_for_load_state()
+    assert legal.locator("form.facts-form input[name=facts-deprived_of_liberty]").is_checked()
     form = legal.locator("form.task-form")
     form.locator("input[name=decision][value=approve]").check()
     form.locator("input[name=bodies][value=un_wgad]").check()
     form.locator("input[name=grounds][value=iccpr_9]").check()
     form.locator("input[name=grounds][value=iccpr_21]").check()
-    form.locator("textarea[name=notes]").fill("Detention for a peaceful assembly: category II.")
+    form.locator("textarea[name=notes]").fill("Detention for a peaceful assembly.")
+    form.locator("button[type=submit]").click()
+    legal.wait_for_load_state()
+    error = legal.locator("form.task-form .field-error")  # a blocking check: the WGAD needs a category
+    assert error.count() == 1 and "Working Group on Arbitrary Detention" in error.inner_text()
+    assert "category of arbitrary detention" in legal.inner_text("table.admissibility")
+    assert stage_of(legal) == "Legal review"
+    shoot(legal, "05-legal-review-admissibility-error")
+    form = legal.locator("form.task-form")
+    form.locator("input[name=wgad_categories][value=II]").check()
     form.locator("button[type=submit]").click()
     legal.wait_for_load_state()
     assert stage_of(legal) == "Approval"
-    shoot(legal, "05-legal-review-done")
+    shoot(legal, "06-legal-review-done")
     legal.context.close()
 
     # Manager: four eyes, a different person approves.
     manager = sign_in(browser, server, "maria")
     assert REF in manager.inner_text("main")
-    shoot(manager, "06-manager-my-tasks")
+    shoot(manager, "07-manager-my-tasks")
     manager.goto(f"{server}/cases/{REF}")
     form = manager.locator("form.task-form")
     form.locator("input[name=decision][value=approve]").check()
     form.locator("button[type=submit]").click()
     manager.wait_for_load_state()
     assert stage_of(manager) == "Filing"
-    shoot(manager, "07-manager-approved")
+    shoot(manager, "08-manager-approved")
     manager.context.close()

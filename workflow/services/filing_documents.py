@@ -19,7 +19,7 @@ from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.models import Case, CollectiveComplaint, Document, DocumentKind, Filing, Review, Role, User
 from workflow.runtime.context import document_store
-from workflow.snapshots import case_snapshot, collective_snapshot
+from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
 from workflow.storage import DocumentStore
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -82,8 +82,9 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
     if filing.state in FROZEN_STATES:
         raise Conflict(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
     version = len(filing.documents) + 1
+    cases = load_cases(session, [c.id for c in collective.cases])
     snapshot = collective_snapshot(
-        session, list(collective.cases), reference=f"COL-{collective.id:03d}", title=collective.title,
+        session, cases, reference=f"COL-{collective.id:03d}", title=collective.title,
         body=collective.body, language=collective.language, organisation=settings.organisation,
         appeals_received=collective.appeals_received, narrative=dict(collective.narrative),
         officials=list(collective.officials), grounds_keys=collective.grounds, mandate_keys=collective.mandates,
@@ -108,6 +109,36 @@ def latest_document(filing: Filing) -> Document:
     if not documents:
         raise NotFound(f"filing {filing.id} has no document yet")
     return documents[-1]
+
+
+def filing_document(session: Session, settings: Settings, actor: User, filing_id: int, *,
+                    version: int | None = None, as_pdf: bool = False, channel: str) -> tuple[str, str, bytes]:
+    """(file name, media type, bytes) of one version of a filing (default: the latest); audited.
+
+    ``as_pdf`` converts with LibreOffice; a server without it answers Conflict rather than a wrong file.
+    """
+    if actor.role not in BUNDLE_ROLES:
+        raise Forbidden("only intake staff and legal officers download filings")
+    filing = session.get(Filing, filing_id)
+    if filing is None:
+        raise NotFound(f"no filing {filing_id}")
+    documents = {d.version: d for d in filing.documents}
+    if not documents:
+        raise NotFound(f"filing {filing_id} has no document yet")
+    document = documents.get(version if version is not None else max(documents))
+    if document is None:
+        raise NotFound(f"filing {filing_id} has no version {version}")
+    content = document_store(settings).get(document.storage_key)
+    filename, media_type = document.filename, DOCX
+    if as_pdf:
+        converted = filings.to_pdf(content)
+        if converted is None:
+            raise Conflict("PDF conversion needs LibreOffice on the server; download the .docx instead")
+        content, filename, media_type = converted, filename.removesuffix(".docx") + ".pdf", "application/pdf"
+    audit(session, actor, "document_downloaded", "document", document.id, filing.case_id,
+          {"filing_id": filing.id, "version": document.version, "sha256": document.sha256,
+           "format": "pdf" if as_pdf else "docx", "channel": channel})
+    return filename, media_type, content
 
 
 def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -> tuple[str, bytes]:
