@@ -77,10 +77,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.api import register_api
     from web.auth import bp as auth_bp
     from web.catalogue import bp as catalogue_bp
+    from web.collective import bp as collective_bp
     from web.pages import bp as pages_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(pages_bp)
+    app.register_blueprint(collective_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(catalogue_bp)
     register_api(app)

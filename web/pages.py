@@ -26,6 +26,7 @@ from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, 
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import DateInput
 
+from filings import pdf
 from filings.consent_forms import FORMS as CONSENT_FORMS
 from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
 from web import forms
@@ -57,6 +58,13 @@ from workflow.services.documents import (
     attach_document,
     download_document,
     get_document,
+)
+from workflow.services.filing_documents import (
+    BUNDLE_ROLES,
+    FILING_READERS,
+    FROZEN_STATES,
+    case_bundle,
+    filing_document,
 )
 from workflow.services.review import FACT_FIELDS, NAME_MAX, SUMMARY_MAX, latest_review, legal_facts
 from workflow.services.review import update_legal_facts as update_legal_facts_service
@@ -142,6 +150,7 @@ ACTION_LABELS: dict[str, Any] = {
     "task_completed": _l("Task completed"),
     "document_uploaded": _l("Document added"),
     "document_downloaded": _l("Document opened"),
+    "filing_bundle_downloaded": _l("Filings and annexes downloaded (zip)"),
     "consent_updated": _l("Consent choices changed"),
     "consent_form_downloaded": _l("Form to sign prepared"),
     "consent_withdrawn": _l("Consent withdrawn"),
@@ -317,22 +326,33 @@ def _task_name(bpmn_id: str, name: str) -> str:
     return label("task", bpmn_id, _(name) if name else bpmn_id)
 
 
+def task_panels(session: Any, rows: list[HumanTask], submitted: dict[str, Any], now: datetime,
+                bodies: Mapping[int, str]) -> list[TaskPanel]:
+    """The ready tasks of a case or of a collective complaint, each with its form when this user may do it.
+
+    ``submitted``: task id -> (typed values, errors) of a refused attempt, shown again; ``bodies``: filing id ->
+    body, naming the body a filing's task is about.
+    """
+    assignees = page_support.user_names(session, {r.assignee_id for r in rows if r.assignee_id})
+    panels = []
+    for row in rows:
+        panel = TaskPanel(id=row.id, bpmn_id=row.bpmn_id, name=_task_name(row.bpmn_id, row.name), lane=row.lane,
+                          due_at=row.due_at, overdue=page_support.is_overdue(row.due_at, now),
+                          body=bodies.get(row.filing_id or 0), mode="form",
+                          assignee=assignees.get(row.assignee_id or 0))
+        _offer(session, panel, row, submitted)
+        panels.append(panel)
+    return panels
+
+
 def _panels(session: Any, view: dict[str, Any], case_row: Case, submitted: dict[str, Any],
             now: datetime) -> list[TaskPanel]:
     bodies = {f["id"]: f["body"] for f in view["filings"]}
-    rows = {item["id"]: session.get(HumanTask, item["id"]) for item in view["tasks"]}
-    assignees = page_support.user_names(session, {r.assignee_id for r in rows.values() if r.assignee_id})
-    panels = []
-    for item in view["tasks"]:
-        row = rows[item["id"]]
-        panel = TaskPanel(id=item["id"], bpmn_id=item["bpmn_id"], name=_task_name(item["bpmn_id"], item["name"]),
-                          lane=item["lane"], due_at=item["due_at"],
-                          overdue=page_support.is_overdue(item["due_at"], now),
-                          body=bodies.get(item["filing_id"]), mode="form", assignee=assignees.get(row.assignee_id))
-        _offer(session, panel, row, submitted)
-        if row.bpmn_id in REVIEW_STEPS:
+    rows = [session.get(HumanTask, item["id"]) for item in view["tasks"]]
+    panels = task_panels(session, rows, submitted, now, bodies)
+    for panel in panels:
+        if panel.bpmn_id in REVIEW_STEPS:
             _add_review(session, panel, case_row)
-        panels.append(panel)
     return panels
 
 
@@ -397,6 +417,9 @@ def _history_detail(action: str, data: dict[str, Any]) -> str:
         return _completion_detail(data["task"], data.get("form") or {})
     if action == "case_opened" and data.get("imported"):
         return _("imported")
+    if action == "document_downloaded" and data.get("filing_id"):
+        return _("filing, version %(version)s (%(format)s)", version=data.get("version"),
+                 format=str(data.get("format", "docx")).upper())
     if action in ("document_uploaded", "document_downloaded"):
         return label("document", data.get("kind"))
     if action == "consent_form_downloaded":
@@ -422,9 +445,9 @@ def _completion_detail(bpmn_id: str, form: dict[str, Any]) -> str:
     return detail
 
 
-def _history(session: Any, case_id: int) -> list[HistoryEntry]:
+def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
     entries = []
-    for event in page_support.case_history(session, case_id):
+    for event in events:
         who = (event.actor.full_name or event.actor.username) if event.actor else _("Petitio (automatic)")
         text, detail = _history_text(event)
         entries.append(HistoryEntry(event.at, who, text, detail))
@@ -451,10 +474,13 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_fo
         consent_form = _consent_form_for(case_row.consent)
     if role == Role.LEGAL and facts_form is None:
         facts_form = _legal_facts_form(legal_facts(case_row))
+    versions = page_support.filing_versions(session, list(bodies))
     return render_template(
         "pages/case.html", case=view, panels=_panels(session, view, case_row, submitted or {}, now),
-        deadlines=deadlines,
-        history=_history(session, case_row.id), bodies=bodies, may_withdraw=role in CASEWORK,
+        deadlines=deadlines, history=history_entries(page_support.case_history(session, case_row.id)),
+        bodies=bodies, may_withdraw=role in CASEWORK, versions=versions, **filing_links(),
+        # case_bundle zips the latest version of each filing not cancelled: offered when there is one.
+        has_bundle=any(versions[f["id"]] for f in view["filings"] if f["state"] != "cancelled"),
         # File names are typed by people and often carry the complainant's name: only for roles that see it.
         show_filenames="full_name" in PERSON_FIELDS_BY_ROLE.get(role, ()),
         may_upload=role in UPLOAD_ROLES, may_download=role in DOWNLOAD_ROLES,
@@ -471,6 +497,46 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_fo
 @roles(*CASEWORK)
 def case(ref: str) -> str:
     return _render_case(ref)
+
+
+# -- filing documents: each version (.docx, PDF when LibreOffice is installed), a case's bundle (audited) ------
+
+def filing_links(*, collective: bool = False) -> dict[str, Any]:
+    """What a page listing filing versions needs to link them: who may download, whether PDF is possible.
+
+    Managers read a collective complaint (they approve it), not individual filings (the service decides).
+    """
+    may = g.actor.role in BUNDLE_ROLES or (collective and g.actor.role == Role.MANAGER)
+    return {"may_download_filings": may, "pdf_available": pdf.office() is not None, "frozen_states": FROZEN_STATES}
+
+
+@bp.route("/filings/<int:filing_id>/versions/<int:version>")
+@roles(*FILING_READERS)
+def filing_version(filing_id: int, version: int) -> Response:
+    as_pdf = request.args.get("format") == "pdf"
+    try:
+        filename, media_type, content = filing_document(db(), _settings(), g.actor, filing_id, version=version,
+                                                        as_pdf=as_pdf, channel="web")
+    except NotFound:
+        abort(404, description=_("There is no such version of this filing."))
+    except Conflict:  # asked for a PDF on a server without LibreOffice (the page offers no link then)
+        abort(409, description=_("PDF copies need LibreOffice on the server. Download the .docx instead."))
+    return attachment(content, media_type, filename)
+
+
+@bp.route("/cases/<ref>/filings.zip")
+@roles(*BUNDLE_ROLES)
+def filing_bundle(ref: str) -> Response:
+    session = db()
+    try:
+        case_row = get_case(session, ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    try:
+        filename, content = case_bundle(session, _settings(), g.actor, case_row)
+    except NotFound:
+        abort(404, description=_("This case has no filing document to download."))
+    return attachment(content, "application/zip", filename)
 
 
 # -- case documents: upload, download (audited) ----------------------------------------------------------
@@ -771,16 +837,17 @@ def _fact_error(message: str) -> str:
 def task(task_id: str) -> Response | tuple[str, int]:
     session = db()
     found = page_support.task_row(session, task_id)
-    if found is None or found[1] is None:
+    if found is None or (found.ref is None and found.collective_id is None):
         abort(404, description=_("There is no such task."))
-    row, ref = found
-    case_url = url_for("pages.case", ref=ref)
-    if request.method == "GET":  # a link to a task opens its form on the case page
-        return redirect(url_for("pages.case", ref=ref, _anchor=f"task-{task_id}"))
+    row = found.task
+    home = _task_home(found)
+    if request.method == "GET":  # a link to a task opens its form on its page
+        return redirect(f"{home}#task-{task_id}")
+    back_label = _("Back to the collective complaint") if found.collective_id is not None else None
     if row.state != "ready":
-        return _task_conflict(case_url)
+        return _task_conflict(home, back_label)
     if row.lane != g.actor.role:
-        return _refused(_("This task is for the %(lane)s team.", lane=label("role", row.lane)), case_url)
+        return _refused(_("This task is for the %(lane)s team.", lane=label("role", row.lane)), home, back_label)
     name = _task_name(row.bpmn_id, row.name)
     schema = page_support.task_schema(session, row) or {"type": "object", "properties": {}}
     data = forms.convert(schema, request.form)
@@ -788,16 +855,34 @@ def task(task_id: str) -> Response | tuple[str, int]:
         complete_task(session, _settings(), task_id, g.actor, data)
     except ValidationFailed as err:
         session.rollback()  # nothing of the refused attempt stays
-        errors = _blocked_bodies_error(row.bpmn_id, err.errors)
-        html = _render_case(ref, submitted={task_id: (forms.typed_values(schema, request.form), errors)})
+        submitted = {task_id: (forms.typed_values(schema, request.form), _blocked_bodies_error(row.bpmn_id,
+                                                                                                err.errors))}
+        html = _render_task_home(found, submitted)
         keep_despite_error_status()
         return html, 422
     except Forbidden:
-        return _refused(_("Four eyes: you did the step this one checks, so another person must do it."), case_url)
+        return _refused(_("Four eyes: you did the step this one checks, so another person must do it."), home,
+                        back_label)
     except Conflict:
-        return _task_conflict(case_url)
+        return _task_conflict(home, back_label)
     flash(_("Done: %(task)s.", task=name), "success")
-    return redirect(case_url, 303)  # type: ignore[return-value]
+    return redirect(home, 303)  # type: ignore[return-value]
+
+
+def _task_home(found: page_support.TaskHome) -> str:
+    if found.collective_id is not None:
+        return url_for("collective.show", collective_id=found.collective_id)
+    return url_for("pages.case", ref=found.ref)
+
+
+def _render_task_home(found: page_support.TaskHome, submitted: dict[str, Any]) -> str:
+    """The task's page again, with the refused form as typed and its errors."""
+    if found.collective_id is not None:
+        # web.collective builds its pages from this module's task panels, so it is imported here, not above.
+        from web.collective import render_collective
+
+        return render_collective(found.collective_id, submitted=submitted)
+    return _render_case(str(found.ref), submitted=submitted)
 
 
 # The field a review step reports blocked bodies under, as "code: reason code: reason" (English, for the API).
@@ -823,13 +908,15 @@ def _blocked_bodies_error(bpmn_id: str, errors: dict[str, str]) -> dict[str, str
     return {**errors, name: text}
 
 
-def _refused(message: str, back: str) -> tuple[str, int]:
-    return render_template("pages/task_error.html", status=403, message=message, back=back), 403
+def _refused(message: str, back: str, back_label: str | None = None) -> tuple[str, int]:
+    return render_template("pages/task_error.html", status=403, message=message, back=back,
+                           back_label=back_label), 403
 
 
-def _task_conflict(back: str) -> tuple[str, int]:
-    message = _("Someone else completed this task first. Open the case again to see where it stands.")
-    return render_template("pages/task_error.html", status=409, message=message, back=back), 409
+def _task_conflict(back: str, back_label: str | None = None) -> tuple[str, int]:
+    message = _("Someone else completed this task first. Open its page again to see where it stands.")
+    return render_template("pages/task_error.html", status=409, message=message, back=back,
+                           back_label=back_label), 409
 
 
 # -- withdrawal of consent -------------------------------------------------------------------------------

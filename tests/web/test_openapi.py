@@ -79,7 +79,10 @@ def test_errors_are_documented_in_the_shape_they_are_sent(spec):
     upload = spec["paths"]["/api/v1/cases/{ref}/documents"]["post"]["requestBody"]["content"]
     assert set(upload) == {"multipart/form-data"}
     download = spec["paths"]["/api/v1/filings/{filing_id}/document"]["get"]["responses"]["200"]["content"]
-    assert list(download) == ["application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+    assert list(download) == ["application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                              "application/pdf"]
+    assert spec["paths"]["/api/v1/cases/{ref}/filings.zip"]["get"]["responses"]["200"]["content"] == {
+        "application/zip": {"schema": {"type": "string", "format": "binary"}}}
     listing = spec["paths"]["/api/v1/cases"]["get"]
     per_page = next(p for p in listing["parameters"] if p["name"] == "per_page")
     assert per_page["schema"]["maximum"] == 500 and per_page["schema"]["minimum"] == 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from flask import Response, abort, current_app, g, jsonify, request
+from flask import Response, abort, current_app, g, jsonify, request, url_for
 from flask_smorest import Blueprint
 from sqlalchemy.exc import OperationalError
 from webargs import core
@@ -25,8 +25,9 @@ from web.downloads import attachment
 from workflow.config import Settings
 from workflow.errors import ValidationFailed
 from workflow.models import Role, utcnow
-from workflow.services import api_support, queries, views
+from workflow.services import api_support, filing_documents, queries, views
 from workflow.services.cases import get_case as find_case
+from workflow.services.collective import CREATOR_ROLES, create_collective, get_collective
 from workflow.services.consent import FORM_ROLES, consent_form
 from workflow.services.documents import DOWNLOAD_ROLES, attach_document, download_document, get_document
 from workflow.services.responses import record_response
@@ -34,6 +35,9 @@ from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF = "application/pdf"
+BINARY = {"type": "string", "format": "binary"}
+FILING_DOWNLOAD = "The version asked for (default: the latest): .docx, or PDF with format=pdf"
 CASEWORK = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
 LOCATION_NAMES = {"json": "request body", "query": "query parameters", "files": "upload", "form": "form"}
 
@@ -120,7 +124,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid bearer token",
     403: "The caller's role may not do this (or four eyes apply)",
     404: "No such object",
-    409: "Conflict: taken reference, task no longer ready, filing not awaiting a response",
+    409: "Conflict: taken reference, task no longer ready, filing not awaiting a response, no PDF converter",
     413: "The file is larger than the limit",
     422: "Invalid input; `errors` names each bad field",
 }
@@ -209,7 +213,7 @@ def upload_document(upload: dict[str, Any], ref: str) -> Any:
 
 @blp.route("/documents/<int:document_id>", methods=["GET"])
 @roles(*DOWNLOAD_ROLES)
-@blp.response(200, {"type": "string", "format": "binary"}, content_type="application/octet-stream",
+@blp.response(200, BINARY, content_type="application/octet-stream",
               description="The document's bytes, served with its stored media type (PDF, JPEG, PNG or DOCX)")
 @errors(401, 403, 404)
 def download(document_id: int) -> Response:
@@ -222,7 +226,7 @@ def download(document_id: int) -> Response:
 @blp.route("/cases/<string:ref>/forms/<string:form>", methods=["GET"])
 @roles(*FORM_ROLES)
 @blp.arguments(schemas.ConsentFormArgsSchema, location="query")
-@blp.response(200, {"type": "string", "format": "binary"}, content_type=DOCX,
+@blp.response(200, BINARY, content_type=DOCX,
               description="The pre-filled form (.docx) for the complainant to sign")
 @errors(401, 403, 404)
 def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
@@ -302,10 +306,17 @@ def admissibility(ref: str) -> dict[str, Any]:
 @blp.arguments(schemas.TaskCompletionSchema)
 @blp.response(200, schemas.CaseSchema)
 @errors(401, 403, 404, 409)
-def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
-    """Complete a ready task with its form data; answers the case as it is afterwards."""
+def complete(body: dict[str, Any], task_id: str) -> Any:
+    """Complete a ready task with its form data; answers the case as it is afterwards.
+
+    A task of a collective complaint belongs to no case: it answers the collective complaint instead (the
+    shape of ``GET /api/v1/collective-complaints/{id}``).
+    """
     instance = complete_task(db(), _settings(), task_id, g.actor, body["data"])
-    return _case(instance.case.ref)  # type: ignore[union-attr]  # every user task belongs to a case today
+    if instance.case is None:
+        collective = api_support.collective_of_instance(db(), instance.id)
+        return jsonify(schemas.CollectiveSchema().dump(api_support.collective_view(db(), collective)))
+    return _case(instance.case.ref)
 
 
 @blp.route("/filings/<int:filing_id>", methods=["GET"])
@@ -318,14 +329,21 @@ def get_filing(filing_id: int) -> dict[str, Any]:
 
 
 @blp.route("/filings/<int:filing_id>/document", methods=["GET"])
-@roles(*CASEWORK)
-@blp.response(200, {"type": "string", "format": "binary"}, content_type=DOCX,
-              description="The latest version of the filing (.docx)")
-@errors(401, 403, 404)
-def filing_document(filing_id: int) -> Response:
-    """Download the filing's latest .docx (the download is audited)."""
-    document, content = api_support.latest_filing_document(db(), _settings(), g.actor, filing_id)
-    return attachment(content, DOCX, document.filename)
+@roles(*filing_documents.FILING_READERS)
+@blp.arguments(schemas.FilingDocumentArgsSchema, location="query")
+@blp.response(200, BINARY, content_type=DOCX, description=FILING_DOWNLOAD)
+@blp.alt_response(200, schema=BINARY, content_type=PDF, description=FILING_DOWNLOAD)  # same code, other type
+@errors(401, 403, 404, 409)
+def filing_document(args: dict[str, Any], filing_id: int) -> Response:
+    """Download a version of the filing (intake and legal only; every download is audited).
+
+    Without parameters: the latest .docx. ``format=pdf`` converts with LibreOffice, 409 where the server
+    has none; an unknown ``version`` is a 404.
+    """
+    filename, media_type, content = filing_documents.filing_document(
+        db(), _settings(), g.actor, filing_id, version=args.get("version"), as_pdf=args["format"] == "pdf",
+        channel="api")
+    return attachment(content, media_type, filename)
 
 
 @blp.route("/filings/<int:filing_id>/responses", methods=["POST"])
@@ -337,6 +355,57 @@ def add_response(body: dict[str, Any], filing_id: int) -> dict[str, Any]:
     """Record a response from the body; the filing's process moves on (409 when it is not waiting)."""
     response = record_response(db(), _settings(), g.actor, filing_id, **body)
     return api_support.response_view(response)
+
+
+@blp.route("/cases/<string:ref>/filings.zip", methods=["GET"])
+@roles(*filing_documents.BUNDLE_ROLES)
+@blp.response(200, BINARY, content_type="application/zip",
+              description="filings/: the latest version of each filing; annexes/: the documents consent allows")
+@errors(401, 403, 404)
+def case_bundle(ref: str) -> Response:
+    """The case's filings and the annexes that go with them, in one zip (intake and legal; audited).
+
+    Never the form of appeal; the power of attorney only beside an HRC filing. 404 when no filing has a document.
+    """
+    filename, content = filing_documents.case_bundle(db(), _settings(), g.actor, find_case(db(), ref))
+    return attachment(content, "application/zip", filename)
+
+
+@blp.route("/collective-complaints", methods=["POST"])
+@roles(*CREATOR_ROLES)
+@blp.arguments(schemas.CollectiveInputSchema)
+@blp.response(201, schemas.CollectiveCreatedSchema)
+@errors(401, 403)
+def create_collective_complaint(body: dict[str, Any]) -> dict[str, Any]:
+    """Open a collective complaint over approved cases (legal officers); its first version is generated at once.
+
+    422 names each bad field; ``errors.cases`` lists the references that are unknown, lack verified consent
+    or lack an approved review (then nothing is created).
+    """
+    collective = create_collective(db(), _settings(), g.actor, **body)
+    filing_id = collective.filing.id  # type: ignore[union-attr]  # created together with the complaint
+    return {"id": collective.id, "filing_id": filing_id,
+            "document_url": url_for("api.filing_document", filing_id=filing_id)}
+
+
+@blp.route("/collective-complaints", methods=["GET"])
+@roles(*CASEWORK)
+@blp.arguments(schemas.PageArgsSchema, location="query")
+@blp.response(200, schemas.CollectivePageSchema)
+@errors(401, 403)
+def list_collective_complaints(args: dict[str, Any]) -> dict[str, Any]:
+    """Collective complaints, newest first, a page at a time."""
+    items, total = api_support.collective_rows(db(), page=args["page"], per_page=args["per_page"])
+    return {"items": items, "total": total}
+
+
+@blp.route("/collective-complaints/<int:collective_id>", methods=["GET"])
+@roles(*CASEWORK)
+@blp.response(200, schemas.CollectiveSchema)
+@errors(401, 403, 404)
+def get_collective_complaint(collective_id: int) -> dict[str, Any]:
+    """A collective complaint: its fields, the cases' references, its filing with versions, its ready tasks."""
+    return api_support.collective_view(db(), get_collective(db(), collective_id))
 
 
 @blp.route("/deadlines", methods=["GET"])

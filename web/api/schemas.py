@@ -17,6 +17,7 @@ from web.database import db
 from workflow import vocab
 from workflow.admissibility import EU_STATUSES, OTHER_PROCEDURES
 from workflow.runtime.instances import STAGES
+from workflow.services.collective import NARRATIVE_SECTIONS
 from workflow.services.documents import UPLOAD_KINDS
 from workflow.services.queries import MAX_PER_PAGE
 from workflow.services.responses import RESPONSE_KINDS
@@ -24,6 +25,7 @@ from workflow.services.review import NAME_MAX, SUMMARY_MAX
 from workflow.vocab import GENDERS
 
 DEADLINE_STATUSES = ("open", "due_soon", "overdue")
+DOCUMENT_FORMATS = ("docx", "pdf")
 DEFAULT_PER_PAGE = 50
 
 
@@ -347,11 +349,14 @@ class FilingVersionSchema(Schema):
     sha256 = fields.String(required=True)
     size = fields.Integer(required=True)
     created = fields.DateTime(required=True)
+    frozen = fields.Boolean(required=True, metadata={
+        "description": "the filing is checked (or later): what was approved is what goes out, no new version"})
 
 
 class FilingSchema(Schema):
     id = fields.Integer(required=True)
-    case = fields.String(allow_none=True, metadata={"description": "case reference"})
+    case = fields.String(allow_none=True, metadata={"description": "case reference (null for a collective complaint)"})
+    collective_id = fields.Integer(allow_none=True, metadata={"description": "the collective complaint filed, if any"})
     body = fields.String(required=True)
     language = fields.String(required=True)
     kind = fields.String(required=True, metadata={"description": "individual or collective"})
@@ -361,6 +366,96 @@ class FilingSchema(Schema):
     reference = fields.String(allow_none=True, metadata={"description": "the body's reference"})
     versions = fields.List(fields.Nested(FilingVersionSchema), required=True)
     responses = fields.List(fields.Nested(ResponseSchema), required=True)
+
+
+class FilingDocumentArgsSchema(Schema):
+    version = fields.Integer(validate=validate.Range(min=1),
+                             metadata={"description": "the version to download (default: the latest)"})
+    format = fields.String(load_default="docx", validate=validate.OneOf(DOCUMENT_FORMATS),
+                           metadata={"description": "docx (default) or pdf (needs LibreOffice on the server)"})
+
+
+# --- collective complaints ----------------------------------------------------------------------------
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer only: not a string of digits, a fraction or a boolean."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class OfficialSchema(Schema):
+    """An official held responsible, named by position (the name may be unknown)."""
+
+    position = fields.String(required=True)
+    agency = fields.String()
+    name = fields.String()
+    role = fields.String(metadata={"description": "what they did"})
+
+
+class CollectiveInputSchema(Schema):
+    """The JSON types; the values (active body, template language, vocabulary keys, eligible cases, lengths)
+    are checked by the service, which names each bad field."""
+
+    body = fields.String(required=True, metadata={"description": "body code, e.g. un_sp"})
+    language = fields.String(required=True, metadata={"description": "a language with a collective template, e.g. en"})
+    title = fields.String(required=True)
+    cases = fields.List(fields.String(), required=True, metadata={
+        "description": "references of the cases to include; each needs verified consent and an approved review"})
+    mandates = fields.List(fields.String(), metadata={"description": "mandate keys (un_sp only)"})
+    grounds = fields.List(fields.String(), metadata={"description": "legal_ground keys, e.g. iccpr_21"})
+    narrative = fields.Dict(keys=fields.String(), values=fields.String(), metadata={
+        "description": f"section -> text; sections: {', '.join(NARRATIVE_SECTIONS)}"})
+    officials = fields.List(fields.Nested(OfficialSchema))
+    appeals_received = WholeNumber(allow_none=True, metadata={
+        "description": "every appeal received about the same matter (default: counted over the cases' episodes)"})
+
+
+class CollectiveCreatedSchema(Schema):
+    id = fields.Integer(required=True)
+    filing_id = fields.Integer(required=True)
+    document_url = fields.String(required=True, metadata={
+        "description": "where to download the generated .docx (GET /api/v1/filings/{filing_id}/document)"})
+
+
+class CollectiveSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    language = fields.String(required=True)
+    filing_id = fields.Integer(allow_none=True)
+    state = fields.String(allow_none=True, metadata={"description": "the state of its filing"})
+    case_count = fields.Integer(required=True, metadata={"description": "number of cases included"})
+    created_at = fields.DateTime(required=True)
+
+
+class CollectivePageSchema(Schema):
+    items = fields.List(fields.Nested(CollectiveSummarySchema), required=True)
+    total = fields.Integer(required=True)
+
+
+class CollectiveSchema(Schema):
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    language = fields.String(required=True)
+    mandates = fields.List(fields.String(), required=True)
+    grounds = fields.List(fields.String(), required=True)
+    narrative = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    officials = fields.List(fields.Nested(OfficialSchema), required=True)
+    appeals_received = fields.Integer(required=True)
+    cases = fields.List(fields.String(), required=True, metadata={"description": "references of the cases included"})
+    created_at = fields.DateTime(required=True)
+    created_by = fields.String(allow_none=True, metadata={"description": "username"})
+    filing = fields.Nested(FilingSchema, allow_none=True, required=True)
+    tasks = fields.List(fields.Nested(TaskSchema), required=True, metadata={
+        "description": "ready tasks of its process (complete them with POST /api/v1/tasks/{id}/complete)"})
 
 
 # --- deadlines ----------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Small services the JSON API needs beyond the shared ones: appeal intake, list rows, filings, downloads.
+"""Small services the JSON API needs beyond the shared ones: appeal intake, list rows, filings, collectives.
 
 Nothing here knows HTTP; the web layer turns the errors raised (workflow.errors) into status codes.
 """
@@ -9,19 +9,29 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from workflow import vocab
 from workflow.appeals import OPTIONAL, REQUIRED, AppealErrors, parse_appeal
-from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, NotFound, ValidationFailed
-from workflow.models import Case, Deadline, Document, Episode, Filing, User, utcnow
-from workflow.runtime.context import document_store
+from workflow.models import (
+    Case,
+    CollectiveComplaint,
+    Deadline,
+    Episode,
+    Filing,
+    HumanTask,
+    User,
+    collective_cases,
+    utcnow,
+)
 from workflow.services import queries
 from workflow.services.cases import open_case
+from workflow.services.filing_documents import FROZEN_STATES
+from workflow.services.views import task_view
 
 DOCUMENT_FIELDS = ("form_of_appeal", "power_of_attorney")
 
@@ -86,10 +96,16 @@ def response_view(response: Any) -> dict[str, Any]:
 
 
 def filing_view(session: Session, filing_id: int) -> dict[str, Any]:
-    filing = get_filing(session, filing_id)
+    return _filing(get_filing(session, filing_id))
+
+
+def _filing(filing: Filing) -> dict[str, Any]:
+    # Every version of a checked (or later) filing is frozen: no new version will be generated.
+    frozen = filing.state in FROZEN_STATES
     return {
         "id": filing.id,
         "case": filing.case.ref if filing.case else None,
+        "collective_id": filing.collective_id,
         "body": filing.body,
         "language": filing.language,
         "kind": filing.kind,
@@ -98,19 +114,52 @@ def filing_view(session: Session, filing_id: int) -> dict[str, Any]:
         "channel": filing.channel,
         "reference": filing.external_reference,
         "versions": [{"version": d.version, "document_id": d.id, "sha256": d.sha256, "size": d.size,
-                      "created": d.uploaded_at} for d in filing.documents],
+                      "created": d.uploaded_at, "frozen": frozen} for d in filing.documents],
         "responses": [response_view(r) for r in filing.responses],
     }
 
 
-def latest_filing_document(session: Session, settings: Settings, actor: User,
-                           filing_id: int) -> tuple[Document, bytes]:
-    """The newest generated .docx of a filing and its bytes; the read is audited."""
-    filing = get_filing(session, filing_id)
-    if not filing.documents:
-        raise NotFound(f"filing {filing_id} has no document yet")
-    document = max(filing.documents, key=lambda d: d.version)
-    content = document_store(settings).get(document.storage_key)
-    audit(session, actor, "document_downloaded", "document", document.id, filing.case_id,
-          {"filing_id": filing.id, "version": document.version, "sha256": document.sha256})
-    return document, content
+def collective_rows(session: Session, *, page: int, per_page: int) -> tuple[list[dict[str, Any]], int]:
+    """A page of collective complaints, newest first, with their filing's state and number of cases."""
+    counts = (select(collective_cases.c.collective_id, func.count().label("cases"))
+              .group_by(collective_cases.c.collective_id).subquery())
+    rows = session.execute(
+        select(CollectiveComplaint, Filing.id, Filing.state, func.coalesce(counts.c.cases, 0))
+        .outerjoin(Filing, Filing.collective_id == CollectiveComplaint.id)
+        .outerjoin(counts, counts.c.collective_id == CollectiveComplaint.id)
+        .order_by(CollectiveComplaint.id.desc()).offset((page - 1) * per_page).limit(per_page))
+    total = session.scalar(select(func.count()).select_from(CollectiveComplaint)) or 0
+    return [{"id": c.id, "title": c.title, "body": c.body, "language": c.language, "filing_id": filing_id,
+             "state": state, "case_count": count, "created_at": c.created_at}
+            for c, filing_id, state, count in rows], total
+
+
+def collective_view(session: Session, collective: CollectiveComplaint) -> dict[str, Any]:
+    """A collective complaint with its cases' references, its filing and the ready tasks of its process."""
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == collective.instance_id,
+                                                    HumanTask.state == "ready").order_by(HumanTask.created_at))
+    creator = session.get(User, collective.created_by_id) if collective.created_by_id is not None else None
+    return {
+        "id": collective.id,
+        "title": collective.title,
+        "body": collective.body,
+        "language": collective.language,
+        "mandates": collective.mandates,
+        "grounds": collective.grounds,
+        "narrative": collective.narrative,
+        "officials": collective.officials,
+        "appeals_received": collective.appeals_received,
+        "cases": [c.ref for c in collective.cases],
+        "created_at": collective.created_at,
+        "created_by": creator.username if creator else None,
+        "filing": _filing(collective.filing) if collective.filing else None,
+        "tasks": [task_view(t) for t in tasks],
+    }
+
+
+def collective_of_instance(session: Session, instance_id: int) -> CollectiveComplaint:
+    """The collective complaint a process instance without a case belongs to."""
+    collective = session.scalar(select(CollectiveComplaint).where(CollectiveComplaint.instance_id == instance_id))
+    if collective is None:
+        raise NotFound(f"process instance {instance_id} belongs to no case or collective complaint")
+    return collective

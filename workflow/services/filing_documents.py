@@ -26,6 +26,9 @@ DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FROZEN_STATES = frozenset({"checked", "submitted", "acknowledged", "transmitted", "replied", "decided",
                            "closed", "cancelled"})
 BUNDLE_ROLES = (Role.INTAKE, Role.LEGAL)
+# A manager approves a collective complaint (approve_filing) and must read what they approve; individual
+# filings carry a named person's case, which managers otherwise see only by reference and city.
+FILING_READERS = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
 # Annexes that carry facts, not identity: they may travel with a filing once consent is verified.
 EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
 # The HRC wants written authorisation from the author: the power of attorney goes with its filing.
@@ -117,11 +120,13 @@ def filing_document(session: Session, settings: Settings, actor: User, filing_id
 
     ``as_pdf`` converts with LibreOffice; a server without it answers Conflict rather than a wrong file.
     """
-    if actor.role not in BUNDLE_ROLES:
-        raise Forbidden("only intake staff and legal officers download filings")
+    if actor.role not in FILING_READERS:
+        raise Forbidden("only intake staff and legal officers download filings (managers: collective complaints)")
     filing = session.get(Filing, filing_id)
     if filing is None:
         raise NotFound(f"no filing {filing_id}")
+    if actor.role == Role.MANAGER and filing.kind != "collective":
+        raise Forbidden("managers read collective complaints, not individual filings")
     documents = {d.version: d for d in filing.documents}
     if not documents:
         raise NotFound(f"filing {filing_id} has no document yet")
@@ -131,7 +136,10 @@ def filing_document(session: Session, settings: Settings, actor: User, filing_id
     content = document_store(settings).get(document.storage_key)
     filename, media_type = document.filename, DOCX
     if as_pdf:
-        converted = filings.to_pdf(content)
+        try:
+            converted = filings.to_pdf(content)
+        except filings.PdfError as err:  # LibreOffice is there but failed: say so, do not answer 500
+            raise Conflict(f"PDF conversion failed ({err}); download the .docx instead") from None
         if converted is None:
             raise Conflict("PDF conversion needs LibreOffice on the server; download the .docx instead")
         content, filename, media_type = converted, filename.removesuffix(".docx") + ".pdf", "application/pdf"

@@ -1,4 +1,5 @@
-"""Read helpers for the server-rendered pages: inbox rows, case-list columns, history, task forms, alerts.
+"""Read helpers for the server-rendered pages: inbox rows, case-list columns, history, task forms, alerts,
+filing versions and collective complaints.
 
 Reads only; nothing here writes except through the services it names. Kept apart from ``queries`` so
 the pages can batch exactly the columns they show (a case list never loads identity fields).
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from workflow import vocab
@@ -20,17 +21,22 @@ from workflow.models import (
     ApiToken,
     AuditEvent,
     Case,
+    CollectiveComplaint,
+    ConsentRecord,
+    Document,
     Episode,
     Filing,
     HumanTask,
+    Person,
     ProcessInstance,
     Review,
     Role,
     User,
+    collective_cases,
     utcnow,
 )
 from workflow.runtime.specs import form_schema
-from workflow.services import queries, review
+from workflow.services import review
 from workflow.services.tasks import did_last, four_eyes_partner
 
 # Reads are audited but are not events in the life of a case: the timeline leaves them out.
@@ -44,28 +50,35 @@ ENDED_STAGES = ("approved", "closed", "rejected", "withdrawn")
 @dataclass(frozen=True)
 class InboxRow:
     task: HumanTask
-    ref: str
+    ref: str | None  # the case; None for a collective complaint's task
     overdue: bool
     body: str | None  # the filing's body for tasks of a filing subprocess
+    collective_id: int | None = None  # a collective complaint's task: its page, named by its title
+    title: str | None = None
 
 
 def is_overdue(due_at: datetime | None, now: datetime) -> bool:
     return due_at is not None and due_at < now
 
 
-def _bodies(session: Session, filing_ids: set[int]) -> dict[int, str]:
-    if not filing_ids:
-        return {}
-    rows = session.execute(select(Filing.id, Filing.body).where(Filing.id.in_(filing_ids)))
-    return {filing_id: body for filing_id, body in rows}
-
-
 def inbox_rows(session: Session, role: str, *, now: datetime | None = None) -> list[InboxRow]:
-    """The role's ready tasks (overdue first, as ``queries.inbox`` orders them) with what a row shows."""
+    """The role's ready tasks, overdue first, then by due date, then oldest (the order of ``queries.inbox``).
+
+    Unlike ``queries.inbox`` it keeps the tasks of collective complaints, which belong to no case: a row
+    names either a case or a complaint.
+    """
     now = now or utcnow()
-    rows = queries.inbox(session, role)
-    bodies = _bodies(session, {t.filing_id for t, _ in rows if t.filing_id})
-    return [InboxRow(task, ref, is_overdue(task.due_at, now), bodies.get(task.filing_id or 0)) for task, ref in rows]
+    not_overdue = or_(HumanTask.due_at.is_(None), HumanTask.due_at >= now)
+    rows = session.execute(
+        select(HumanTask, Case.ref, Filing.body, CollectiveComplaint.id, CollectiveComplaint.title)
+        .outerjoin(Case, HumanTask.case_id == Case.id)
+        .outerjoin(Filing, HumanTask.filing_id == Filing.id)
+        .outerjoin(CollectiveComplaint, Filing.collective_id == CollectiveComplaint.id)
+        .where(HumanTask.state == "ready", HumanTask.lane == role,
+               or_(Case.id.is_not(None), CollectiveComplaint.id.is_not(None)))
+        .order_by(not_overdue, HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)).all()
+    return [InboxRow(task, ref, is_overdue(task.due_at, now), body, collective_id, title)
+            for task, ref, body, collective_id, title in rows]
 
 
 def episode_choices(session: Session) -> list[tuple[str, str]]:
@@ -91,11 +104,21 @@ def user_names(session: Session, ids: set[int]) -> dict[int, str]:
     return {uid: full_name or username for uid, full_name, username in rows}
 
 
-def task_row(session: Session, task_id: str) -> tuple[HumanTask, str | None] | None:
-    """A task of the inbox in any state, with its case reference (for redirects and messages)."""
-    row = session.execute(select(HumanTask, Case.ref).outerjoin(Case, HumanTask.case_id == Case.id)
+@dataclass(frozen=True)
+class TaskHome:
+    """A task of the inbox in any state, and the page it belongs to: its case's or its collective complaint's."""
+
+    task: HumanTask
+    ref: str | None
+    collective_id: int | None
+
+
+def task_row(session: Session, task_id: str) -> TaskHome | None:
+    row = session.execute(select(HumanTask, Case.ref, Filing.collective_id)
+                          .outerjoin(Case, HumanTask.case_id == Case.id)
+                          .outerjoin(Filing, HumanTask.filing_id == Filing.id)
                           .where(HumanTask.id == task_id)).first()
-    return None if row is None else (row[0], row[1])
+    return None if row is None else TaskHome(row[0], row[1], row[2])
 
 
 def _instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -187,3 +210,92 @@ def active_token_counts(session: Session) -> dict[int, int]:
     rows = session.execute(select(ApiToken.user_id, func.count()).where(ApiToken.revoked_at.is_(None))
                            .group_by(ApiToken.user_id))
     return {user_id: count for user_id, count in rows}
+
+
+# -- filings and collective complaints ---------------------------------------------------------------------
+
+def filing_versions(session: Session, filing_ids: list[int]) -> dict[int, list[Document]]:
+    """filing id -> its generated documents, oldest version first."""
+    found: dict[int, list[Document]] = {filing_id: [] for filing_id in filing_ids}
+    if filing_ids:
+        for document in session.scalars(select(Document).where(Document.filing_id.in_(filing_ids))
+                                        .order_by(Document.filing_id, Document.version)):
+            found[document.filing_id or 0].append(document)
+    return found
+
+
+@dataclass(frozen=True)
+class EligibleCase:
+    ref: str
+    city: str | None
+
+
+def eligible_cases(session: Session) -> list[EligibleCase]:
+    """Cases a collective complaint may include, as ``collective.create_collective`` checks them: consent
+    verified (not withdrawn) and a review a manager approved."""
+    approved = exists().where(Review.case_id == Case.id, Review.approval == "approve")
+    rows = session.execute(
+        select(Case.ref, Person.city).join(ConsentRecord, ConsentRecord.case_id == Case.id)
+        .join(Person, Case.person_id == Person.id)
+        .where(ConsentRecord.status == "verified", approved).order_by(Case.ref))
+    return [EligibleCase(ref, city) for ref, city in rows]
+
+
+@dataclass(frozen=True)
+class CollectiveRow:
+    id: int
+    title: str
+    body: str
+    state: str | None  # its filing's
+    cases: int
+    created_at: datetime
+
+
+def collective_rows(session: Session) -> list[CollectiveRow]:
+    """Every collective complaint, newest first, with its filing's state and how many cases it includes."""
+    counts = (select(collective_cases.c.collective_id, func.count().label("cases"))
+              .group_by(collective_cases.c.collective_id).subquery())
+    rows = session.execute(
+        select(CollectiveComplaint.id, CollectiveComplaint.title, CollectiveComplaint.body, Filing.state,
+               func.coalesce(counts.c.cases, 0), CollectiveComplaint.created_at)
+        .outerjoin(Filing, Filing.collective_id == CollectiveComplaint.id)
+        .outerjoin(counts, counts.c.collective_id == CollectiveComplaint.id)
+        .order_by(CollectiveComplaint.created_at.desc(), CollectiveComplaint.id.desc()))
+    return [CollectiveRow(*row) for row in rows]
+
+
+def city_count(session: Session, collective: CollectiveComplaint) -> int:
+    """How many cities the complaint's cases come from (the city is stored in clear; names are not)."""
+    return session.scalar(
+        select(func.count(func.distinct(Person.city))).select_from(collective_cases)
+        .join(Case, collective_cases.c.case_id == Case.id).join(Person, Case.person_id == Person.id)
+        .where(collective_cases.c.collective_id == collective.id, Person.city.is_not(None))) or 0
+
+
+def collective_tasks(session: Session, collective: CollectiveComplaint) -> list[HumanTask]:
+    if collective.instance_id is None:
+        return []
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == collective.instance_id,
+                                                        HumanTask.state == "ready")
+                                .order_by(HumanTask.created_at)))
+
+
+def collective_history(session: Session, collective: CollectiveComplaint, *,
+                       limit: int = HISTORY_LIMIT) -> list[AuditEvent]:
+    """What happened to the complaint, newest first: its process (tasks, timers), its filing (versions, states,
+    responses) and the downloads of its documents. A collective belongs to no case, so these are found by object."""
+    filing = collective.filing
+    mine = []
+    if collective.instance_id is not None:
+        mine.append(and_(AuditEvent.object_type == "process_instance",
+                         AuditEvent.object_id == str(collective.instance_id)))
+    if filing is not None:
+        document_ids = [str(i) for i in session.scalars(select(Document.id).where(Document.filing_id == filing.id))]
+        mine += [and_(AuditEvent.object_type == "filing", AuditEvent.object_id == str(filing.id)),
+                 and_(AuditEvent.object_type == "document", AuditEvent.object_id.in_(document_ids))]
+    if not mine:
+        return []
+    return list(session.scalars(
+        select(AuditEvent).where(or_(*mine), AuditEvent.action.not_in(HISTORY_HIDDEN))
+        .options(selectinload(AuditEvent.actor))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
