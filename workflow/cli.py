@@ -112,10 +112,12 @@ def users() -> None:
 @click.option("--role", required=True, help="intake, legal, manager or admin")
 @click.option("--full-name", default="")
 @click.option("--locale", default="en", show_default=True)
+@click.option("--email", default=None, help="Where the daily digest of deadlines goes.")
 @pass_runtime
 @one_line_errors
-def users_add(rt: Runtime, name: str, role: str, full_name: str, locale: str) -> None:
+def users_add(rt: Runtime, name: str, role: str, full_name: str, locale: str, email: str | None) -> None:
     """Add a user; the password is read from stdin when it is not a terminal, prompted otherwise."""
+    from workflow.services.digest import set_email
     from workflow.services.users import add_user
 
     if sys.stdin.isatty():
@@ -124,6 +126,7 @@ def users_add(rt: Runtime, name: str, role: str, full_name: str, locale: str) ->
         password = sys.stdin.readline().rstrip("\r\n")
     with unit_of_work(rt.ready_engine()) as session:
         user = add_user(session, None, name, role, full_name=full_name, locale=locale, password=password)
+        set_email(session, None, user, email)
         click.echo(f"user {user.username} ({user.role}) created")
 
 
@@ -195,18 +198,23 @@ def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: 
 @pass_runtime
 @one_line_errors
 def worker(rt: Runtime, once: bool, interval: float) -> None:
-    """Fire due timers (several workers may run side by side on PostgreSQL)."""
-    from workflow.services.worker import sweep
+    """Fire due timers and send the daily digests (several workers may run side by side on PostgreSQL)."""
+    from workflow.services.worker import tick
 
     engine = rt.ready_engine()
     while True:
-        report = sweep(engine, rt.settings)
-        if report.fired or report.failed or once:
-            click.echo(f"fired due timers on {report.fired} process instance(s); {report.failed} failed")
-        for failure in report.failures:
+        report = tick(engine, rt.settings)
+        timers, digests = report.sweep, report.digests
+        if timers.fired or timers.failed or once:
+            click.echo(f"fired due timers on {timers.fired} process instance(s); {timers.failed} failed")
+        for failure in timers.failures:
             click.echo(failure, err=True)
+        if digests.sent or once:
+            click.echo(f"sent {digests.sent} digest(s)")
+        if digests.error:
+            click.echo(f"digests not sent: {digests.error}", err=True)
         if once:
-            sys.exit(1 if report.failed else 0)
+            sys.exit(1 if timers.failed or digests.error else 0)
         time.sleep(interval)
 
 

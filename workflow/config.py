@@ -8,10 +8,23 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """Where the worker sends the daily digests (``workflow/services/digest.py``)."""
+
+    host: str
+    sender: str
+    port: int = 25
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)  # from the environment only
+    starttls: bool = False
 
 
 @dataclass(frozen=True)
@@ -21,8 +34,9 @@ class Settings:
     bpmn_dir: Path
     max_document_bytes: int
     organisation: str
-    document_key: str | None = None  # base64 AES key from the environment instead of PETITIO_HOME/keys
+    document_key: str | None = field(default=None, repr=False)  # base64 AES key instead of PETITIO_HOME/keys
     letterhead: Path | None = None  # an organisation .docx that filings use as their base (header, styles)
+    smtp: SmtpSettings | None = None  # the daily digest of deadlines is sent only when this is configured
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -60,7 +74,37 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         organisation=str(pick("PETITIO_ORGANISATION", "organisation", "Petitio demo organisation")),
         document_key=env.get("PETITIO_DOCUMENT_KEY") or None,  # never from the config file
         letterhead=_letterhead(pick("PETITIO_LETTERHEAD", "letterhead", "")),
+        smtp=_smtp(env, pick),
     )
+
+
+def _smtp(env: dict[str, str], pick: Callable[[str, str, object], object]) -> SmtpSettings | None:
+    host = str(pick("PETITIO_SMTP_HOST", "smtp_host", "")).strip()
+    if not host:
+        return None
+    sender = str(pick("PETITIO_SMTP_FROM", "smtp_from", "")).strip()
+    if not sender:
+        raise ValueError("PETITIO_SMTP_FROM is required when PETITIO_SMTP_HOST is set")
+    user = str(pick("PETITIO_SMTP_USER", "smtp_user", "")).strip() or None
+    password = env.get("PETITIO_SMTP_PASSWORD") or None  # never from the config file, like the document key
+    if user and not password:
+        raise ValueError("PETITIO_SMTP_USER is set but PETITIO_SMTP_PASSWORD is not")
+    port = _positive_int("PETITIO_SMTP_PORT", pick("PETITIO_SMTP_PORT", "smtp_port", 25), unit="port number")
+    if port > 65535:
+        raise ValueError("PETITIO_SMTP_PORT must be at most 65535")
+    starttls = _boolean("PETITIO_SMTP_STARTTLS", pick("PETITIO_SMTP_STARTTLS", "smtp_starttls", False))
+    return SmtpSettings(host=host, sender=sender, port=port, user=user, password=password, starttls=starttls)
+
+
+def _boolean(name: str, value: object) -> bool:
+    if isinstance(value, bool):  # from the config file
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
 def _letterhead(value: object) -> Path | None:
@@ -72,11 +116,11 @@ def _letterhead(value: object) -> Path | None:
     return path
 
 
-def _positive_int(name: str, value: object) -> int:
+def _positive_int(name: str, value: object, *, unit: str = "whole number of bytes") -> int:
     try:
         number = int(str(value))
     except ValueError:
-        raise ValueError(f"{name} must be a whole number of bytes, not {value!r}") from None
+        raise ValueError(f"{name} must be a {unit}, not {value!r}") from None
     if number <= 0:
         raise ValueError(f"{name} must be positive")
     return number

@@ -21,9 +21,10 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    and_,
     event,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 
 from workflow import crypto
 from workflow.crypto import EncryptedDate, EncryptedText
@@ -86,6 +87,7 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(10), default="en")
+    email: Mapped[str | None] = mapped_column(String(254))  # where the daily digest of deadlines goes
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -296,8 +298,11 @@ class Filing(Base):
     collective_id: Mapped[int | None] = mapped_column(ForeignKey("collective_complaints.id"), index=True)
 
     case: Mapped[Case | None] = relationship(back_populates="filings")
+    # The generated versions only: a body's answer stored on a collective filing also carries its filing_id.
     documents: Mapped[list[Document]] = relationship(
-        order_by=Document.version, foreign_keys=[Document.filing_id], viewonly=True
+        primaryjoin=lambda: and_(Filing.id == foreign(Document.filing_id),
+                                 Document.kind == DocumentKind.FILING.value),
+        order_by=Document.version, viewonly=True,
     )
     responses: Mapped[list[Response]] = relationship(back_populates="filing", order_by="Response.id")
 
@@ -362,7 +367,9 @@ class HumanTask(Base):
     """The inbox: a projection of the READY manual tasks, rewritten on every save of the instance."""
 
     __tablename__ = "human_tasks"
-    __table_args__ = (Index("ix_human_tasks_state_lane", "state", "lane"),)
+    # The second index finds assigned ready tasks for the managers' board without reading the history.
+    __table_args__ = (Index("ix_human_tasks_state_lane", "state", "lane"),
+                      Index("ix_human_tasks_state_assignee", "state", "assignee_id", "instance_id", "lane", "due_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task UUID
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"), index=True)
@@ -383,10 +390,17 @@ class HumanTask(Base):
 
 
 class Deadline(Base):
-    """A clock someone must beat: from a waiting BPMN timer (or, later, a rule such as a time bar)."""
+    """A clock someone must beat.
+
+    ``source``: ``bpmn_timer`` (one per waiting timer, kept in step by ``instances.save``), ``rule`` (a legal
+    limit such as the HRC time bar, ``services/deadlines.py``) or ``response`` (what a body asked of us,
+    e.g. the reply to a request for information).
+    """
 
     __tablename__ = "deadlines"
-    __table_args__ = (Index("ix_deadlines_state_due", "state", "due_at"),)
+    # Wide enough that the managers' board groups open deadlines from the index (bench/dashboard.py).
+    __table_args__ = (Index("ix_deadlines_state_due", "state", "due_at", "owner_role", "filing_id", "case_id",
+                            "instance_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="CASCADE"))
@@ -396,9 +410,37 @@ class Deadline(Base):
     label: Mapped[str] = mapped_column(String(255))
     owner_role: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(20), default="bpmn_timer")
+    # Which rule or response a non-timer deadline stands for (``time_bar``, ``request_for_information``).
+    kind: Mapped[str | None] = mapped_column(String(40))
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(10), default="open")  # open | met | missed
     closed_at: Mapped[datetime | None]
+
+
+class DigestLog(Base):
+    """One row per user and UTC day a digest was sent (or is being sent): at most one mail a day."""
+
+    __tablename__ = "digest_logs"
+    __table_args__ = (UniqueConstraint("user_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    # None while the mail is on its way; stays None if a crash interrupted it (no second mail that day).
+    sent_at: Mapped[datetime | None]
+    deadlines: Mapped[int] = mapped_column(Integer, default=0)  # how many the mail listed
+
+
+class CalendarToken(Base):
+    """A secret calendar-feed URL of one user; only the SHA-256 of the secret is stored."""
+
+    __tablename__ = "calendar_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
 
 
 class AuditEvent(Base):

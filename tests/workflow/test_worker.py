@@ -1,14 +1,24 @@
-"""The timer worker and concurrent completion, on SQLite and PostgreSQL."""
+"""The timer worker (timers, rule deadlines, digests) and concurrent completion, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import re
 import threading
+import time
+import uuid
+from datetime import UTC, datetime
 
-from sqlalchemy import select
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from tests.helpers import case_instance, do, expire_timers, open_sample_case, ready_ids, stage, task
+from tests.workflow.mailbox import free_port, mailbox
+from workflow.cli import main
 from workflow.errors import Conflict
-from workflow.models import HumanTask, ProcessInstance
+from workflow.models import AuditEvent, Case, Deadline, HumanTask, ProcessInstance
+from workflow.services.digest import set_email
+from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
 from workflow.services.worker import sweep
 
@@ -103,3 +113,125 @@ def test_repeated_races_never_corrupt_the_state(env, staff):
         assert race(env, task(env, ref, "verify_consent").id) == ["conflict", "won"]
         do(env, ref, "legal_review", "lena", {"decision": "reject", "notes": "Test round."})
         assert stage(env, ref) == "rejected"
+
+
+# -- petitio worker: timers, rule deadlines and the daily digest -----------------------------------------------
+
+FIRED = re.compile(r"fired due timers on (\d+) process instance\(s\); (\d+) failed")
+
+
+def run_worker_once(env, smtp_port: int) -> tuple[int, str]:
+    """``petitio worker --once`` in this process, with the mail server's settings in its environment."""
+    result = CliRunner().invoke(main, ["worker", "--once"], env={
+        "PETITIO_HOME": str(env.settings.home), "DATABASE_URL": env.settings.database_url,
+        "PETITIO_SMTP_HOST": "127.0.0.1", "PETITIO_SMTP_PORT": str(smtp_port),
+        "PETITIO_SMTP_FROM": "petitio@example.org"})
+    return result.exit_code, result.output
+
+
+def test_the_worker_fires_each_timer_once_and_mails_the_digest_once(env, staff):
+    with env.uow() as session:
+        for username in ("ina", "lena", "mara"):
+            set_email(session, None, env.user(session, username), f"{username}@example.org")
+    for ref in ("APL-151", "APL-152"):
+        open_sample_case(env, ref)
+        expire_timers(env, ref)
+    open_sample_case(env, "APL-153")  # due in a week: listed, not fired
+    with env.uow() as session:  # a time bar that lapsed long ago: settled as missed by the worker
+        case = session.scalar(select(Case).where(Case.ref == "APL-153"))
+        update_legal_facts(session, env.user(session, "lena"), case, {"remedies_exhausted_on": "2015-01-10"})
+    with mailbox() as box:
+        code, first = run_worker_once(env, box.port)
+        assert code == 0, first
+        assert FIRED.search(first).groups() == ("2", "0") and "sent 3 digest(s)" in first
+        code, second = run_worker_once(env, box.port)
+        assert code == 0, second
+        assert FIRED.search(second).groups() == ("0", "0") and "sent 0 digest(s)" in second
+    assert sorted(m["To"] for m in box.messages) == ["ina@example.org", "lena@example.org", "mara@example.org"]
+    [ina] = box.to("ina@example.org")
+    text = ina.get_content()
+    assert "Overdue (2)" in text and "APL-151" in text and "APL-152" in text and "Due within 7 days (1)" in text
+    assert "APL-153: HRC time bar (5 years after exhaustion)" in box.to("lena@example.org")[0].get_content()
+    with env.uow() as session:
+        states = dict(session.execute(select(Case.ref, Deadline.state).join(Case).where(Deadline.source == "bpmn_timer")
+                                      .where(Case.ref.in_(["APL-151", "APL-152"]))).all())
+        assert states == {"APL-151": "missed", "APL-152": "missed"}
+        assert session.scalar(select(Deadline.state).where(Deadline.source == "rule")) == "missed"
+        escalations = session.scalars(select(AuditEvent.case_id).where(AuditEvent.action == "escalated")).all()
+        assert len(escalations) == len(set(escalations)) == 2
+
+
+def test_a_failing_mail_server_does_not_stop_the_timers(env, staff):
+    with env.uow() as session:
+        set_email(session, None, env.user(session, "ina"), "ina@example.org")
+    open_sample_case(env, "APL-161")
+    expire_timers(env, "APL-161")
+    code, output = run_worker_once(env, free_port())  # nothing listens there
+    assert code == 1 and "digests not sent" in output
+    assert FIRED.search(output).groups() == ("1", "0")
+    with mailbox() as box:  # the next loop sends what could not go
+        code, output = run_worker_once(env, box.port)
+    assert code == 0 and "sent 1 digest(s)" in output and FIRED.search(output).groups() == ("0", "0")
+
+
+# -- two workers on PostgreSQL ---------------------------------------------------------------------------------
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MANY = 1000
+
+
+def _fresh_task_ids(state_json: str) -> str:
+    """The same state under new task ids: the inbox keys its rows by task id, so copies must not share them."""
+    renamed: dict[str, str] = {}
+    return UUID.sub(lambda m: renamed.setdefault(m[0], str(uuid.uuid4())), state_json)
+
+
+def _copy_instance(env, template_ref: str, count: int) -> None:
+    """``count`` more cases whose instances wait exactly like the template's (same state, their own ids)."""
+    with env.uow() as session:
+        template = case_instance(session, template_ref)
+        cases = [Case(ref=f"APL-C{n:04d}", person_id=template.case.person_id, stage=template.case.stage)
+                 for n in range(count)]
+        session.add_all(cases)
+        session.flush()
+        session.add_all(ProcessInstance(
+            definition_id=template.definition_id, case_id=case.id, status="running",
+            state_json=_fresh_task_ids(template.state_json.replace(f'"case_ref":"{template_ref}"',
+                                                                   f'"case_ref":"{case.ref}"')),
+            serializer_version=template.serializer_version, next_timer_at=template.next_timer_at)
+            for case in cases)
+
+
+def test_two_workers_fire_a_thousand_timers_each_exactly_once(env, staff):
+    if env.backend != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite has a single writer, so two workers cannot overlap there")
+    open_sample_case(env, "APL-900")
+    expire_timers(env, "APL-900")
+    _copy_instance(env, "APL-900", MANY - 1)
+    now = datetime.now(UTC)
+    barrier = threading.Barrier(2)
+    reports = []
+
+    def work() -> None:
+        barrier.wait()
+        reports.append(sweep(env.engine, env.settings, now=now))  # its own sessions and connections
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    elapsed = time.perf_counter() - started
+    assert len(reports) == 2 and all(r.failed == 0 for r in reports), [r.failures[:3] for r in reports]
+    assert sum(r.fired for r in reports) == MANY and all(r.fired > 0 for r in reports), [r.fired for r in reports]
+    with env.uow() as session:
+        per_instance = session.execute(select(AuditEvent.object_id, func.count()).where(
+            AuditEvent.action == "timers_fired").group_by(AuditEvent.object_id)).all()
+        assert len(per_instance) == MANY and {count for _, count in per_instance} == {1}
+        per_case = session.execute(select(AuditEvent.case_id, func.count()).where(
+            AuditEvent.action == "escalated").group_by(AuditEvent.case_id)).all()
+        assert len(per_case) == MANY and {count for _, count in per_case} == {1}
+        assert session.scalar(select(func.count(ProcessInstance.id)).where(
+            ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)) == 0
+    assert elapsed < 60, f"two workers took {elapsed:.1f} s for {MANY} timers"

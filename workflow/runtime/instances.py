@@ -259,8 +259,10 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
 def _sync_deadlines(session: Session, instance: ProcessInstance, timers: list[tuple[Any, datetime]],
                     now: datetime) -> None:
     waiting = {str(t.id): (t, due) for t, due in timers}
+    # Only the timers' own rows: a deadline a response opened on this instance is not a timer's to close.
     open_rows = {row.timer_task_id: row for row in session.scalars(
-        select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open"))}
+        select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open",
+                               Deadline.source == "bpmn_timer"))}
     for timer_id, row in open_rows.items():
         if timer_id not in waiting:
             # The clock stopped (the work was done, an answer came, or the timer fired): it was beaten

@@ -1,18 +1,38 @@
-"""Responses from bodies: recorded on the filing, then sent to its process as ``response_received``."""
+"""Responses from bodies: recorded on the filing, then sent to its process as ``response_received``.
+
+The next clock counts from the day the response arrived, not from when someone recorded it (as a
+filing's first window counts from its submission): a state's reply window after a transmittal is the
+body's ``response_days``, anything else waits ``follow_up_days``. A request for information also opens a
+deadline of our own, the reply (``services/deadlines.py``).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
 from workflow.bodies import get_body
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.models import CollectiveComplaint, Filing, ProcessInstance, Response, Role, User, utcnow
+from workflow.models import (
+    CollectiveComplaint,
+    Document,
+    DocumentKind,
+    Filing,
+    ProcessInstance,
+    Response,
+    Role,
+    User,
+    utcnow,
+)
 from workflow.runtime import instances
+from workflow.runtime.context import document_store
+from workflow.services.deadlines import close_response_deadlines, open_response_deadline
+from workflow.services.documents import attach_document
+from workflow.storage import DocumentRejected
 
 RESPONSE_KINDS = ("acknowledgement", "request_for_information", "transmitted_to_state", "state_reply", "decision",
                   "follow_up")
@@ -20,17 +40,26 @@ RESPONSE_KINDS = ("acknowledgement", "request_for_information", "transmitted_to_
 FILING_STATE = {"acknowledgement": "acknowledged", "request_for_information": "acknowledged",
                 "transmitted_to_state": "transmitted", "state_reply": "replied", "decision": "decided",
                 "follow_up": "decided"}
-RFI_DAYS = 30
+RFI = "request_for_information"
+RFI_DAYS = 30  # our reply to a request for information; no body's rules fix a figure
+RFI_LABEL = "Reply to the request for information"
+CLOCK_TIME = time(9, 0)  # windows end at 09:00 UTC, as a submission's first window does
 
 
 def _next_window_days(session: Session, filing: Filing, kind: str) -> int:
-    """How long to wait for the next step after this response, from the catalogue as it is today."""
+    """How long to wait for the body's next step after this response, from the catalogue as it is today.
+
+    After a request for information the body waits on us (that reply has its own deadline), so the
+    process waits the usual follow-up interval.
+    """
     info = get_body(session, filing.body)
     if kind == "transmitted_to_state":
         return info.response_days  # e.g. the government's 60 days after a communication
-    if kind == "request_for_information":
-        return RFI_DAYS
     return info.follow_up_days
+
+
+def _window_end(received_on: date, days: int) -> datetime:
+    return datetime.combine(received_on, CLOCK_TIME, tzinfo=UTC) + timedelta(days=days)
 
 
 def _instance_of(session: Session, filing: Filing) -> ProcessInstance | None:
@@ -42,13 +71,16 @@ def _instance_of(session: Session, filing: Filing) -> ProcessInstance | None:
 
 
 def record_response(session: Session, settings: Settings, actor: User, filing_id: int, *, kind: str,
-                    received_on: date, reference: str | None = None, summary: str | None = None) -> Response:
+                    received_on: date, reference: str | None = None, summary: str | None = None,
+                    document: tuple[bytes, str] | None = None) -> Response:
+    """Record what a body sent (``document``: the letter's bytes and file name, stored encrypted)."""
     if actor.role not in (Role.INTAKE, Role.LEGAL):
         raise Forbidden("only intake staff and legal officers record responses")
+    now = utcnow()
     errors = {}
     if kind not in RESPONSE_KINDS:
         errors["kind"] = f"must be one of {', '.join(RESPONSE_KINDS)}"
-    if received_on > utcnow().date():
+    if received_on > now.date():
         errors["received_on"] = "cannot be in the future"
     if errors:
         raise ValidationFailed("the response has errors", errors=errors)
@@ -66,18 +98,48 @@ def record_response(session: Session, settings: Settings, actor: User, filing_id
                     if instances.filing_id_of(t) == filing.id), None)
     if catcher is None:
         raise Conflict(f"filing {filing_id} is not awaiting a response (a follow-up or outcome is pending)")
+    stored = _store_document(session, settings, actor, filing, *document) if document is not None else None
     response = Response(filing=filing, kind=kind, received_on=received_on, reference=reference, summary=summary,
-                        recorded_by_id=actor.id)
+                        document_id=stored.id if stored else None, recorded_by_id=actor.id)
     session.add(response)
     filing.state = FILING_STATE[kind]
     if reference and not filing.external_reference:
         filing.external_reference = reference
     session.flush()
+    close_response_deadlines(session, filing.id, now)
+    if kind == RFI:
+        open_response_deadline(session, filing, instance_id=instance.id, kind=RFI, label=RFI_LABEL,
+                               due_at=_window_end(received_on, RFI_DAYS))
+    # The process computes its timer as "now + window_days"; handing it the days left until the window's
+    # end (fractional, negative when it already passed) makes the clock run from ``received_on``.
+    window_end = _window_end(received_on, _next_window_days(session, filing, kind))
     payload = {"response_id": response.id, "kind": kind, "final": kind == "decision",
-               "window_days": _next_window_days(session, filing, kind)}
+               "window_days": (window_end - now) / timedelta(days=1)}
     # Only this filing's sub-process may catch it: the case may be waiting on several bodies at once.
     instances.deliver_message(loaded, "response_received", payload, target=catcher.workflow)
     audit(session, actor, "response_recorded", "filing", filing.id, filing.case_id,
-          {"kind": kind, "response_id": response.id})
+          {"kind": kind, "response_id": response.id, "document_id": response.document_id})
     instances.save(loaded, action="response_received", data={"filing_id": filing.id, "kind": kind})
     return response
+
+
+def _store_document(session: Session, settings: Settings, actor: User, filing: Filing, content: bytes,
+                    filename: str) -> Document:
+    if filing.case is not None:
+        return attach_document(session, settings, actor, filing.case, DocumentKind.RESPONSE, content, filename)
+    # A collective complaint's filing belongs to no case: its answers are kept on the filing itself.
+    try:
+        blob = document_store(settings).put(content, filename)
+    except DocumentRejected as err:
+        raise ValidationFailed(f"{filename}: {err}", errors={"file": str(err)}) from None
+    previous = session.scalar(select(func.max(Document.version)).where(Document.filing_id == filing.id,
+                                                                       Document.kind == DocumentKind.RESPONSE))
+    stored = Document(case_id=None, filing_id=filing.id, kind=DocumentKind.RESPONSE, filename=filename[-255:],
+                      media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
+                      version=(previous or 0) + 1, uploaded_by_id=actor.id)
+    session.add(stored)
+    session.flush()
+    audit(session, actor, "document_uploaded", "document", stored.id, None,
+          {"kind": stored.kind, "filing_id": filing.id, "sha256": blob.sha256, "size": blob.size,
+           "version": stored.version})
+    return stored

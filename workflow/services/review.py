@@ -21,6 +21,7 @@ from workflow.audit import audit
 from workflow.bodies import all_bodies, get_body
 from workflow.errors import ValidationFailed
 from workflow.models import Case, LegalFacts, Review, User, utcnow
+from workflow.services.deadlines import sync_time_bar
 
 SUMMARY_MAX = 10000
 NAME_MAX = 200
@@ -78,6 +79,8 @@ def update_legal_facts(session: Session, actor: User, case: Case, changes: dict[
         audit(session, actor, "legal_facts_changed", "case", case.ref, case.id,
               {"fields": changed, "before": {n: _jsonable(before[n]) for n in changed},
                "after": {n: _jsonable(clean[n]) for n in changed if n != "remedies_summary"}})
+    if "remedies_exhausted_on" in changed:
+        sync_time_bar(session, case)  # the HRC time bar counts from this date
     session.flush()
     return facts
 

@@ -1,4 +1,6 @@
-"""The timer worker: fire due timers, one instance per transaction, never touching what is not due."""
+"""The worker: fire due timers, one instance per transaction, never touching what is not due; then close
+the rule deadlines whose clock stopped and send the day's digests (``tick``, one loop of ``petitio worker``).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +11,12 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 
 from workflow.config import Settings
-from workflow.db import session_factory
+from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
+from workflow.services import deadlines
+from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
 BATCH = 50
@@ -23,6 +27,22 @@ class SweepReport:
     fired: int = 0
     failed: int = 0
     failures: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TickReport:
+    sweep: SweepReport
+    settled: int  # rule deadlines closed (met or missed)
+    digests: DigestReport
+
+
+def tick(engine: Engine, settings: Settings, *, now: datetime | None = None) -> TickReport:
+    """One loop of the worker. Timers go first: a failing mail server only delays the digests."""
+    now = now or utcnow()
+    report = sweep(engine, settings, now=now)
+    with unit_of_work(engine) as session:
+        settled = deadlines.settle(session, now)
+    return TickReport(report, settled, send_digests(engine, settings, now))
 
 
 def due_instance_ids(session, now: datetime, limit: int = BATCH) -> list[int]:  # type: ignore[no-untyped-def]

@@ -1,0 +1,190 @@
+"""Deadlines that no BPMN timer keeps: legal limits (``rule``) and what a body asked of us (``response``).
+
+Timer deadlines (``bpmn_timer``) are rewritten by ``instances.save`` whenever their instance is saved,
+and the process closes them. The other two kinds are kept here:
+
+- The HRC time bar: the last day an HRC communication is admissible, N years after domestic remedies were
+  exhausted (N from the catalogue's ``un_hrc`` entry when the date is recorded; the anniversary is the last
+  admissible day, as in ``admissibility``). One per case, replaced whenever ``review.update_legal_facts``
+  changes the exhaustion date. The worker closes it (``settle``): met once an HRC filing of the case was
+  submitted by that day, missed once the day has passed without one.
+- A body's request for information: our reply is due within a window (``services/responses.py``). It is
+  closed by hand once answered (``close_deadline``), or when the body's next response shows that the
+  exchange has moved on.
+
+Who answers for a deadline: its ``owner_role``; managers also answer for every overdue one (``owned_by``).
+The digest and the calendar feed show the same deadlines through ``owned_by`` and ``items``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from workflow.admissibility import add_years
+from workflow.audit import audit
+from workflow.bodies import get_body
+from workflow.errors import Conflict, Forbidden, NotFound
+from workflow.models import Case, CollectiveComplaint, Deadline, Filing, Role, User, utcnow
+
+TIMER, RULE, RESPONSE = "bpmn_timer", "rule", "response"
+TIME_BAR = "time_bar"
+HRC = "un_hrc"
+DEFAULT_TIME_BAR_YEARS = 5  # what admissibility's time_bar rule assumes when the catalogue gives no figure
+# The anniversary is still admissible: the clock runs out at the end of that day (UTC, like every clock here).
+END_OF_DAY = time(23, 59, 59)
+CLOSE_ROLES = (Role.LEGAL, Role.MANAGER)
+
+
+@dataclass(frozen=True)
+class Item:
+    """A deadline as the digest and the calendar show it: a case or filing reference, never a name."""
+
+    id: int
+    subject: str
+    label: str
+    due_at: datetime
+    state: str
+    closed_at: datetime | None
+
+
+def time_bar_label(years: int) -> str:
+    return f"HRC time bar ({years} years after exhaustion)"
+
+
+# -- the HRC time bar ----------------------------------------------------------------------------------------
+
+def sync_time_bar(session: Session, case: Case) -> Deadline | None:
+    """Replace the case's time bar after its exhaustion date changed (``review.update_legal_facts``).
+
+    Once an HRC filing of the case was submitted the clock has stopped: a later correction of the date
+    no longer moves it.
+    """
+    if _hrc_submitted_on(session, case.id) is not None:
+        return None
+    # Open or lapsed, the old rows were computed from a date that is no longer the case's.
+    for row in session.scalars(_time_bars().where(Deadline.case_id == case.id)):
+        session.delete(row)
+    exhausted = case.legal_facts.remedies_exhausted_on if case.legal_facts else None
+    years = _time_bar_years(session) if exhausted else None
+    row = None
+    if exhausted is not None and years is not None:
+        row = Deadline(case_id=case.id, source=RULE, kind=TIME_BAR, label=time_bar_label(years),
+                       owner_role=Role.LEGAL.value, state="open",
+                       due_at=datetime.combine(add_years(exhausted, years), END_OF_DAY, tzinfo=UTC))
+        session.add(row)
+    session.flush()
+    return row
+
+
+def settle(session: Session, now: datetime) -> int:
+    """Close the time bars whose clock stopped: met by an HRC submission in time, missed once lapsed.
+
+    Run by the worker on every loop; rows another worker holds are skipped, as in the timer sweep.
+    """
+    submitted_on = (select(func.min(Filing.submitted_on))
+                    .where(Filing.case_id == Deadline.case_id, Filing.body == HRC).scalar_subquery())
+    rows = session.execute(
+        select(Deadline, submitted_on)
+        .where(Deadline.source == RULE, Deadline.kind == TIME_BAR, Deadline.state == "open",
+               or_(Deadline.due_at <= now, submitted_on.is_not(None)))
+        .order_by(Deadline.id)
+        .with_for_update(of=Deadline, skip_locked=True)
+    ).all()
+    for row, on in rows:
+        row.state = "met" if on is not None and on <= row.due_at.date() else "missed"
+        row.closed_at = now
+    session.flush()
+    return len(rows)
+
+
+def _time_bars() -> Select[tuple[Deadline]]:
+    return select(Deadline).where(Deadline.source == RULE, Deadline.kind == TIME_BAR)
+
+
+def _time_bar_years(session: Session) -> int | None:
+    """Years after exhaustion from the catalogue's HRC entry; None when the entry applies no time bar."""
+    params = get_body(session, HRC).rules.get(TIME_BAR)
+    return None if params is None else int(params.get("years_after_exhaustion", DEFAULT_TIME_BAR_YEARS))
+
+
+def _hrc_submitted_on(session: Session, case_id: int) -> date | None:
+    return session.scalar(select(func.min(Filing.submitted_on)).where(Filing.case_id == case_id, Filing.body == HRC))
+
+
+# -- what a body asked of us ---------------------------------------------------------------------------------
+
+def open_response_deadline(session: Session, filing: Filing, *, instance_id: int | None, kind: str, label: str,
+                           due_at: datetime) -> Deadline:
+    row = Deadline(instance_id=instance_id, case_id=filing.case_id, filing_id=filing.id, source=RESPONSE, kind=kind,
+                   label=label, owner_role=Role.LEGAL.value, due_at=due_at, state="open")
+    session.add(row)
+    session.flush()
+    return row
+
+
+def close_response_deadlines(session: Session, filing_id: int, now: datetime) -> None:
+    """The body answered again: whatever it had asked of us before is behind us."""
+    for row in session.scalars(select(Deadline).where(Deadline.filing_id == filing_id, Deadline.source == RESPONSE,
+                                                      Deadline.state == "open")):
+        _close(row, now)
+
+
+def close_deadline(session: Session, actor: User, deadline_id: int, now: datetime | None = None) -> Deadline:
+    """Mark a response deadline done, e.g. the information a body asked for was sent."""
+    if actor.role not in CLOSE_ROLES:
+        raise Forbidden("only legal officers and managers close deadlines")
+    row = session.scalar(select(Deadline).where(Deadline.id == deadline_id).with_for_update())
+    if row is None:
+        raise NotFound(f"no deadline {deadline_id}")
+    if row.source != RESPONSE:
+        raise Conflict(f"deadline {deadline_id} is kept by its {'process' if row.source == TIMER else 'rule'} "
+                       "and closes by itself")
+    if row.state != "open":
+        raise Conflict(f"deadline {deadline_id} is already closed ({row.state})")
+    _close(row, now or utcnow())
+    audit(session, actor, "deadline_closed", "deadline", row.id, row.case_id,
+          {"kind": row.kind, "filing_id": row.filing_id, "state": row.state})
+    session.flush()
+    return row
+
+
+def _close(row: Deadline, now: datetime) -> None:
+    row.state = "met" if now < row.due_at else "missed"
+    row.closed_at = now
+
+
+# -- who sees what -------------------------------------------------------------------------------------------
+
+def owned_by(role: str, now: datetime) -> ColumnElement[bool]:
+    """The deadlines a role answers for; managers also answer for every overdue one, whoever owns it."""
+    mine = Deadline.owner_role == role
+    return or_(mine, Deadline.due_at <= now) if role == Role.MANAGER else mine
+
+
+def open_items(session: Session, role: str, now: datetime) -> list[Item]:
+    return items(session, and_(Deadline.state == "open", owned_by(role, now)))
+
+
+def items(session: Session, condition: ColumnElement[bool]) -> list[Item]:
+    """Deadlines matching ``condition``, soonest first, each with the reference it belongs to."""
+    rows = session.execute(
+        select(Deadline.id, Deadline.label, Deadline.due_at, Deadline.state, Deadline.closed_at,
+               Deadline.instance_id, Case.ref, Filing.body, func.coalesce(Filing.collective_id, CollectiveComplaint.id))
+        .outerjoin(Case, Case.id == Deadline.case_id)
+        .outerjoin(Filing, Filing.id == Deadline.filing_id)
+        .outerjoin(CollectiveComplaint, CollectiveComplaint.instance_id == Deadline.instance_id)
+        .where(condition)
+        .order_by(Deadline.due_at, Deadline.id))
+    return [Item(id=id_, subject=_subject(ref, body, collective_id, instance_id), label=label, due_at=due_at,
+                 state=state, closed_at=closed_at)
+            for id_, label, due_at, state, closed_at, instance_id, ref, body, collective_id in rows]
+
+
+def _subject(ref: str | None, body: str | None, collective_id: int | None, instance_id: int | None) -> str:
+    # The collective complaint's own reference, as its filing document prints it (COL-001).
+    base = ref or (f"COL-{collective_id:03d}" if collective_id else f"process {instance_id}")
+    return f"{base} ({body})" if body else base
