@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from web import create_app
 from workflow.services.users import get_user, issue_token
@@ -56,6 +57,23 @@ def token(env, staff) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {value}"}
 
     return headers
+
+
+@pytest.fixture
+def api(app, token) -> Callable[..., TestResponse]:
+    """api("GET", path, "ina", json=...) -> the response to a call with that user's bearer token."""
+    tokens: dict[str, dict[str, str]] = {}
+
+    def call(method: str, path: str, user: str | None = None, *, client: FlaskClient | None = None,
+             **kwargs) -> TestResponse:
+        headers = dict(kwargs.pop("headers", {}))
+        if user is not None:
+            if user not in tokens:
+                tokens[user] = token(user)
+            headers.update(tokens[user])
+        return (client or app.test_client()).open(path, method=method, headers=headers, **kwargs)
+
+    return call
 
 
 @pytest.fixture(scope="session", autouse=True)

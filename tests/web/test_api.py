@@ -9,8 +9,6 @@ from collections.abc import Callable
 from datetime import date, datetime
 
 import docx
-import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
@@ -27,24 +25,7 @@ CASE_KEYS = {"ref", "stage", "urgent", "received_on", "person", "episodes", "inc
              "tasks", "deadlines", "filings", "review"}
 
 
-Api = Callable[..., TestResponse]
-
-
-@pytest.fixture
-def api(app, token) -> Api:
-    """api("GET", path, "ina", json=...) -> the response to a call with that user's bearer token."""
-    tokens: dict[str, dict[str, str]] = {}
-
-    def call(method: str, path: str, user: str | None = None, *, client: FlaskClient | None = None,
-             **kwargs) -> TestResponse:
-        headers = dict(kwargs.pop("headers", {}))
-        if user is not None:
-            if user not in tokens:
-                tokens[user] = token(user)
-            headers.update(tokens[user])
-        return (client or app.test_client()).open(path, method=method, headers=headers, **kwargs)
-
-    return call
+Api = Callable[..., TestResponse]  # the `api` fixture of tests/web/conftest.py
 
 
 def ok(response: TestResponse, status: int = 200) -> dict:

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from filings.pdf import office
 from tests.helpers import PDF, do, open_sample_case, task
-from tests.web.test_api import Api, error, ok
+from tests.web.test_api import error, ok
 from workflow.models import AuditEvent, CollectiveComplaint, Filing
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -22,18 +22,6 @@ UN_SP = {"decision": "approve", "bodies": ["un_sp"], "mandates": ["assembly"], "
 TITLE = "Persecution of a fictional movement"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 COLLECTIVES = "/api/v1/collective-complaints"
-
-
-@pytest.fixture
-def api(app, token) -> Api:  # type: ignore[no-untyped-def]
-    """api("GET", path, "lena", json=...) -> the answer to a call with that user's bearer token."""
-    tokens: dict[str, dict[str, str]] = {}
-
-    def call(method: str, path: str, user: str, **kwargs):  # type: ignore[no-untyped-def]
-        tokens.setdefault(user, token(user))
-        return app.test_client().open(path, method=method, headers=tokens[user], **kwargs)
-
-    return call
 
 
 def approved(env, ref: str, review: dict) -> None:  # type: ignore[no-untyped-def]

@@ -20,18 +20,6 @@ DEFAULTS = {"state_code": "KZ", "torture_risk": False, "deprived_of_liberty": Fa
             "eu_subject": False, "updated_at": None, "updated_by": None}
 
 
-@pytest.fixture
-def api(app, token) -> Api:  # type: ignore[no-untyped-def]
-    """api("GET", path, "lena", json=...) -> the answer to a call with that user's bearer token."""
-    tokens: dict[str, dict[str, str]] = {}
-
-    def call(method: str, path: str, user: str, **kwargs):  # type: ignore[no-untyped-def]
-        tokens.setdefault(user, token(user))
-        return app.test_client().open(path, method=method, headers=tokens[user], **kwargs)
-
-    return call
-
-
 def facts_path(ref: str) -> str:
     return f"/api/v1/cases/{ref}/legal-facts"
 

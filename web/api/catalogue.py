@@ -7,7 +7,6 @@ change. As in web/api/routes.py, each route carries its access rule under ``@blp
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import g
@@ -15,8 +14,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.exc import OperationalError
 
 from web.access import ALL_STAFF, roles
-from web.api import schemas
-from web.api.routes import ERROR_DESCRIPTIONS, ApiBlueprint, database_conflict
+from web.api.routes import ApiBlueprint, database_conflict
 from web.database import db
 from workflow import vocab
 from workflow.admissibility import RULES
@@ -36,17 +34,6 @@ from workflow.vocab import UI_LANGUAGES
 blp = ApiBlueprint("api_catalogue", __name__, url_prefix="/api/v1",
                    description="The catalogue of filing bodies and the controlled vocabularies")
 blp.errorhandler(OperationalError)(database_conflict)  # two admins saving at once: 409, as elsewhere
-
-
-def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document the error answers a route gives (all in the shape of schemas.ErrorSchema)."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        for code in codes:
-            view = blp.alt_response(code, schema=schemas.ErrorSchema, description=ERROR_DESCRIPTIONS[code])(view)
-        return view
-
-    return decorate
 
 
 # -- schemas ----------------------------------------------------------------------------------------------
@@ -161,7 +148,7 @@ class TermPatchSchema(Schema):
 @roles(*ALL_STAFF)
 @blp.arguments(BodyListArgsSchema, location="query")
 @blp.response(200, BodyListSchema)
-@errors(401)
+@blp.errors(401)
 def list_bodies(args: dict[str, Any]) -> dict[str, list[Body]]:
     """The catalogue of filing bodies (active ones unless include_inactive)."""
     return {"items": all_bodies(db(), include_inactive=args["include_inactive"])}
@@ -170,7 +157,7 @@ def list_bodies(args: dict[str, Any]) -> dict[str, list[Body]]:
 @blp.route("/bodies/<string:code>", methods=["GET"])
 @roles(*ALL_STAFF)
 @blp.response(200, CatalogueBodySchema)
-@errors(401, 404)
+@blp.errors(401, 404)
 def get_body_entry(code: str) -> Body:
     """One entry of the catalogue, active or not."""
     return get_body(db(), code)
@@ -180,7 +167,7 @@ def get_body_entry(code: str) -> Body:
 @roles(Role.ADMIN)
 @blp.arguments(BodyPatchSchema)
 @blp.response(200, CatalogueBodySchema)
-@errors(401, 403, 404, 409, 422)
+@blp.errors(401, 403, 404, 409, 422)
 def patch_body(changes: dict[str, Any], code: str) -> Body:
     """Edit a catalogue entry (admins). A new response window applies to filings submitted from then on."""
     session = db()
@@ -191,7 +178,7 @@ def patch_body(changes: dict[str, Any], code: str) -> Body:
 @roles(*ALL_STAFF)
 @blp.arguments(TermListArgsSchema, location="query")
 @blp.response(200, TermListSchema)
-@errors(401, 404)
+@blp.errors(401, 404)
 def list_terms(args: dict[str, Any], vocabulary: str) -> dict[str, Any]:
     """The terms of a vocabulary (incident_type, perpetrator_agency, legal_ground, mandate), active ones unless
     include_retired."""
@@ -202,7 +189,7 @@ def list_terms(args: dict[str, Any], vocabulary: str) -> dict[str, Any]:
 @roles(Role.ADMIN)
 @blp.arguments(TermInputSchema)
 @blp.response(201, TermSchema)
-@errors(401, 403, 404, 409, 422)
+@blp.errors(401, 403, 404, 409, 422)
 def add_term(term: dict[str, Any], vocabulary: str) -> VocabularyTerm:
     """Add a term (admins); its key never changes afterwards."""
     return vocab.add_term(db(), g.actor, vocabulary, term["key"], term["labels"], term["extra"])
@@ -212,7 +199,7 @@ def add_term(term: dict[str, Any], vocabulary: str) -> VocabularyTerm:
 @roles(Role.ADMIN)
 @blp.arguments(TermPatchSchema)
 @blp.response(200, TermSchema)
-@errors(401, 403, 404, 409, 422)
+@blp.errors(401, 403, 404, 409, 422)
 def patch_term(changes: dict[str, Any], vocabulary: str, key: str) -> VocabularyTerm:
     """Relabel, retranslate, retire or restore a term (admins)."""
     return vocab.update_term(db(), g.actor, vocabulary, key, **changes)

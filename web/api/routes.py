@@ -97,6 +97,17 @@ class ApiParser(FlaskParser):
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ApiParser()
 
+    def errors(self, *codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Document the error answers a route gives (all in the shape of schemas.ErrorSchema)."""
+
+        def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+            for code in codes:
+                view = self.alt_response(code, schema=schemas.ErrorSchema,
+                                         description=ERROR_DESCRIPTIONS[code])(view)
+            return view
+
+        return decorate
+
 
 blp = ApiBlueprint("api", __name__, url_prefix="/api/v1", description="Petitio JSON API")
 
@@ -130,17 +141,6 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def errors(*codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Document the error answers a route gives (all in the shape of schemas.ErrorSchema)."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        for code in codes:
-            view = blp.alt_response(code, schema=schemas.ErrorSchema, description=ERROR_DESCRIPTIONS[code])(view)
-        return view
-
-    return decorate
-
-
 def _settings() -> Settings:
     return current_app.config["PETITIO_SETTINGS"]
 
@@ -163,7 +163,7 @@ def health() -> dict[str, str]:
 @roles(*CASEWORK)
 @blp.arguments(schemas.CaseListArgsSchema, location="query")
 @blp.response(200, schemas.CasePageSchema)
-@errors(401, 403)
+@blp.errors(401, 403)
 def list_cases(args: dict[str, Any]) -> dict[str, Any]:
     """Cases matching the filters, a page at a time (ordered by reference; no identity fields)."""
     page, per_page = args.pop("page"), args.pop("per_page")
@@ -176,7 +176,7 @@ def list_cases(args: dict[str, Any]) -> dict[str, Any]:
 @roles(Role.INTAKE)
 @blp.arguments(schemas.AppealSchema)
 @blp.response(201, schemas.CaseSchema)
-@errors(401, 403, 409)
+@blp.errors(401, 403, 409)
 def create_case(appeal: dict[str, Any]) -> dict[str, Any]:
     """Intake of one appeal (fields of the import format); the case starts at ``complete_intake``.
 
@@ -189,7 +189,7 @@ def create_case(appeal: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/cases/<string:ref>", methods=["GET"])
 @roles(*CASEWORK)
 @blp.response(200, schemas.CaseSchema)
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def get_case(ref: str) -> dict[str, Any]:
     """The case, with the identity fields the caller's role may see (the read is audited)."""
     return _case(ref)
@@ -199,7 +199,7 @@ def get_case(ref: str) -> dict[str, Any]:
 @roles(Role.INTAKE, Role.LEGAL)
 @blp.arguments(schemas.UploadSchema, location="files")
 @blp.response(201, schemas.DocumentSchema)
-@errors(401, 403, 404, 413)
+@blp.errors(401, 403, 404, 413)
 def upload_document(upload: dict[str, Any], ref: str) -> Any:
     """Attach a document to the case: checked by content and size, stored encrypted."""
     settings = _settings()
@@ -215,7 +215,7 @@ def upload_document(upload: dict[str, Any], ref: str) -> Any:
 @roles(*DOWNLOAD_ROLES)
 @blp.response(200, BINARY, content_type="application/octet-stream",
               description="The document's bytes, served with its stored media type (PDF, JPEG, PNG or DOCX)")
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def download(document_id: int) -> Response:
     """Download a stored document (intake and legal only; every download is audited, never its content)."""
     document = get_document(db(), document_id)
@@ -228,7 +228,7 @@ def download(document_id: int) -> Response:
 @blp.arguments(schemas.ConsentFormArgsSchema, location="query")
 @blp.response(200, BINARY, content_type=DOCX,
               description="The pre-filled form (.docx) for the complainant to sign")
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
     """A form of appeal or power of attorney pre-filled with the complainant's identity (intake only).
 
@@ -246,7 +246,7 @@ def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
 @roles(Role.INTAKE, Role.LEGAL)
 @blp.arguments(schemas.ConsentUpdateSchema)
 @blp.response(200, schemas.CaseSchema)
-@errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409)
 def update_consent(changes: dict[str, Any], ref: str) -> dict[str, Any]:
     """Change what the complainant allows (audited by field name; refused after a withdrawal: 409)."""
     from workflow.services.consent import update_consent_permissions
@@ -259,7 +259,7 @@ def update_consent(changes: dict[str, Any], ref: str) -> dict[str, Any]:
 @roles(*CASEWORK)
 @blp.arguments(schemas.WithdrawalSchema)
 @blp.response(200, schemas.CaseSchema)
-@errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409)
 def withdraw(body: dict[str, Any], ref: str) -> dict[str, Any]:
     """Record that consent was withdrawn: pending filings stop, bodies already filed with are to be informed."""
     from workflow.services.consent import withdraw_consent
@@ -271,7 +271,7 @@ def withdraw(body: dict[str, Any], ref: str) -> dict[str, Any]:
 @blp.route("/cases/<string:ref>/legal-facts", methods=["GET"])
 @roles(Role.LEGAL, Role.MANAGER)
 @blp.response(200, schemas.LegalFactsSchema)
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def get_legal_facts(ref: str) -> dict[str, Any]:
     """The facts admissibility rests on (the defaults, with ``updated_at`` null, until someone records them)."""
     return views.legal_facts_view(db(), find_case(db(), ref))
@@ -281,7 +281,7 @@ def get_legal_facts(ref: str) -> dict[str, Any]:
 @roles(Role.LEGAL)
 @blp.arguments(schemas.LegalFactsUpdateSchema)
 @blp.response(200, schemas.LegalFactsSchema)
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def patch_legal_facts(changes: dict[str, Any], ref: str) -> dict[str, Any]:
     """Change the legal facts (legal officers; fields left out keep their value; audited with old and new values).
 
@@ -295,7 +295,7 @@ def patch_legal_facts(changes: dict[str, Any], ref: str) -> dict[str, Any]:
 @blp.route("/cases/<string:ref>/admissibility", methods=["GET"])
 @roles(Role.LEGAL, Role.MANAGER)
 @blp.response(200, schemas.AdmissibilitySchema)
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def admissibility(ref: str) -> dict[str, Any]:
     """What each active body's rules say about the case today: errors block a body in a review, warnings do not."""
     return views.admissibility_view(db(), find_case(db(), ref))
@@ -305,7 +305,7 @@ def admissibility(ref: str) -> dict[str, Any]:
 @roles(*CASEWORK)
 @blp.arguments(schemas.TaskCompletionSchema)
 @blp.response(200, schemas.CaseSchema)
-@errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409)
 def complete(body: dict[str, Any], task_id: str) -> Any:
     """Complete a ready task with its form data; answers the case as it is afterwards.
 
@@ -322,7 +322,7 @@ def complete(body: dict[str, Any], task_id: str) -> Any:
 @blp.route("/filings/<int:filing_id>", methods=["GET"])
 @roles(*CASEWORK)
 @blp.response(200, schemas.FilingSchema)
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def get_filing(filing_id: int) -> dict[str, Any]:
     """A filing with its document versions and the responses recorded so far."""
     return api_support.filing_view(db(), filing_id)
@@ -333,7 +333,7 @@ def get_filing(filing_id: int) -> dict[str, Any]:
 @blp.arguments(schemas.FilingDocumentArgsSchema, location="query")
 @blp.response(200, BINARY, content_type=DOCX, description=FILING_DOWNLOAD)
 @blp.alt_response(200, schema=BINARY, content_type=PDF, description=FILING_DOWNLOAD)  # same code, other type
-@errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409)
 def filing_document(args: dict[str, Any], filing_id: int) -> Response:
     """Download a version of the filing (intake and legal only; every download is audited).
 
@@ -350,7 +350,7 @@ def filing_document(args: dict[str, Any], filing_id: int) -> Response:
 @roles(Role.INTAKE, Role.LEGAL)
 @blp.arguments(schemas.ResponseInputSchema)
 @blp.response(201, schemas.ResponseSchema)
-@errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409)
 def add_response(body: dict[str, Any], filing_id: int) -> dict[str, Any]:
     """Record a response from the body; the filing's process moves on (409 when it is not waiting)."""
     response = record_response(db(), _settings(), g.actor, filing_id, **body)
@@ -361,7 +361,7 @@ def add_response(body: dict[str, Any], filing_id: int) -> dict[str, Any]:
 @roles(*filing_documents.BUNDLE_ROLES)
 @blp.response(200, BINARY, content_type="application/zip",
               description="filings/: the latest version of each filing; annexes/: the documents consent allows")
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def case_bundle(ref: str) -> Response:
     """The case's filings and the annexes that go with them, in one zip (intake and legal; audited).
 
@@ -375,7 +375,7 @@ def case_bundle(ref: str) -> Response:
 @roles(*CREATOR_ROLES)
 @blp.arguments(schemas.CollectiveInputSchema)
 @blp.response(201, schemas.CollectiveCreatedSchema)
-@errors(401, 403)
+@blp.errors(401, 403)
 def create_collective_complaint(body: dict[str, Any]) -> dict[str, Any]:
     """Open a collective complaint over approved cases (legal officers); its first version is generated at once.
 
@@ -392,7 +392,7 @@ def create_collective_complaint(body: dict[str, Any]) -> dict[str, Any]:
 @roles(*CASEWORK)
 @blp.arguments(schemas.PageArgsSchema, location="query")
 @blp.response(200, schemas.CollectivePageSchema)
-@errors(401, 403)
+@blp.errors(401, 403)
 def list_collective_complaints(args: dict[str, Any]) -> dict[str, Any]:
     """Collective complaints, newest first, a page at a time."""
     items, total = api_support.collective_rows(db(), page=args["page"], per_page=args["per_page"])
@@ -402,7 +402,7 @@ def list_collective_complaints(args: dict[str, Any]) -> dict[str, Any]:
 @blp.route("/collective-complaints/<int:collective_id>", methods=["GET"])
 @roles(*CASEWORK)
 @blp.response(200, schemas.CollectiveSchema)
-@errors(401, 403, 404)
+@blp.errors(401, 403, 404)
 def get_collective_complaint(collective_id: int) -> dict[str, Any]:
     """A collective complaint: its fields, the cases' references, its filing with versions, its ready tasks."""
     return api_support.collective_view(db(), get_collective(db(), collective_id))
@@ -412,7 +412,7 @@ def get_collective_complaint(collective_id: int) -> dict[str, Any]:
 @roles(*CASEWORK)
 @blp.arguments(schemas.DeadlineArgsSchema, location="query")
 @blp.response(200, schemas.DeadlinePageSchema)
-@errors(401, 403)
+@blp.errors(401, 403)
 def list_deadlines(args: dict[str, Any]) -> dict[str, Any]:
     """Open deadlines (all, due within 7 days, or overdue), earliest first."""
     now = utcnow()

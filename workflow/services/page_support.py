@@ -218,8 +218,8 @@ def filing_versions(session: Session, filing_ids: list[int]) -> dict[int, list[D
     """filing id -> its generated documents, oldest version first."""
     found: dict[int, list[Document]] = {filing_id: [] for filing_id in filing_ids}
     if filing_ids:
-        for document in session.scalars(select(Document).where(Document.filing_id.in_(filing_ids), Document.kind == "filing")
-                                        .order_by(Document.filing_id, Document.version)):
+        query = select(Document).where(Document.filing_id.in_(filing_ids), Document.kind == "filing")
+        for document in session.scalars(query.order_by(Document.filing_id, Document.version)):
             found[document.filing_id or 0].append(document)
     return found
 
