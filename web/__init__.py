@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     from web.auth import bp as auth_bp
     from web.catalogue import bp as catalogue_bp
     from web.collective import bp as collective_bp
+    from web.dashboard import bp as dashboard_bp
     from web.pages import bp as pages_bp
 
     app.register_blueprint(auth_bp)
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.register_blueprint(collective_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(dashboard_bp)
     register_api(app)
 
     app.before_request(_enforce_access)

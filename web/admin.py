@@ -19,12 +19,14 @@ from workflow.errors import ValidationFailed
 from workflow.models import Role
 from workflow.services import page_support
 from workflow.services import users as user_service
+from workflow.services.digest import set_email
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 ROLE_CHOICES = [(Role.INTAKE.value, _l("Intake")), (Role.LEGAL.value, _l("Legal")),
                 (Role.MANAGER.value, _l("Manager")), (Role.ADMIN.value, _l("Admin"))]
 LOCALE_NAMES = {"en": "English", "ru": "Русский"}
+EMAIL_ERROR = _l("Give an address such as name@example.org.")
 
 
 class NewUserForm(FlaskForm):
@@ -33,6 +35,7 @@ class NewUserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(value, text) for value, text in ROLE_CHOICES])
     locale = SelectField(_l("Language"), choices=[SelectChoice(code, LOCALE_NAMES.get(code, code)) for code in LOCALES])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=500)])
+    email = StringField(_l("E-mail (for the daily digest; optional)"), validators=[Length(max=254)])
 
 
 def _render(form: NewUserForm, *, status: int = 200, row_errors: dict[str, dict[str, str]] | None = None,
@@ -68,13 +71,14 @@ def create_user() -> Response | tuple[str, int]:
     if form.validate_on_submit():
         username = form.username.data.strip().lower()
         try:
-            user_service.add_user(db(), g.actor, username, form.role.data, locale=form.locale.data,
-                                  full_name=(form.full_name.data or "").strip(), password=form.password.data)
+            user = user_service.add_user(db(), g.actor, username, form.role.data, locale=form.locale.data,
+                                         full_name=(form.full_name.data or "").strip(), password=form.password.data)
+            set_email(db(), g.actor, user, form.email.data)
         except ValidationFailed as err:
             db().rollback()
             for name, message in err.errors.items():
                 target = getattr(form, name, None) or form.username
-                target.errors = [*target.errors, _(message)]
+                target.errors = [*target.errors, EMAIL_ERROR if name == "email" else _(message)]
         else:
             flash(_("Account %(username)s created.", username=username), "success")
             return redirect(url_for("admin.users"), 303)
@@ -122,3 +126,18 @@ def issue_token(username: str) -> tuple[str, int]:
     # Answered directly, never through a redirect and a flash: the flash would carry the token in the
     # session cookie. Only its hash is stored, so this page is the one time it is shown.
     return _render(NewUserForm(formdata=None), new_token={"username": username, "token": token})
+
+
+@bp.post("/users/<username>/email")
+@roles(Role.ADMIN)
+def change_email(username: str) -> Response | tuple[str, int]:
+    user = _user(username)
+    try:
+        set_email(db(), g.actor, user, request.form.get("email", ""))
+    except ValidationFailed as err:
+        return _fail(username, "email", ValidationFailed(err.message, errors={"email": str(EMAIL_ERROR)}))
+    if user.email:
+        flash(_("The digest for %(username)s goes to %(email)s.", username=username, email=user.email), "success")
+    else:
+        flash(_("%(username)s has no e-mail address: no digest is sent.", username=username), "success")
+    return redirect(url_for("admin.users"), 303)

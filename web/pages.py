@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import select
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, StringField, TextAreaField
@@ -38,7 +39,19 @@ from workflow import vocab
 from workflow.admissibility import EU_STATUSES, OTHER_PROCEDURES, Finding
 from workflow.bodies import CODES as BODIES
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, LegalFacts, Review, Role, User, utcnow
+from workflow.models import (
+    AuditEvent,
+    Case,
+    ConsentRecord,
+    Deadline,
+    Filing,
+    HumanTask,
+    LegalFacts,
+    Review,
+    Role,
+    User,
+    utcnow,
+)
 from workflow.runtime.instances import STAGES
 from workflow.services import page_support, queries
 from workflow.services.cases import get_case
@@ -51,6 +64,10 @@ from workflow.services.consent import (
     update_consent_permissions,
 )
 from workflow.services.consent import withdraw_consent as withdraw_consent_service
+from workflow.services.dashboard import case_timeline
+from workflow.services.deadlines import CLOSE_ROLES
+from workflow.services.deadlines import RESPONSE as RESPONSE_SOURCE
+from workflow.services.deadlines import close_deadline as close_deadline_service
 from workflow.services.documents import (
     DOWNLOAD_ROLES,
     UPLOAD_KINDS,
@@ -66,6 +83,8 @@ from workflow.services.filing_documents import (
     case_bundle,
     filing_document,
 )
+from workflow.services.responses import RESPONSE_KINDS, RFI, RFI_LABEL
+from workflow.services.responses import record_response as record_response_service
 from workflow.services.review import FACT_FIELDS, NAME_MAX, SUMMARY_MAX, latest_review, legal_facts
 from workflow.services.review import update_legal_facts as update_legal_facts_service
 from workflow.services.tasks import complete_task
@@ -455,7 +474,8 @@ def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
 
 
 def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_form: DocumentUploadForm | None = None,
-                 consent_form: ConsentPermissionsForm | None = None, facts_form: LegalFactsForm | None = None) -> str:
+                 consent_form: ConsentPermissionsForm | None = None, facts_form: LegalFactsForm | None = None,
+                 response_form: ResponseForm | None = None, response_for: int | None = None) -> str:
     session = db()
     try:
         # Audits the identity fields the role may read (channel "web") in this request's transaction.
@@ -478,6 +498,7 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_fo
     return render_template(
         "pages/case.html", case=view, panels=_panels(session, view, case_row, submitted or {}, now),
         deadlines=deadlines, history=history_entries(page_support.case_history(session, case_row.id)),
+        timeline=case_timeline(session, case_row.id),
         bodies=bodies, may_withdraw=role in CASEWORK, versions=versions, **filing_links(),
         # case_bundle zips the latest version of each filing not cancelled: offered when there is one.
         has_bundle=any(versions[f["id"]] for f in view["filings"] if f["state"] != "cancelled"),
@@ -490,6 +511,7 @@ def _render_case(ref: str, *, submitted: dict[str, Any] | None = None, upload_fo
         forms_to_sign=list(CONSENT_FORMS) if role in FORM_ROLES else [], form_languages=FORM_LANGUAGES,
         facts=_facts_panel(session, case_row) if role in LEGAL_FACTS_READERS else None,
         facts_form=facts_form if role == Role.LEGAL else None,
+        **_responses_panel(case_row, response_form, response_for),
     )
 
 
@@ -952,3 +974,134 @@ def withdraw_consent(ref: str) -> Response | tuple[str, int]:
                 return redirect(url_for("pages.case", ref=ref), 303)  # type: ignore[return-value]
         status = 409 if withdrawn else 422
     return render_template("pages/withdraw_consent.html", form=form, ref=ref, withdrawn=withdrawn), status
+
+
+# -- responses from bodies (intake and legal record them; legal and managers mark a reply to a body sent) ---
+
+RESPONSE_ROLES = (Role.INTAKE, Role.LEGAL)
+# Filings in these states may still be waiting for the body (the service decides: 409 when it is not).
+OPEN_FILING_STATES = ("submitted", "acknowledged", "transmitted", "replied")
+LABELS["response_kind"] = {
+    "acknowledgement": _l("Acknowledgement of receipt"), "request_for_information": _l("Request for information"),
+    "transmitted_to_state": _l("Transmitted to the state"), "state_reply": _l("The state's reply"),
+    "decision": _l("Decision"), "follow_up": _l("Follow-up"),
+}
+LABELS["deadline"][RFI_LABEL] = _l("Reply to the request for information")
+
+
+class ResponseForm(FlaskForm):
+    """Types and lengths only: the service checks the kind, the date and the letter."""
+
+    kind = SelectField(_l("Kind of response"), validate_choice=False,
+                       validators=[DataRequired(message=_l("Choose the kind of response."))])
+    received_on = StringField(_l("Received on"), widget=DateInput(),
+                              validators=[DataRequired(message=_l("Enter a date (year, month and day)."))])
+    reference = StringField(_l("The body's reference"), validators=[Length(max=200, message=TOO_LONG)])
+    summary = TextAreaField(_l("Summary"), validators=[Length(max=20000, message=TOO_LONG)])
+    file = FileField(_l("The letter (PDF, JPEG, PNG or DOCX; optional)"))
+
+
+def _response_form(filing_id: int, **kwargs: Any) -> ResponseForm:
+    form = ResponseForm(prefix=f"response{filing_id}", **kwargs)
+    form.kind.choices = [SelectChoice(k, label("response_kind", k)) for k in RESPONSE_KINDS]
+    return form
+
+
+def _responses_panel(case_row: Case, posted: ResponseForm | None, posted_for: int | None) -> dict[str, Any]:
+    """Per filing: the responses recorded, and the form to record one (this user's role, a filing out)."""
+    may = g.actor.role in RESPONSE_ROLES
+    response_forms = {}
+    for f in case_row.filings:
+        if may and f.submitted_on is not None and f.state in OPEN_FILING_STATES:
+            response_forms[f.id] = posted if posted is not None and posted_for == f.id else \
+                _response_form(f.id, formdata=None)
+    rfi = list(db().scalars(select(Deadline).where(
+        Deadline.case_id == case_row.id, Deadline.source == RESPONSE_SOURCE, Deadline.kind == RFI,
+        Deadline.state == "open").order_by(Deadline.due_at))) if g.actor.role in CLOSE_ROLES else []
+    return {"responses": {f.id: sorted(f.responses, key=lambda r: (r.received_on, r.id)) for f in case_row.filings},
+            "response_forms": response_forms, "rfi_deadlines": rfi}
+
+
+def _parse_day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+@bp.route("/filings/<int:filing_id>/responses", methods=["POST"])
+@roles(*RESPONSE_ROLES)
+def record_response(filing_id: int) -> Response | tuple[str, int]:
+    session = db()
+    filing = session.get(Filing, filing_id)
+    if filing is None:
+        abort(404, description=_("There is no such filing."))
+    back = _filing_home(filing)
+    form = _response_form(filing_id)
+    valid = form.validate_on_submit()
+    received_on = _parse_day(form.received_on.data or "")
+    if form.received_on.data and received_on is None:
+        form.received_on.errors = [_("Enter a date (year, month and day).")]
+        valid = False
+    if valid and received_on is not None:
+        settings = _settings()
+        upload = form.file.data
+        document = None
+        if upload is not None and getattr(upload, "filename", None):
+            document = (upload.read(settings.max_document_bytes + 1), upload.filename)
+            if len(document[0]) > settings.max_document_bytes:
+                message = _("The file is larger than the limit of %(limit)s. Nothing was stored; choose a smaller "
+                            "file.", limit=_size_text(settings.max_document_bytes))
+                return render_template("pages/task_error.html", status=413, message=message, back=back), 413
+        try:
+            record_response_service(session, settings, g.actor, filing_id, kind=form.kind.data,
+                                    received_on=received_on, reference=(form.reference.data or "").strip() or None,
+                                    summary=(form.summary.data or "").strip() or None, document=document)
+        except ValidationFailed as err:
+            session.rollback()
+            if "kind" in err.errors:
+                form.kind.errors = [*form.kind.errors, _("Choose one of the kinds listed.")]
+            if "received_on" in err.errors:
+                form.received_on.errors = [*form.received_on.errors, _("This date is in the future.")]
+            if "file" in err.errors or not ({"kind", "received_on"} & set(err.errors)):
+                form.file.errors = [*form.file.errors, _rejection_text(err.errors.get("file", err.message))]
+        except Conflict:
+            session.rollback()
+            message = _("This filing is not waiting for a response from the body (a follow-up or the outcome is "
+                        "pending, or it was not submitted yet). Nothing was recorded.")
+            return render_template("pages/task_error.html", status=409, message=message, back=back), 409
+        except NotFound:
+            abort(404, description=_("This filing has no running process."))
+        else:
+            flash(_("Response recorded: %(kind)s.", kind=label("response_kind", form.kind.data)), "success")
+            return redirect(back, 303)  # type: ignore[return-value]
+    if filing.case is None:  # a collective complaint's filing: its page shows no form, so the errors go here
+        return render_template("pages/task_error.html", status=422, back=back, message=_(
+            "Nothing was recorded: %(errors)s", errors=" ".join(e for f in form for e in f.errors))), 422
+    html = _render_case(filing.case.ref, response_form=form, response_for=filing_id)
+    keep_despite_error_status()
+    return html, 422
+
+
+def _filing_home(filing: Filing) -> str:
+    if filing.case is not None:
+        return url_for("pages.case", ref=filing.case.ref, _anchor=f"filing-{filing.id}")
+    return url_for("collective.show", collective_id=filing.collective_id)
+
+
+@bp.route("/deadlines/<int:deadline_id>/close", methods=["POST"])
+@roles(*CLOSE_ROLES)
+def close_deadline(deadline_id: int) -> Response | tuple[str, int]:
+    session = db()
+    try:
+        row = close_deadline_service(session, g.actor, deadline_id)
+    except NotFound:
+        abort(404, description=_("There is no such deadline."))
+    except Conflict:
+        message = _("This deadline is already closed, or it closes by itself.")
+        return render_template("pages/task_error.html", status=409, message=message,
+                               back=url_for("pages.my_tasks")), 409
+    case_row = session.get(Case, row.case_id) if row.case_id else None
+    flash(_("Marked as replied."), "success")
+    back = url_for("pages.case", ref=case_row.ref, _anchor="h-deadlines") if case_row else url_for("pages.my_tasks")
+    return redirect(back, 303)  # type: ignore[return-value]

@@ -42,6 +42,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "pages.update_legal_facts": frozenset({LEGAL}),
     "pages.filing_version": CASEWORK,  # managers: collective complaints only (checked by the service)
     "pages.filing_bundle": frozenset({INTAKE, LEGAL}),
+    "pages.record_response": frozenset({INTAKE, LEGAL}),
+    "pages.close_deadline": frozenset({LEGAL, MANAGER}),
     "collective.index": CASEWORK,
     "collective.new": frozenset({LEGAL}),
     "collective.show": CASEWORK,
@@ -50,6 +52,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "admin.change_role": ADMINS,
     "admin.set_active": ADMINS,
     "admin.issue_token": ADMINS,
+    "admin.change_email": ADMINS,
     "catalogue.bodies": ADMINS,
     "catalogue.body": ADMINS,
     "catalogue.update_body": ADMINS,
@@ -58,6 +61,14 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "catalogue.add_term": ADMINS,
     "catalogue.update_term": ADMINS,
     "catalogue.set_term_active": ADMINS,
+    "dashboard.board": frozenset({LEGAL, MANAGER}),
+    "dashboard.deadlines": frozenset({LEGAL, MANAGER}),
+    "dashboard.statistics": frozenset({MANAGER}),
+    "dashboard.statistics_csv": frozenset({MANAGER}),
+    "dashboard.calendar": EVERYONE,
+    "dashboard.issue_link": EVERYONE,
+    "dashboard.revoke_link": EVERYONE,
+    "dashboard.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"pages.index": 302, "pages.task": 302, "catalogue.vocabularies": 302,

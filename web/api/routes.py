@@ -93,9 +93,20 @@ class ApiParser(FlaskParser):
         """multipart/form-data: the file parts and the text parts, validated by one schema."""
         return self._makeproxy(CombinedMultiDict([req.files, req.form]), schema)
 
+    def load_json_or_files(self, req: Any, schema: Any) -> Any:
+        """A JSON body, or the same fields (and a file) as multipart/form-data."""
+        if req.mimetype == "multipart/form-data":
+            return self.load_files(req, schema)
+        return self.load_json(req, schema)
+
+    __location_map__ = {**FlaskParser.__location_map__, "json_or_files": "load_json_or_files"}  # noqa: RUF012
+
 
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = ApiParser()
+    # Documented as JSON; the route's description names the multipart alternative.
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING = {**Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,  # noqa: RUF012
+                                             "json_or_files": "application/json"}
 
     def errors(self, *codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Document the error answers a route gives (all in the shape of schemas.ErrorSchema)."""
@@ -348,11 +359,24 @@ def filing_document(args: dict[str, Any], filing_id: int) -> Response:
 
 @blp.route("/filings/<int:filing_id>/responses", methods=["POST"])
 @roles(Role.INTAKE, Role.LEGAL)
-@blp.arguments(schemas.ResponseInputSchema)
+@blp.arguments(schemas.ResponseInputSchema, location="json_or_files")
 @blp.response(201, schemas.ResponseSchema)
-@blp.errors(401, 403, 404, 409)
+@blp.errors(401, 403, 404, 409, 413)
 def add_response(body: dict[str, Any], filing_id: int) -> dict[str, Any]:
-    """Record a response from the body; the filing's process moves on (409 when it is not waiting)."""
+    """Record a response from the body; the filing's process moves on (409 when it is not waiting).
+
+    JSON, or the same fields as multipart/form-data with the body's letter as ``file`` (PDF, JPEG, PNG or
+    DOCX by content, stored encrypted).
+    """
+    file = body.pop("file", None)
+    if file is not None:
+        settings = _settings()
+        content = file.read(settings.max_document_bytes + 1)
+        if len(content) > settings.max_document_bytes:
+            abort(413, description=f"the file is over the limit of {settings.max_document_bytes} bytes")
+        body["document"] = (content, file.filename or "letter")
+    if request.mimetype == "multipart/form-data":  # an empty text part means no value
+        body = {k: (None if v == "" and k in ("reference", "summary") else v) for k, v in body.items()}
     response = record_response(db(), _settings(), g.actor, filing_id, **body)
     return api_support.response_view(response)
 

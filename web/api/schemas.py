@@ -331,6 +331,7 @@ class ResponseInputSchema(Schema):
     received_on = fields.Date(required=True)
     reference = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=200))
     summary = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=20000))
+    file = Upload(metadata={"description": "multipart/form-data only: the body's letter"})
 
 
 class ResponseSchema(Schema):

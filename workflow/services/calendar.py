@@ -68,6 +68,12 @@ def _revoke_all(session: Session, user: User, now: datetime) -> int:
     return len(rows)
 
 
+def calendar_link_since(session: Session, user: User) -> datetime | None:
+    """When ``user``'s active calendar link was issued, or None when they have none."""
+    return session.scalar(select(CalendarToken.created_at).where(CalendarToken.user_id == user.id,
+                                                                 CalendarToken.revoked_at.is_(None)))
+
+
 def user_for_calendar_token(session: Session, secret: str) -> User | None:
     """The feed's owner; None for an unknown or revoked secret or a deactivated user."""
     user = session.scalar(select(User).join(CalendarToken, CalendarToken.user_id == User.id)
