@@ -58,7 +58,7 @@ def test_a_response_with_its_letter_is_recorded_from_the_case_page(env, staff, l
         document = session.get(Document, response.document_id)
         assert document.kind == "response" and document.case_id == filing.case_id
         assert session.scalar(select(AuditEvent).where(AuditEvent.action == "response_recorded",
-                                                       AuditEvent.object_id == filing_id)) is not None
+                                                       AuditEvent.object_id == str(filing_id))) is not None
         document_id = document.id
     page = ina.get("/cases/APL-R01").get_data(as_text=True)
     link = f"/cases/APL-R01/documents/{document_id}"
