@@ -40,6 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/task_cycle.py
 	$(BIN)/python bench/filings.py
 	$(BIN)/python bench/collective_from_db.py
+	$(BIN)/python bench/worker.py
+	$(BIN)/python bench/dashboard.py
 
 # Developers: autogenerate a migration from the models, e.g. `make migration m="add reviews"`.
 migration: $(STAMP)
