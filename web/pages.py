@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from sqlalchemy import select
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField, StringField, TextAreaField
@@ -43,7 +42,6 @@ from workflow.models import (
     AuditEvent,
     Case,
     ConsentRecord,
-    Deadline,
     Filing,
     HumanTask,
     LegalFacts,
@@ -65,8 +63,7 @@ from workflow.services.consent import (
 )
 from workflow.services.consent import withdraw_consent as withdraw_consent_service
 from workflow.services.dashboard import case_timeline
-from workflow.services.deadlines import CLOSE_ROLES
-from workflow.services.deadlines import RESPONSE as RESPONSE_SOURCE
+from workflow.services.deadlines import CLOSE_ROLES, open_reply_deadlines
 from workflow.services.deadlines import close_deadline as close_deadline_service
 from workflow.services.documents import (
     DOWNLOAD_ROLES,
@@ -83,7 +80,7 @@ from workflow.services.filing_documents import (
     case_bundle,
     filing_document,
 )
-from workflow.services.responses import RESPONSE_KINDS, RFI, RFI_LABEL
+from workflow.services.responses import RESPONSE_KINDS, RFI_LABEL
 from workflow.services.responses import record_response as record_response_service
 from workflow.services.review import FACT_FIELDS, NAME_MAX, SUMMARY_MAX, latest_review, legal_facts
 from workflow.services.review import update_legal_facts as update_legal_facts_service
@@ -1015,9 +1012,7 @@ def _responses_panel(case_row: Case, posted: ResponseForm | None, posted_for: in
         if may and f.submitted_on is not None and f.state in OPEN_FILING_STATES:
             response_forms[f.id] = posted if posted is not None and posted_for == f.id else \
                 _response_form(f.id, formdata=None)
-    rfi = list(db().scalars(select(Deadline).where(
-        Deadline.case_id == case_row.id, Deadline.source == RESPONSE_SOURCE, Deadline.kind == RFI,
-        Deadline.state == "open").order_by(Deadline.due_at))) if g.actor.role in CLOSE_ROLES else []
+    rfi = open_reply_deadlines(db(), case_row.id) if g.actor.role in CLOSE_ROLES else []
     return {"responses": {f.id: sorted(f.responses, key=lambda r: (r.received_on, r.id)) for f in case_row.filings},
             "response_forms": response_forms, "rfi_deadlines": rfi}
 

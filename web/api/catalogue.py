@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from web.access import ALL_STAFF, roles
 from web.api.routes import ApiBlueprint, database_conflict
+from web.api.schemas import WholeNumber
 from web.database import db
 from workflow import vocab
 from workflow.admissibility import RULES
@@ -45,18 +46,6 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):
             raise ValidationError("Not a valid boolean: use true or false.")
         return value
-
-
-class WholeNumber(fields.Integer):
-    """A JSON integer only: not a string of digits, a fraction or a boolean."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool):
-            raise ValidationError("Not a valid integer.")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def _names(**kwargs: Any) -> fields.Dict:

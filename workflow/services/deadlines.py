@@ -32,6 +32,7 @@ from workflow.models import Case, CollectiveComplaint, Deadline, Filing, Role, U
 
 TIMER, RULE, RESPONSE = "bpmn_timer", "rule", "response"
 TIME_BAR = "time_bar"
+RFI = "request_for_information"  # a body asked us something: the reply is our deadline
 HRC = "un_hrc"
 DEFAULT_TIME_BAR_YEARS = 5  # what admissibility's time_bar rule assumes when the catalogue gives no figure
 # The anniversary is still admissible: the clock runs out at the end of that day (UTC, like every clock here).
@@ -188,3 +189,10 @@ def _subject(ref: str | None, body: str | None, collective_id: int | None, insta
     # The collective complaint's own reference, as its filing document prints it (COL-001).
     base = ref or (f"COL-{collective_id:03d}" if collective_id else f"process {instance_id}")
     return f"{base} ({body})" if body else base
+
+
+def open_reply_deadlines(session: Session, case_id: int) -> list[Deadline]:
+    """The case's open deadlines for replying to a body's request for information, soonest first."""
+    return list(session.scalars(select(Deadline).where(
+        Deadline.case_id == case_id, Deadline.source == RESPONSE, Deadline.kind == RFI,
+        Deadline.state == "open").order_by(Deadline.due_at)))

@@ -30,7 +30,7 @@ from workflow.models import (
 )
 from workflow.runtime import instances
 from workflow.runtime.context import document_store
-from workflow.services.deadlines import close_response_deadlines, open_response_deadline
+from workflow.services.deadlines import RFI, close_response_deadlines, open_response_deadline
 from workflow.services.documents import attach_document
 from workflow.storage import DocumentRejected
 
@@ -40,7 +40,6 @@ RESPONSE_KINDS = ("acknowledgement", "request_for_information", "transmitted_to_
 FILING_STATE = {"acknowledgement": "acknowledged", "request_for_information": "acknowledged",
                 "transmitted_to_state": "transmitted", "state_reply": "replied", "decision": "decided",
                 "follow_up": "decided"}
-RFI = "request_for_information"
 RFI_DAYS = 30  # our reply to a request for information; no body's rules fix a figure
 RFI_LABEL = "Reply to the request for information"
 CLOCK_TIME = time(9, 0)  # windows end at 09:00 UTC, as a submission's first window does
