@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-
-def N_(message: str) -> str:
-    return message
+from workflow.problems import N_, Problem
+from workflow.states import EuStatus, OtherProcedure
 
 
 @dataclass(frozen=True)
@@ -74,8 +73,8 @@ class Finding:
 
 Rule = Callable[[str, Mapping[str, Any], tuple[str, ...], CaseFacts, Choices, date], list[tuple[str, str, dict]]]
 WGAD_CATEGORIES = ("I", "II", "III", "IV", "V")
-EU_STATUSES = ("unknown", "citizen", "resident", "none")
-OTHER_PROCEDURES = ("none", "pending", "concluded")
+EU_STATUSES = EuStatus.codes()
+OTHER_PROCEDURES = OtherProcedure.codes()
 
 
 def add_years(day: date, years: int) -> date:
@@ -229,14 +228,27 @@ RULES: dict[str, Rule] = {
     "eu_subject": _eu_subject,
     "public_petition": _public_petition,
 }
-# The parameters each rule takes besides ``level``, with a check of each value.
+# The parameters each rule takes besides ``level``: a check of each value, and what to say when it fails.
 _STATE = re.compile(r"^[A-Z]{2}$")
-PARAMETERS: dict[str, dict[str, Callable[[Any], bool]]] = {
-    "time_bar": {"years_after_exhaustion": lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50,
-                 "years_after_other_procedure":
-                     lambda v: isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 50},
-    "ratione_temporis": {"bound_from": lambda v: isinstance(v, dict) and all(
-        isinstance(k, str) and _STATE.match(k) and _is_iso_date(d) for k, d in v.items())},
+YEARS = (1, 50)
+
+
+@dataclass(frozen=True)
+class Parameter:
+    check: Callable[[Any], bool]
+    problem: Problem
+
+
+def _years(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and YEARS[0] <= value <= YEARS[1]
+
+
+_YEARS = Parameter(_years, Problem("out_of_range", {"min": YEARS[0], "max": YEARS[1]}))
+PARAMETERS: dict[str, dict[str, Parameter]] = {
+    "time_bar": {"years_after_exhaustion": _YEARS, "years_after_other_procedure": _YEARS},
+    "ratione_temporis": {"bound_from": Parameter(lambda v: isinstance(v, dict) and all(
+        isinstance(k, str) and _STATE.match(k) and _is_iso_date(d) for k, d in v.items()),
+        Problem("bad_state_dates"))},
 }
 
 
@@ -247,25 +259,25 @@ def _is_iso_date(value: Any) -> bool:
         return False
 
 
-def validate_rules(rules: Mapping[str, Any]) -> dict[str, str]:
-    """Errors in a catalogue entry's ``rules`` (rule name -> message); empty when it is usable."""
-    errors: dict[str, str] = {}
+def validate_rules(rules: Mapping[str, Any]) -> dict[str, Problem]:
+    """What is wrong in a catalogue entry's ``rules`` (rule or ``rule.parameter`` -> problem); empty when usable."""
+    errors: dict[str, Problem] = {}
     for name, params in rules.items():
         if name not in RULES:
-            errors[name] = f"unknown rule; known: {', '.join(RULES)}"
+            errors[name] = Problem("unknown_rule", {"rules": list(RULES)})
             continue
         if not isinstance(params, dict):
-            errors[name] = "parameters must be an object"
+            errors[name] = Problem("not_object")
             continue
         checks = PARAMETERS.get(name, {})
         for key, value in params.items():
             if key == "level":
                 if value not in ("error", "warning"):
-                    errors[f"{name}.level"] = "must be error or warning"
+                    errors[f"{name}.level"] = Problem("bad_level")
             elif key not in checks:
-                errors[f"{name}.{key}"] = "not a parameter of this rule"
-            elif not checks[key](value):
-                errors[f"{name}.{key}"] = "invalid value"
+                errors[f"{name}.{key}"] = Problem("not_rule_parameter")
+            elif not checks[key].check(value):
+                errors[f"{name}.{key}"] = checks[key].problem
     return errors
 
 

@@ -17,11 +17,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.admissibility import validate_rules
 from workflow.audit import audit
-from workflow.errors import NotFound, ValidationFailed
+from workflow.errors import NotFound
 from workflow.models import Body, User, utcnow
-from workflow.vocab import UI_LANGUAGES
+from workflow.schemas.catalogue import BODY_CODES, BodyChangeSchema
 
 # Internal service levels (DESIGN.md §5), handed to each new case process as data.
 SERVICE_LEVELS = {
@@ -32,15 +31,8 @@ SERVICE_LEVELS = {
     "check_days": 3,
 }
 
-CODES = ("un_sp", "un_wgad", "un_hrc", "osce_odihr", "ep_droi", "ep_peti")
-FILING_LANGUAGES = ("en", "fr", "es", "ru", "de", "it", "pl", "lt", "lv", "et")
-CHANNELS = ("online_form", "email", "post", "in_person")
-COMMUNICATION_TYPES = ("urgent_appeal", "letter_of_allegation")
-# What a body needs the complainant to have allowed (checked by the ``consent`` rule).
-CONSENT_REQUIREMENTS = ("verified", "share_name_with_government", "publish_name", "not_anonymous")
-MAX_DAYS = 3660
-NOTES_MAX = 5000
-NAME_MAX = 200
+CODES = BODY_CODES
+EDITABLE = tuple(BodyChangeSchema._declared_fields)  # what an admin may change, as the schema checks it
 
 _DEFAULTS: tuple[dict[str, Any], ...] = (
     {
@@ -114,8 +106,6 @@ _DEFAULTS: tuple[dict[str, Any], ...] = (
                  "become public documents. No fixed clock (research §1.5).",
     },
 )
-EDITABLE = ("names", "languages", "channels", "mandates", "communication_types", "required_consent", "rules",
-            "response_days", "follow_up_days", "notes", "active")
 
 
 def seed(session: Session) -> int:
@@ -158,24 +148,12 @@ def update_body(session: Session, actor: User, code: str, changes: dict[str, Any
                 *, known_mandates: tuple[str, ...] = ()) -> Body:
     """Edit a catalogue entry (admins); every change is audited with its old and new values.
 
+    ``changes``: any of the fields of ``BodyChangeSchema`` (checked here; nothing changes when one is wrong).
     ``known_mandates``: the active keys of the ``mandate`` vocabulary (a mandate must be one of them).
     """
     body = get_body(session, code)
-    errors: dict[str, str] = {}
-    for name in sorted(set(changes) - set(EDITABLE)):
-        errors[name] = "not an editable field of the catalogue"
-    clean: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name not in EDITABLE:
-            continue
-        try:
-            clean[name] = _clean(name, value, known_mandates)
-        except ValueError as err:
-            errors[name] = str(err)
-    if "rules" in clean:
-        errors.update({f"rules.{k}": v for k, v in validate_rules(clean["rules"]).items()})
-    if errors:
-        raise ValidationFailed("the catalogue entry has errors", errors=errors)
+    clean = BodyChangeSchema(known_mandates=lambda: known_mandates).load_or_fail(changes,
+                                                                          "the catalogue entry has errors")
     before = {name: getattr(body, name) for name in clean}
     changed = sorted(name for name, value in clean.items() if before[name] != value)
     for name in changed:
@@ -187,44 +165,3 @@ def update_body(session: Session, actor: User, code: str, changes: dict[str, Any
               {"fields": changed, "before": {n: before[n] for n in changed}, "after": {n: clean[n] for n in changed}})
     session.flush()
     return body
-
-
-def _clean(name: str, value: Any, known_mandates: tuple[str, ...]) -> Any:
-    if name == "names":
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise ValueError("must map a language to a name")
-        unknown = sorted(set(value) - set(UI_LANGUAGES))
-        if unknown:
-            raise ValueError(f"names are in the UI languages ({', '.join(UI_LANGUAGES)}), not {', '.join(unknown)}")
-        names = {k: v.strip() for k, v in value.items() if v.strip()}
-        if not names.get("en"):
-            raise ValueError("an English name is required")
-        if any(len(v) > NAME_MAX for v in names.values()):
-            raise ValueError(f"names are at most {NAME_MAX} characters")
-        return names
-    if name in ("response_days", "follow_up_days"):
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
-            raise ValueError(f"must be a whole number of days from 1 to {MAX_DAYS}")
-        return value
-    if name == "notes":
-        if not isinstance(value, str) or len(value) > NOTES_MAX:
-            raise ValueError(f"must be text of at most {NOTES_MAX} characters")
-        return value.strip()
-    if name == "active":
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-    if name == "rules":
-        if not isinstance(value, dict):
-            raise ValueError("must map a rule to its parameters")
-        return value
-    allowed = {"languages": FILING_LANGUAGES, "channels": CHANNELS, "mandates": known_mandates,
-               "communication_types": COMMUNICATION_TYPES, "required_consent": CONSENT_REQUIREMENTS}[name]
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValueError("must be a list")
-    unknown = sorted(set(value) - set(allowed))
-    if unknown:
-        raise ValueError(f"unknown: {', '.join(unknown)} (allowed: {', '.join(allowed)})")
-    if name == "languages" and not value:
-        raise ValueError("a body accepts at least one language")
-    return list(dict.fromkeys(value))

@@ -240,27 +240,6 @@ def created_users() -> list[tuple[str, str]]:
     return [(u, r) for u, r, _ in DEMO_USERS]
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True)
-@pass_runtime
-@one_line_errors
-def serve(rt: Runtime, host: str, port: int) -> None:
-    """Serve the web app (the built-in threaded server; use gunicorn behind a proxy in production)."""
-    import socket
-
-    from web import create_app
-
-    rt.ready_engine()
-    with socket.socket() as probe:
-        try:
-            probe.bind((host, port))
-        except OSError:
-            raise click.ClickException(f"cannot listen on {host}:{port}: the address is in use") from None
-    app = create_app(rt.settings)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
-
-
 # -- operators ----------------------------------------------------------------------------------------
 
 @main.group()
@@ -275,10 +254,10 @@ def cases() -> None:
 @one_line_errors
 def cases_list(rt: Runtime, stage: str | None, as_json: bool) -> None:
     """List cases with their stage and ready tasks."""
-    from workflow.runtime.instances import STAGES
+    from workflow.states import Stage
 
-    if stage and stage not in STAGES:
-        raise click.ClickException(f"unknown stage {stage!r}; stages: {', '.join(STAGES)}")
+    if stage and stage not in Stage.codes():
+        raise click.ClickException(f"unknown stage {stage!r}; stages: {', '.join(Stage.codes())}")
     with unit_of_work(rt.ready_engine()) as session:
         query = select(Case.ref, Case.stage, Case.urgent, func.count(HumanTask.id)).outerjoin(
             HumanTask, (HumanTask.case_id == Case.id) & (HumanTask.state == "ready")
@@ -300,11 +279,13 @@ def cases_list(rt: Runtime, stage: str | None, as_json: bool) -> None:
 @one_line_errors
 def cases_show(rt: Runtime, ref: str) -> None:
     """Show one case as JSON (the read is audited)."""
-    from workflow.services.views import OPERATOR, case_view
+    from workflow.roles import OPERATOR
+    from workflow.schemas.reads import CaseSchema
+    from workflow.services.cases import read_case
 
     with unit_of_work(rt.ready_engine()) as session:
-        view = case_view(session, ref, actor=None, role=OPERATOR, channel="cli")
-    click.echo(json.dumps(view, indent=2, default=str, ensure_ascii=False))
+        shown = CaseSchema().dump(read_case(session, ref, actor=None, role=OPERATOR, channel="cli"))
+    click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @main.group()

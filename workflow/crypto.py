@@ -2,7 +2,7 @@
 
 The keys are the document keys (``PETITIO_HOME/keys`` or ``PETITIO_DOCUMENT_KEY``), but never used
 directly: HKDF derives one sub-key per purpose, so a field ciphertext, a blind index and a document blob
-are produced under unrelated keys. A field value is a ``storage.KeyRing`` blob (``PTO1`` + key id +
+are produced under unrelated keys. A field value is a ``keyring.KeyRing`` blob (``PTO1`` + key id +
 nonce + ciphertext) whose associated data is ``table.column``: a value copied into another column, or
 into a document, does not decrypt.
 
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import LargeBinary, TypeDecorator
 
-from workflow.storage import DocumentCorrupted, KeyRing, UnknownKey
+from workflow.keyring import DocumentCorrupted, KeyRing, UnknownKey
 
 FIELD_INFO: Final = b"petitio fields v1"
 INDEX_INFO: Final = b"petitio blind index v1"

@@ -1,17 +1,26 @@
-"""The errors services raise. Each carries a message that is safe to show a user (no personal data)."""
+"""The errors services raise. The message is one English line that is safe to show (no personal data); what is
+wrong with each field is data (``errors``: field -> ``Problem``), translated where it is shown."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from workflow.problems import Problem
+
 
 class PetitioError(Exception):
-    """Base class: ``str(err)`` is one clear line for the CLI, the API and the pages."""
+    """Base class: ``str(err)`` is one clear line for the CLI, the API and logs."""
 
     code = "error"
 
-    def __init__(self, message: str, *, errors: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, *, errors: Mapping[str, Problem] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.errors = errors or {}
+        self.errors: dict[str, Problem] = dict(errors or {})
+
+    def texts(self) -> dict[str, str]:
+        """field -> the English sentence, as the API and the command line give them."""
+        return {name: problem.text for name, problem in self.errors.items()}
 
 
 class NotFound(PetitioError):
@@ -29,7 +38,7 @@ class Conflict(PetitioError):
 
 
 class ValidationFailed(PetitioError):
-    """Input that breaks a schema or a domain rule; ``errors`` maps field names to messages."""
+    """Input that breaks a schema or a domain rule; ``errors`` maps field names to problems."""
 
     code = "invalid"
 

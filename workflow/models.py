@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import enum
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -24,14 +23,28 @@ from sqlalchemy import (
     and_,
     event,
 )
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 
 from workflow import crypto
 from workflow.crypto import EncryptedDate, EncryptedText
+from workflow.roles import Role
+from workflow.states import DeadlineState, DocumentKind, EuStatus, OtherProcedure
+
+__all__ = ["DocumentKind", "Role"]  # defined with their titles in workflow.roles and workflow.states
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+# "Overdue" and "due soon", once for Python and SQL alike: the hybrid methods below compare with these.
+DUE_SOON = timedelta(days=7)
+
+
+def past_due(due_at: Any, now: datetime) -> Any:
+    """Strictly before ``now``: a deadline due this very second is not overdue yet. Works on a column too."""
+    return due_at < now
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -72,13 +85,6 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON, list[str]: JSON}  # noqa: RUF012
 
 
-class Role(enum.StrEnum):
-    INTAKE = "intake"
-    LEGAL = "legal"
-    MANAGER = "manager"
-    ADMIN = "admin"
-
-
 class User(Base):
     __tablename__ = "users"
 
@@ -93,6 +99,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    @property
+    def display_name(self) -> str:
+        """How staff are named to each other: the full name, else the username."""
+        return self.full_name or self.username
 
     # The attributes Flask-Login reads (kept here so that workflow/ never imports Flask).
     @property
@@ -126,7 +137,7 @@ class ApiToken(Base):
 
 class Person(Base):
     """A complainant. Identity fields are encrypted at rest (``workflow.crypto``): SQL cannot compare,
-    sort or search them; exact-name search goes through the keyed blind indexes (``queries.find_by_name``).
+    sort or search them; exact-name search goes through the keyed blind indexes (``services.cases.find_by_name``).
     """
 
     __tablename__ = "persons"
@@ -222,16 +233,6 @@ class Incident(Base):
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
 
     case: Mapped[Case] = relationship(back_populates="incidents")
-
-
-class DocumentKind(enum.StrEnum):
-    FORM_OF_APPEAL = "form_of_appeal"
-    POWER_OF_ATTORNEY = "power_of_attorney"
-    COURT_DECISION = "court_decision"
-    MEDICAL = "medical"
-    EVIDENCE = "evidence"
-    FILING = "filing"
-    RESPONSE = "response"
 
 
 class Document(Base):
@@ -388,6 +389,15 @@ class HumanTask(Base):
     # manager returned goes back to the officer who wrote it; the rest of the lane still sees it.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    @hybrid_method
+    def overdue(self, now: datetime) -> Any:
+        return self.due_at is not None and past_due(self.due_at, now)
+
+    @overdue.inplace.expression
+    @classmethod
+    def _overdue_expression(cls, now: datetime) -> Any:
+        return past_due(cls.due_at, now)
+
 
 class Deadline(Base):
     """A clock someone must beat.
@@ -407,14 +417,36 @@ class Deadline(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"))
     timer_task_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    label: Mapped[str] = mapped_column(String(255))
+    label: Mapped[str] = mapped_column(String(255))  # in English, as the API shows it
+    # The parameters of a label made from a template (``services/deadlines.LABEL_TEMPLATES``), to translate it.
+    label_params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     owner_role: Mapped[str | None] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(20), default="bpmn_timer")
     # Which rule or response a non-timer deadline stands for (``time_bar``, ``request_for_information``).
     kind: Mapped[str | None] = mapped_column(String(40))
     due_at: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(10), default="open")  # open | met | missed
+    state: Mapped[str] = mapped_column(String(10), default=DeadlineState.OPEN)  # workflow.states.DeadlineState
     closed_at: Mapped[datetime | None]
+
+    @hybrid_method
+    def overdue(self, now: datetime) -> Any:
+        """Open and past due."""
+        return self.state == DeadlineState.OPEN and past_due(self.due_at, now)
+
+    @overdue.inplace.expression
+    @classmethod
+    def _overdue_expression(cls, now: datetime) -> Any:
+        return and_(cls.state == DeadlineState.OPEN, past_due(cls.due_at, now))
+
+    @hybrid_method
+    def due_soon(self, now: datetime) -> Any:
+        """Open, not overdue, due within ``DUE_SOON``."""
+        return self.state == DeadlineState.OPEN and not past_due(self.due_at, now) and self.due_at < now + DUE_SOON
+
+    @due_soon.inplace.expression
+    @classmethod
+    def _due_soon_expression(cls, now: datetime) -> Any:
+        return and_(cls.state == DeadlineState.OPEN, ~past_due(cls.due_at, now), cls.due_at < now + DUE_SOON)
 
 
 class DigestLog(Base):
@@ -530,6 +562,14 @@ class LegalFacts(Base):
 
     case: Mapped[Case] = relationship(back_populates="legal_facts")
 
+    @classmethod
+    def for_case(cls, case: Case) -> LegalFacts:
+        """The case's legal facts; a case nobody has looked at yet has the defaults (not stored)."""
+        return case.legal_facts or cls(
+            state_code="KZ", torture_risk=False, deprived_of_liberty=False, remedies_summary="",
+            remedies_ineffective=False, other_procedure=OtherProcedure.NONE, other_procedure_name="",
+            eu_status=EuStatus.UNKNOWN, eu_subject=False)
+
 
 class Review(Base):
     """A legal review as decided, with the admissibility checks it saw, and the manager's approval."""
@@ -589,6 +629,7 @@ class CollectiveComplaint(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    created_by: Mapped[User | None] = relationship()
     cases: Mapped[list[Case]] = relationship(secondary=collective_cases, order_by="Case.ref")
     filing: Mapped[Filing | None] = relationship(primaryjoin="CollectiveComplaint.id == Filing.collective_id",
                                                  foreign_keys="Filing.collective_id", uselist=False, viewonly=True)

@@ -39,8 +39,7 @@ from filings.snapshot import (
 )
 from workflow import vocab
 from workflow.bodies import body_name, get_body
-from workflow.models import Case, Episode, Review
-from workflow.services.review import legal_facts
+from workflow.models import Case, Episode, LegalFacts, Review
 
 Naming = Literal["full", "initials", "none"]
 # Bodies whose documents are published (or may be disclosed on request) rather than sent to a government.
@@ -174,7 +173,7 @@ def case_snapshot(session: Session, case: Case, body: str, language: str, organi
                   review: Review | None = None, version: int = 1) -> CaseSnapshot:
     """One case for one body, redacted for that body; grounds and mandates from the approved review."""
     named = naming(case, body) == "full"
-    facts = legal_facts(case)
+    facts = LegalFacts.for_case(case)
     return CaseSnapshot(
         ref=case.ref,
         body=body,
@@ -241,7 +240,7 @@ def collective_snapshot(session: Session, cases: list[Case], *, reference: str, 
                                     key=lambda kv: (-kv[1], kv[0]))),
         torture_cases=sum(1 for c in cases if TORTURE_TYPES & {t for i in c.incidents for t in i.types}),
         named=tuple(named), unnamed=len(cases) - len(named),
-        state=state_name(Counter(legal_facts(c).state_code for c in cases).most_common(1)[0][0], language)
+        state=state_name(Counter(LegalFacts.for_case(c).state_code for c in cases).most_common(1)[0][0], language)
         if cases else None,
         summary=narrative.get("summary", ""), legal_basis=narrative.get("legal_basis", ""),
         context=narrative.get("context", ""), methods=narrative.get("methods", ""),

@@ -8,7 +8,6 @@ defaults below, adding what is missing and never overwriting an admin's edit.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import select
@@ -17,11 +16,8 @@ from sqlalchemy.orm import Session
 from workflow.audit import audit
 from workflow.errors import NotFound, ValidationFailed
 from workflow.models import User, VocabularyTerm, utcnow
-
-GENDERS = ("female", "male", "other", "undisclosed")
-UI_LANGUAGES = ("en", "ru")
-LABEL_MAX = 200
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
+from workflow.problems import Problem
+from workflow.schemas.catalogue import term_input
 
 # vocabulary -> ((key, {language: label}, extra), ...)
 DEFAULTS: dict[str, tuple[tuple[str, dict[str, str], dict[str, Any]], ...]] = {
@@ -87,7 +83,6 @@ DEFAULTS: dict[str, tuple[tuple[str, dict[str, str], dict[str, Any]], ...]] = {
 VOCABULARIES = tuple(DEFAULTS)
 # The seeded incident types (demo data and fixtures use them; input is checked against the database).
 INCIDENT_TYPES = tuple(key for key, _, _ in DEFAULTS["incident_type"])
-EXTRA_FIELDS = {"incident_type": ("deprivation_of_liberty",), "legal_ground": ("udhr",)}
 
 
 def seed(session: Session) -> int:
@@ -126,47 +121,33 @@ def label_of(term: VocabularyTerm, language: str) -> str:
     return term.labels.get(language) or term.labels.get("en") or term.key.replace("_", " ")
 
 
-def add_term(session: Session, actor: User, vocabulary: str, key: str, labels: dict[str, str],
-             extra: dict[str, Any] | None = None) -> VocabularyTerm:
+def add_term(session: Session, actor: User, vocabulary: str, key: Any, labels: Any,
+             extra: Any = None) -> VocabularyTerm:
+    """A new term (checked by ``schemas.catalogue.TermInputSchema``); its key never changes afterwards."""
     _known(vocabulary)
-    errors: dict[str, str] = {}
-    if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        errors["key"] = "use 2 to 80 lower-case letters, digits and underscores, starting with a letter"
-    elif session.scalar(select(VocabularyTerm.id).where(VocabularyTerm.vocabulary == vocabulary,
-                                                       VocabularyTerm.key == key)):
-        errors["key"] = "this vocabulary already has that key"
-    clean_labels = _labels(labels, errors)
-    clean_extra = _extra(vocabulary, extra or {}, errors)
-    if errors:
-        raise ValidationFailed("the term has errors", errors=errors)
+    clean = term_input(vocabulary, {"key": key, "labels": labels, "extra": extra or {}}, new=True)
+    if session.scalar(select(VocabularyTerm.id).where(VocabularyTerm.vocabulary == vocabulary,
+                                                     VocabularyTerm.key == clean["key"])):
+        raise ValidationFailed("the term has errors", errors={"key": Problem("term_key_taken")})
     last = session.scalar(select(VocabularyTerm.position).where(VocabularyTerm.vocabulary == vocabulary)
                           .order_by(VocabularyTerm.position.desc()).limit(1))
-    term = VocabularyTerm(vocabulary=vocabulary, key=key, labels=clean_labels, extra=clean_extra,
-                          position=(last or 0) + 1, active=True, updated_at=utcnow(), updated_by_id=actor.id)
+    term = VocabularyTerm(vocabulary=vocabulary, key=clean["key"], labels=clean["labels"],
+                          extra=clean.get("extra", {}), position=(last or 0) + 1, active=True, updated_at=utcnow(),
+                          updated_by_id=actor.id)
     session.add(term)
     session.flush()
-    audit(session, actor, "term_added", "vocabulary_term", f"{vocabulary}:{key}", None,
-          {"vocabulary": vocabulary, "key": key, "after": _state(term)})
+    audit(session, actor, "term_added", "vocabulary_term", f"{vocabulary}:{term.key}", None,
+          {"vocabulary": vocabulary, "key": term.key, "after": _state(term)})
     return term
 
 
-def update_term(session: Session, actor: User, vocabulary: str, key: str, *, labels: dict[str, str] | None = None,
-                extra: dict[str, Any] | None = None, active: bool | None = None) -> VocabularyTerm:
-    """Relabel, retranslate, retire or restore a term; the key never changes."""
+def update_term(session: Session, actor: User, vocabulary: str, key: str, **changes: Any) -> VocabularyTerm:
+    """Relabel, retranslate, retire or restore a term (``labels``, ``extra``, ``active``); the key never changes."""
     term = get_term(session, vocabulary, key)
-    errors: dict[str, str] = {}
+    clean = term_input(vocabulary, changes, new=False)
     before = _state(term)
-    if labels is not None:
-        term.labels = _labels(labels, errors)
-    if extra is not None:
-        term.extra = _extra(vocabulary, extra, errors)
-    if active is not None:
-        if not isinstance(active, bool):
-            errors["active"] = "must be true or false"
-        else:
-            term.active = active
-    if errors:
-        raise ValidationFailed("the term has errors", errors=errors)
+    for name, value in clean.items():
+        setattr(term, name, value)
     after = _state(term)
     if after != before:
         term.updated_at = utcnow()
@@ -193,67 +174,5 @@ def _known(vocabulary: str) -> None:
         raise NotFound(f"no vocabulary {vocabulary!r}; known: {', '.join(VOCABULARIES)}")
 
 
-def _labels(labels: Any, errors: dict[str, str]) -> dict[str, str]:
-    if not isinstance(labels, dict):
-        errors["labels"] = "must map a language to a label"
-        return {}
-    clean: dict[str, str] = {}
-    for language, text in labels.items():
-        if language not in UI_LANGUAGES:
-            errors[f"labels.{language}"] = f"not a UI language ({', '.join(UI_LANGUAGES)})"
-        elif not isinstance(text, str) or len(text.strip()) > LABEL_MAX:
-            errors[f"labels.{language}"] = f"must be text of at most {LABEL_MAX} characters"
-        elif text.strip():
-            clean[language] = text.strip()
-    if "en" not in clean and "labels.en" not in errors:
-        errors["labels.en"] = "an English label is required"
-    return clean
-
-
-def _extra(vocabulary: str, extra: Any, errors: dict[str, str]) -> dict[str, Any]:
-    allowed = EXTRA_FIELDS.get(vocabulary, ())
-    if not isinstance(extra, dict):
-        errors["extra"] = "must be an object"
-        return {}
-    for name in sorted(set(extra) - set(allowed)):
-        errors[f"extra.{name}"] = "not a field of this vocabulary"
-    clean = {k: v for k, v in extra.items() if k in allowed}
-    if "deprivation_of_liberty" in clean and not isinstance(clean["deprivation_of_liberty"], bool):
-        errors["extra.deprivation_of_liberty"] = "must be true or false"
-    if "udhr" in clean and (not isinstance(clean["udhr"], str) or len(clean["udhr"]) > 40):
-        errors["extra.udhr"] = "must be text of at most 40 characters"
-    return clean
-
-
 def _state(term: VocabularyTerm) -> dict[str, Any]:
     return {"labels": dict(term.labels), "extra": dict(term.extra), "active": term.active}
-
-
-def choices(session: Session, vocabulary: str) -> tuple[str, ...]:
-    """The keys a form field bound to ``vocabulary`` offers: a vocabulary, or ``body`` (the catalogue)."""
-    if vocabulary == "body":
-        from workflow.bodies import active_codes  # the catalogue is the "vocabulary" of bodies
-
-        return active_codes(session)
-    return keys(session, vocabulary)
-
-
-def fill_enums(session: Session, schema: dict[str, Any]) -> dict[str, Any]:
-    """A copy of a form schema in which each ``x-vocabulary`` property (or array item) gets its ``enum``.
-
-    The schemas in bpmn/forms name a vocabulary instead of listing its keys, so a term an admin adds is
-    offered and accepted at once, and a retired one is refused in new input.
-    """
-    properties = schema.get("properties", {})
-    if not any("x-vocabulary" in p or "x-vocabulary" in p.get("items", {}) for p in properties.values()):
-        return schema
-    filled = dict(schema)
-    filled["properties"] = {}
-    for name, prop in properties.items():
-        if "x-vocabulary" in prop:
-            prop = {**prop, "enum": list(choices(session, prop["x-vocabulary"]))}
-        elif "x-vocabulary" in prop.get("items", {}):
-            items = prop["items"]
-            prop = {**prop, "items": {**items, "enum": list(choices(session, items["x-vocabulary"]))}}
-        filled["properties"][name] = prop
-    return filled

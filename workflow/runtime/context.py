@@ -9,8 +9,9 @@ from functools import cached_property
 from sqlalchemy.orm import Session
 
 from workflow.config import Settings
+from workflow.keyring import KeyRing
 from workflow.models import Case, ProcessInstance, User, utcnow
-from workflow.storage import DocumentStore, KeyRing
+from workflow.storage import DocumentStore
 
 
 @dataclass

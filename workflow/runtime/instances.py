@@ -27,22 +27,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from workflow import operations  # noqa: F401 - registers the service operations tasks call
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, NotFound, WorkflowFailed
 from workflow.models import Case, Deadline, HumanTask, ProcessInstance, User, utcnow
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.context import ServiceContext
-from workflow.runtime.scripting import make_script_engine, timer_expressions_of
+from workflow.runtime.scripting import Operations, make_script_engine, timer_expressions_of
 from workflow.runtime.serializer import SERIALIZER, SERIALIZER_VERSION
+from workflow.states import DeadlineState, Stage
 
-# Most advanced first is not what a case page wants: it wants the earliest open step, so a case with
-# one filing still in preparation shows "filing" even if another filing awaits a response.
-STAGES = (
-    "intake", "consent", "legal_review", "approval", "filing", "follow_up", "awaiting_response",
-    "approved", "closed", "rejected", "withdrawn",
-)
+STAGES = Stage.codes()  # in order: a case shows its earliest open step
 STAGE_PROPERTY = "stage"
 FOUR_EYES_PROPERTY = "fourEyesWith"
 ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
@@ -73,7 +68,7 @@ def _engine_errors(fn):  # type: ignore[no-untyped-def]
 
 
 def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
-          data: dict[str, Any]) -> Loaded:
+          data: dict[str, Any], operations: Operations) -> Loaded:
     definition = spec_registry.current_definition(session, process_id)
     if definition is None:
         raise NotFound(f"process {process_id!r} is not deployed; run `petitio init`")
@@ -83,7 +78,7 @@ def start(session: Session, settings: Settings, process_id: str, *, case: Case |
     session.add(instance)
     session.flush()
     context = ServiceContext(session, settings, instance, actor)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(context))
+    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(context, operations))
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     loaded = Loaded(instance, workflow, context)
@@ -107,7 +102,8 @@ def lock(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def load(session: Session, settings: Settings, instance: ProcessInstance, actor: User | None) -> Loaded:
+def load(session: Session, settings: Settings, instance: ProcessInstance, actor: User | None,
+         operations: Operations) -> Loaded:
     spec, subprocess_specs = spec_registry.specs_for(instance.definition)
     state = json.loads(instance.state_json)
     if instance.serializer_version != SERIALIZER_VERSION:
@@ -119,7 +115,7 @@ def load(session: Session, settings: Settings, instance: ProcessInstance, actor:
     state["spec"], state["subprocess_specs"] = spec, dict(subprocess_specs)
     workflow = SERIALIZER.from_dict(state)
     context = ServiceContext(session, settings, instance, actor)
-    workflow.script_engine = make_script_engine(context)  # never serialized: re-attach on every load
+    workflow.script_engine = make_script_engine(context, operations)  # never serialized: re-attach on every load
     return Loaded(instance, workflow, context)
 
 
@@ -216,12 +212,12 @@ def _properties(task: Any) -> dict[str, str]:
 
 def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     if workflow.is_completed():
-        return str(workflow.data.get("case_outcome") or "closed")
+        return str(workflow.data.get("case_outcome") or Stage.CLOSED)
     stages = {_properties(t).get(STAGE_PROPERTY) for t in ready} - {None}
     if not stages and any(waiting_catchers(workflow, "response_received", waiting)):
-        stages.add("awaiting_response")
+        stages.add(Stage.AWAITING_RESPONSE)
     if not stages:
-        stages.add(str(workflow.data.get("case_outcome") or "filing"))
+        stages.add(str(workflow.data.get("case_outcome") or Stage.FILING))
     return min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
 
 
@@ -267,7 +263,7 @@ def _sync_deadlines(session: Session, instance: ProcessInstance, timers: list[tu
         if timer_id not in waiting:
             # The clock stopped (the work was done, an answer came, or the timer fired): it was beaten
             # only if that happened before the due time.
-            row.state = "met" if now < row.due_at else "missed"
+            row.state = DeadlineState.MISSED if row.overdue(now) else DeadlineState.MET
             row.closed_at = now
     for timer_id, (timer, due) in waiting.items():
         row = open_rows.get(timer_id)
@@ -275,7 +271,7 @@ def _sync_deadlines(session: Session, instance: ProcessInstance, timers: list[tu
             guarded = _guarded_task(timer)
             subject = guarded if guarded is not None else timer
             row = Deadline(instance_id=instance.id, case_id=instance.case_id, timer_task_id=timer_id,
-                           source="bpmn_timer", state="open", label=_timer_label(timer, subject),
+                           source="bpmn_timer", state=DeadlineState.OPEN, label=_timer_label(timer, subject),
                            owner_role=subject.task_spec.lane or timer.task_spec.lane)
             session.add(row)
         row.filing_id = filing_id_of(timer)

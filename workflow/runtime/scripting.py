@@ -12,7 +12,7 @@ import ast
 import builtins
 import json
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -59,17 +59,11 @@ def now_iso() -> str:
 
 SCRIPT_HELPERS: dict[str, Callable[..., Any]] = {"deadline_in": deadline_in, "now_iso": now_iso}
 
-# Service operations: name -> fn(ctx, **params) returning JSON-able data. Registered by workflow.operations.
+# Service operations: name -> fn(ctx, **params) returning JSON-able data. The runtime knows none of its own:
+# whoever starts or loads an instance hands it the registry (``workflow/services/operations.py``).
 ServiceOperation = Callable[..., Any]
-SERVICE_OPERATIONS: dict[str, ServiceOperation] = {}
-
-
-def service_operation(name: str) -> Callable[[ServiceOperation], ServiceOperation]:
-    def register(fn: ServiceOperation) -> ServiceOperation:
-        SERVICE_OPERATIONS[name] = fn
-        return fn
-
-    return register
+Operations = Mapping[str, ServiceOperation]
+NO_OPERATIONS: Operations = {}
 
 
 class UnsafeScript(ValueError):
@@ -125,9 +119,10 @@ def _compile(source: str, mode: str) -> Any:
 class RestrictedEnvironment(TaskDataEnvironment):
     """Task data as the namespace; RestrictedPython-compiled code; service operations with a context."""
 
-    def __init__(self, context: ServiceContext | None) -> None:
+    def __init__(self, context: ServiceContext | None, operations: Operations = NO_OPERATIONS) -> None:
         super().__init__(dict(SCRIPT_HELPERS))
         self.context = context
+        self.operations = operations
         self._base = _restricted_globals(self.globals)
         self._reserved = frozenset(self._base)
 
@@ -152,7 +147,7 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
     def call_service(self, context: dict[str, Any], operation_name: str, operation_params: dict) -> str:
-        operation = SERVICE_OPERATIONS.get(operation_name)
+        operation = self.operations.get(operation_name)
         if operation is None:
             raise KeyError(f"unknown service operation {operation_name!r}")
         if self.context is None:
@@ -192,5 +187,6 @@ def timer_expressions_of(event_definition: Any) -> set[str]:
             if isinstance(d, TimerEventDefinition)}
 
 
-def make_script_engine(context: ServiceContext | None = None) -> PetitioScriptEngine:
-    return PetitioScriptEngine(environment=RestrictedEnvironment(context))
+def make_script_engine(context: ServiceContext | None = None,
+                       operations: Operations = NO_OPERATIONS) -> PetitioScriptEngine:
+    return PetitioScriptEngine(environment=RestrictedEnvironment(context, operations))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,10 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from workflow import operations  # noqa: F401 - registers the service operations the checks look up
 from workflow.errors import BpmnRefused
-from workflow.models import ProcessDefinition, Role, User, utcnow
-from workflow.runtime.scripting import SERVICE_OPERATIONS, UnsafeScript, check_source, timer_expressions_of
+from workflow.models import ProcessDefinition, User, utcnow
+from workflow.roles import CASEWORK
+from workflow.runtime.scripting import UnsafeScript, check_source, timer_expressions_of
 from workflow.runtime.serializer import SERIALIZER
 
 MAX_BPMN_BYTES = 2 * 1024 * 1024
@@ -32,7 +33,7 @@ _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
 )
 FORM_PROPERTY = "formJsonSchemaFilename"
-LANES = {Role.INTAKE.value, Role.LEGAL.value, Role.MANAGER.value}  # admins do no casework
+LANES = frozenset(CASEWORK)  # lanes are roles; admins do no casework
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,12 @@ def _check_call_activities(trees: dict[str, etree._ElementTree], process_ids: se
                                   f"{target!r}, which none of the deployed files defines")
 
 
-def parse_bundle(sources: dict[str, str], forms: dict[str, str] | None = None) -> dict[str, SpecBundle]:
-    """Parse BPMN sources (file name -> XML) into one bundle per executable process, all checked."""
+def parse_bundle(sources: dict[str, str], forms: dict[str, str] | None = None, *,
+                 operations: Collection[str]) -> dict[str, SpecBundle]:
+    """Parse BPMN sources (file name -> XML) into one bundle per executable process, all checked.
+
+    ``operations``: the names of the service operations a service task may call (any other is refused).
+    """
     parser = SpiffBpmnParser(validator=VALIDATOR)
     trees = {}
     for filename, text in sorted(sources.items()):
@@ -118,7 +123,7 @@ def parse_bundle(sources: dict[str, str], forms: dict[str, str] | None = None) -
         except (ValidationException, SpiffWorkflowException, KeyError) as err:
             raise BpmnRefused(_describe(err, process_id)) from None
         try:
-            used_forms = check_specs([spec, *subprocess_specs.values()], forms)
+            used_forms = check_specs([spec, *subprocess_specs.values()], forms, operations)
         except BpmnRefused as err:
             source = parser.process_parsers[process_id].filename or process_id
             raise BpmnRefused(_one_line(f"{source}: {err.message}")) from None
@@ -153,7 +158,7 @@ def _label(task_spec: Any) -> str:
     return f"{task_spec.bpmn_id or task_spec.name}" + (f" ({name!r})" if name else "")
 
 
-def check_specs(specs: list[Any], forms: dict[str, str]) -> set[str]:
+def check_specs(specs: list[Any], forms: dict[str, str], operations: Collection[str]) -> set[str]:
     """Refuse unsafe scripts, unknown service operations, unknown lanes and missing forms.
 
     Returns the names of the form schemas the specs use.
@@ -169,7 +174,7 @@ def check_specs(specs: list[Any], forms: dict[str, str]) -> set[str]:
                 except UnsafeScript as err:
                     raise BpmnRefused(f"{spec.name}: {_label(task_spec)}: {err}") from None
             operation = getattr(task_spec, "operation_name", None)
-            if operation is not None and operation not in SERVICE_OPERATIONS:
+            if operation is not None and operation not in operations:
                 raise BpmnRefused(f"{spec.name}: {_label(task_spec)}: unknown service operation {operation!r}")
             if getattr(task_spec, "manual", False):
                 lane = getattr(task_spec, "lane", None)
@@ -233,9 +238,10 @@ def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None)
     return stored
 
 
-def deploy_directory(session: Session, bpmn_dir: Path, actor: User | None = None) -> list[ProcessDefinition]:
+def deploy_directory(session: Session, bpmn_dir: Path, *, operations: Collection[str],
+                     actor: User | None = None) -> list[ProcessDefinition]:
     sources, forms = read_directory(bpmn_dir)
-    return deploy(session, parse_bundle(sources, forms), actor)
+    return deploy(session, parse_bundle(sources, forms, operations=operations), actor)
 
 
 # Keyed by content hash: equal hashes mean equal specs, whichever database the row came from.

@@ -3,8 +3,8 @@
 The URL's secret is the only credential (calendar applications send no cookies or headers), so it is
 long, shown once, stored as a SHA-256 hash only, and revoked when a new one is issued. The feed lists
 the open deadlines the user answers for (``deadlines.owned_by``, as the digest does) with case and
-filing references and deadline labels: never a person's name. Each event's UID is stable per deadline,
-so a moved due date moves the event instead of adding one.
+filing references and deadline labels (in the user's language, from the pages' catalog): never a person's
+name. Each event's UID is stable per deadline, so a moved due date moves the event instead of adding one.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from sqlalchemy.orm import Session
 
 from workflow.audit import audit
 from workflow.errors import Conflict, Forbidden
-from workflow.models import CalendarToken, Role, User, utcnow
+from workflow.i18n import translate
+from workflow.models import CalendarToken, User, utcnow
+from workflow.roles import Role
 from workflow.services.deadlines import open_items
 
 PRODID = "-//Petitio//Deadlines//EN"
@@ -93,6 +95,7 @@ def calendar_feed(session: Session, user: User, now: datetime | None = None) -> 
         event.add("uid", f"deadline-{item.id}@{UID_DOMAIN}")
         event.add("dtstamp", now)
         event.add("dtstart", item.due_at)
-        event.add("summary", f"{item.subject}: {item.label}")
+        template, params = item.label_template
+        event.add("summary", f"{item.subject}: {translate(user.locale, template, **params)}")
         calendar.add_component(event)
     return calendar.to_ical()

@@ -1,23 +1,67 @@
-"""Opening and updating cases from an appeal, and starting each case's process."""
+"""Cases: opening one from an appeal (the import, the API, the pages), updating it, reading it as a role may,
+and listing cases with their columns.
+
+Every read that includes identity fields leaves an audit event naming the fields read (never their values).
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, exists, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from workflow.appeals import Appeal
+from workflow import crypto, vocab
 from workflow.audit import audit
 from workflow.bodies import SERVICE_LEVELS
 from workflow.config import Settings
-from workflow.errors import NotFound
-from workflow.models import Case, ConsentRecord, Episode, Incident, Person, User
-from workflow.runtime import instances
+from workflow.errors import Conflict, NotFound
+from workflow.models import (
+    Case,
+    ConsentRecord,
+    Deadline,
+    Episode,
+    HumanTask,
+    Incident,
+    LegalFacts,
+    Person,
+    Review,
+    User,
+    case_episodes,
+    utcnow,
+)
+from workflow.paging import paginate
+from workflow.problems import Problem
+from workflow.roles import IDENTITY_FIELDS, LEGAL_FACT_VIEWERS, person_fields
+from workflow.schemas.appeal import Appeal
+from workflow.services import processes, review
 from workflow.services.documents import attach_document
+from workflow.states import Stage
 
 PERSON_FIELDS = ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
                  "occupation", "organisation", "city")
+
+
+class KnownKeys:
+    """The episode and incident-type keys an appeal may use (``AppealSchema(known=...)``), read from the database
+    once, when first asked."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @cached_property
+    def episodes(self) -> set[str]:
+        return set(self.session.scalars(select(Episode.key)))
+
+    @cached_property
+    def incident_types(self) -> set[str]:
+        return set(vocab.keys(self.session, "incident_type"))
 
 
 def get_case(session: Session, ref: str) -> Case:
@@ -31,6 +75,8 @@ def get_case(session: Session, ref: str) -> Case:
         raise NotFound(f"no case {ref!r}")
     return case
 
+
+# -- opening and updating ------------------------------------------------------------------------------------
 
 def _apply(session: Session, case: Case, appeal: Appeal) -> None:
     for field in PERSON_FIELDS:
@@ -59,14 +105,14 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
 
     ``imported`` cases start at ``verify_consent``; others at ``complete_intake``.
     """
-    case = Case(ref=appeal.ref, person=Person(full_name=appeal.full_name), stage="intake")
+    case = Case(ref=appeal.ref, person=Person(full_name=appeal.full_name), stage=Stage.INTAKE)
     session.add(case)
     _apply(session, case, appeal)
     session.flush()
     for kind, (content, filename) in documents.items():
         attach_document(session, settings, actor, case, kind, content, filename)
     audit(session, actor, "case_opened", "case", case.ref, case.id, {"imported": imported})
-    instances.start(session, settings, "case", case=case, actor=actor, data={
+    processes.start(session, settings, "case", case=case, actor=actor, data={
         "case_ref": case.ref,
         "imported": imported,
         "consent_verified": False,
@@ -78,6 +124,19 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
     return case
 
 
+def open_appeal(session: Session, settings: Settings, actor: User, appeal: Appeal) -> Case:
+    """Intake of one appeal typed in (its documents are uploaded to the case afterwards); the case starts its
+    process at ``complete_intake``. Conflict when the reference is taken."""
+    taken = Conflict(f"a case {appeal.ref!r} already exists", errors={"ref": Problem("already_exists")})
+    if session.scalar(select(Case.id).where(Case.ref == appeal.ref)) is not None:
+        raise taken
+    try:
+        with session.begin_nested():
+            return open_case(session, settings, actor, appeal, {}, imported=False)
+    except IntegrityError:  # the same reference created by a concurrent request
+        raise taken from None
+
+
 def update_case(session: Session, actor: User | None, case: Case, appeal: Appeal) -> bool:
     """Apply a changed appeal to an existing case; False when nothing changed (idempotent re-import)."""
     if case.source_hash == appeal.fingerprint():
@@ -87,3 +146,134 @@ def update_case(session: Session, actor: User | None, case: Case, appeal: Appeal
     # Field names only: the values are identity data and do not belong in the log.
     audit(session, actor, "case_updated", "case", case.ref, case.id, {"source": "import"})
     return True
+
+
+# -- one case, as a role may see it ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LegalFactsRead:
+    facts: LegalFacts  # stored, or the defaults (not stored) when nobody has recorded them yet
+    recorded: bool
+    updated_at: datetime | None
+    updated_by: User | None
+
+
+@dataclass(frozen=True)
+class CaseRead:
+    """A case as one reader may see it: ``person`` holds only the fields the role may read."""
+
+    case: Case
+    person: dict[str, Any]
+    tasks: list[HumanTask]
+    deadlines: list[Deadline]
+    review: Review | None
+    legal_facts: LegalFactsRead | None  # legal officers, managers and the operator
+
+    def __getattr__(self, name: str) -> Any:
+        # ref, stage, urgent, received_on, episodes, incidents, documents, consent, filings: the case's own.
+        return getattr(self.case, name)
+
+
+def legal_facts_read(session: Session, case: Case) -> LegalFactsRead:
+    stored = case.legal_facts
+    return LegalFactsRead(LegalFacts.for_case(case), stored is not None, stored.updated_at if stored else None,
+                          session.get(User, stored.updated_by_id) if stored and stored.updated_by_id else None)
+
+
+def read_case(session: Session, ref: str, *, actor: User | None, role: str, channel: str) -> CaseRead:
+    """The case with the identity fields ``role`` may read; the read of identity fields is audited (``channel``:
+    web, api or cli). Raises NotFound."""
+    case = get_case(session, ref)
+    fields = person_fields(role)
+    if read := sorted(IDENTITY_FIELDS.intersection(fields)):
+        audit(session, actor, "identity_read", "case", case.ref, case.id, {"fields": read, "channel": channel})
+    tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready")
+                            .order_by(HumanTask.created_at))
+    deadlines = session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at))
+    return CaseRead(case, {f: getattr(case.person, f) for f in fields}, list(tasks), list(deadlines),
+                    review.latest_review(session, case),
+                    legal_facts_read(session, case) if role in LEGAL_FACT_VIEWERS else None)
+
+
+# -- lists of cases ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CaseFilters:
+    stage: str | None = None
+    episode: str | None = None
+    city: str | None = None
+    incident_type: str | None = None
+    overdue: bool = False
+    q: str | None = None  # search by reference (prefix or substring, case-insensitive)
+
+
+def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_page: int = 50,
+               now: datetime | None = None) -> tuple[list[Case], int]:
+    """A page of cases matching the filters (ordered by reference), and the total count."""
+    now = now or utcnow()
+    query = select(Case)
+    if filters.stage:
+        query = query.where(Case.stage == filters.stage)
+    if filters.episode:
+        query = query.where(exists().where(case_episodes.c.case_id == Case.id,
+                                           case_episodes.c.episode_id == Episode.id, Episode.key == filters.episode))
+    if filters.city:
+        query = query.where(Case.person_id.in_(select(Person.id).where(Person.city == filters.city)))
+    if filters.incident_type:
+        # Incident types are a JSON list; match the quoted key inside its text form on both databases.
+        query = query.where(exists().where(Incident.case_id == Case.id,
+                                           cast(Incident.types, String).contains(f'"{filters.incident_type}"')))
+    if filters.overdue:
+        query = query.where(exists().where(Deadline.case_id == Case.id, Deadline.overdue(now)))
+    if filters.q:
+        query = query.where(func.lower(Case.ref).contains(filters.q.strip().lower()))
+    rows, total = paginate(session, query.order_by(Case.ref), page=page, per_page=per_page)
+    return [case for (case,) in rows], total
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """The list columns of one case: never an identity field (the city is the only person field)."""
+
+    case: Case
+    city: str | None
+    overdue: bool
+    tasks: tuple[HumanTask, ...]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.case, name)  # ref, stage, urgent, received_on
+
+    @property
+    def ready_tasks(self) -> int:
+        return len(self.tasks)
+
+
+def case_rows(session: Session, cases: list[Case], *, now: datetime | None = None) -> list[CaseRow]:
+    """The list columns of a page of cases in three queries: cities, overdue cases, ready tasks."""
+    if not cases:
+        return []
+    now = now or utcnow()
+    ids = [c.id for c in cases]
+    people = {c.person_id for c in cases}
+    city_of = dict(session.execute(select(Person.id, Person.city).where(Person.id.in_(people))).all())
+    overdue = set(session.scalars(select(Deadline.case_id).where(Deadline.case_id.in_(ids), Deadline.overdue(now))))
+    tasks: dict[int, list[HumanTask]] = defaultdict(list)
+    for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.state == "ready")
+                                .order_by(HumanTask.created_at)):
+        tasks[task.case_id or 0].append(task)
+    return [CaseRow(c, city_of.get(c.person_id), c.id in overdue, tuple(tasks[c.id])) for c in cases]
+
+
+def cities(session: Session) -> list[str]:
+    return sorted(c for c in session.scalars(select(Person.city).distinct()) if c)
+
+
+def find_by_name(session: Session, name: str) -> list[Person]:
+    """Persons whose full name or native-script name is exactly ``name`` (ignoring case, Unicode form
+    and spacing), through the keyed blind indexes: the names themselves are encrypted and not searchable.
+    Matched under every key in the ring, so rows a running key rotation has not reached are found too."""
+    digests = crypto.blind_indexes(name)
+    if not digests:
+        return []
+    query = select(Person).where(or_(Person.full_name_index.in_(digests), Person.full_name_native_index.in_(digests)))
+    return list(session.scalars(query.order_by(Person.id)))

@@ -7,28 +7,55 @@ the complaint speaks for each of them. Who is named in it is decided per person 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-import filings
 from workflow import vocab
 from workflow.bodies import SERVICE_LEVELS, active_codes
 from workflow.config import Settings
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.models import Case, CollectiveComplaint, Filing, Review, Role, User, case_episodes
-from workflow.runtime import instances
+from workflow.models import (
+    Case,
+    CollectiveComplaint,
+    ConsentRecord,
+    Filing,
+    HumanTask,
+    Person,
+    Review,
+    User,
+    case_episodes,
+    collective_cases,
+)
+from workflow.paging import paginate
+from workflow.problems import Problem, several
+from workflow.roles import COLLECTIVE_CREATORS
+from workflow.schemas.collective import OFFICIAL_FIELDS, CollectiveInputSchema
+from workflow.services import processes
+from workflow.states import ConsentStatus, Decision, FilingState
 
-CREATOR_ROLES = (Role.LEGAL,)
-NARRATIVE_SECTIONS = ("summary", "legal_basis", "context", "methods", "patterns", "pressure_on_defenders",
-                      "requests")
-OFFICIAL_FIELDS = ("position", "agency", "name", "role")
-TITLE_MAX = 300
-SECTION_MAX = 20000
-FIELD_MAX = 300
-MAX_CASES = 5000
-MAX_OFFICIALS = 200
+
+class KnownTerms:
+    """The active bodies and vocabulary keys a complaint may name, read once, when first asked."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @cached_property
+    def bodies(self) -> set[str]:
+        return set(active_codes(self.session))
+
+    @cached_property
+    def mandates(self) -> set[str]:
+        return set(vocab.keys(self.session, "mandate"))
+
+    @cached_property
+    def legal_grounds(self) -> set[str]:
+        return set(vocab.keys(self.session, "legal_ground"))
 
 
 def get_collective(session: Session, collective_id: int) -> CollectiveComplaint:
@@ -38,43 +65,45 @@ def get_collective(session: Session, collective_id: int) -> CollectiveComplaint:
     return collective
 
 
-def create_collective(session: Session, settings: Settings, actor: User, *, body: str, language: str,
-                      title: str, cases: list[str], mandates: list[str] | None = None,
-                      grounds: list[str] | None = None, narrative: dict[str, str] | None = None,
-                      officials: list[dict[str, str]] | None = None,
-                      appeals_received: int | None = None) -> CollectiveComplaint:
+def collective_of_instance(session: Session, instance_id: int) -> CollectiveComplaint:
+    """The collective complaint a process instance without a case belongs to."""
+    collective = session.scalar(select(CollectiveComplaint).where(CollectiveComplaint.instance_id == instance_id))
+    if collective is None:
+        raise NotFound(f"process instance {instance_id} belongs to no case or collective complaint")
+    return collective
+
+
+def create_collective(session: Session, settings: Settings, actor: User, **fields: Any) -> CollectiveComplaint:
     """Open a collective complaint and start its process (which generates the first version).
 
-    Raises ValidationFailed naming each bad field; ``errors["cases"]`` lists the offending references
-    (unknown, without verified consent, without an approved review).
+    ``fields``: those of ``schemas.collective.CollectiveInputSchema`` (body, language, title, cases, mandates, grounds,
+    narrative, officials, appeals_received). Raises ValidationFailed naming each bad field; ``errors["cases"]``
+    names the references that may not be included (unknown, without verified consent, without an approved review).
     """
-    if actor.role not in CREATOR_ROLES:
+    if actor.role not in COLLECTIVE_CREATORS:
         raise Forbidden("only legal officers open collective complaints")
-    mandates, grounds = list(mandates or []), list(grounds or [])
-    narrative, officials = dict(narrative or {}), list(officials or [])
-    errors = _check_fields(session, body=body, language=language, title=title, mandates=mandates,
-                           grounds=grounds, narrative=narrative, officials=officials,
-                           appeals_received=appeals_received)
-    included, case_errors = _eligible_cases(session, cases)
-    if case_errors:
-        errors["cases"] = case_errors
-    if errors:
-        raise ValidationFailed("the collective complaint has errors", errors=errors)
+    known = KnownTerms(session)
+    message = "the collective complaint has errors"
+    values = CollectiveInputSchema(known=lambda: known).load_or_fail(fields, message)
+    included, refused = _eligible(session, list(dict.fromkeys(values["cases"])))
+    if refused is not None:
+        raise ValidationFailed(message, errors={"cases": refused})
+    appeals = values["appeals_received"]
     collective = CollectiveComplaint(
-        title=title.strip(), body=body, language=language, mandates=mandates, grounds=grounds,
-        narrative={k: v.strip() for k, v in narrative.items() if v.strip()},
-        officials=[{k: o.get(k, "").strip() for k in OFFICIAL_FIELDS} for o in officials],
-        appeals_received=appeals_received if appeals_received is not None else _appeals_received(session, included),
+        title=values["title"], body=values["body"], language=values["language"], mandates=values["mandates"],
+        grounds=values["grounds"], narrative=values["narrative"],
+        officials=[{k: official.get(k, "") for k in OFFICIAL_FIELDS} for official in values["officials"]],
+        appeals_received=appeals if appeals is not None else _appeals_received(session, included),
         created_by_id=actor.id, cases=included)
     session.add(collective)
     session.flush()
-    filing = Filing(case_id=None, collective_id=collective.id, body=body, language=language, kind="collective",
-                    state="draft")
+    filing = Filing(case_id=None, collective_id=collective.id, body=collective.body, language=collective.language,
+                    kind="collective", state=FilingState.DRAFT)
     session.add(filing)
     session.flush()
     session.expire(collective, ["filing"])
-    loaded = instances.start(session, settings, "collective_complaint", case=None, actor=actor, data={
-        "filing_kind": "collective", "collective_id": collective.id, "body": body, "case_ref": None,
+    loaded = processes.start(session, settings, "collective_complaint", case=None, actor=actor, data={
+        "filing_kind": "collective", "collective_id": collective.id, "body": collective.body, "case_ref": None,
         **SERVICE_LEVELS,
     })
     collective.instance_id = loaded.instance.id
@@ -82,59 +111,19 @@ def create_collective(session: Session, settings: Settings, actor: User, *, body
     return collective
 
 
-def _check_fields(session: Session, *, body: str, language: str, title: str, mandates: list[str],
-                  grounds: list[str], narrative: dict[str, Any], officials: list[Any],
-                  appeals_received: int | None) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if body not in active_codes(session):
-        errors["body"] = f"must be one of {', '.join(active_codes(session))}"
-    if language not in filings.available_collective():
-        errors["language"] = f"no collective complaint template in {language!r} " \
-                             f"(available: {', '.join(filings.available_collective())})"
-    if not isinstance(title, str) or not title.strip() or len(title) > TITLE_MAX:
-        errors["title"] = f"give a title of at most {TITLE_MAX} characters"
-    if mandates and body != "un_sp":
-        errors["mandates"] = "mandates apply only to un_sp"
-    elif unknown := sorted(set(mandates) - set(vocab.keys(session, "mandate"))):
-        errors["mandates"] = f"unknown: {', '.join(unknown)}"
-    if unknown := sorted(set(grounds) - set(vocab.keys(session, "legal_ground"))):
-        errors["grounds"] = f"unknown: {', '.join(unknown)}"
-    for key, text in narrative.items():
-        if key not in NARRATIVE_SECTIONS:
-            errors[f"narrative.{key}"] = f"not a section (sections: {', '.join(NARRATIVE_SECTIONS)})"
-        elif not isinstance(text, str) or len(text) > SECTION_MAX:
-            errors[f"narrative.{key}"] = f"must be text of at most {SECTION_MAX} characters"
-    if len(officials) > MAX_OFFICIALS:
-        errors["officials"] = f"at most {MAX_OFFICIALS}"
-    for index, official in enumerate(officials[:MAX_OFFICIALS]):
-        if not isinstance(official, dict) or set(official) - set(OFFICIAL_FIELDS) or not all(
-                isinstance(v, str) and len(v) <= FIELD_MAX for v in official.values()):
-            errors[f"officials.{index}"] = f"must have text fields among {', '.join(OFFICIAL_FIELDS)}"
-        elif not official.get("position", "").strip():
-            errors[f"officials.{index}"] = "give the official's position"
-    if appeals_received is not None and (isinstance(appeals_received, bool) or not isinstance(appeals_received, int)
-                                         or appeals_received < 0):
-        errors["appeals_received"] = "must be a whole number"
-    return errors
-
-
-def _eligible_cases(session: Session, refs: list[str]) -> tuple[list[Case], str]:
-    """The cases, and one message naming every reference that may not be included (or "" when none)."""
-    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs) or not refs:
-        return [], "give the references of the cases to include"
-    if len(refs) > MAX_CASES:
-        return [], f"at most {MAX_CASES} cases"
-    wanted = list(dict.fromkeys(refs))
-    found = {c.ref: c for c in session.scalars(select(Case).where(Case.ref.in_(wanted)))}
-    approved = set(session.scalars(select(Review.case_id).where(Review.approval == "approve",
+def _eligible(session: Session, refs: list[str]) -> tuple[list[Case], Problem | None]:
+    """The cases, and the problem naming every reference that may not be included (None when all may)."""
+    found = {c.ref: c for c in session.scalars(select(Case).where(Case.ref.in_(refs)))}
+    approved = set(session.scalars(select(Review.case_id).where(Review.approval == Decision.APPROVE,
                                                                 Review.case_id.in_([c.id for c in found.values()]))))
-    unknown = [r for r in wanted if r not in found]
-    unconsented = [r for r in wanted if r in found and (found[r].consent is None
-                                                        or found[r].consent.status != "verified")]
-    unreviewed = [r for r in wanted if r in found and found[r].id not in approved]
-    problems = [f"{label}: {', '.join(items)}" for label, items in (
-        ("unknown", unknown), ("no verified consent", unconsented), ("no approved review", unreviewed)) if items]
-    return [found[r] for r in wanted if r in found], "; ".join(problems)
+    unknown = [r for r in refs if r not in found]
+    unconsented = [r for r in refs if r in found and (found[r].consent is None
+                                                      or found[r].consent.status != ConsentStatus.VERIFIED)]
+    unreviewed = [r for r in refs if r in found and found[r].id not in approved]
+    parts = [Problem(code, {"refs": listed}) for code, listed in (
+        ("unknown_cases", unknown), ("cases_without_consent", unconsented), ("cases_without_review", unreviewed))
+        if listed]
+    return [found[r] for r in refs if r in found], several(parts) if parts else None
 
 
 def _appeals_received(session: Session, cases: list[Case]) -> int:
@@ -144,3 +133,81 @@ def _appeals_received(session: Session, cases: list[Case]) -> int:
         return len(cases)
     return len(set(session.scalars(select(case_episodes.c.case_id).where(
         case_episodes.c.episode_id.in_(episode_ids)))))
+
+
+# -- reads ---------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EligibleCase:
+    ref: str
+    city: str | None
+
+
+def eligible_cases(session: Session) -> list[EligibleCase]:
+    """Cases a collective complaint may include, as ``create_collective`` checks them: consent verified (not
+    withdrawn) and a review a manager approved."""
+    approved = exists().where(Review.case_id == Case.id, Review.approval == Decision.APPROVE)
+    rows = session.execute(
+        select(Case.ref, Person.city).join(ConsentRecord, ConsentRecord.case_id == Case.id)
+        .join(Person, Case.person_id == Person.id)
+        .where(ConsentRecord.status == ConsentStatus.VERIFIED, approved).order_by(Case.ref))
+    return [EligibleCase(ref, city) for ref, city in rows]
+
+
+@dataclass(frozen=True)
+class CollectiveRow:
+    id: int
+    title: str
+    body: str
+    language: str
+    filing_id: int | None
+    state: str | None  # its filing's
+    case_count: int
+    created_at: datetime
+
+
+def collective_rows(session: Session, *, page: int = 1, per_page: int = 50) -> tuple[list[CollectiveRow], int]:
+    """A page of collective complaints, newest first, with their filing's state and number of cases, and the total."""
+    counts = (select(collective_cases.c.collective_id, func.count().label("cases"))
+              .group_by(collective_cases.c.collective_id).subquery())
+    rows = (
+        select(CollectiveComplaint.id, CollectiveComplaint.title, CollectiveComplaint.body,
+               CollectiveComplaint.language, Filing.id, Filing.state, func.coalesce(counts.c.cases, 0),
+               CollectiveComplaint.created_at)
+        .outerjoin(Filing, Filing.collective_id == CollectiveComplaint.id)
+        .outerjoin(counts, counts.c.collective_id == CollectiveComplaint.id)
+        .order_by(CollectiveComplaint.created_at.desc(), CollectiveComplaint.id.desc()))
+    found, total = paginate(session, rows, page=page, per_page=per_page)
+    return [CollectiveRow(*row) for row in found], total
+
+
+def city_count(session: Session, collective: CollectiveComplaint) -> int:
+    """How many cities the complaint's cases come from (the city is stored in clear; names are not)."""
+    return session.scalar(
+        select(func.count(func.distinct(Person.city))).select_from(collective_cases)
+        .join(Case, collective_cases.c.case_id == Case.id).join(Person, Case.person_id == Person.id)
+        .where(collective_cases.c.collective_id == collective.id, Person.city.is_not(None))) or 0
+
+
+@dataclass(frozen=True)
+class CollectiveRead:
+    """A collective complaint with the ready tasks of its process."""
+
+    collective: CollectiveComplaint
+    tasks: list[HumanTask]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.collective, name)
+
+
+def read_collective(session: Session, collective: CollectiveComplaint) -> CollectiveRead:
+    return CollectiveRead(collective, collective_tasks(session, collective))
+
+
+def collective_tasks(session: Session, collective: CollectiveComplaint) -> list[HumanTask]:
+    """The ready tasks of the complaint's process, oldest first."""
+    if collective.instance_id is None:
+        return []
+    return list(session.scalars(select(HumanTask).where(HumanTask.instance_id == collective.instance_id,
+                                                        HumanTask.state == "ready")
+                                .order_by(HumanTask.created_at)))

@@ -11,72 +11,50 @@ from sqlalchemy.orm import Session
 
 from filings.consent_forms import FORMS, LANGUAGES, ConsentFormData
 from workflow.audit import audit
-from workflow.bodies import CODES
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
-from workflow.models import Case, ConsentRecord, ProcessInstance, Role, User, utcnow
-from workflow.runtime import instances
+from workflow.models import Case, ConsentRecord, ProcessInstance, User, utcnow
+from workflow.problems import Problem
+from workflow.roles import CONSENT_EDITORS, CONSENT_WITHDRAWERS, SIGNATURE_FORM_MAKERS
+from workflow.schemas.consent import PERMISSION_FLAGS, ConsentChoicesSchema, WithdrawalSchema
+from workflow.services import processes
+from workflow.states import ConsentStatus
 
 
-def withdraw_consent(session: Session, settings: Settings, actor: User, case: Case, reason: str) -> None:
-    if actor.role not in (Role.INTAKE, Role.LEGAL, Role.MANAGER):
+def withdraw_consent(session: Session, settings: Settings, actor: User, case: Case, reason: Any) -> None:
+    if actor.role not in CONSENT_WITHDRAWERS:
         raise Forbidden("your role cannot record a withdrawal of consent")
-    if not reason.strip():
-        raise ValidationFailed("say why consent was withdrawn", errors={"reason": "is required"})
+    reason = WithdrawalSchema().load_or_fail({"reason": reason}, "say why consent was withdrawn")["reason"]
     consent = case.consent or ConsentRecord(case=case)
     session.add(consent)
-    if consent.status == "withdrawn":
+    if consent.status == ConsentStatus.WITHDRAWN:
         raise Conflict(f"consent for {case.ref} was already withdrawn")
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
-    consent.status = "withdrawn"
+    consent.status = ConsentStatus.WITHDRAWN
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = actor.id
     consent.withdrawal_reason = reason
     audit(session, actor, "consent_withdrawn", "case", case.ref, case.id, {})
     if instance is None or instance.status != "running":
         return
-    instance = instances.lock(session, instance.id)
-    loaded = instances.load(session, settings, instance, actor)
-    if not instances.waiting_catchers(loaded.workflow, "consent_withdrawn"):
+    loaded = processes.load_locked(session, settings, instance.id, actor)
+    if not processes.waiting_catchers(loaded.workflow, "consent_withdrawn"):
         return
-    instances.deliver_message(loaded, "consent_withdrawn", {"by": actor.username})
-    instances.save(loaded, action="consent_withdrawn")
+    processes.deliver_message(loaded, "consent_withdrawn", {"by": actor.username})
+    processes.save(loaded, action="consent_withdrawn")
 
 
 # -- what the complainant allows -------------------------------------------------------------------------
 
-PERMISSION_FLAGS = ("share_name_with_government", "publish_name", "initials_only", "anonymous")
-OVERRIDE_VALUES = ("allow", "deny")
-RISK_NOTE_MAX = 5000
-CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
-
-
-def _validate_permissions(values: dict[str, Any]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    for flag in PERMISSION_FLAGS:
-        if not isinstance(values[flag], bool):
-            errors[flag] = "must be true or false"
-    overrides = values["body_overrides"]
-    if not isinstance(overrides, dict):
-        errors["body_overrides"] = "must map body codes to allow or deny"
-    else:
-        for code, choice in overrides.items():
-            if code not in CODES:
-                errors[f"body_overrides.{code}"] = "unknown body"
-            elif choice not in OVERRIDE_VALUES:
-                errors[f"body_overrides.{code}"] = "must be allow or deny"
-    note = values["risk_note"]
-    if note is not None and (not isinstance(note, str) or len(note) > RISK_NOTE_MAX):
-        errors["risk_note"] = f"must be text of at most {RISK_NOTE_MAX} characters"
-    if errors:
-        return errors
-    if values["anonymous"]:
-        others = [f for f in PERMISSION_FLAGS if f != "anonymous" and values[f]]
-        if others:
-            errors["anonymous"] = "excludes " + ", ".join(others)
-        allowed = sorted(code for code, choice in overrides.items() if choice == "allow")
-        if allowed:
-            errors["body_overrides"] = "anonymous excludes naming the person to " + ", ".join(allowed)
+def _anonymity_problems(wanted: dict[str, Any]) -> dict[str, Problem]:
+    """Fully anonymous excludes every other way of naming the person."""
+    if not wanted["anonymous"]:
+        return {}
+    errors: dict[str, Problem] = {}
+    if others := [f for f in PERMISSION_FLAGS if f != "anonymous" and wanted[f]]:
+        errors["anonymous"] = Problem("anonymous_excludes", {"flags": others})
+    if allowed := sorted(code for code, choice in wanted["body_overrides"].items() if choice == "allow"):
+        errors["body_overrides"] = Problem("anonymous_excludes_naming", {"bodies": allowed})
     return errors
 
 
@@ -91,24 +69,20 @@ def update_consent_permissions(session: Session, actor: User, case: Case, **fiel
     """
     if actor.role not in CONSENT_EDITORS:
         raise Forbidden("your role cannot change what the complainant allows")
-    unknown = sorted(set(fields) - {*PERMISSION_FLAGS, "body_overrides", "risk_note"})
-    if unknown:
-        raise ValidationFailed("unknown consent fields", errors={name: "unknown field" for name in unknown})
+    fields = ConsentChoicesSchema().load_or_fail(fields, "these consent choices are not valid")
     consent = case.consent
-    if consent is not None and consent.status == "withdrawn":
+    if consent is not None and consent.status == ConsentStatus.WITHDRAWN:
         raise Conflict(f"consent for {case.ref} was withdrawn; what it allowed can no longer change")
     if consent is None:
-        consent = ConsentRecord(case=case, status="pending", publish_name=False, share_name_with_government=True,
+        consent = ConsentRecord(case=case, status=ConsentStatus.PENDING, publish_name=False,
+                                share_name_with_government=True,
                                 initials_only=False, anonymous=False, body_overrides={})
         session.add(consent)
     current: dict[str, Any] = {f: bool(getattr(consent, f)) for f in PERMISSION_FLAGS}
     current["body_overrides"] = dict(consent.body_overrides or {})
     current["risk_note"] = consent.risk_note
     wanted = {**current, **fields}
-    if isinstance(wanted["risk_note"], str):
-        wanted["risk_note"] = wanted["risk_note"].strip() or None
-    errors = _validate_permissions(wanted)
-    if errors:
+    if errors := _anonymity_problems(wanted):
         raise ValidationFailed("these consent choices do not fit together", errors=errors)
 
     changed: list[str] = []
@@ -140,7 +114,6 @@ def update_consent_permissions(session: Session, actor: User, case: Case, **fiel
 
 FORM_IDENTITY_FIELDS = ("full_name", "full_name_native", "birth_date", "passport_number", "address", "phone",
                         "email")
-FORM_ROLES = (Role.INTAKE,)
 
 
 def consent_form_data(case: Case, organisation: str, *, today: date | None = None) -> ConsentFormData:
@@ -148,7 +121,7 @@ def consent_form_data(case: Case, organisation: str, *, today: date | None = Non
     person = case.person
     consent = case.consent
     summary = "\n".join(i.description.strip() for i in case.incidents if i.description and i.description.strip())
-    withdrawn = consent is None or consent.status == "withdrawn"
+    withdrawn = consent is None or consent.status == ConsentStatus.WITHDRAWN
     return ConsentFormData(
         organisation=organisation, ref=case.ref, full_name=person.full_name, full_name_native=person.full_name_native,
         birth_date=person.birth_date, city=person.city, passport_number=person.passport_number,
@@ -164,13 +137,13 @@ def consent_form_data(case: Case, organisation: str, *, today: date | None = Non
 def consent_form(session: Session, actor: User, case: Case, form: str, language: str, organisation: str, *,
                  channel: str) -> bytes:
     """A pre-filled form as .docx bytes, never stored; the download is audited as an identity read."""
-    if actor.role not in FORM_ROLES:
+    if actor.role not in SIGNATURE_FORM_MAKERS:
         raise Forbidden("only intake prepares the forms the complainant signs")
     errors = {}
     if form not in FORMS:
-        errors["form"] = f"must be one of {', '.join(FORMS)}"
+        errors["form"] = Problem("not_one_of", {"choices": list(FORMS)})
     if language not in LANGUAGES:
-        errors["lang"] = f"must be one of {', '.join(LANGUAGES)}"
+        errors["lang"] = Problem("not_one_of", {"choices": list(LANGUAGES)})
     if errors:
         raise ValidationFailed("no such form", errors=errors)
     content = FORMS[form](consent_form_data(case, organisation), language)

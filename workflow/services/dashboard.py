@@ -12,12 +12,27 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, Subquery, and_, cast, distinct, func, select, text, true
 from sqlalchemy.orm import Session
 
-from workflow.models import Case, Deadline, Episode, Filing, HumanTask, Incident, Person, Response, User, case_episodes
-from workflow.services.queries import DUE_SOON, MAX_PER_PAGE
+from workflow.models import (
+    DUE_SOON,
+    Case,
+    Deadline,
+    Episode,
+    Filing,
+    HumanTask,
+    Incident,
+    Person,
+    Response,
+    User,
+    case_episodes,
+)
+from workflow.paging import paginate
+from workflow.services.users import display_names
+from workflow.states import DeadlineState
 
 # Keys of the groups that have no natural value; they are never a body code, a stage, a role or a user id.
 INTERNAL = "internal"  # a deadline of no filing: the organisation's own service levels
@@ -83,13 +98,13 @@ def _joined(query: Select) -> tuple[Select, dict[str, ColumnElement[str]]]:
 
 
 def _window(now: datetime, status: str | None = None) -> tuple[ColumnElement[bool], ...]:
-    """Open deadlines overdue, due within 7 days (``queries.DUE_SOON``), or either (None)."""
+    """Open deadlines overdue, due within 7 days (``models.DUE_SOON``), or either (None)."""
     if status == "overdue":
-        return Deadline.state == "open", Deadline.due_at < now
+        return (Deadline.overdue(now),)
     if status == "due_soon":
-        return Deadline.state == "open", Deadline.due_at >= now, Deadline.due_at < now + DUE_SOON
+        return (Deadline.due_soon(now),)
     if status is None:
-        return Deadline.state == "open", Deadline.due_at < now + DUE_SOON
+        return Deadline.state == DeadlineState.OPEN, Deadline.due_at < now + DUE_SOON
     raise ValueError(f"unknown deadline status {status!r}")
 
 
@@ -100,7 +115,7 @@ def _board_groups(session: Session, now: datetime) -> dict[str, dict[str, tuple[
     dimension, took half as long again); its groups, a few hundred at most, are then summed per dimension.
     """
     query, keys = _joined(select(Deadline.id).where(*_window(now)))
-    overdue = func.count().filter(Deadline.due_at < now)
+    overdue = func.count().filter(Deadline.overdue(now))
     columns = [keys[by] for by in BOARD_DIMENSIONS]
     groups = session.execute(query.with_only_columns(*columns, overdue, func.count() - overdue).group_by(*columns))
     sums: dict[str, dict[str, tuple[int, int]]] = {by: {} for by in BOARD_DIMENSIONS}
@@ -112,9 +127,7 @@ def _board_groups(session: Session, now: datetime) -> dict[str, dict[str, tuple[
 
 
 def _officer_names(session: Session, keys: Iterable[str]) -> dict[str, str]:
-    ids = [int(k) for k in keys if k != UNASSIGNED]
-    rows = session.execute(select(User.id, User.full_name, User.username).where(User.id.in_(ids))) if ids else []
-    return {str(uid): full_name or username for uid, full_name, username in rows}
+    return {str(uid): name for uid, name in display_names(session, {int(k) for k in keys if k != UNASSIGNED}).items()}
 
 
 def _sorted(counts: Iterable[BoardCount]) -> tuple[BoardCount, ...]:
@@ -149,11 +162,8 @@ def board_deadlines(session: Session, now: datetime, status: str, *, by: str | N
         if by not in keys:
             raise ValueError(f"unknown board dimension {by!r}")
         query = query.where(keys[by] == key)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    rows = session.execute(query.order_by(Deadline.due_at, Deadline.id)
-                           .offset((max(page, 1) - 1) * per_page).limit(per_page))
-    return [(deadline, ref) for deadline, ref in rows.all()], total
+    rows, total = paginate(session, query.order_by(Deadline.due_at, Deadline.id), page=page, per_page=per_page)
+    return [(deadline, ref) for deadline, ref in rows], total
 
 
 # -- a case's timeline ----------------------------------------------------------------------------------
@@ -176,6 +186,8 @@ class TimelineEntry:
     actor: str | None = None  # the staff member who completed a task (username)
     closed_at: datetime | None = None  # when a deadline was met or missed
     date_only: bool = False
+    deadline_kind: str | None = None  # a deadline's: with label_params, what names it (deadlines.label_template)
+    label_params: dict[str, Any] | None = None
 
 
 _KIND_ORDER = ("received", "task_created", "filing_submitted", "response_received", "task_completed",
@@ -212,10 +224,12 @@ def _task_entries(session: Session, case_id: int) -> list[TimelineEntry]:
 
 
 def _deadline_entries(session: Session, case_id: int) -> list[TimelineEntry]:
-    rows = session.execute(select(Deadline.label, Deadline.state, Deadline.due_at, Deadline.closed_at, Filing.body)
+    rows = session.execute(select(Deadline.label, Deadline.state, Deadline.due_at, Deadline.closed_at, Filing.body,
+                                  Deadline.kind, Deadline.label_params)
                            .outerjoin(Filing, Deadline.filing_id == Filing.id).where(Deadline.case_id == case_id))
-    return [TimelineEntry(due_at, "deadline", label, state=state, body=body, closed_at=closed_at)
-            for label, state, due_at, closed_at, body in rows]
+    return [TimelineEntry(due_at, "deadline", label, state=state, body=body, closed_at=closed_at, deadline_kind=kind,
+                          label_params=params)
+            for label, state, due_at, closed_at, body, kind, params in rows]
 
 
 def _filing_entries(session: Session, case_id: int) -> list[TimelineEntry]:

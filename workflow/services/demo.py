@@ -13,10 +13,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.appeals import Appeal
 from workflow.config import Settings
 from workflow.models import Case, ConsentRecord, HumanTask, ProcessInstance, Review, User
 from workflow.runtime import instances
+from workflow.schemas.appeal import Appeal
+from workflow.services import processes
 from workflow.services.cases import open_case
 from workflow.services.collective import create_collective
 from workflow.services.consent import withdraw_consent
@@ -180,7 +181,7 @@ def _instance(session: Session, case: Case) -> ProcessInstance:
 
 
 def _expire_and_fire(session: Session, settings: Settings, case: Case) -> None:
-    loaded = instances.load(session, settings, _instance(session, case), None)
+    loaded = processes.load(session, settings, _instance(session, case), None)
     past = datetime.now(UTC) - timedelta(days=1)
     instances.reschedule_timers(loaded, past)
     instances.save(loaded, action="demo_clock_moved")
@@ -191,6 +192,6 @@ def _make_some_overdue(session: Session, settings: Settings) -> None:
     """Put a few service-level clocks in the past (not yet swept) so the overdue views have content."""
     for ref in ("APL-005", "APL-006", "APL-012", "APL-013"):
         case = session.scalar(select(Case).where(Case.ref == ref))
-        loaded = instances.load(session, settings, _instance(session, case), None)
+        loaded = processes.load(session, settings, _instance(session, case), None)
         instances.reschedule_timers(loaded, datetime.now(UTC) - timedelta(days=3))
         instances.save(loaded, action="demo_clock_moved")

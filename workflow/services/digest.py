@@ -2,7 +2,8 @@
 (``deadlines.owned_by``) that are overdue or due within a week. Nothing to report, no mail.
 
 The mail leaves the server, so it names case and filing references, bodies and deadline labels only:
-never a complainant's name or any identity field (not even the recipient's name).
+never a complainant's name or any identity field (not even the recipient's name). It is written in the
+recipient's language from the same catalog as the pages (``workflow/i18n.py``), deadline labels included.
 
 Sending takes three short steps, so that no database transaction waits on the mail server (SQLite has a
 single writer: a hanging SMTP server must not lock the web application out):
@@ -35,38 +36,28 @@ from workflow.audit import audit
 from workflow.config import Settings, SmtpSettings
 from workflow.db import unit_of_work
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.models import Deadline, DigestLog, Role, User, utcnow
+from workflow.i18n import translate
+from workflow.models import Deadline, DigestLog, User, utcnow
+from workflow.problems import N_, Problem
+from workflow.roles import Role
 from workflow.services.deadlines import Item, items, owned_by
+from workflow.states import DeadlineState
 
 log = logging.getLogger(__name__)
 
-DUE_SOON = timedelta(days=7)
 FIRST_LOOKBACK = timedelta(days=1)  # missed deadlines a user's first digest reports
 MAX_LOOKBACK = timedelta(days=7)  # ... and any later one, however long the worker was down
 SMTP_TIMEOUT = 10  # seconds; the worker's timers wait for nothing longer than this
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_MAX = 254
 
-TEXTS = {
-    "en": {
-        "subject": "Petitio: {overdue} overdue, {soon} due within 7 days",
-        "title": "Your Petitio deadlines on {day} (UTC)",
-        "overdue": "Overdue",
-        "soon": "Due within 7 days",
-        "due": "due {at}",
-        "missed": "missed",
-        "footer": "Open Petitio to act on them. This message names case references only.",
-    },
-    "ru": {
-        "subject": "Petitio: просрочено {overdue}, истекает в ближайшие 7 дней {soon}",
-        "title": "Ваши сроки в Petitio на {day} (UTC)",
-        "overdue": "Просрочено",
-        "soon": "Истекает в ближайшие 7 дней",
-        "due": "срок {at}",
-        "missed": "пропущен",
-        "footer": "Откройте Petitio, чтобы заняться ими. В письме указаны только номера дел.",
-    },
-}
+SUBJECT = N_("Petitio: %(overdue)s overdue, %(soon)s due within 7 days")
+TITLE = N_("Your Petitio deadlines on %(day)s (UTC)")
+OVERDUE = N_("Overdue (%(count)s)")
+SOON = N_("Due within 7 days (%(count)s)")
+DUE = N_("due %(at)s")
+MISSED = N_("missed")
+FOOTER = N_("Open Petitio to act on them. This message names case references only.")
 
 
 @dataclass
@@ -121,9 +112,8 @@ def claim_digests(session: Session, sender: str, now: datetime) -> list[Claim]:
         if user.role not in candidates:
             candidates[user.role] = _candidates(session, user.role, now)
         overdue = [i for i in candidates[user.role]
-                   if (i.state == "open" and i.due_at <= now) or (i.state == "missed" and i.closed_at
-                                                                  and i.closed_at > since[user.id])]
-        soon = [i for i in candidates[user.role] if i.state == "open" and i.due_at > now]
+                   if i.overdue or (i.state == DeadlineState.MISSED and i.closed_at and i.closed_at > since[user.id])]
+        soon = [i for i in candidates[user.role] if i.state == DeadlineState.OPEN and not i.overdue]
         if not overdue and not soon:
             continue
         claimed = _claim(session, user, day, len(overdue) + len(soon))
@@ -135,9 +125,9 @@ def claim_digests(session: Session, sender: str, now: datetime) -> list[Claim]:
 
 def _candidates(session: Session, role: str, now: datetime) -> list[Item]:
     """What a role's digest may list: open ones due within a week (or overdue), recently missed ones."""
-    return items(session, and_(owned_by(role, now), or_(
-        and_(Deadline.state == "open", Deadline.due_at <= now + DUE_SOON),
-        and_(Deadline.state == "missed", Deadline.closed_at > now - MAX_LOOKBACK))))
+    return items(session, now, and_(owned_by(role, now), or_(
+        Deadline.overdue(now), Deadline.due_soon(now),
+        and_(Deadline.state == DeadlineState.MISSED, Deadline.closed_at > now - MAX_LOOKBACK))))
 
 
 def _missed_since(session: Session, user_ids: list[int], now: datetime) -> dict[int, datetime]:
@@ -162,14 +152,15 @@ def _claim(session: Session, user: User, day: date, count: int) -> DigestLog | N
 
 
 def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now: datetime) -> EmailMessage:
-    texts = TEXTS.get(user.locale, TEXTS["en"])
-    lines = [texts["title"].format(day=now.date().isoformat()), ""]
-    for heading, listed in ((texts["overdue"], overdue), (texts["soon"], soon)):
+    language = user.locale
+    lines = [translate(language, TITLE, day=now.date().isoformat()), ""]
+    for heading, listed in ((OVERDUE, overdue), (SOON, soon)):
         if listed:
-            lines += [f"{heading} ({len(listed)})", *(_line(texts, item) for item in listed), ""]
-    lines.append(texts["footer"])
+            lines += [translate(language, heading, count=len(listed)), *(_line(language, item) for item in listed),
+                      ""]
+    lines.append(translate(language, FOOTER))
     message = EmailMessage()
-    message["Subject"] = texts["subject"].format(overdue=len(overdue), soon=len(soon))
+    message["Subject"] = translate(language, SUBJECT, overdue=len(overdue), soon=len(soon))
     message["From"] = sender
     message["To"] = user.email
     message["Date"] = format_datetime(now)
@@ -179,10 +170,11 @@ def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now:
     return message
 
 
-def _line(texts: dict[str, str], item: Item) -> str:
-    due = texts["due"].format(at=item.due_at.strftime("%Y-%m-%d %H:%M UTC"))
-    missed = f" ({texts['missed']})" if item.state == "missed" else ""
-    return f"  {item.subject}: {item.label}, {due}{missed}"
+def _line(language: str, item: Item) -> str:
+    template, params = item.label_template
+    due = translate(language, DUE, at=item.due_at.strftime("%Y-%m-%d %H:%M UTC"))
+    missed = f" ({translate(language, MISSED)})" if item.state == DeadlineState.MISSED else ""
+    return f"  {item.subject}: {translate(language, template, **params)}, {due}{missed}"
 
 
 # -- 2. deliver ----------------------------------------------------------------------------------------------
@@ -246,7 +238,7 @@ def set_email(session: Session, actor: User | None, user: User, email: str | Non
         raise Forbidden("only admins change other users' e-mail addresses")
     value = (email or "").strip() or None
     if value is not None and (len(value) > EMAIL_MAX or not EMAIL.match(value)):
-        raise ValidationFailed("not an e-mail address", errors={"email": "give an address such as name@example.org"})
+        raise ValidationFailed("not an e-mail address", errors={"email": Problem("not_email")})
     if value == user.email:
         return
     user.email = value

@@ -9,24 +9,30 @@ from sqlalchemy.orm import Session
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Forbidden, NotFound, ValidationFailed
-from workflow.models import Case, Document, DocumentKind, Role, User
+from workflow.models import Case, Document, User
+from workflow.problems import Problem
+from workflow.roles import DOCUMENT_READERS
 from workflow.runtime.context import document_store
-from workflow.storage import DocumentRejected
-
-UPLOAD_KINDS = tuple(k.value for k in DocumentKind if k not in (DocumentKind.FILING,))
-# Least privilege: the people who collect and use the documents open them; managers see their metadata only.
-UPLOAD_ROLES = (Role.INTAKE, Role.LEGAL)
-DOWNLOAD_ROLES = (Role.INTAKE, Role.LEGAL)
+from workflow.states import UPLOAD_KINDS
+from workflow.uploads import DocumentRejected, check_document
 
 
 def attach_document(session: Session, settings: Settings, actor: User | None, case: Case, kind: str,
                     content: bytes, filename: str) -> Document:
+    """A new version of the case's document of ``kind``. No file at all (``content`` and ``filename`` empty) and a
+    file refused by its content are named under ``file``, an unknown kind under ``kind``, both at once."""
+    errors: dict[str, Problem] = {}
     if kind not in UPLOAD_KINDS:
-        raise ValidationFailed("unknown document kind", errors={"kind": f"must be one of {', '.join(UPLOAD_KINDS)}"})
+        errors["kind"] = Problem("not_one_of", {"choices": list(UPLOAD_KINDS)})
     try:
-        blob = document_store(settings).put(content, filename)
+        if not content and not filename:
+            raise DocumentRejected(Problem("required"))
+        check_document(content, filename, settings.max_document_bytes)
     except DocumentRejected as err:
-        raise ValidationFailed(f"{filename}: {err}", errors={"file": str(err)}) from None
+        errors["file"] = err.problem
+    if errors:
+        raise ValidationFailed("the document was refused", errors=errors)
+    blob = document_store(settings).put(content, filename)
     previous = session.scalar(select(func.max(Document.version)).where(Document.case_id == case.id,
                                                                        Document.kind == kind))
     document = Document(case_id=case.id, kind=kind, filename=filename[-255:], media_type=blob.media_type,
@@ -51,7 +57,7 @@ def get_document(session: Session, document_id: int, *, case: Case | None = None
 def download_document(session: Session, settings: Settings, actor: User, document: Document, *,
                       channel: str) -> bytes:
     """The decrypted bytes of a stored document; the read is audited (id and kind, never the content)."""
-    if actor.role not in DOWNLOAD_ROLES:
+    if actor.role not in DOCUMENT_READERS:
         raise Forbidden("your role sees documents' details but may not open them")
     content = document_store(settings).get(document.storage_key)
     audit(session, actor, "document_downloaded", "document", document.id, document.case_id,

@@ -29,3 +29,8 @@ def upsert_episode(session: Session, actor: User | None, key: str, title: str, s
     session.flush()
     audit(session, actor, f"episode_{outcome}", "episode", episode.id, None, {"key": key})
     return episode, outcome
+
+
+def episode_titles(session: Session) -> list[tuple[str, str]]:
+    """(key, title) of every episode, by key."""
+    return [(key, title) for key, title in session.execute(select(Episode.key, Episode.title).order_by(Episode.key))]

@@ -10,25 +10,22 @@ import io
 import zipfile
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 import filings
 from workflow.audit import audit
 from workflow.bodies import get_body
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound
-from workflow.models import Case, CollectiveComplaint, Document, DocumentKind, Filing, Review, Role, User
+from workflow.models import Case, CollectiveComplaint, Document, Filing, User
+from workflow.roles import FILING_BUNDLE_READERS, FILING_READERS, Role
 from workflow.runtime.context import document_store
+from workflow.services.review import approved_review
 from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
+from workflow.states import FROZEN_FILING_STATES, ConsentStatus, DocumentKind, FilingState
 from workflow.storage import DocumentStore
+from workflow.uploads import DOCX
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-FROZEN_STATES = frozenset({"checked", "submitted", "acknowledged", "transmitted", "replied", "decided",
-                           "closed", "cancelled"})
-BUNDLE_ROLES = (Role.INTAKE, Role.LEGAL)
-# A manager approves a collective complaint (approve_filing) and must read what they approve; individual
-# filings carry a named person's case, which managers otherwise see only by reference and city.
-FILING_READERS = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
 # Annexes that carry facts, not identity: they may travel with a filing once consent is verified.
 EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
 # The HRC wants written authorisation from the author: the power of attorney goes with its filing.
@@ -45,16 +42,10 @@ def filing_language(session: Session, body: str) -> str:
     raise Conflict(f"no template for {body} in a language it accepts ({', '.join(accepted)})")
 
 
-def approved_review(session: Session, case: Case) -> Review | None:
-    """The review the filing rests on: the latest one a manager approved."""
-    return session.scalar(select(Review).where(Review.case_id == case.id, Review.approval == "approve")
-                          .order_by(Review.id.desc()).limit(1))
-
-
 def render_case_filing(session: Session, settings: Settings, store: DocumentStore, filing: Filing,
                        actor: User | None) -> Document:
     """Render and store a new version of an individual filing; refused once the filing is frozen."""
-    if filing.state in FROZEN_STATES:
+    if filing.state in FROZEN_FILING_STATES:
         raise Conflict(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
     case = filing.case
     if case is None:
@@ -82,7 +73,7 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
     filing = collective.filing
     if filing is None:
         raise NotFound(f"collective complaint {collective.id} has no filing")
-    if filing.state in FROZEN_STATES:
+    if filing.state in FROZEN_FILING_STATES:
         raise Conflict(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
     version = len(filing.documents) + 1
     cases = load_cases(session, [c.id for c in collective.cases])
@@ -156,16 +147,16 @@ def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -
     of attorney only beside an HRC filing, which requires the author's written authorisation; the form
     of appeal never (it is the NGO's own record). The download is audited with what it contained.
     """
-    if actor.role not in BUNDLE_ROLES:
+    if actor.role not in FILING_BUNDLE_READERS:
         raise Forbidden("only intake staff and legal officers download filings")
     store = document_store(settings)
-    live = [f for f in case.filings if f.state != "cancelled" and f.documents]
+    live = [f for f in case.filings if f.state != FilingState.CANCELLED and f.documents]
     if not live:
         raise NotFound(f"case {case.ref} has no filing documents")
     members: list[tuple[str, Document]] = [(f"filings/{latest_document(f).filename}", latest_document(f))
                                            for f in live]
     consent = case.consent
-    if consent is not None and consent.status == "verified":
+    if consent is not None and consent.status == ConsentStatus.VERIFIED:
         kinds: set[str] = {str(k) for k in EVIDENCE_KINDS}
         if AUTHORISATION_BODIES & {f.body for f in live}:
             kinds.add(str(DocumentKind.POWER_OF_ATTORNEY))
@@ -184,3 +175,21 @@ def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -
           {"documents": [d.id for _, d in members]})
     return f"{case.ref}-filings.zip", out.getvalue()
 
+
+
+def get_filing(session: Session, filing_id: int) -> Filing:
+    filing = session.scalar(select(Filing).where(Filing.id == filing_id).options(
+        selectinload(Filing.documents), selectinload(Filing.responses), selectinload(Filing.case)))
+    if filing is None:
+        raise NotFound(f"no filing {filing_id}")
+    return filing
+
+
+def filing_versions(session: Session, filing_ids: list[int]) -> dict[int, list[Document]]:
+    """filing id -> its generated documents, oldest version first."""
+    found: dict[int, list[Document]] = {filing_id: [] for filing_id in filing_ids}
+    if filing_ids:
+        query = select(Document).where(Document.filing_id.in_(filing_ids), Document.kind == DocumentKind.FILING)
+        for document in session.scalars(query.order_by(Document.filing_id, Document.version)):
+            found[document.filing_id or 0].append(document)
+    return found

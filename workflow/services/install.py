@@ -9,6 +9,7 @@ from workflow.config import Settings
 from workflow.db import unit_of_work
 from workflow.models import ProcessDefinition
 from workflow.runtime.specs import deploy_directory
+from workflow.services.operations import OPERATIONS
 
 
 def initialise(engine: Engine, settings: Settings) -> list[ProcessDefinition]:
@@ -20,4 +21,4 @@ def initialise(engine: Engine, settings: Settings) -> list[ProcessDefinition]:
         # Catalogue and vocabularies first: forms name them, and nothing an admin edited is overwritten.
         bodies.seed(session)
         vocab.seed(session)
-        return deploy_directory(session, settings.bpmn_dir)
+        return deploy_directory(session, settings.bpmn_dir, operations=OPERATIONS)

@@ -20,7 +20,8 @@ from sqlalchemy import Engine
 from workflow import crypto
 from workflow.config import Settings
 from workflow.errors import PetitioError
-from workflow.storage import DocumentStore, KeyRing
+from workflow.keyring import KeyRing
+from workflow.storage import DocumentStore
 
 ENCRYPTED_COLUMNS = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")
 INDEXES = {"full_name": "full_name_index", "full_name_native": "full_name_native_index"}

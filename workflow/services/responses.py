@@ -9,6 +9,7 @@ deadline of our own, the reply (``services/deadlines.py``).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,31 +18,25 @@ from workflow.audit import audit
 from workflow.bodies import get_body
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from workflow.models import (
-    CollectiveComplaint,
-    Document,
-    DocumentKind,
-    Filing,
-    ProcessInstance,
-    Response,
-    Role,
-    User,
-    utcnow,
-)
+from workflow.models import CollectiveComplaint, Document, Filing, ProcessInstance, Response, User, utcnow
+from workflow.roles import RESPONSE_RECORDERS
 from workflow.runtime import instances
 from workflow.runtime.context import document_store
-from workflow.services.deadlines import RFI, close_response_deadlines, open_response_deadline
+from workflow.schemas.responses import ResponseInputSchema
+from workflow.services import processes
+from workflow.services.deadlines import RFI, RFI_LABEL, close_response_deadlines, open_response_deadline
 from workflow.services.documents import attach_document
-from workflow.storage import DocumentRejected
+from workflow.states import DocumentKind, FilingState, ResponseKind
+from workflow.uploads import DocumentRejected
 
-RESPONSE_KINDS = ("acknowledgement", "request_for_information", "transmitted_to_state", "state_reply", "decision",
-                  "follow_up")
+RESPONSE_KINDS = ResponseKind.codes()
 # The state a filing moves to with each kind of response.
-FILING_STATE = {"acknowledgement": "acknowledged", "request_for_information": "acknowledged",
-                "transmitted_to_state": "transmitted", "state_reply": "replied", "decision": "decided",
-                "follow_up": "decided"}
+FILING_STATE = {ResponseKind.ACKNOWLEDGEMENT: FilingState.ACKNOWLEDGED,
+                ResponseKind.REQUEST_FOR_INFORMATION: FilingState.ACKNOWLEDGED,
+                ResponseKind.TRANSMITTED_TO_STATE: FilingState.TRANSMITTED,
+                ResponseKind.STATE_REPLY: FilingState.REPLIED,
+                ResponseKind.DECISION: FilingState.DECIDED, ResponseKind.FOLLOW_UP: FilingState.DECIDED}
 RFI_DAYS = 30  # our reply to a request for information; no body's rules fix a figure
-RFI_LABEL = "Reply to the request for information"
 CLOCK_TIME = time(9, 0)  # windows end at 09:00 UTC, as a submission's first window does
 
 
@@ -52,7 +47,7 @@ def _next_window_days(session: Session, filing: Filing, kind: str) -> int:
     process waits the usual follow-up interval.
     """
     info = get_body(session, filing.body)
-    if kind == "transmitted_to_state":
+    if kind == ResponseKind.TRANSMITTED_TO_STATE:
         return info.response_days  # e.g. the government's 60 days after a communication
     return info.follow_up_days
 
@@ -69,20 +64,17 @@ def _instance_of(session: Session, filing: Filing) -> ProcessInstance | None:
     return session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == filing.case_id))
 
 
-def record_response(session: Session, settings: Settings, actor: User, filing_id: int, *, kind: str,
-                    received_on: date, reference: str | None = None, summary: str | None = None,
+def record_response(session: Session, settings: Settings, actor: User, filing_id: int, *, kind: Any,
+                    received_on: Any, reference: Any = None, summary: Any = None,
                     document: tuple[bytes, str] | None = None) -> Response:
-    """Record what a body sent (``document``: the letter's bytes and file name, stored encrypted)."""
-    if actor.role not in (Role.INTAKE, Role.LEGAL):
+    """Record what a body sent (checked by ``schemas.responses.ResponseInputSchema``; ``document``: the letter's
+    bytes and file name, stored encrypted)."""
+    if actor.role not in RESPONSE_RECORDERS:
         raise Forbidden("only intake staff and legal officers record responses")
     now = utcnow()
-    errors = {}
-    if kind not in RESPONSE_KINDS:
-        errors["kind"] = f"must be one of {', '.join(RESPONSE_KINDS)}"
-    if received_on > now.date():
-        errors["received_on"] = "cannot be in the future"
-    if errors:
-        raise ValidationFailed("the response has errors", errors=errors)
+    values = ResponseInputSchema().load_or_fail({"kind": kind, "received_on": received_on, "reference": reference,
+                                                 "summary": summary}, "the response has errors")
+    kind, received_on, reference, summary = (values[k] for k in ("kind", "received_on", "reference", "summary"))
     filing = session.get(Filing, filing_id)
     if filing is None:
         raise NotFound(f"no filing {filing_id}")
@@ -91,9 +83,9 @@ def record_response(session: Session, settings: Settings, actor: User, filing_id
     instance = _instance_of(session, filing)
     if instance is None:
         raise NotFound(f"filing {filing_id} has no running process")
-    instance = instances.lock(session, instance.id)
-    loaded = instances.load(session, settings, instance, actor)
-    catcher = next((t for t in instances.waiting_catchers(loaded.workflow, "response_received")
+    loaded = processes.load_locked(session, settings, instance.id, actor)
+    instance = loaded.instance
+    catcher = next((t for t in processes.waiting_catchers(loaded.workflow, "response_received")
                     if instances.filing_id_of(t) == filing.id), None)
     if catcher is None:
         raise Conflict(f"filing {filing_id} is not awaiting a response (a follow-up or outcome is pending)")
@@ -112,13 +104,13 @@ def record_response(session: Session, settings: Settings, actor: User, filing_id
     # The process computes its timer as "now + window_days"; handing it the days left until the window's
     # end (fractional, negative when it already passed) makes the clock run from ``received_on``.
     window_end = _window_end(received_on, _next_window_days(session, filing, kind))
-    payload = {"response_id": response.id, "kind": kind, "final": kind == "decision",
+    payload = {"response_id": response.id, "kind": kind, "final": kind == ResponseKind.DECISION,
                "window_days": (window_end - now) / timedelta(days=1)}
     # Only this filing's sub-process may catch it: the case may be waiting on several bodies at once.
-    instances.deliver_message(loaded, "response_received", payload, target=catcher.workflow)
+    processes.deliver_message(loaded, "response_received", payload, target=catcher.workflow)
     audit(session, actor, "response_recorded", "filing", filing.id, filing.case_id,
           {"kind": kind, "response_id": response.id, "document_id": response.document_id})
-    instances.save(loaded, action="response_received", data={"filing_id": filing.id, "kind": kind})
+    processes.save(loaded, action="response_received", data={"filing_id": filing.id, "kind": kind})
     return response
 
 
@@ -130,7 +122,7 @@ def _store_document(session: Session, settings: Settings, actor: User, filing: F
     try:
         blob = document_store(settings).put(content, filename)
     except DocumentRejected as err:
-        raise ValidationFailed(f"{filename}: {err}", errors={"file": str(err)}) from None
+        raise ValidationFailed(f"{filename}: {err}", errors={"file": err.problem}) from None
     previous = session.scalar(select(func.max(Document.version)).where(Document.filing_id == filing.id,
                                                                        Document.kind == DocumentKind.RESPONSE))
     stored = Document(case_id=None, filing_id=filing.id, kind=DocumentKind.RESPONSE, filename=filename[-255:],

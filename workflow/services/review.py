@@ -21,58 +21,36 @@ from workflow.audit import audit
 from workflow.bodies import all_bodies, get_body
 from workflow.errors import ValidationFailed
 from workflow.models import Case, LegalFacts, Review, User, utcnow
+from workflow.problems import Problem
+from workflow.schemas.legal_facts import FIELDS as FACT_FIELDS
+from workflow.schemas.legal_facts import LegalFactsUpdateSchema
 from workflow.services.deadlines import sync_time_bar
-
-SUMMARY_MAX = 10000
-NAME_MAX = 200
-FACT_FIELDS = ("state_code", "torture_risk", "deprived_of_liberty", "remedies_exhausted_on", "remedies_summary",
-               "remedies_ineffective", "other_procedure", "other_procedure_name", "other_procedure_concluded_on",
-               "eu_status", "eu_subject")
-_BOOLEANS = ("torture_risk", "deprived_of_liberty", "remedies_ineffective", "eu_subject")
-_DATES = ("remedies_exhausted_on", "other_procedure_concluded_on")
-
-
-def legal_facts(case: Case) -> LegalFacts:
-    """The case's legal facts; a case nobody has looked at yet has the defaults (not yet stored)."""
-    return case.legal_facts or LegalFacts(state_code="KZ", torture_risk=False, deprived_of_liberty=False,
-                                          remedies_summary="", remedies_ineffective=False, other_procedure="none",
-                                          other_procedure_name="", eu_status="unknown", eu_subject=False)
+from workflow.states import Decision, OtherProcedure
 
 
 def update_legal_facts(session: Session, actor: User, case: Case, changes: dict[str, Any]) -> LegalFacts:
-    """Change the legal facts (fields not given keep their value); audited with old and new values."""
-    errors: dict[str, str] = {}
-    clean: dict[str, Any] = {}
-    for name, value in changes.items():
-        if name not in FACT_FIELDS:
-            errors[name] = "not a legal fact"
-            continue
-        try:
-            clean[name] = _clean_fact(name, value)
-        except ValueError as err:
-            errors[name] = str(err)
-    today = utcnow().date()
-    for name in _DATES:
-        if clean.get(name) and clean[name] > today:
-            errors[name] = "cannot be in the future"
-    if errors:
-        raise ValidationFailed("the legal facts have errors", errors=errors)
-    facts = case.legal_facts
-    if facts is None:
-        facts = legal_facts(case)
+    """Change the legal facts (fields not given keep their value); audited with old and new values.
+
+    ``changes`` is checked by ``LegalFactsUpdateSchema``; the combination (a procedure pending or concluded needs its
+    name, a concluded one its date) on the facts as they will be. Nothing changes when anything is wrong.
+    """
+    clean = LegalFactsUpdateSchema().load_or_fail(changes, "the legal facts have errors")
+    current = LegalFacts.for_case(case)  # the stored facts, or the defaults (not stored yet)
+    before = {name: getattr(current, name) for name in clean}
+    merged = {**{name: getattr(current, name) for name in FACT_FIELDS}, **clean}
+    if merged["other_procedure"] == OtherProcedure.CONCLUDED and merged["other_procedure_concluded_on"] is None:
+        raise ValidationFailed("the legal facts have errors",
+                               errors={"other_procedure_concluded_on": Problem("other_procedure_date_missing")})
+    if merged["other_procedure"] != OtherProcedure.NONE and not merged["other_procedure_name"]:
+        raise ValidationFailed("the legal facts have errors",
+                               errors={"other_procedure_name": Problem("other_procedure_name_missing")})
+    facts = current
+    if case.legal_facts is None:
         facts.case = case
         session.add(facts)
-    before = {name: getattr(facts, name) for name in clean}
     changed = sorted(name for name in clean if before[name] != clean[name])
     for name in changed:
         setattr(facts, name, clean[name])
-    merged = {name: getattr(facts, name) for name in FACT_FIELDS}
-    if merged["other_procedure"] == "concluded" and merged["other_procedure_concluded_on"] is None:
-        raise ValidationFailed("the legal facts have errors",
-                               errors={"other_procedure_concluded_on": "give the date the other procedure concluded"})
-    if merged["other_procedure"] != "none" and not merged["other_procedure_name"]:
-        raise ValidationFailed("the legal facts have errors",
-                               errors={"other_procedure_name": "name the other procedure"})
     if changed:
         facts.updated_at = utcnow()
         facts.updated_by_id = actor.id
@@ -85,38 +63,6 @@ def update_legal_facts(session: Session, actor: User, case: Case, changes: dict[
     return facts
 
 
-def _clean_fact(name: str, value: Any) -> Any:
-    if name in _BOOLEANS:
-        if not isinstance(value, bool):
-            raise ValueError("must be true or false")
-        return value
-    if name in _DATES:
-        if value is None or value == "":
-            return None
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(value)
-        except (TypeError, ValueError):
-            raise ValueError("must be a date (YYYY-MM-DD)") from None
-    if name == "state_code":
-        if not isinstance(value, str) or len(value) != 2 or not value.isalpha() or not value.isascii():
-            raise ValueError("must be a two-letter country code (ISO 3166-1)")
-        return value.upper()
-    if name == "other_procedure":
-        if value not in admissibility.OTHER_PROCEDURES:
-            raise ValueError(f"must be one of {', '.join(admissibility.OTHER_PROCEDURES)}")
-        return value
-    if name == "eu_status":
-        if value not in admissibility.EU_STATUSES:
-            raise ValueError(f"must be one of {', '.join(admissibility.EU_STATUSES)}")
-        return value
-    limit = SUMMARY_MAX if name == "remedies_summary" else NAME_MAX
-    if not isinstance(value, str) or len(value) > limit:
-        raise ValueError(f"must be text of at most {limit} characters")
-    return value.strip()
-
-
 def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
@@ -125,7 +71,7 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
     """Everything the rules read about a case."""
     deprivation_types = {t.key for t in vocab.terms(session, "incident_type", include_retired=True)
                          if t.extra.get("deprivation_of_liberty")}
-    legal = legal_facts(case)
+    legal = LegalFacts.for_case(case)
     consent = case.consent
     dated = tuple(sorted(i.occurred_on for i in case.incidents if i.occurred_on is not None))
     return CaseFacts(
@@ -153,7 +99,7 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
 
 def is_urgent(session: Session, case: Case) -> bool:
     """Detained now or at risk of torture (DESIGN.md §4: the urgent track), or marked urgent by a person."""
-    return case.urgent or case.detained_now or legal_facts(case).torture_risk
+    return case.urgent or case.detained_now or LegalFacts.for_case(case).torture_risk
 
 
 def check_case(session: Session, case: Case, codes: list[str] | None = None, choices: Choices | None = None,
@@ -167,10 +113,13 @@ def check_case(session: Session, case: Case, codes: list[str] | None = None, cho
             for b in bodies}
 
 
-def blocking_errors(findings: dict[str, list[Finding]]) -> dict[str, str]:
-    """Per body, the text of its blocking findings (for a ValidationFailed)."""
-    return {code: " ".join(f.text for f in admissibility.blocking(found))
-            for code, found in findings.items() if admissibility.blocking(found)}
+def blocked_bodies(findings: dict[str, list[Finding]], code: str) -> Problem | None:
+    """The bodies whose blocking findings refuse the case, as one problem (``code``) naming them; None if none."""
+    blocked = {body: admissibility.blocking(found) for body, found in findings.items() if admissibility.blocking(found)}
+    if not blocked:
+        return None
+    details = " ".join(f"{body}: {' '.join(f.text for f in found)}" for body, found in blocked.items())
+    return Problem(code, {"bodies": list(blocked), "details": details})
 
 
 def record_review(session: Session, actor: User, case: Case, task_id: str, data: dict[str, Any],
@@ -188,6 +137,25 @@ def record_review(session: Session, actor: User, case: Case, task_id: str, data:
 
 def latest_review(session: Session, case: Case) -> Review | None:
     return session.scalar(select(Review).where(Review.case_id == case.id).order_by(Review.id.desc()).limit(1))
+
+
+def approved_review(session: Session, case: Case) -> Review | None:
+    """The review a filing rests on: the latest one a manager approved."""
+    return session.scalar(select(Review).where(Review.case_id == case.id, Review.approval == Decision.APPROVE)
+                          .order_by(Review.id.desc()).limit(1))
+
+
+def admissibility_now(session: Session, case: Case, under: Review | None = None) -> dict[str, list[Finding]]:
+    """Every active body -> its findings today; ``under`` a review, with that review's choices (urgency, kind of
+    communication, WGAD categories), which is how the manager's approval checks again."""
+    if under is None:
+        return check_case(session, case)
+    return check_case(session, case, choices=choices_of(under))
+
+
+def choices_of(review: Review) -> Choices:
+    return Choices(urgent=review.urgent, communication_type=review.communication_type,
+                   wgad_categories=tuple(review.wgad_categories))
 
 
 def record_approval(session: Session, actor: User, case: Case, decision: str, notes: str) -> Review | None:

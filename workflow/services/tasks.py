@@ -2,22 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from workflow import vocab
 from workflow.admissibility import Choices
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
-from workflow.forms import validate_form
-from workflow.models import ConsentRecord, Document, HumanTask, ProcessDefinition, ProcessInstance, User, utcnow
+from workflow.models import (
+    Case,
+    CollectiveComplaint,
+    ConsentRecord,
+    Document,
+    Filing,
+    HumanTask,
+    ProcessDefinition,
+    ProcessInstance,
+    User,
+    utcnow,
+)
+from workflow.problems import Problem
 from workflow.runtime import instances
 from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
-from workflow.services import review
+from workflow.services import processes, review
+from workflow.states import ConsentStatus, Decision
+from workflow.task_forms import fill_enums, validate_form
 
 
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
@@ -30,22 +43,22 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
         raise Forbidden("this account is deactivated")
     if row.lane != actor.role:
         raise Forbidden(f"task {row.bpmn_id!r} is for the {row.lane} role, not {actor.role}")
-    instance = instances.lock(session, row.instance_id)
-    loaded = instances.load(session, settings, instance, actor)
+    loaded = processes.load_locked(session, settings, row.instance_id, actor)
+    instance = loaded.instance
     task = instances.find_ready_task(loaded.workflow, task_id)
     # SpiffWorkflow's Task.run() has no state guard: without this check a double submit runs twice.
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
         raise Conflict(f"task {task_id} is no longer ready")
     _check_four_eyes(session, instance, task, actor)
     properties = task.task_spec.extensions.get("properties", {})
-    schema = vocab.fill_enums(session, form_schema(instance.definition, properties[FORM_PROPERTY]))
+    schema = fill_enums(session, form_schema(instance.definition, properties[FORM_PROPERTY]))
     data = validate_form(schema, data)
     data = apply_domain_rules(session, instance, row.bpmn_id, data, actor, task_id)
-    instances.run_task(loaded, task, data)
+    processes.run_task(loaded, task, data)
     row.state = "completed"
     row.completed_at = utcnow()
     row.completed_by_id = actor.id
-    instances.save(loaded, action="task_completed", data={"task": row.bpmn_id, "task_id": task_id,
+    processes.save(loaded, action="task_completed", data={"task": row.bpmn_id, "task_id": task_id,
                                                           "form": data})
     return instance
 
@@ -90,7 +103,7 @@ def _verify_consent(session: Session, instance: ProcessInstance, data: dict[str,
     assert case is not None
     kinds = {kind for (kind,) in session.execute(select(Document.kind).where(Document.case_id == case.id))}
     errors = {
-        field: "the case has no such document"
+        field: Problem("document_not_on_case")
         for field, kind in (("form_of_appeal_verified", "form_of_appeal"),
                             ("power_of_attorney_verified", "power_of_attorney"))
         if data.get(field) and kind not in kinds
@@ -102,7 +115,7 @@ def _verify_consent(session: Session, instance: ProcessInstance, data: dict[str,
     consent.form_of_appeal_verified = bool(data["form_of_appeal_verified"])
     consent.power_of_attorney_verified = bool(data["power_of_attorney_verified"])
     verified = consent.form_of_appeal_verified and consent.power_of_attorney_verified
-    consent.status = "verified" if verified else "pending"
+    consent.status = ConsentStatus.VERIFIED if verified else ConsentStatus.PENDING
     consent.verified_by_id = actor.id if verified else None
     consent.verified_at = utcnow() if verified else None
     return {**data, "consent_verified": verified}
@@ -112,21 +125,21 @@ def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, A
                   actor: User, task_id: str) -> dict[str, Any]:
     case = instance.case
     assert case is not None
-    approve = data["decision"] == "approve"
+    approve = data["decision"] == Decision.APPROVE
     bodies = sorted(set(data.get("bodies", [])))
     errors = {}
-    if data["decision"] == "reject" and not (data.get("notes") or "").strip():
-        errors["notes"] = "give the reason for rejecting the case"
-    if data["decision"] == "return" and not (data.get("notes") or "").strip():
-        errors["notes"] = "say what is missing"
+    if data["decision"] == Decision.REJECT and not (data.get("notes") or "").strip():
+        errors["notes"] = Problem("reject_reason_missing")
+    if data["decision"] == Decision.RETURN and not (data.get("notes") or "").strip():
+        errors["notes"] = Problem("return_reason_missing")
     if data.get("mandates") and "un_sp" not in bodies:
-        errors["mandates"] = "mandates apply only to a filing with un_sp"
+        errors["mandates"] = Problem("mandates_need_un_sp")
     if "un_sp" in bodies and approve and not data.get("mandates"):
-        errors["mandates"] = "choose at least one Special Procedures mandate"
+        errors["mandates"] = Problem("mandate_missing")
     if data.get("communication_type") and "un_sp" not in bodies and "un_wgad" not in bodies:
-        errors["communication_type"] = "applies only to the Special Procedures and the WGAD"
+        errors["communication_type"] = Problem("communication_type_scope")
     if data.get("wgad_categories") and "un_wgad" not in bodies:
-        errors["wgad_categories"] = "categories apply only to a filing with un_wgad"
+        errors["wgad_categories"] = Problem("wgad_categories_scope")
     if errors:
         raise ValidationFailed("the review has errors", errors=errors)
     urgent = bool(data.get("urgent")) or review.is_urgent(session, case)
@@ -137,9 +150,8 @@ def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, A
     choices = Choices(urgent=urgent, communication_type=communication_type,
                       wgad_categories=tuple(data.get("wgad_categories", [])))
     findings = review.check_case(session, case, bodies, choices)
-    if approve and (blocked := review.blocking_errors(findings)):
-        raise ValidationFailed("a chosen body cannot take this case",
-                               errors={"bodies": " ".join(f"{code}: {text}" for code, text in blocked.items())})
+    if approve and (blocked := review.blocked_bodies(findings, "bodies_blocked")):
+        raise ValidationFailed("a chosen body cannot take this case", errors={"bodies": blocked})
     # Only an approval carries bodies forward; a return or reject must not start filings later.
     data = {**data, "bodies": bodies if approve else [], "urgent": urgent, "communication_type": communication_type}
     recorded = review.record_review(session, actor, case, task_id, data, findings)
@@ -153,17 +165,15 @@ def _approve_review(session: Session, instance: ProcessInstance, data: dict[str,
     case = instance.case
     assert case is not None
     notes = (data.get("notes") or "").strip()
-    if data["decision"] == "return" and not notes:
-        raise ValidationFailed("the approval has errors", errors={"notes": "tell the reviewer what to change"})
+    if data["decision"] == Decision.RETURN and not notes:
+        raise ValidationFailed("the approval has errors", errors={"notes": Problem("approval_return_notes_missing")})
     latest = review.latest_review(session, case)
-    if data["decision"] == "approve" and latest is not None:
+    if data["decision"] == Decision.APPROVE and latest is not None:
         # Facts may have changed since the review: approve only what is still admissible.
-        choices = Choices(urgent=latest.urgent, communication_type=latest.communication_type,
-                          wgad_categories=tuple(latest.wgad_categories))
-        blocked = review.blocking_errors(review.check_case(session, case, list(latest.bodies), choices))
-        if blocked:
+        findings = review.check_case(session, case, list(latest.bodies), review.choices_of(latest))
+        if blocked := review.blocked_bodies(findings, "bodies_blocked_since_review"):
             raise ValidationFailed("the case changed since the review: return it to the reviewer",
-                                   errors={"decision": " ".join(f"{code}: {text}" for code, text in blocked.items())})
+                                   errors={"decision": blocked})
     review.record_approval(session, actor, case, data["decision"], notes)
     return {**data, "approval_notes": notes}
 
@@ -172,7 +182,7 @@ def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, 
                    actor: User, task_id: str) -> dict[str, Any]:
     if date.fromisoformat(data["submitted_on"]) > utcnow().date():
         raise ValidationFailed("the submission date is in the future",
-                               errors={"submitted_on": "cannot be in the future"})
+                               errors={"submitted_on": Problem("future_date")})
     return data
 
 
@@ -182,3 +192,70 @@ _RULES = {
     "approve_review": _approve_review,
     "submit_filing": _submit_filing,
 }
+
+
+# -- reads: the inbox, a task and its form ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class InboxRow:
+    task: HumanTask
+    ref: str | None  # the case; None for a collective complaint's task
+    overdue: bool
+    body: str | None  # the filing's body for tasks of a filing subprocess
+    collective_id: int | None = None  # a collective complaint's task: its page, named by its title
+    title: str | None = None
+
+
+def inbox_rows(session: Session, role: str, *, now: datetime | None = None) -> list[InboxRow]:
+    """The role's ready tasks, overdue first, then by due date, then oldest; a row names either a case or a
+    collective complaint (whose tasks belong to no case)."""
+    now = now or utcnow()
+    rows = session.execute(
+        select(HumanTask, Case.ref, Filing.body, CollectiveComplaint.id, CollectiveComplaint.title)
+        .outerjoin(Case, HumanTask.case_id == Case.id)
+        .outerjoin(Filing, HumanTask.filing_id == Filing.id)
+        .outerjoin(CollectiveComplaint, Filing.collective_id == CollectiveComplaint.id)
+        .where(HumanTask.state == "ready", HumanTask.lane == role,
+               or_(Case.id.is_not(None), CollectiveComplaint.id.is_not(None)))
+        .order_by(~func.coalesce(HumanTask.overdue(now), False), HumanTask.due_at.is_(None), HumanTask.due_at,
+                  HumanTask.created_at)).all()
+    return [InboxRow(task, ref, task.overdue(now), body, collective_id, title)
+            for task, ref, body, collective_id, title in rows]
+
+
+@dataclass(frozen=True)
+class TaskHome:
+    """A task of the inbox in any state, and the page it belongs to: its case's or its collective complaint's."""
+
+    task: HumanTask
+    ref: str | None
+    collective_id: int | None
+
+
+def task_home(session: Session, task_id: str) -> TaskHome | None:
+    row = session.execute(select(HumanTask, Case.ref, Filing.collective_id)
+                          .outerjoin(Case, HumanTask.case_id == Case.id)
+                          .outerjoin(Filing, HumanTask.filing_id == Filing.id)
+                          .where(HumanTask.id == task_id)).first()
+    return None if row is None else TaskHome(row[0], row[1], row[2])
+
+
+def _definition(session: Session, task: HumanTask) -> ProcessDefinition:
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None  # the inbox row is deleted with its instance
+    return instance.definition
+
+
+def task_schema(session: Session, task: HumanTask) -> dict[str, Any]:
+    """The JSON Schema of the task's form, as deployed with its instance's definition version, its vocabularies
+    filled in exactly as ``complete_task`` checks them (so the page offers what will be accepted)."""
+    if not task.form:
+        return {"type": "object", "properties": {}}
+    return fill_enums(session, form_schema(_definition(session, task), task.form))
+
+
+def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | None:
+    """The bpmn id of the step ``user`` did that bars them from ``task`` (four eyes), or None: the rule
+    ``complete_task`` enforces, for a page that should not offer a form that would be refused."""
+    other = four_eyes_partner(_definition(session, task), task.bpmn_id)
+    return other if other and did_last(session, task.instance_id, other, user) else None

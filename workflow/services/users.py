@@ -9,16 +9,18 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
 from workflow.errors import NotFound, ValidationFailed
-from workflow.models import ApiToken, Role, User, utcnow
+from workflow.i18n import UI_LANGUAGES
+from workflow.models import ApiToken, User, utcnow
+from workflow.problems import Problem
+from workflow.roles import Role
 
 _HASHER = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-LOCALES = ("en", "ru")
 MIN_PASSWORD = 10
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -27,15 +29,15 @@ def add_user(session: Session, actor: User | None, username: str, role: str, *, 
              locale: str = "en", password: str | None = None) -> User:
     errors = {}
     if not USERNAME.match(username):
-        errors["username"] = "use 2-80 lower-case letters, digits, dots, dashes or underscores"
+        errors["username"] = Problem("bad_username")
     elif session.scalar(select(User).where(User.username == username)) is not None:
-        errors["username"] = "already taken"
-    if role not in {r.value for r in Role}:
-        errors["role"] = f"must be one of {', '.join(r.value for r in Role)}"
-    if locale not in LOCALES:
-        errors["locale"] = f"must be one of {', '.join(LOCALES)}"
+        errors["username"] = Problem("username_taken")
+    if role not in Role.codes():
+        errors["role"] = Problem("not_one_of", {"choices": list(Role.codes())})
+    if locale not in UI_LANGUAGES:
+        errors["locale"] = Problem("not_one_of", {"choices": list(UI_LANGUAGES)})
     if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = f"must have at least {MIN_PASSWORD} characters"
+        errors["password"] = Problem("too_short", {"min": MIN_PASSWORD})
     if errors:
         raise ValidationFailed("cannot create the user", errors=errors)
     user = User(username=username, role=role, full_name=full_name, locale=locale,
@@ -87,17 +89,17 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 
 def change_role(session: Session, actor: User, user: User, role: str) -> None:
-    if role not in {r.value for r in Role}:
-        raise ValidationFailed("unknown role", errors={"role": f"must be one of {', '.join(r.value for r in Role)}"})
+    if role not in Role.codes():
+        raise ValidationFailed("unknown role", errors={"role": Problem("not_one_of", {"choices": list(Role.codes())})})
     if user.id == actor.id and role != Role.ADMIN:
-        raise ValidationFailed("you cannot remove your own admin role", errors={"role": "ask another admin"})
+        raise ValidationFailed("you cannot remove your own admin role", errors={"role": Problem("own_admin_role")})
     before, user.role = user.role, role
     audit(session, actor, "user_role_changed", "user", user.id, None, {"from": before, "to": role})
 
 
 def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
-        raise ValidationFailed("you cannot deactivate yourself", errors={"active": "ask another admin"})
+        raise ValidationFailed("you cannot deactivate yourself", errors={"active": Problem("own_account")})
     user.active = active
     if not active:  # a deactivated account keeps no working token
         for token in user.tokens:
@@ -107,3 +109,17 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.username)))
+
+
+def display_names(session: Session, ids: set[int]) -> dict[int, str]:
+    """user id -> ``User.display_name``, in one query."""
+    if not ids:
+        return {}
+    return {user.id: user.display_name for user in session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def active_token_counts(session: Session) -> dict[int, int]:
+    """user id -> API tokens not revoked (the admin page shows counts, never tokens or hashes)."""
+    rows = session.execute(select(ApiToken.user_id, func.count()).where(ApiToken.revoked_at.is_(None))
+                           .group_by(ApiToken.user_id))
+    return {user_id: count for user_id, count in rows}

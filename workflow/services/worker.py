@@ -15,7 +15,7 @@ from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
-from workflow.services import deadlines
+from workflow.services import deadlines, processes
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
@@ -61,9 +61,9 @@ def fire_one(session, settings: Settings, instance_id: int, now: datetime) -> bo
     instance = instances.lock(session, instance_id)
     if instance.status != "running" or instance.next_timer_at is None or instance.next_timer_at > now:
         return False
-    loaded = instances.load(session, settings, instance, None)
-    instances.fire_timers(loaded)
-    instances.save(loaded, action="timers_fired")
+    loaded = processes.load(session, settings, instance, None)
+    processes.fire_timers(loaded)
+    processes.save(loaded, action="timers_fired")
     return True
 
 

@@ -1,7 +1,9 @@
-"""Service operations that BPMN service tasks call (``spiffworkflow:serviceTaskOperator``).
+"""Service operations that BPMN service tasks call (``spiffworkflow:serviceTaskOperator``), and their registry.
 
 Each takes the ``ServiceContext`` of the unit of work it runs in and returns small JSON data: ids and
-dates, never documents (those go to the document store; task data holds only their ids).
+dates, never documents (those go to the document store; task data holds only their ids). ``OPERATIONS`` is
+handed to the runtime explicitly (``services/processes.py``, ``services/install.py``): the runtime imports
+nothing above it.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from workflow.audit import audit
 from workflow.bodies import get_body
 from workflow.models import AuditEvent, CollectiveComplaint, Filing
 from workflow.runtime.context import ServiceContext
-from workflow.runtime.scripting import service_operation
+from workflow.runtime.scripting import Operations
 from workflow.services.filing_documents import filing_language, render_case_filing, render_collective_filing
 from workflow.services.review import is_urgent
-
-PENDING_STATES = frozenset({"draft", "checked"})
+from workflow.states import PENDING_FILING_STATES, FilingState
 
 
 def _filing(ctx: ServiceContext, filing_id: int) -> Filing:
@@ -34,7 +35,6 @@ def _filing(ctx: ServiceContext, filing_id: int) -> Filing:
     raise LookupError(f"filing {filing_id} does not belong to process instance {ctx.instance.id}")
 
 
-@service_operation("generate_filing")
 def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: int | None = None) -> dict[str, Any]:
     """Render a new version of the case's filing for ``body`` (grounds and mandates: the approved review)."""
     case = ctx.case
@@ -42,7 +42,7 @@ def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: in
         raise LookupError(f"case {case_ref} is not this instance's case")
     if filing_id is None:
         filing = Filing(case=case, body=body, language=filing_language(ctx.session, body), kind="individual",
-                        state="draft")
+                        state=FilingState.DRAFT)
         ctx.session.add(filing)
         ctx.session.flush()
     else:
@@ -52,7 +52,6 @@ def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: in
             "language": filing.language}
 
 
-@service_operation("generate_collective")
 def generate_collective(ctx: ServiceContext, collective_id: int) -> dict[str, Any]:
     """Render a new version of a collective complaint (its filing exists from the moment it is opened)."""
     collective = ctx.session.get(CollectiveComplaint, collective_id)
@@ -65,7 +64,6 @@ def generate_collective(ctx: ServiceContext, collective_id: int) -> dict[str, An
             "body": collective.body, "language": collective.language}
 
 
-@service_operation("set_filing_state")
 def set_filing_state(ctx: ServiceContext, filing_id: int, state: str) -> str:
     filing = _filing(ctx, filing_id)
     filing.state = state
@@ -73,11 +71,10 @@ def set_filing_state(ctx: ServiceContext, filing_id: int, state: str) -> str:
     return state
 
 
-@service_operation("record_filing_submission")
 def record_filing_submission(ctx: ServiceContext, filing_id: int, submitted_on: str, channel: str,
                       reference: str | None = None) -> dict[str, Any]:
     filing = _filing(ctx, filing_id)
-    filing.state = "submitted"
+    filing.state = FilingState.SUBMITTED
     filing.submitted_on = date.fromisoformat(submitted_on)
     filing.channel = channel
     filing.external_reference = reference or None
@@ -90,14 +87,12 @@ def record_filing_submission(ctx: ServiceContext, filing_id: int, submitted_on: 
     return {"response_due": due.isoformat()}
 
 
-@service_operation("follow_up_window")
 def follow_up_window(ctx: ServiceContext, filing_id: int) -> str:
     """When to look again after a follow-up: the body's follow-up interval as the catalogue says today."""
     filing = _filing(ctx, filing_id)
     return (ctx.now + timedelta(days=get_body(ctx.session, filing.body).follow_up_days)).isoformat()
 
 
-@service_operation("escalate")
 def escalate(ctx: ServiceContext, task: str, role: str, reason: str = "late") -> dict[str, Any]:
     """Leave an alert for a role: a service level was missed (``late``) or an urgent case arrived (``urgent``)."""
     case = ctx.instance.case  # None for a collective complaint's process
@@ -109,7 +104,6 @@ def escalate(ctx: ServiceContext, task: str, role: str, reason: str = "late") ->
     return {"task": task, "role": role, "reason": reason, "at": ctx.now.isoformat()}
 
 
-@service_operation("triage_case")
 def triage_case(ctx: ServiceContext, case_ref: str) -> dict[str, Any]:
     """Urgent (detained now, risk of torture, or marked so)? And has a manager not been alerted yet?"""
     case = ctx.case
@@ -123,16 +117,27 @@ def triage_case(ctx: ServiceContext, case_ref: str) -> dict[str, Any]:
     return {"urgent": urgent, "alert": urgent and alerted is None}
 
 
-@service_operation("cancel_pending_filings")
 def cancel_pending_filings(ctx: ServiceContext, case_ref: str) -> list[dict[str, Any]]:
     """Consent withdrawn: cancel filings not yet sent; list those already with a body (to inform it)."""
     submitted = []
     for filing in ctx.case.filings:
-        if filing.state in PENDING_STATES:
-            filing.state = "cancelled"
+        if filing.state in PENDING_FILING_STATES:
+            filing.state = FilingState.CANCELLED
             audit(ctx.session, ctx.actor, "filing_cancelled", "filing", filing.id, ctx.case.id,
                   {"body": filing.body, "reason": "consent withdrawn"})
-        elif filing.state not in ("cancelled", "closed"):
+        elif filing.state not in (FilingState.CANCELLED, FilingState.CLOSED):
             submitted.append({"filing_id": filing.id, "body": filing.body,
                               "reference": filing.external_reference})
     return submitted
+
+
+OPERATIONS: Operations = {
+    "generate_filing": generate_filing,
+    "generate_collective": generate_collective,
+    "set_filing_state": set_filing_state,
+    "record_filing_submission": record_filing_submission,
+    "follow_up_window": follow_up_window,
+    "escalate": escalate,
+    "triage_case": triage_case,
+    "cancel_pending_filings": cancel_pending_filings,
+}

@@ -1,0 +1,72 @@
+"""Who may do what: the roles and every set of roles a rule names, defined once.
+
+The services enforce these sets; the web layer imports the same names for its route declarations
+(``@roles(*DOCUMENT_READERS)``), so a page and the service behind it cannot disagree.
+"""
+
+from __future__ import annotations
+
+from workflow.problems import N_
+from workflow.states import Titled
+
+
+class Role(Titled):
+    INTAKE = "intake", N_("Intake")
+    LEGAL = "legal", N_("Legal")
+    MANAGER = "manager", N_("Manager")
+    ADMIN = "admin", N_("Admin")
+
+
+ALL_STAFF = (Role.INTAKE, Role.LEGAL, Role.MANAGER, Role.ADMIN)
+# Admins manage accounts, the catalogue and the processes, and do no casework.
+CASEWORK = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
+
+# Least privilege on documents: the people who collect and use them open them; managers see their metadata.
+DOCUMENT_UPLOADERS = (Role.INTAKE, Role.LEGAL)
+DOCUMENT_READERS = (Role.INTAKE, Role.LEGAL)
+# The forms the complainant signs carry every identity field: intake prepares them.
+SIGNATURE_FORM_MAKERS = (Role.INTAKE,)
+APPEAL_REGISTRARS = (Role.INTAKE,)
+CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
+CONSENT_WITHDRAWERS = CASEWORK
+LEGAL_FACT_EDITORS = (Role.LEGAL,)
+LEGAL_FACT_READERS = (Role.LEGAL, Role.MANAGER)
+RESPONSE_RECORDERS = (Role.INTAKE, Role.LEGAL)
+# A reply to a body's request for information is marked sent by the people who answer for it.
+DEADLINE_CLOSERS = (Role.LEGAL, Role.MANAGER)
+FILING_BUNDLE_READERS = (Role.INTAKE, Role.LEGAL)
+# Managers approve collective complaints and read them; individual filings name a person, which managers
+# otherwise see only by reference and city (the service refuses them the individual ones).
+FILING_READERS = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
+COLLECTIVE_READERS = (Role.MANAGER,)  # besides FILING_BUNDLE_READERS: the complaints they approve
+COLLECTIVE_CREATORS = (Role.LEGAL,)
+# Legal officers answer for most deadlines (reviews, checks, follow-ups), so they see the board too.
+BOARD_READERS = (Role.MANAGER, Role.LEGAL)
+STATISTICS_READERS = (Role.MANAGER,)
+ADMINS = (Role.ADMIN,)
+
+# The command line on the server itself reads as the operator, whose user can read the database anyway.
+OPERATOR = "operator"
+IDENTITY_FIELDS = frozenset({"full_name", "full_name_native", "birth_date", "phone", "email", "passport_number",
+                             "address"})
+_EVERY_PERSON_FIELD = ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
+                       "address", "occupation", "organisation", "city")
+# Intake registers people; legal officers need what a filing needs; managers see the case through its
+# reference and city only; admins see no case.
+PERSON_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    Role.INTAKE: _EVERY_PERSON_FIELD,
+    Role.LEGAL: ("full_name", "full_name_native", "gender", "birth_date", "occupation", "organisation", "city"),
+    Role.MANAGER: ("city",),
+    OPERATOR: _EVERY_PERSON_FIELD,
+}
+# Legal facts carry no identity field: intake has no use for them (least privilege).
+LEGAL_FACT_VIEWERS = frozenset({*LEGAL_FACT_READERS, OPERATOR})
+
+
+def person_fields(role: str) -> tuple[str, ...]:
+    return PERSON_FIELDS_BY_ROLE.get(role, ())
+
+
+def sees_names(role: str) -> bool:
+    """Whether the role reads complainants' names (and so the file names people type, which often carry them)."""
+    return "full_name" in person_fields(role)

@@ -1,0 +1,142 @@
+"""One appeal (docs/INTERFACES.md §3), validated the same way for the CSV/XLSX import, the API and the pages.
+
+``AppealSchema`` is the one owner of the rules; ``known`` hands it the episode and incident-type keys that
+exist now (loaded from the database by the caller, lazily). Its errors are ``Problem``s per field, and a valid
+load becomes an ``Appeal``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Set
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any, Protocol
+
+from marshmallow import validates
+
+from workflow.problems import Problem
+from workflow.schemas.base import Day, InputSchema, KeyList, Text, YesNo, fail, one_of
+from workflow.states import Gender
+
+REQUIRED = ("ref", "full_name", "city", "episodes", "incident_types", "incident_date", "description",
+            "form_of_appeal", "power_of_attorney", "consent_publish_name", "received_on")
+OPTIONAL = ("full_name_native", "gender", "birth_date", "phone", "email", "passport_number", "occupation",
+            "organisation", "detained_now")
+COLUMNS = REQUIRED + OPTIONAL
+DOCUMENT_FIELDS = ("form_of_appeal", "power_of_attorney")
+REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_TEXT = 20000
+
+
+@dataclass(frozen=True)
+class Appeal:
+    ref: str
+    full_name: str
+    city: str
+    episodes: tuple[str, ...]
+    incident_types: tuple[str, ...]
+    incident_date: date
+    description: str
+    form_of_appeal: str | None  # file name in the documents folder, or None
+    power_of_attorney: str | None
+    consent_publish_name: bool
+    received_on: date
+    full_name_native: str | None = None
+    gender: str | None = None
+    birth_date: date | None = None
+    phone: str | None = None
+    email: str | None = None
+    passport_number: str | None = None
+    occupation: str | None = None
+    organisation: str | None = None
+    detained_now: bool = False
+
+    def fingerprint(self) -> str:
+        """A hash of every field, to tell an unchanged re-import from an updated row."""
+        return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()
+
+
+class KnownKeys(Protocol):
+    episodes: Set[str]
+    incident_types: Set[str]
+
+
+def _optional(**kwargs: Any) -> Text:
+    return Text(max_length=MAX_TEXT, allow_none=True, load_default=None, **kwargs)
+
+
+class AppealSchema(InputSchema):
+    """The fields of the import format. ``documents``: ``"names"`` (file names in a documents folder, the import)
+    or ``"refused"`` (always null: the API and the pages upload documents to the case afterwards)."""
+
+    ref = Text(required=True, metadata={"description": "up to 40 letters, digits, - or _"})
+    full_name = Text(required=True, max_length=MAX_TEXT)
+    city = Text(required=True, max_length=MAX_TEXT)
+    episodes = KeyList(required=True, metadata={"description": "episode keys (or one `;`-separated text)"})
+    incident_types = KeyList(required=True, metadata={
+        "description": "keys of the incident_type vocabulary (or one `;`-separated text)"})
+    incident_date = Day(required=True, past_only=True)
+    description = Text(required=True, max_length=MAX_TEXT)
+    form_of_appeal = _optional(metadata={"description": "import: a file name; API: null (upload it afterwards)"})
+    power_of_attorney = _optional(metadata={"description": "import: a file name; API: null (upload it afterwards)"})
+    consent_publish_name = YesNo(required=True)
+    received_on = Day(required=True, past_only=True)
+    full_name_native = _optional()
+    gender = Text(allow_none=True, load_default=None, validate=one_of(Gender.codes()))
+    birth_date = Day(allow_none=True, load_default=None, past_only=True)
+    phone = _optional()
+    email = _optional()
+    passport_number = _optional()
+    occupation = _optional()
+    organisation = _optional()
+    detained_now = YesNo(allow_none=True, load_default=False)
+
+    def __init__(self, *, known: Callable[[], KnownKeys] | None = None, documents: str = "refused",
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.known = known
+        self.documents = documents
+
+    @validates("ref")
+    def _ref(self, value: str, **kwargs: Any) -> None:
+        if not REF.match(value):
+            raise fail(Problem("bad_reference"))
+
+    @validates("email")
+    def _email(self, value: str | None, **kwargs: Any) -> None:
+        if value and not EMAIL.match(value):
+            raise fail(Problem("not_email"))
+
+    @validates("episodes")
+    def _episodes(self, value: list[str], **kwargs: Any) -> None:
+        self._keys(value, "no_episode", "unknown_episodes", lambda k: k.episodes)
+
+    @validates("incident_types")
+    def _incident_types(self, value: list[str], **kwargs: Any) -> None:
+        self._keys(value, "no_incident_type", "unknown_incident_types", lambda k: k.incident_types)
+
+    def _keys(self, value: list[str], empty: str, unknown: str, of: Callable[[KnownKeys], Set[str]]) -> None:
+        if not value:
+            raise fail(Problem(empty))
+        if self.known is not None and (missing := [k for k in value if k not in of(self.known())]):
+            raise fail(Problem(unknown, {"keys": [repr(k) for k in missing]}))
+
+    @validates("form_of_appeal", "power_of_attorney")
+    def _document(self, value: str | None, **kwargs: Any) -> None:
+        if value and self.documents == "refused":
+            raise fail(Problem("upload_separately"))
+
+    def appeal(self, data: Any) -> Appeal:
+        """``data`` loaded into an Appeal; raises ValidationFailed with a problem per field."""
+        return self.to_appeal(self.load_or_fail(data, "the appeal has errors"))
+
+    @staticmethod
+    def to_appeal(values: dict[str, Any]) -> Appeal:
+        """What ``load`` gave, as an Appeal."""
+        return Appeal(**{**values, "episodes": tuple(values["episodes"]),
+                         "incident_types": tuple(values["incident_types"]),
+                         "detained_now": bool(values.get("detained_now"))})

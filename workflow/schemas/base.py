@@ -1,0 +1,272 @@
+"""Fields and validators whose errors are ``Problem``s, and the conversion of marshmallow's error tree.
+
+marshmallow hands a message object through untouched when it is not a string, so every field here names a
+``Problem`` for each of its error keys; ``problems_of`` then flattens the tree into ``{"field.sub.0": Problem}``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from workflow.errors import ValidationFailed
+from workflow.problems import Problem, several
+
+# marshmallow's own messages, where one slips through (a library's field, webargs): the code they stand for.
+_LIBRARY_MESSAGES = {"Missing data for required field.": "required", "Unknown field.": "unknown_field",
+                     "Field may not be null.": "required", "Invalid input type.": "not_object"}
+
+
+class ProblemField(fields.Field):
+    """Placed first among a field's bases, so that its messages win over marshmallow's English ones.
+
+    A blank text (an empty form field or spreadsheet cell) is a missing value: None where None is allowed,
+    "required" where the field is.
+    """
+
+    default_error_messages = {"required": Problem("required"), "null": Problem("required"),  # noqa: RUF012
+                              "validator_failed": Problem("invalid")}
+
+    def deserialize(self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            if self.allow_none:
+                value = None
+            elif self.required:
+                raise self.make_error("required")
+        return super().deserialize(value, attr, data, **kwargs)
+
+
+class Text(ProblemField, fields.String):
+    """Text, trimmed; ``max_length`` counts characters after trimming. Empty text is missing: a required field
+    says so, an optional one that allows None becomes None."""
+
+    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text")}  # noqa: RUF012
+
+    def __init__(self, *, max_length: int | None = None, strip: bool = True, **kwargs: Any) -> None:
+        given = kwargs.pop("validate", None)
+        validators = [given] if callable(given) else list(given or [])
+        if max_length is not None:
+            validators.append(at_most(max_length))
+        super().__init__(validate=validators, **kwargs)
+        self.strip = strip
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        return text.strip() if self.strip else text
+
+
+class Flag(ProblemField, fields.Boolean):
+    """JSON true or false only: "yes" or 1 for a legal fact is more likely a mistake than a choice."""
+
+    default_error_messages = {"invalid": Problem("not_boolean")}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class YesNo(ProblemField, fields.Boolean):
+    """true/false, or the words of a spreadsheet cell: yes/no, true/false (any case)."""
+
+    default_error_messages = {"invalid": Problem("not_yes_no")}  # noqa: RUF012
+    WORDS = {"yes": True, "true": True, "no": False, "false": False}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in self.WORDS:
+            return self.WORDS[value.strip().lower()]
+        raise self.make_error("invalid")
+
+
+class Day(ProblemField, fields.Date):
+    """A calendar day: ISO ``YYYY-MM-DD`` text, or a date (spreadsheet cells arrive as dates or datetimes).
+
+    ``past_only`` refuses a day after today (UTC); an empty text is "not given" when the field allows None.
+    """
+
+    default_error_messages = {"invalid": Problem("not_date"), "format": Problem("not_date"),  # noqa: RUF012
+                              "future": Problem("future_date")}
+
+    def __init__(self, *, past_only: bool = False, today: Callable[[], date] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.past_only = past_only
+        self.today = today
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date:
+        if isinstance(value, datetime):
+            day = value.date()
+        elif isinstance(value, date):
+            day = value
+        elif isinstance(value, str):
+            try:
+                day = date.fromisoformat(value.strip())
+            except ValueError:
+                raise self.make_error("invalid") from None
+        else:
+            raise self.make_error("invalid")
+        if self.past_only and day > self._today():
+            raise self.make_error("future")
+        return day
+
+    def _today(self) -> date:
+        from workflow.models import utcnow  # the clock every service uses (tests move it)
+
+        return self.today() if self.today is not None else utcnow().date()
+
+
+class WholeNumber(ProblemField, fields.Integer):
+    """A JSON integer only: not a string of digits, a fraction or a boolean."""
+
+    default_error_messages = {"invalid": Problem("not_whole_number"),  # noqa: RUF012
+                              "too_large": Problem("not_whole_number")}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Number(ProblemField, fields.Integer):
+    """An integer, also from text (query strings and form fields)."""
+
+    default_error_messages = {"invalid": Problem("not_whole_number"),  # noqa: RUF012
+                              "too_large": Problem("not_whole_number")}
+
+
+class Boolean(ProblemField, fields.Boolean):
+    """marshmallow's lenient boolean (query strings: true, 1, on...)."""
+
+    default_error_messages = {"invalid": Problem("not_boolean")}  # noqa: RUF012
+
+
+class DateTime(ProblemField, fields.DateTime):
+    default_error_messages = {"invalid": Problem("invalid"), "format": Problem("invalid")}  # noqa: RUF012
+
+
+class List(ProblemField, fields.List):
+    default_error_messages = {"invalid": Problem("not_list")}  # noqa: RUF012
+
+
+class Dict(ProblemField, fields.Dict):
+    default_error_messages = {"invalid": Problem("not_object")}  # noqa: RUF012
+
+
+class Nested(ProblemField, fields.Nested):
+    default_error_messages = {"type": Problem("not_object")}  # noqa: RUF012
+
+
+class KeyList(List):
+    """A list of keys; the `;`-separated text of a spreadsheet cell is accepted as well. Duplicates are dropped."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(Text(max_length=80), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
+        if isinstance(value, str):
+            value = value.split(";")
+        if isinstance(value, list | tuple):
+            value = [v for v in value if not (isinstance(v, str) and not v.strip())]
+        keys = super()._deserialize(value, attr, data, **kwargs)
+        return list(dict.fromkeys(keys))
+
+
+class InputSchema(Schema):
+    """What people type: unknown fields are refused, every error is a Problem."""
+
+    error_messages = {"unknown": Problem("unknown_field"), "type": Problem("not_object")}  # noqa: RUF012
+
+    class Meta:
+        unknown = RAISE
+
+    def load_or_fail(self, data: Any, message: str, **kwargs: Any) -> Any:
+        """``load``, raising ValidationFailed (with ``message``) instead of marshmallow's error."""
+        try:
+            return self.load(data, **kwargs)
+        except ValidationError as err:
+            raise ValidationFailed(message, errors=problems_of(err.messages)) from None
+
+
+# -- validators (marshmallow's own, so that the OpenAPI document shows their limits, raising problems) ---------
+
+class AtMost(validate.Length):
+    def __call__(self, value: Any) -> Any:
+        if value is not None and self.max is not None and len(value) > self.max:
+            raise fail(Problem("too_long", {"max": self.max}))
+        return value
+
+
+class InRange(validate.Range):
+    def __init__(self, low: int, high: int, code: str = "out_of_range") -> None:
+        super().__init__(min=low, max=high)
+        self.code = code
+
+    def __call__(self, value: Any) -> Any:
+        if value is not None and not self.min <= value <= self.max:  # type: ignore[operator]
+            raise fail(Problem(self.code, {"min": self.min, "max": self.max}))
+        return value
+
+
+class OneOf(validate.OneOf):
+    def __call__(self, value: Any) -> Any:
+        if value is not None and value not in self.choices:
+            raise fail(Problem("not_one_of", {"choices": [str(c) for c in self.choices]}))
+        return value
+
+
+def at_most(limit: int) -> AtMost:
+    return AtMost(max=limit)
+
+
+def in_range(low: int, high: int, code: str = "out_of_range") -> InRange:
+    return InRange(low, high, code)
+
+
+def one_of(choices: Iterable[str] | Callable[[], Iterable[str]], code: str = "not_one_of") -> Callable[[Any], Any]:
+    """The value must be among ``choices``; a callable is asked when the value is checked (data that changes)."""
+    if not callable(choices) and code == "not_one_of":
+        return OneOf(tuple(choices))
+
+    def check(value: Any) -> None:
+        allowed = tuple(choices() if callable(choices) else choices)
+        if value is not None and value not in allowed:
+            raise fail(Problem(code, {"choices": list(allowed)}))
+
+    return check
+
+
+def fail(problem: Problem) -> ValidationError:
+    """The error a validator raises (a list: marshmallow spreads a validator's messages into the field's)."""
+    return ValidationError([problem])  # type: ignore[list-item]
+
+
+# -- the error tree -----------------------------------------------------------------------------------------
+
+def problems_of(messages: Any, prefix: str = "") -> dict[str, Problem]:
+    """marshmallow's nested messages -> ``{"field" or "field.0.sub": Problem}``."""
+    if isinstance(messages, Problem):
+        return {prefix or "_body": messages}
+    if isinstance(messages, str):
+        return {prefix or "_body": Problem(_LIBRARY_MESSAGES.get(messages, "invalid"))}
+    if isinstance(messages, Mapping):
+        flat: dict[str, Problem] = {}
+        for key, value in messages.items():
+            flat.update(problems_of(value, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    if isinstance(messages, list | tuple):
+        leaves = [m for m in messages if isinstance(m, Problem | str)]
+        if len(leaves) == len(messages):
+            found = [p for m in leaves for p in problems_of(m, prefix).values()]
+            return {prefix or "_body": several(found)} if found else {}
+        flat = {}
+        for index, value in enumerate(messages):
+            flat.update(problems_of(value, f"{prefix}.{index}" if prefix else str(index)))
+        return flat
+    return {prefix or "_body": Problem("invalid")}

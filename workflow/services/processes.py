@@ -1,0 +1,34 @@
+"""The process runtime as the services use it: with Petitio's service operations attached.
+
+``workflow.runtime`` knows no service operation of its own (it sits below the services); this is where the
+registry (``services/operations.OPERATIONS``) is handed to it, for every start and load.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflow.config import Settings
+from workflow.models import Case, ProcessInstance, User
+from workflow.runtime import instances
+from workflow.runtime.instances import Loaded, deliver_message, fire_timers, run_task, save, waiting_catchers
+from workflow.services.operations import OPERATIONS
+
+__all__ = ["Loaded", "deliver_message", "fire_timers", "load", "load_locked", "run_task", "save", "start",
+           "waiting_catchers"]
+
+
+def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
+          data: dict[str, Any]) -> Loaded:
+    return instances.start(session, settings, process_id, case=case, actor=actor, data=data, operations=OPERATIONS)
+
+
+def load(session: Session, settings: Settings, instance: ProcessInstance, actor: User | None) -> Loaded:
+    return instances.load(session, settings, instance, actor, OPERATIONS)
+
+
+def load_locked(session: Session, settings: Settings, instance_id: int, actor: User | None) -> Loaded:
+    """Lock the instance row (``FOR UPDATE`` on PostgreSQL), re-read it, and load it."""
+    return load(session, settings, instances.lock(session, instance_id), actor)

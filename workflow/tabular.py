@@ -1,0 +1,193 @@
+"""Spreadsheets read as rows: CSV (UTF-8, `,` or `;`) and XLSX (the first sheet), with size and shape limits.
+
+What the appeal and episode imports read (``workflow/services/importer.py``). Rows are ``{column: value}``
+with the header's column names trimmed and lower-cased; ``rows[i]`` is spreadsheet row ``i + 2``. A file that
+cannot be read raises ``ValidationFailed`` with one line saying why.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import warnings
+import zipfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+
+from workflow.errors import ValidationFailed
+from workflow.uploads import human_size
+
+MAX_ROWS = 10_000
+MAX_COLUMNS = 200
+_MB = 1024 * 1024
+MAX_CSV_BYTES = 5 * _MB
+MAX_XLSX_BYTES = 20 * _MB
+MAX_XLSX_UNCOMPRESSED = 200 * _MB  # a zip-bomb guard: a 10,000-row sheet is a few MB of XML
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[dict[str, object]]  # rows[i] is spreadsheet row i + 2; blank rows inside are kept
+    extra_cells: dict[int, int] = field(default_factory=dict)  # spreadsheet row -> cells beyond the header
+
+
+def is_blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def cell_value(value: object) -> object:
+    """XLSX date cells arrive as datetimes; a date column wants a date (parse_appeal compares with today)."""
+    if isinstance(value, datetime):
+        return value.date() if value.time() == time(0) and value.tzinfo is None else value.isoformat(sep=" ")
+    return value
+
+
+def _header(cells: Sequence[object], name: str) -> list[str]:
+    header = [("" if c is None else str(c)).strip().lower() for c in cells]
+    while header and not header[-1]:
+        header.pop()
+    if not header:
+        raise ValidationFailed(f"{name}: the first row must be the header (column names); it is empty")
+    if len(header) > MAX_COLUMNS:
+        raise ValidationFailed(f"{name}: more than {MAX_COLUMNS} columns in the header")
+    seen: set[str] = set()
+    for column in header:
+        if column and column in seen:
+            raise ValidationFailed(f"{name}: column {column!r} appears twice in the header")
+        seen.add(column)
+    return header
+
+
+def _add_row(table: Table, cells: Sequence[object], name: str) -> None:
+    number = len(table.rows) + 2
+    if number - 1 > MAX_ROWS:
+        raise ValidationFailed(f"{name}: more than {MAX_ROWS} data rows; split the file")
+    width = len(table.header)
+    extra = [c for c in cells[width:] if not is_blank(c)]
+    if extra:
+        table.extra_cells[number] = len(extra)
+    values = list(cells[:width]) + [None] * (width - len(cells))
+    table.rows.append({col: cell_value(v) for col, v in zip(table.header, values, strict=True) if col})
+
+
+def _collect(table: Table, rows: Iterator[Sequence[object]], name: str) -> None:
+    """Add the data rows; blank rows count only when data follows them (trailing ones are dropped)."""
+    blanks = 0
+    for cells in rows:
+        if all(is_blank(c) for c in cells):
+            blanks += 1
+            continue
+        for _ in range(blanks):
+            _add_row(table, (), name)
+        blanks = 0
+        _add_row(table, cells, name)
+
+
+def blank_row(table: Table, index: int) -> bool:
+    """A row with nothing in it, skipped silently (spreadsheets often carry a few)."""
+    return index + 2 not in table.extra_cells and all(is_blank(v) for v in table.rows[index].values())
+
+
+def _read_csv(path: Path, name: str) -> Table:
+    data = path.read_bytes()
+    if len(data) > MAX_CSV_BYTES:
+        raise ValidationFailed(f"{name}: the file is {human_size(len(data))}; a CSV may be at most "
+                               f"{human_size(MAX_CSV_BYTES)}")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise ValidationFailed(f"{name} is not UTF-8 text (first bad byte on line {line}); "
+                               "save it as \"CSV UTF-8\"") from None
+    if "\x00" in text:
+        raise ValidationFailed(f"{name} contains NUL bytes: it is not a CSV text file")
+    first_line = text.split("\n", 1)[0]
+    # Excel in many locales (Russian and Kazakh included) writes ';'-separated "CSV".
+    delimiter = ";" if "," not in first_line and ";" in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    done = {"records": 0, "lines": 0}  # read so far, to say where a broken record starts
+
+    def records() -> Iterator[list[str]]:
+        for cells in reader:
+            done["records"], done["lines"] = done["records"] + 1, reader.line_num
+            yield cells
+
+    rows = records()
+    try:
+        header_cells = next(rows, None)
+        if header_cells is None:
+            raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
+        table = Table(_header(header_cells, name), [])
+        _collect(table, rows, name)
+    except csv.Error as err:
+        raise ValidationFailed(f"{name} is not a readable CSV file (row {done['records'] + 1}, "
+                               f"from line {done['lines'] + 1}: {err})") from None
+    return table
+
+
+def _read_xlsx(path: Path, name: str) -> Table:
+    import openpyxl  # only needed here; keeps the import cheap for everything else
+
+    size = path.stat().st_size
+    if size > MAX_XLSX_BYTES:
+        raise ValidationFailed(f"{name}: the file is {human_size(size)}; a workbook may be at most "
+                               f"{human_size(MAX_XLSX_BYTES)}")
+    unreadable = f"{name} is not a readable XLSX workbook"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
+                raise ValidationFailed(f"{name}: the workbook expands to more than "
+                                       f"{human_size(MAX_XLSX_UNCOMPRESSED)}")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        raise ValidationFailed(unreadable) from None
+    with warnings.catch_warnings():
+        # openpyxl warns about features it drops (data validation, conditional formats): not our business.
+        warnings.simplefilter("ignore")
+        try:
+            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many kinds of errors for damaged files; none is safe to show
+            raise ValidationFailed(unreadable) from None
+        try:
+            if not workbook.worksheets:
+                raise ValidationFailed(f"{unreadable}: it has no worksheet")
+            sheet = workbook.worksheets[0]
+            header_cells = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), None)
+            if header_cells is None:
+                raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
+            table = Table(_header(header_cells, name), [])
+            # One column past the header is enough to notice data outside the table.
+            width = len(table.header) + 1
+            _collect(table, sheet.iter_rows(min_row=2, max_col=width, values_only=True), name)
+        except ValidationFailed:
+            raise
+        except Exception:
+            raise ValidationFailed(unreadable) from None
+        finally:
+            workbook.close()
+    return table
+
+
+def read_table(path: Path) -> Table:
+    path = Path(path)
+    name = path.name
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationFailed(f"{name}: only .csv (UTF-8) and .xlsx files can be imported")
+    if not path.is_file():
+        raise ValidationFailed(f"{name}: no such file")
+    try:
+        return _read_csv(path, name) if suffix == ".csv" else _read_xlsx(path, name)
+    except OSError as err:
+        raise ValidationFailed(f"{name}: cannot read the file ({err.strerror or 'input/output error'})") from None
+
+
+def read_rows(path: Path) -> list[dict[str, object]]:
+    """The data rows of a CSV or XLSX file as {column: value}; ``rows[i]`` is spreadsheet row ``i + 2``.
+
+    Column names are the header's, trimmed and lower-cased. Blank rows at the end are dropped; blank
+    rows in between are kept (as rows of empty values) so that numbering stays spreadsheet-style.
+    """
+    return read_table(path).rows

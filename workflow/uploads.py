@@ -1,0 +1,118 @@
+"""Checks of uploaded documents: the type established from the bytes alone, the size, zip bombs.
+
+Uploaded evidence (detention orders, medical reports, photos) is the most sensitive data the system holds:
+nothing is accepted whose type cannot be established from its content, and a name that says otherwise is
+refused (a mistake worth telling the user about, or a disguise). No Flask, no database: callers store or
+refuse. Encryption at rest is ``workflow/keyring.py`` and ``workflow/storage.py``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from typing import Final
+
+from workflow.problems import Problem
+
+PDF: Final = "application/pdf"
+JPEG: Final = "image/jpeg"
+PNG: Final = "image/png"
+DOCX: Final = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+_MB: Final = 1024 * 1024
+DEFAULT_MAX_DOCUMENT_BYTES: Final = 20 * _MB
+
+# Short names used in messages.
+_TYPE_NAMES: Final = {PDF: "PDF", JPEG: "JPEG", PNG: "PNG", DOCX: "DOCX"}
+_EXTENSIONS: Final = {".pdf": PDF, ".jpg": JPEG, ".jpeg": JPEG, ".png": PNG, ".docx": DOCX}
+ACCEPTED_EXTENSIONS: Final = tuple(_EXTENSIONS)
+
+# Zip-bomb limits. A genuine DOCX of evidence is a few MB uncompressed; these are generous.
+_DOCX_MAX_TOTAL_UNCOMPRESSED: Final = 100 * _MB
+_DOCX_MAX_ENTRIES: Final = 1000
+_DOCX_MAX_RATIO: Final = 100
+_DOCX_RATIO_APPLIES_ABOVE: Final = 10 * _MB  # small XML parts legitimately compress very well
+
+
+class DocumentRejected(ValueError):
+    """The document cannot be accepted: ``problem`` says why; ``str(exc)`` is its English text."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.text)
+        self.problem = problem
+
+
+def human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    if n < _MB:
+        return f"{n / 1024:.1f} KB"
+    return f"{n // _MB} MB" if n % _MB == 0 else f"{n / _MB:.1f} MB"
+
+
+def sniff_media_type(data: bytes) -> str:
+    """Media type established from content alone; raises DocumentRejected for anything else."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"PK\x03\x04"):
+        _check_docx(data)
+        return DOCX
+    raise DocumentRejected(Problem("unknown_content"))
+
+
+def _check_docx(data: bytes) -> None:
+    # Only the central directory is read; nothing is decompressed here. Declared sizes can lie, so
+    # these checks stop honest-looking bombs cheaply; any later consumer must still bound its reads.
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
+        raise DocumentRejected(Problem("docx_malformed")) from None
+
+    if len(entries) > _DOCX_MAX_ENTRIES:
+        raise DocumentRejected(Problem("docx_too_many_entries", {"max": _DOCX_MAX_ENTRIES}))
+    total = sum(info.file_size for info in entries)
+    if total > _DOCX_MAX_TOTAL_UNCOMPRESSED:
+        raise DocumentRejected(Problem("docx_too_large", {"size": human_size(_DOCX_MAX_TOTAL_UNCOMPRESSED)}))
+    for info in entries:
+        too_compressed = info.file_size > _DOCX_MAX_RATIO * max(info.compress_size, 1)
+        if too_compressed and info.file_size > _DOCX_RATIO_APPLIES_ABOVE:
+            raise DocumentRejected(Problem("docx_compressed", {"entry": info.filename, "ratio": _DOCX_MAX_RATIO}))
+    names = {info.filename for info in entries}
+    if "[Content_Types].xml" not in names or "word/document.xml" not in names:
+        # Some other zip (xlsx, odt, plain archive): not something we accept.
+        raise DocumentRejected(Problem("unknown_content"))
+
+
+def _extension(filename: str) -> str | None:
+    """Lower-cased extension with dot, or None; tolerant of Windows paths sent by old browsers."""
+    base = re.split(r"[\\/]", filename.strip())[-1]
+    if "." not in base:
+        return None
+    ext = base.rpartition(".")[2]
+    return f".{ext.lower()}" if ext else None
+
+
+def check_document(data: bytes, filename: str | None, max_bytes: int) -> str:
+    """Validate an upload and return its media type; raises DocumentRejected naming the problem."""
+    if not data:
+        raise DocumentRejected(Problem("file_empty"))
+    if len(data) > max_bytes:
+        raise DocumentRejected(Problem("file_too_large", {"size": human_size(len(data)),
+                                                          "limit": human_size(max_bytes)}))
+
+    ext = _extension(filename) if filename else None
+    if ext is not None and ext not in _EXTENSIONS:
+        raise DocumentRejected(Problem("extension_refused", {"extension": ext, "allowed": list(_EXTENSIONS)}))
+
+    media_type = sniff_media_type(data)
+    # A mismatch is either a mistake worth telling the user about or a disguise attempt; either
+    # way the name would mislead whoever downloads the file later.
+    if ext is not None and _EXTENSIONS[ext] != media_type:
+        raise DocumentRejected(Problem("name_mismatch", {"type": _TYPE_NAMES[media_type], "extension": ext}))
+    return media_type
