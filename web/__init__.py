@@ -1,6 +1,7 @@
 """Flask delivery: the only package that knows HTTP, the session and the current user.
 
-Views call the same ``workflow`` services as the command line; the request is the unit of work.
+``create_app`` composes the feature packages (each a blueprint with its routes, forms and templates) and the JSON
+API. Views call the same ``workflow`` services as the command line; the request is the unit of work.
 """
 
 from __future__ import annotations
@@ -8,24 +9,27 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, redirect, request, url_for
+from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from web import database
 from web.access import PUBLIC, rule_of
-from web.extensions import babel, csrf, limiter, login_manager, select_locale
-from workflow import crypto
+from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale
+from web.labels import deadline_label, label, task_name
+from web.messages import messages_of
+from workflow import crypto, roles
 from workflow.config import Settings, load_settings
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
+from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
 
 API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
 PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json"})
 SESSION_MINUTES = 30
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422}
 
 
 def _secret_key(settings: Settings) -> str:
@@ -56,7 +60,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         REMEMBER_COOKIE_DURATION=timedelta(0),
         MAX_CONTENT_LENGTH=settings.max_document_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which times out itself
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).with_name("translations")),
+        BABEL_TRANSLATION_DIRECTORIES=str(CATALOGS),  # the one catalog the worker's mails use too
         RATELIMIT_STORAGE_URI="memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="Petitio API",
@@ -72,34 +76,42 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-
-    from web.admin import bp as admin_bp
-    from web.api import register_api
-    from web.auth import bp as auth_bp
-    from web.catalogue import bp as catalogue_bp
-    from web.collective import bp as collective_bp
-    from web.dashboard import bp as dashboard_bp
-    from web.pages import bp as pages_bp
-
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(pages_bp)
-    app.register_blueprint(collective_bp)
-    app.register_blueprint(admin_bp)
-    app.register_blueprint(catalogue_bp)
-    app.register_blueprint(dashboard_bp)
-    register_api(app)
+    _register_blueprints(app)
 
     app.before_request(_enforce_access)
     app.after_request(_security_headers)
     _register_error_handlers(app)
+    app.add_template_global(label)
+    app.add_template_global(task_name)
+    app.add_template_global(deadline_label)
 
     @app.context_processor
     def inject() -> dict[str, Any]:
-        from web.extensions import current_locale
-
-        return {"current_locale": current_locale()}
+        return {"current_locale": current_locale(), "roles": roles,
+                "ui_languages": [(code, language_name(code, code)) for code in UI_LANGUAGES]}
 
     return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from web.admin.catalogue import bp as catalogue
+    from web.admin.routes import bp as admin
+    from web.api import register_api
+    from web.auth.routes import bp as auth
+    from web.cases.routes import bp as cases
+    from web.collective.routes import bp as collective
+    from web.consent.routes import bp as consent
+    from web.deadlines.routes import bp as deadlines
+    from web.documents.routes import bp as documents
+    from web.inbox.routes import bp as inbox
+    from web.review.routes import bp as review
+    from web.submissions.routes import bp as submissions
+    from web.tasks.routes import bp as tasks
+
+    for blueprint in (auth, inbox, cases, tasks, documents, consent, review, submissions, deadlines, collective,
+                      admin, catalogue):
+        app.register_blueprint(blueprint)
+    register_api(app)
 
 
 def is_api_request() -> bool:
@@ -107,8 +119,6 @@ def is_api_request() -> bool:
 
 
 def _enforce_access() -> Response | None:
-    from flask import abort, current_app, session
-
     if request.endpoint is None:  # 404 and 405 are answered by the error handlers
         return None
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -149,31 +159,29 @@ def _security_headers(response: Response) -> Response:
     return response
 
 
-def _json_error(status: int, code: str, message: str, errors: dict | None = None) -> Response:
+def _json_error(status: int, code: str, message: str, errors: dict[str, str] | None = None) -> Response:
     response = jsonify(error=code, message=message, errors=errors or {})
     response.status_code = status
     return response
 
 
-STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422}
-
-
 def _register_error_handlers(app: Flask) -> None:
-    from flask import render_template
-
     @app.errorhandler(PetitioError)
     def service_error(err: PetitioError):  # type: ignore[no-untyped-def]
         status = next((s for cls, s in STATUS_OF.items() if isinstance(err, cls)), 400)
         if is_api_request():
-            return _json_error(status, err.code, err.message, err.errors)
-        return render_template("error.html", status=status, message=err.message), status
+            return _json_error(status, err.code, err.message, err.texts())
+        # A page shows the problems in the user's language; the English message is for the API and the logs.
+        details = [m for problem in err.errors.values() for m in messages_of(problem)]
+        return render_template("error.html", status=status, message=None, details=details), status
 
     @app.errorhandler(HTTPException)
     def http_error(err: HTTPException):  # type: ignore[no-untyped-def]
         if is_api_request():
-            errors = getattr(err, "data", {}).get("messages") if hasattr(err, "data") else None
+            from web.api.base import flat_errors
+
             code = (err.name or "error").lower().replace(" ", "_")
-            return _json_error(err.code or 500, code, err.description or err.name, _flatten(errors))
+            return _json_error(err.code or 500, code, err.description or err.name, flat_errors(err))
         return render_template("error.html", status=err.code, message=err.description), err.code
 
     @app.errorhandler(Exception)
@@ -183,15 +191,3 @@ def _register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return _json_error(500, "internal_error", "internal error; it has been logged")
         return render_template("error.html", status=500, message=None), 500
-
-
-def _flatten(messages: Any) -> dict[str, str]:
-    """marshmallow's {"json": {"field": ["msg"]}} -> {"field": "msg"}."""
-    flat: dict[str, str] = {}
-    if not isinstance(messages, dict):
-        return flat
-    for location in messages.values():
-        if isinstance(location, dict):
-            for field, problems in location.items():
-                flat[str(field)] = "; ".join(map(str, problems)) if isinstance(problems, list) else str(problems)
-    return flat

@@ -1,7 +1,8 @@
 """Who may reach which route, declared next to each route and enforced for every request.
 
-Every view must carry a rule: ``@roles(...)`` or ``@public``. A view without one is refused (fail
-closed), and tests/web/test_access.py walks ``app.url_map`` so a new route without a rule fails CI.
+Every view must carry a rule: ``@roles(...)`` (with the role sets of ``workflow/roles.py``) or ``@public``. A
+view without one is refused (fail closed), and tests/web/test_access.py walks ``app.url_map`` so a new route
+without a rule fails CI.
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from workflow.models import Role
-
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTRIBUTE = "_petitio_access"
 PUBLIC = frozenset({"public"})
-ALL_STAFF = (Role.INTAKE, Role.LEGAL, Role.MANAGER, Role.ADMIN)
 
 
 def roles(*allowed: str) -> Callable[[F], F]:

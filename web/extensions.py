@@ -10,9 +10,8 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 
 from web.database import db
+from workflow.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
 from workflow.models import User
-
-LOCALES = ("en", "ru")
 
 babel = Babel()
 csrf = CSRFProtect()
@@ -33,10 +32,10 @@ def select_locale() -> str:
     actor = g.get("actor")
     if actor is None and current_user and current_user.is_authenticated:
         actor = current_user
-    if actor is not None and getattr(actor, "locale", None) in LOCALES:
+    if actor is not None and getattr(actor, "locale", None) in UI_LANGUAGES:
         return actor.locale
-    return request.accept_languages.best_match(LOCALES) or "en"
+    return request.accept_languages.best_match(UI_LANGUAGES) or DEFAULT_LANGUAGE
 
 
 def current_locale() -> str:
-    return str(get_locale() or "en")
+    return str(get_locale() or DEFAULT_LANGUAGE)

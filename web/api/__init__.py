@@ -1,4 +1,7 @@
-"""The JSON API (/api/v1): bearer tokens, JSON errors, OpenAPI generated from the validating schemas."""
+"""The JSON API (/api/v1): bearer tokens, JSON errors, OpenAPI generated from the validating schemas.
+
+``base.py`` holds the parser, the blueprint class and the error answers; each other module is one resource.
+"""
 
 from __future__ import annotations
 
@@ -16,17 +19,16 @@ class PetitioApi(Api):
 
 
 def register_api(app: Flask) -> Api:
+    from web.api import cases, catalogue, collective, consent, deadlines, documents, filings, review, tasks
+
     api = PetitioApi(app, spec_kwargs={
         "info": {"description": "Petitio JSON API. Authenticate with `Authorization: Bearer <token>` "
                                 "(`petitio users token NAME`). Errors are `{\"error\", \"message\", \"errors\"}`."},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
-    from web.api.catalogue import blp as catalogue_blp
-    from web.api.routes import blp
-
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
-    for blueprint in (blp, catalogue_blp):
-        api.register_blueprint(blueprint)
-        csrf.exempt(blueprint)
+    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue):
+        api.register_blueprint(module.blp)
+        csrf.exempt(module.blp)
     return api

@@ -1,0 +1,1 @@
+"""Admin pages: user accounts, the catalogue of bodies and the controlled vocabularies, each change audited."""

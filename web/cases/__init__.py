@@ -1,0 +1,1 @@
+"""Cases: the list with its filters, and the case page composed of every feature's panel (``page.py``)."""

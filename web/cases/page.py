@@ -1,0 +1,61 @@
+"""The case page, composed of panels: each feature draws its own part from the case as the user may see it.
+
+A panel is a function ``(page, posted) -> context or None`` (None: not shown to this user) with a template partial
+of its own. A refused form is re-rendered by passing it to its panel only (``Posted``); every other panel is
+drawn afresh. Reading the case audits the identity fields the role sees (``services/cases.read_case``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, g, render_template
+from flask_babel import gettext as _
+
+from web.cases import panels as case_panels
+from web.consent.panel import consent_panel
+from web.database import db
+from web.deadlines.panel import deadlines_panel
+from web.documents.panel import documents_panel
+from web.panel import CasePage, Posted
+from web.review.panel import legal_facts_panel, review_parts
+from web.submissions.panel import filings_panel
+from web.tasks.panels import task_panels
+from workflow.errors import NotFound
+from workflow.models import utcnow
+from workflow.services.cases import read_case
+
+
+def _tasks(page: CasePage, refused: Any) -> dict[str, Any]:
+    panels = task_panels(page.session, page.read.tasks, page.now, page.bodies, refused=refused)
+    for panel in panels:
+        panel.parts = review_parts(page.session, panel.bpmn_id, page.read.case)
+    return {"panels": panels}
+
+
+PANELS: dict[str, Callable[[CasePage, Any], dict[str, Any] | None]] = {
+    "tasks": _tasks,
+    "person": case_panels.person_panel,
+    "consent": consent_panel,
+    "legal_facts": legal_facts_panel,
+    "incidents": case_panels.incidents_panel,
+    "deadlines": deadlines_panel,
+    "filings": filings_panel,
+    "documents": documents_panel,
+    "timeline": case_panels.timeline_panel,
+    "history": case_panels.history_panel,
+}
+
+
+def render_case(ref: str, posted: Posted | None = None) -> str:
+    """The case page; ``posted``: a refused form, shown again in its panel with its errors."""
+    session = db()
+    try:
+        read = read_case(session, ref, actor=g.actor, role=g.actor.role, channel="web")
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+    page = CasePage(session, read, g.actor, utcnow())
+    panels = {name: draw(page, posted.form if posted is not None and posted.panel == name else None)
+              for name, draw in PANELS.items()}
+    return render_template("cases/case.html", case=read, panels=panels, now=page.now)

@@ -1,0 +1,37 @@
+"""The case list and the case page."""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, render_template, request
+
+from web.access import roles
+from web.cases.forms import filter_form
+from web.cases.page import render_case
+from web.database import db
+from workflow.models import utcnow
+from workflow.roles import CASEWORK
+from workflow.services.cases import case_rows, list_cases
+
+bp = Blueprint("cases", __name__, template_folder="templates")
+PER_PAGE = 50
+
+
+@bp.route("/cases")
+@roles(*CASEWORK)
+def cases() -> str:
+    session = db()
+    form = filter_form(session)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    now = utcnow()
+    found, total = list_cases(session, form.filters(), page=page, per_page=PER_PAGE, now=now)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("cases/cases.html", form=form, rows=case_rows(session, found, now=now), total=total,
+                           page=page, pages=max(math.ceil(total / PER_PAGE), 1), args=args)
+
+
+@bp.route("/cases/<ref>")
+@roles(*CASEWORK)
+def case(ref: str) -> str:
+    return render_case(ref)

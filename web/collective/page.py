@@ -1,0 +1,42 @@
+"""The collective complaint's page: its figures, its versions, the ready tasks of its process, its history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import render_template
+
+from web.collective.forms import SECTION_LABELS
+from web.database import db
+from web.history import history_entries
+from web.loaders import collective_or_404
+from web.submissions.panel import filing_links
+from web.tasks.panels import task_panels
+from workflow.models import utcnow
+from workflow.services.collective import city_count, collective_tasks
+from workflow.services.filing_documents import filing_versions
+from workflow.services.history import collective_history
+
+
+@dataclass(frozen=True)
+class Figures:
+    cases: int
+    cities: int
+    appeals_received: int
+
+
+def render_collective(collective_id: int, *, refused: dict[str, Any] | None = None) -> str:
+    """The complaint's page; ``refused``: task id -> a refused task form, shown again with its problems."""
+    session = db()
+    collective = collective_or_404(collective_id)
+    filing = collective.filing
+    bodies = {filing.id: filing.body} if filing is not None else {}
+    return render_template(
+        "collective/show.html", collective=collective, filing=filing,
+        figures=Figures(len(collective.cases), city_count(session, collective), collective.appeals_received),
+        panels=task_panels(session, collective_tasks(session, collective), utcnow(), bodies, refused=refused),
+        versions=filing_versions(session, list(bodies)).get(filing.id, []) if filing else [],
+        history=history_entries(collective_history(session, collective)),
+        created_by=collective.created_by.display_name if collective.created_by else None, sections=SECTION_LABELS,
+        **filing_links(collective=True))

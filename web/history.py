@@ -1,0 +1,97 @@
+"""Audit events as a history people read: who did what, when, in the user's language (case and complaint pages)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from web.labels import label, task_name
+from workflow.models import AuditEvent
+from workflow.states import Decision
+
+ACTION_LABELS: dict[str, Any] = {
+    "case_opened": _l("Case opened"),
+    "case_updated": _l("Case updated from an import"),
+    "process_started": _l("Process started"),
+    "task_completed": _l("Task completed"),
+    "document_uploaded": _l("Document added"),
+    "document_downloaded": _l("Document opened"),
+    "filing_bundle_downloaded": _l("Filings and annexes downloaded (zip)"),
+    "consent_updated": _l("Consent choices changed"),
+    "consent_form_downloaded": _l("Form to sign prepared"),
+    "consent_withdrawn": _l("Consent withdrawn"),
+    "filing_generated": _l("Filing document generated"),
+    "filing_checked": _l("Filing checked"),
+    "filing_submitted": _l("Filing submitted"),
+    "filing_cancelled": _l("Filing cancelled"),
+    "filing_closed": _l("Filing closed"),
+    "escalated": _l("Escalated: a service level was missed"),
+    "legal_facts_changed": _l("Legal facts changed"),
+    "response_recorded": _l("Response recorded"),
+    "response_received": _l("Response received"),
+    "timers_fired": _l("A deadline passed"),
+    "timers_rescheduled": _l("Deadlines moved"),
+    "demo_clock_moved": _l("Deadlines moved (demo data)"),
+}
+# The steps whose refusal or return carries the reason given (the form's notes) into the history.
+REVIEW_STEPS = ("legal_review", "approve_review")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    actor: str
+    text: str
+    detail: str
+
+
+def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
+    return [HistoryEntry(event.at, event.actor.display_name if event.actor else _("Petitio (automatic)"),
+                         *_text(event)) for event in events]
+
+
+def _text(event: AuditEvent) -> tuple[str, str]:
+    data = event.data or {}
+    text = str(ACTION_LABELS.get(event.action) or event.action.replace("_", " ").capitalize())
+    if event.action == "consent_withdrawn" and event.object_type == "process_instance":
+        text = _("Process stopped: consent withdrawn")
+    elif event.action == "escalated" and data.get("reason") == "urgent":
+        text = _("Urgent case: a manager is alerted")
+    return text, _detail(event.action, data)
+
+
+def _detail(action: str, data: dict[str, Any]) -> str:
+    if action == "task_completed" and data.get("task"):
+        return _completion(data["task"], data.get("form") or {})
+    if action == "case_opened" and data.get("imported"):
+        return _("imported")
+    if action == "document_downloaded" and data.get("filing_id"):
+        return _("filing, version %(version)s (%(format)s)", version=data.get("version"),
+                 format=str(data.get("format", "docx")).upper())
+    if action in ("document_uploaded", "document_downloaded"):
+        return label("document", data.get("kind"))
+    if action == "consent_form_downloaded":
+        return label("document", data.get("form"))
+    if action.startswith("filing_") and data.get("body"):
+        return label("body", data["body"])
+    if action == "escalated":
+        return task_name(str(data.get("task", "")))
+    if action in ("response_recorded", "response_received") and data.get("kind"):
+        return label("response_kind", data["kind"])
+    return ""
+
+
+def _completion(bpmn_id: str, form: dict[str, Any]) -> str:
+    """The step, the choice made, and for a review sent back or rejected the reason given (the form's notes)."""
+    choice = form.get("decision") or form.get("action")
+    detail = task_name(bpmn_id)
+    if choice:
+        detail += " — " + label("option", choice)
+    reason = str(form.get("notes") or "").strip()
+    if bpmn_id in REVIEW_STEPS and choice in (Decision.RETURN, Decision.REJECT) and reason:
+        detail += " — " + _("reason: %(reason)s", reason=reason)
+    return detail

@@ -1,0 +1,151 @@
+"""Stored codes as words in the user's language: the ``label`` template global and what pages name things with.
+
+States and kinds carry their titles where they are defined (``workflow/states.py``, ``workflow/roles.py``);
+the words that are data an admin edits (bodies, vocabularies) come from the database, once per request; what
+remains here are the pages' own names for fields, task steps and options of the task forms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import g
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
+
+from web.database import db
+from web.extensions import current_locale
+from workflow import vocab
+from workflow.bodies import all_bodies, body_name
+from workflow.i18n import language_name
+from workflow.roles import Role
+from workflow.services.deadlines import label_template
+from workflow.states import (
+    ConsentStatus,
+    DeadlineState,
+    Decision,
+    DocumentKind,
+    EuStatus,
+    FilingState,
+    FindingLevel,
+    Gender,
+    OtherProcedure,
+    ResponseKind,
+    Stage,
+    Titled,
+)
+
+# Groups whose words are titles of a state or kind.
+TITLED: dict[str, type[Titled]] = {
+    "stage": Stage, "filing_state": FilingState, "deadline_state": DeadlineState, "consent": ConsentStatus,
+    "document": DocumentKind, "response_kind": ResponseKind, "gender": Gender, "other_procedure": OtherProcedure,
+    "eu_status": EuStatus, "level": FindingLevel, "role": Role,
+}
+# Groups whose words are data an admin edits, named like the vocabularies of the task forms' ``x-vocabulary``.
+DATA_GROUPS = frozenset({"body", "incident_type", "mandate", "legal_ground"})
+
+LABELS: dict[str, dict[str, Any]] = {
+    # The user tasks of bpmn/*.bpmn by their stable ids.
+    "task": {
+        "complete_intake": _l("Complete intake"), "verify_consent": _l("Verify consent"),
+        "request_documents": _l("Request missing documents"), "legal_review": _l("Legal review"),
+        "approve_review": _l("Approve the review"), "check_filing": _l("Check the filing"),
+        "approve_filing": _l("Approve the filing"), "submit_filing": _l("Record the submission"),
+        "follow_up": _l("Follow up: no response"), "record_outcome": _l("Record the outcome"),
+        "inform_body": _l("Inform the body of the withdrawal"),
+    },
+    "person": {
+        "full_name": _l("Full name"), "full_name_native": _l("Name in native script"), "gender": _l("Gender"),
+        "birth_date": _l("Date of birth"), "phone": _l("Phone"), "email": _l("E-mail"),
+        "passport_number": _l("Passport or ID number"), "address": _l("Address"), "occupation": _l("Occupation"),
+        "organisation": _l("Organisation"), "city": _l("City"),
+    },
+    "fact": {
+        "state_code": _l("State concerned (two-letter code, e.g. KZ)"),
+        "deprived_of_liberty": _l("Deprived of liberty"), "torture_risk": _l("At risk of torture"),
+        "remedies_exhausted_on": _l("Domestic remedies exhausted on (date of the final decision)"),
+        "remedies_summary": _l("Domestic remedies pursued"),
+        "remedies_ineffective": _l("Remedies are ineffective or unreasonably prolonged"),
+        "other_procedure": _l("The same matter before another international procedure"),
+        "other_procedure_name": _l("Name of the other procedure"),
+        "other_procedure_concluded_on": _l("Other procedure concluded on"),
+        "eu_status": _l("The petitioner's link to the European Union"),
+        "eu_subject": _l("The subject falls within the European Union's fields of activity"),
+    },
+    "permission": {
+        "share_name_with_government": _l("Name may be shared with the government concerned"),
+        "publish_name": _l("Name may appear in public reports"), "initials_only": _l("Initials only"),
+        "anonymous": _l("Fully anonymous (excludes all of the above)"),
+    },
+    # The choices the task forms offer (bpmn/forms: stable codes) and the catalogue's channels and kinds.
+    "option": {
+        **{d.value: _l(d.label) for d in Decision},  # titled in workflow/states.py (extracted there)
+        "urgent_appeal": _l("Urgent appeal"), "letter_of_allegation": _l("Letter of allegation"),
+        "I": _l("I: no legal basis for the deprivation of liberty"),
+        "II": _l("II: detained for exercising rights and freedoms"),
+        "III": _l("III: grave violation of the right to a fair trial"),
+        "IV": _l("IV: migrants or asylum seekers in prolonged administrative custody"),
+        "V": _l("V: discrimination"),
+        "online_form": _l("Online form"), "email": _l("E-mail"), "post": _l("Post"), "in_person": _l("In person"),
+        "reminder_sent": _l("Reminder sent"), "update_sent": _l("Update sent"), "none": _l("Nothing for now"),
+        "close": _l("Close the filing"),
+    },
+}
+
+
+def label(group: str, value: Any, fallback: str | None = None) -> str:
+    """The translated word for a stored code; an unknown code shows as itself (never an error)."""
+    if value is None or value == "":
+        return ""
+    code = str(value)
+    if group in TITLED:
+        title = TITLED[group].label_of(code)
+        found: Any = _(title) if title is not None else None
+    elif group == "locale":
+        found = language_name(code, current_locale())
+    else:
+        found = (data_labels() if group in DATA_GROUPS else LABELS).get(group, {}).get(code)
+    if found is not None:
+        return str(found)
+    return fallback if fallback is not None else code.replace("_", " ")
+
+
+def task_name(bpmn_id: str, name: str | None = None) -> str:
+    """A user task's name: ours for the known steps, else the BPMN name (translated when the catalog has it)."""
+    return label("task", bpmn_id, _(name) if name else bpmn_id)
+
+
+def deadline_label(kind: str | None, text: str, params: Mapping[str, Any] | None = None) -> str:
+    """A deadline's label in the user's language (``services/deadlines.label_template`` says what to translate)."""
+    template, values = label_template(kind, text, params)
+    return _(template, **values)
+
+
+def data_labels() -> dict[str, dict[str, str]]:
+    """Group -> key -> label for the catalogue and the vocabularies, in the user's language (read once a request;
+    retired terms and inactive bodies included, so that old records still show words).
+
+    Legal grounds carry the UDHR articles of the same right, for bodies that cite the Declaration.
+    """
+    if "data_labels" not in g:
+        session, language = db(), current_locale()
+        grounds = {}
+        for term in vocab.terms(session, "legal_ground", include_retired=True):
+            text = vocab.label_of(term, language)
+            articles = term.extra.get("udhr")
+            grounds[term.key] = _("%(ground)s — UDHR %(articles)s", ground=text, articles=articles) if articles \
+                else text
+        g.data_labels = {
+            "body": {b.code: body_name(b, language) for b in all_bodies(session, include_inactive=True)},
+            "incident_type": vocab.labels(session, "incident_type", language),
+            "mandate": vocab.labels(session, "mandate", language),
+            "legal_ground": grounds,
+        }
+    return g.data_labels
+
+
+def options(group: str, codes: Any) -> list[SelectChoice]:
+    """The choices of a select or a group of checkboxes: each code with its label."""
+    return [SelectChoice(str(code), label(group, code)) for code in codes]

@@ -1,0 +1,33 @@
+"""The object a page is about, loaded once or answered with a 404 that says what was not found."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_babel import gettext as _
+
+from web.database import db
+from workflow.errors import NotFound
+from workflow.models import Case, CollectiveComplaint, Filing
+from workflow.services.cases import get_case
+from workflow.services.collective import get_collective
+
+
+def case_or_404(ref: str) -> Case:
+    try:
+        return get_case(db(), ref)
+    except NotFound:
+        abort(404, description=_("There is no case with this reference."))
+
+
+def filing_or_404(filing_id: int) -> Filing:
+    filing = db().get(Filing, filing_id)
+    if filing is None:
+        abort(404, description=_("There is no such filing."))
+    return filing
+
+
+def collective_or_404(collective_id: int) -> CollectiveComplaint:
+    try:
+        return get_collective(db(), collective_id)
+    except NotFound:
+        abort(404, description=_("There is no such collective complaint."))

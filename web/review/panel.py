@@ -1,0 +1,86 @@
+"""The legal facts panel of the case page, and what the review steps' task panels show above their forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import Session
+
+from web.panel import CasePage
+from web.review.forms import LegalFactsForm, legal_facts_form
+from workflow.admissibility import Finding
+from workflow.models import Case, Review
+from workflow.roles import LEGAL_FACT_EDITORS
+from workflow.schemas.reads import recorded_findings
+from workflow.services.review import admissibility_now, latest_review
+from workflow.states import Decision
+
+REVIEW_STEPS = ("legal_review", "approve_review")
+
+
+def legal_facts_panel(page: CasePage, posted: LegalFactsForm | None) -> dict[str, Any] | None:
+    """Legal officers edit the facts, managers read them; intake has no use for them (None: not shown)."""
+    read = page.read.legal_facts
+    if read is None:
+        return None
+    editable = page.actor.role in LEGAL_FACT_EDITORS
+    return {"read": read, "facts": read.facts,
+            "form": (posted or legal_facts_form(read.facts)) if editable else None}
+
+
+@dataclass(frozen=True)
+class CheckLine:
+    level: str  # error (blocks the body) | warning
+    text: str  # translated and filled in
+
+
+@dataclass(frozen=True)
+class BodyChecks:
+    """One body's row of an admissibility table."""
+
+    code: str
+    chosen: bool  # chosen in the review being approved
+    findings: list[CheckLine]
+
+
+@dataclass(frozen=True)
+class Returned:
+    """A manager sent the review back: who, when and why."""
+
+    by: str
+    at: datetime | None
+    notes: str
+
+
+def review_parts(session: Session, bpmn_id: str, case: Case) -> dict[str, Any]:
+    """What the reviewer, or the manager approving, decides on: the checks per body today, the review so far and
+    the checks recorded with it, or the manager's reasons for sending it back. Empty for other steps."""
+    if bpmn_id not in REVIEW_STEPS:
+        return {}
+    latest = latest_review(session, case)
+    if bpmn_id == "legal_review":
+        returned = None
+        if latest is not None and latest.approval == Decision.RETURN:
+            by = latest.approver.display_name if latest.approver else "—"
+            returned = Returned(by, latest.approved_at, latest.approval_notes)
+        return {"returned": returned, "admissibility": _table(admissibility_now(session, case), chosen=())}
+    return {"review": latest, "recorded": _recorded(latest) if latest is not None else [],
+            "admissibility": _table(admissibility_now(session, case, under=latest),
+                                    chosen=tuple(latest.bodies) if latest is not None else ())}
+
+
+def _recorded(review: Review) -> list[BodyChecks]:
+    found = recorded_findings(review.checks)
+    return [BodyChecks(code, True, [_line(f) for f in found if f.body == code]) for code in review.bodies]
+
+
+def _table(findings: dict[str, list[Finding]], *, chosen: tuple[str, ...]) -> list[BodyChecks]:
+    return [BodyChecks(code, code in chosen, [_line(f) for f in found]) for code, found in findings.items()]
+
+
+def _line(finding: Finding) -> CheckLine:
+    """A rule's English template (marked with N_ in workflow/admissibility.py) in the user's language, filled in."""
+    return CheckLine(finding.level, _(finding.message, **dict(finding.params)))

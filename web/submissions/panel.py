@@ -1,0 +1,45 @@
+"""The filings panel of the case page: each filing with its versions, the responses recorded and the form to record
+one, and the bundle of filings and annexes; and what a page listing filing versions needs to link them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
+
+from filings import pdf
+from web.panel import CasePage
+from web.submissions.forms import ResponseForm, response_form
+from workflow.roles import COLLECTIVE_READERS, DOCUMENT_READERS, FILING_BUNDLE_READERS, RESPONSE_RECORDERS
+from workflow.services.filing_documents import filing_versions
+from workflow.states import FROZEN_FILING_STATES, OPEN_FILING_STATES, FilingState
+
+
+def filing_links(*, collective: bool = False) -> dict[str, Any]:
+    """Who may download filing versions here, and whether a PDF can be made.
+
+    Managers read a collective complaint (they approve it), not individual filings (the service decides).
+    """
+    may = g.actor.role in FILING_BUNDLE_READERS or (collective and g.actor.role in COLLECTIVE_READERS)
+    return {"may_download_filings": may, "pdf_available": pdf.office() is not None,
+            "frozen_states": FROZEN_FILING_STATES}
+
+
+def filings_panel(page: CasePage, posted: tuple[int, ResponseForm] | None) -> dict[str, Any]:
+    """``posted``: (filing id, the refused response form)."""
+    filings = page.read.case.filings
+    versions = filing_versions(page.session, [f.id for f in filings])
+    may_record = page.actor.role in RESPONSE_RECORDERS
+    forms = {}
+    for filing in filings:
+        if may_record and filing.submitted_on is not None and filing.state in OPEN_FILING_STATES:
+            forms[filing.id] = posted[1] if posted is not None and posted[0] == filing.id else \
+                response_form(filing.id, formdata=None)
+    return {
+        "filings": filings, "versions": versions,
+        # The bundle zips the latest version of each filing not cancelled: offered when there is one.
+        "has_bundle": any(versions[f.id] for f in filings if f.state != FilingState.CANCELLED),
+        "responses": {f.id: sorted(f.responses, key=lambda r: (r.received_on, r.id)) for f in filings},
+        "response_forms": forms, "may_open_documents": page.actor.role in DOCUMENT_READERS,
+        **filing_links(),
+    }
