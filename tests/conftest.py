@@ -1,4 +1,10 @@
-"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
+"""Shared fixtures: every database test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set.
+
+TEST_BACKENDS (comma-separated: sqlite, postgresql) picks a part of the run, so that CI can run two halves
+side by side: ``postgresql`` alone keeps only the tests parametrized with PostgreSQL; ``sqlite`` alone keeps
+everything else (the tests that need no database, the browser and CLI tests, the SQLite parametrizations).
+The tests left out are reported as deselected. Unset, it is both when TEST_DATABASE_URL is set, else SQLite.
+"""
 
 from __future__ import annotations
 
@@ -21,9 +27,45 @@ from workflow.services.install import initialise
 from workflow.services.users import add_user
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
-BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-if os.environ.get("CI") and not PG_URL:
+KNOWN_BACKENDS = ("sqlite", "postgresql")
+
+
+def _selected_backends(value: str) -> list[str]:
+    if not value.strip():
+        return ["sqlite"] + (["postgresql"] if PG_URL else [])
+    names = {name.strip() for name in value.split(",") if name.strip()}
+    if unknown := sorted(names - set(KNOWN_BACKENDS)):
+        raise pytest.UsageError(f"TEST_BACKENDS: unknown backend(s) {', '.join(unknown)} "
+                                f"(known: {', '.join(KNOWN_BACKENDS)})")
+    return [backend for backend in KNOWN_BACKENDS if backend in names]
+
+
+BACKENDS = _selected_backends(os.environ.get("TEST_BACKENDS", ""))
+if "postgresql" in BACKENDS and not PG_URL:
+    raise pytest.UsageError("TEST_BACKENDS names postgresql but TEST_DATABASE_URL is not set")
+if os.environ.get("CI") and not PG_URL and not os.environ.get("TEST_BACKENDS", "").strip():
     raise pytest.UsageError("CI is set but TEST_DATABASE_URL is not: PostgreSQL tests would be skipped")
+
+
+def _backends_of(item: pytest.Item) -> set[str]:
+    """The backends an item is parametrized with (``env``, ``cli_env`` or any other backend fixture)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return set()
+    return {value for value in callspec.params.values() if isinstance(value, str) and value in KNOWN_BACKENDS}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the selected backends' part of the run: a test without a backend belongs to the SQLite part."""
+    selected = set(BACKENDS)
+    if selected == set(KNOWN_BACKENDS):
+        return
+    kept, deselected = [], []
+    for item in items:
+        (kept if (_backends_of(item) or {"sqlite"}) <= selected else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @dataclass
@@ -106,3 +148,23 @@ def staff(env: Env) -> dict[str, str]:
         for username, role in STAFF.items():
             add_user(session, None, username, role, full_name=username.title(), password="correct horse battery")
     return STAFF
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs() -> None:
+    """`make` compiles the catalogs; a bare `pytest` run gets the same from here (digests and feeds translate too).
+
+    Written to a temporary file and renamed, so that two halves of a run started side by side never read half a file.
+    """
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from workflow.i18n import CATALOGS
+
+    for po in Path(CATALOGS).glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            partial = mo.with_suffix(f".{os.getpid()}.tmp")
+            with po.open("rb") as source, partial.open("wb") as target:
+                write_mo(target, read_po(source))
+            partial.replace(mo)

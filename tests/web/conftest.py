@@ -75,17 +75,3 @@ def api(app, token) -> Callable[..., TestResponse]:
 
     return call
 
-
-@pytest.fixture(scope="session", autouse=True)
-def compiled_catalogs() -> None:
-    """`make` compiles the catalogs; a bare `pytest` run gets the same from here."""
-    from pathlib import Path
-
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
-    for po in Path(__file__).resolve().parents[2].glob("web/translations/*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            with po.open("rb") as source, mo.open("wb") as target:
-                write_mo(target, read_po(source))
