@@ -11,9 +11,10 @@ import docx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow.appeals import Appeal
 from workflow.models import Case, HumanTask, ProcessInstance
 from workflow.runtime import instances
+from workflow.schemas.appeal import Appeal
+from workflow.services import processes
 from workflow.services.cases import open_case
 from workflow.services.episodes import upsert_episode
 from workflow.services.tasks import complete_task
@@ -93,7 +94,7 @@ def case_instance(session: Session, ref: str) -> ProcessInstance:
 def expire_timers(env: Any, ref: str, *, only: str | None = None) -> int:
     """Move the case's waiting timers (``only``: names containing that text) a minute into the past."""
     with env.uow() as session:
-        loaded = instances.load(session, env.settings, case_instance(session, ref), None)
+        loaded = processes.load(session, env.settings, case_instance(session, ref), None)
         moved = instances.reschedule_timers(loaded, datetime.now(UTC) - timedelta(minutes=1), only=only)
         instances.save(loaded, action="timers_rescheduled")
         return moved

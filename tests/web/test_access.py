@@ -29,21 +29,21 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "auth.login": PUBLIC,
     "auth.logout": EVERYONE,
     "auth.set_language": EVERYONE,
-    "pages.index": EVERYONE,
-    "pages.my_tasks": EVERYONE,
-    "pages.cases": CASEWORK,
-    "pages.case": CASEWORK,
-    "pages.task": CASEWORK,
-    "pages.withdraw_consent": CASEWORK,
-    "pages.upload_document": frozenset({INTAKE, LEGAL}),
-    "pages.download": frozenset({INTAKE, LEGAL}),
-    "pages.form_to_sign": frozenset({INTAKE}),
-    "pages.update_consent": frozenset({INTAKE, LEGAL}),
-    "pages.update_legal_facts": frozenset({LEGAL}),
-    "pages.filing_version": CASEWORK,  # managers: collective complaints only (checked by the service)
-    "pages.filing_bundle": frozenset({INTAKE, LEGAL}),
-    "pages.record_response": frozenset({INTAKE, LEGAL}),
-    "pages.close_deadline": frozenset({LEGAL, MANAGER}),
+    "inbox.index": EVERYONE,
+    "inbox.my_tasks": EVERYONE,
+    "cases.cases": CASEWORK,
+    "cases.case": CASEWORK,
+    "tasks.complete": CASEWORK,
+    "consent.withdraw": CASEWORK,
+    "consent.update": frozenset({INTAKE, LEGAL}),
+    "consent.form_to_sign": frozenset({INTAKE}),
+    "documents.upload": frozenset({INTAKE, LEGAL}),
+    "documents.download": frozenset({INTAKE, LEGAL}),
+    "review.update_facts": frozenset({LEGAL}),
+    "submissions.filing_version": CASEWORK,  # managers: collective complaints only (checked by the service)
+    "submissions.filing_bundle": frozenset({INTAKE, LEGAL}),
+    "submissions.add_response": frozenset({INTAKE, LEGAL}),
+    "deadlines.close": frozenset({LEGAL, MANAGER}),
     "collective.index": CASEWORK,
     "collective.new": frozenset({LEGAL}),
     "collective.show": CASEWORK,
@@ -55,26 +55,26 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "admin.change_email": ADMINS,
     "catalogue.bodies": ADMINS,
     "catalogue.body": ADMINS,
-    "catalogue.update_body": ADMINS,
+    "catalogue.save_body": ADMINS,
     "catalogue.vocabularies": ADMINS,
     "catalogue.vocabulary": ADMINS,
     "catalogue.add_term": ADMINS,
     "catalogue.update_term": ADMINS,
     "catalogue.set_term_active": ADMINS,
-    "dashboard.board": frozenset({LEGAL, MANAGER}),
-    "dashboard.deadlines": frozenset({LEGAL, MANAGER}),
-    "dashboard.statistics": frozenset({MANAGER}),
-    "dashboard.statistics_csv": frozenset({MANAGER}),
-    "dashboard.calendar": EVERYONE,
-    "dashboard.issue_link": EVERYONE,
-    "dashboard.revoke_link": EVERYONE,
-    "dashboard.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
+    "deadlines.board": frozenset({LEGAL, MANAGER}),
+    "deadlines.listing": frozenset({LEGAL, MANAGER}),
+    "deadlines.statistics": frozenset({MANAGER}),
+    "deadlines.statistics_csv": frozenset({MANAGER}),
+    "deadlines.calendar": EVERYONE,
+    "deadlines.issue_link": EVERYONE,
+    "deadlines.revoke_link": EVERYONE,
+    "deadlines.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
-ALLOWED_STATUS = {"pages.index": 302, "pages.task": 302, "catalogue.vocabularies": 302,
+ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
                   # The sample case has no filing yet and there is no collective complaint: past the access
                   # check, an allowed role finds nothing.
-                  "pages.filing_version": 404, "pages.filing_bundle": 404, "collective.show": 404}
+                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:
@@ -163,7 +163,7 @@ def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sa
     gets = [r for r in rules_of(app) if not is_api(r) and "GET" in methods(r)
             and rule_of(app.view_functions[r.endpoint]) != PUBLIC]
     posts = [r for r in rules_of(app) if not is_api(r) and "GET" not in methods(r)]
-    assert {r.endpoint for r in gets} >= {"pages.my_tasks", "pages.cases", "pages.case", "admin.users"}
+    assert {r.endpoint for r in gets} >= {"inbox.my_tasks", "cases.cases", "cases.case", "admin.users"}
     for role in ROLES:
         client = login(SIGNED_IN_AS[role])
         token = csrf_token(client.get("/tasks").get_data(as_text=True))

@@ -107,7 +107,7 @@ def test_the_panel_saves_choices_and_refuses_bad_ones(env, login):
     refused = post_consent(client, "APL-610", anonymous="y", publish_name="y", body_un_sp="allow")
     html = text_of(refused)
     assert refused.status_code == 422
-    assert "Fully anonymous excludes sharing or publishing the name" in html
+    assert "Fully anonymous excludes: Name may appear in public reports." in html
     assert 'aria-describedby="consent-anonymous-error"' in html
     assert consent_of(env, "APL-610")["anonymous"] is False
     assert len(events(env, "consent_updated")) == 1

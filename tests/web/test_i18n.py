@@ -18,7 +18,7 @@ from tests.helpers import expire_timers, open_sample_case
 from workflow.services.users import get_user
 
 ROOT = Path(__file__).resolve().parents[2]
-RU_PO = ROOT / "web" / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
+RU_PO = ROOT / "workflow" / "translations" / "ru" / "LC_MESSAGES" / "messages.po"
 RU_PLURAL_FORMS = ("nplurals=3; plural=(n%10==1 && n%100!=11 ? 0 : n%10>=2 && n%10<=4 && "
                    "(n%100<10 || n%100>=20) ? 1 : 2);")
 # The keywords of `make i18n` (pybabel's defaults: _, gettext, ngettext, ... plus -k _l -k lazy_gettext).

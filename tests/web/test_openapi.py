@@ -8,8 +8,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from web import create_app
-from workflow.appeals import REQUIRED
 from workflow.config import load_settings
+from workflow.schemas.appeal import REQUIRED
 
 DOCUMENT_FIELDS = {"form_of_appeal", "power_of_attorney"}  # uploaded afterwards, so not required here
 

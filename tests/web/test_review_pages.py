@@ -93,15 +93,15 @@ def test_invalid_legal_facts_are_refused_next_to_their_fields_and_nothing_is_sto
     html = text_of(response)
     assert response.status_code == 422
     assert re.search(r'id="facts-remedies_exhausted_on"[^>]*>\s*<p class="field-error" id="facts-remedies_exhausted_on'
-                     r'-error">Enter a date \(year, month and day\)\.</p>', html)
+                     r'-error">Must be a date \(YYYY-MM-DD\)\.</p>', html)
     assert 'value="2015-02-30"' in html and "Typed text kept.</textarea>" in html
     assert stored_facts(env, "REVP-002") is None
 
     future = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
     html = text_of(post_facts(lena, "REVP-002", remedies_exhausted_on=future))
-    assert "This date is in the future." in html
+    assert "Cannot be in the future." in html
     html = text_of(post_facts(lena, "REVP-002", state_code="Kazakhstan"))
-    assert "Enter the state&#39;s two-letter code (ISO 3166-1), e.g. KZ." in html
+    assert "Must be a two-letter country code (ISO 3166-1)." in html
     response = post_facts(lena, "REVP-002", other_procedure="concluded")  # needs its date (and its name)
     assert response.status_code == 422 and "Give the date the other procedure concluded." in text_of(response)
     assert post_facts(lena, "REVP-002", eu_status="martian").status_code == 422

@@ -13,7 +13,8 @@ from werkzeug.datastructures import MultiDict
 from tests.helpers import open_sample_case, ready, stage, task
 from tests.web.conftest import csrf_token
 from web import create_app
-from web.forms import FORM_TEXTS, OPTION_LABELS, convert, fields_of, typed_values, widget_of
+from web.labels import LABELS
+from web.tasks.forms import FORM_TEXTS, convert, fields_of, typed_values, widget_of
 from workflow import vocab
 from workflow.bodies import CODES as BODY_CODES
 from workflow.config import load_settings
@@ -152,7 +153,7 @@ def test_every_form_text_and_option_can_be_translated():
             # A vocabulary's words are data (labelled from the database), so only its name is checked here.
             assert prop.get("items", prop).get("x-vocabulary", "body") in SEEDED, (name, prop)
             for value in prop.get("enum", prop.get("items", {}).get("enum", [])):
-                assert value in OPTION_LABELS, (name, value)
+                assert value in LABELS["option"], (name, value)
 
 
 def test_posted_fields_become_json_of_the_declared_types():
@@ -209,7 +210,8 @@ def test_consent_review_and_approval_through_the_pages(env, login):
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(r'<textarea id="[^"]+-notes" name="notes"[^>]*aria-invalid="true"[^>]*></textarea>'
-                     r'<p class="field-error" id="[^"]+-notes-error">give the reason for rejecting the case</p>', html)
+                     r'<p class="field-error" id="[^"]+-notes-error">Give the reason for rejecting the case\.</p>',
+                     html)
     assert re.search(r'name="decision" value="reject" checked', html)
     assert re.search(r'name="grounds" value="iccpr_9" checked', html)
     assert stage(env, ref) == "legal_review" and task(env, ref, "legal_review").id == review.id

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.appeals import OPTIONAL, REQUIRED
+from workflow.schemas.appeal import OPTIONAL, REQUIRED
 from workflow.services.episodes import upsert_episode
 from workflow.vocab import INCIDENT_TYPES
 

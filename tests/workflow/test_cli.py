@@ -448,11 +448,12 @@ def test_cases_and_tasks(cli_env: Cli) -> None:
 
 def _move_timers_into_the_past(cli: Cli, ref: str) -> int:
     from workflow.runtime import instances
+    from workflow.services import processes
 
     with cli.session() as session:
         instance = session.scalars(select(ProcessInstance).join(Case, ProcessInstance.case_id == Case.id)
                                    .where(Case.ref == ref)).one()
-        loaded = instances.load(session, cli.settings, instance, None)
+        loaded = processes.load(session, cli.settings, instance, None)
         moved = instances.reschedule_timers(loaded, datetime.now(UTC) - timedelta(minutes=1))
         instances.save(loaded, action="timers_rescheduled")
         return moved

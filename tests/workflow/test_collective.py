@@ -72,7 +72,7 @@ def test_only_consented_and_approved_cases_may_be_included(env, reference):
     with env.uow() as session, pytest.raises(ValidationFailed) as err:
         create_collective(session, env.settings, env.user(session, "lena"), body="un_sp", language="en",
                           title="Persecution of a fictional movement", cases=[*everyone, "APL-999"])
-    message = err.value.errors["cases"]
+    message = err.value.errors["cases"].text
     assert "unknown: APL-999" in message
     lacking = sorted(set(everyone) - set(complete))
     assert len(lacking) == 21 and all(ref in message for ref in lacking)

@@ -154,7 +154,8 @@ def test_a_russian_speaker_reads_it_in_russian(env, staff):
         send_digests(env.engine, with_smtp(env, box.port))
     [message] = box.messages
     assert message["Subject"] == "Petitio: просрочено 0, истекает в ближайшие 7 дней 1"
-    assert "Истекает в ближайшие 7 дней (1)\n  APL-421: Consent verification due, срок " in body_of(message)
+    # The deadline's label too: the pages and the mail translate it from the same catalog.
+    assert "Истекает в ближайшие 7 дней (1)\n  APL-421: Срок проверки согласия, срок " in body_of(message)
 
 
 def test_nothing_to_report_no_mail_and_no_claim(env, staff):

@@ -24,9 +24,8 @@ from workflow import crypto
 from workflow.crypto import FieldDecryptionError, normalise_name
 from workflow.models import Base, Case, Document, Person
 from workflow.runtime.context import document_store
-from workflow.services.cases import open_case
+from workflow.services.cases import find_by_name, open_case
 from workflow.services.importer import import_appeals
-from workflow.services.queries import find_by_name
 
 IDENTITY = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")
 SENTENCE = "Fictional statement: Officer Zebedee Quarrington-Fakeman struck the complainant at the kiosk."

@@ -29,6 +29,7 @@ from tests.workflow.fixtures import (
 )
 from workflow.errors import ValidationFailed
 from workflow.models import AuditEvent, Case, Document, Episode, HumanTask, Person, ProcessInstance
+from workflow.problems import Problem
 from workflow.services import importer
 from workflow.services.importer import ImportReport, import_appeals, import_episodes, read_rows
 
@@ -196,7 +197,7 @@ def test_partial_imports_the_valid_rows_and_names_each_rejected_one(env: Env, tm
         rows[99]["form_of_appeal"] = "not-in-the-folder.pdf"  # row 101
 
     rewrite(path, edit)
-    expected = [{"row": 11, "column": "incident_date", "message": "must be a date as YYYY-MM-DD"},
+    expected = [{"row": 11, "column": "incident_date", "message": "must be a date (YYYY-MM-DD)"},
                 {"row": 101, "column": "form_of_appeal",
                  "message": "not-in-the-folder.pdf: no such file in the documents folder"}]
 
@@ -319,7 +320,7 @@ def _bad_yes_no_and_future_date(folder: Path, rows: list[dict[str, Any]]) -> Non
     (_unsupported_document, [("power_of_attorney", "notes.txt: files ending in .txt are not accepted")]),
     (_duplicate_ref, [("ref", "APL-001 is also the ref of row 2")]),
     (_bad_yes_no_and_future_date, [("consent_publish_name", "must be yes or no"),
-                                   ("received_on", "is in the future")]),
+                                   ("received_on", "cannot be in the future")]),
 ], ids=lambda v: getattr(v, "__name__", "").strip("_") or None)
 def test_a_bad_row_is_refused_with_a_clear_error(env: Env, tmp_path: Path, breaker: Callable[..., None],
                                                  expected: list[tuple[str, str]]) -> None:
@@ -449,12 +450,12 @@ def test_episodes_file_with_a_bad_date_is_refused(env: Env, tmp_path: Path) -> N
         import_episodes(session, None, path)
 
     assert caught.value.errors == {
-        "row 3: start_date": "must be a date as YYYY-MM-DD",
-        "row 4: key": "use 1 to 80 lower-case letters, digits or underscores",
-        "row 4: title": "is required",
-        "row 4: end_date": "is before start_date",
+        "row 3: start_date": Problem("not_date"),
+        "row 4: key": Problem("bad_episode_key"),
+        "row 4: title": Problem("required"),
+        "row 4: end_date": Problem("end_before_start"),
     }
-    assert "row 3: start_date: must be a date as YYYY-MM-DD" in str(caught.value)
+    assert "row 3: start_date: must be a date (YYYY-MM-DD)" in str(caught.value)
     with env.uow() as session:
         assert session.scalar(select(func.count()).select_from(Episode)) == 0
 

@@ -21,9 +21,10 @@ from tests.conftest import Env
 from tests.helpers import PDF, appeal, docx_bytes, ensure_episode
 from workflow import crypto
 from workflow.crypto import FieldCrypto, FieldDecryptionError
+from workflow.keyring import KeyRing, UnknownKey
 from workflow.models import Case, Document, Person
 from workflow.runtime.context import document_store
-from workflow.services.cases import open_case
+from workflow.services.cases import find_by_name, open_case
 from workflow.services.keys import (
     RotationRefused,
     RotationReport,
@@ -31,8 +32,6 @@ from workflow.services.keys import (
     rotate_keys,
     start_rotation,
 )
-from workflow.services.queries import find_by_name
-from workflow.storage import KeyRing, UnknownKey
 
 PETITIO = Path(sys.executable).with_name("petitio")
 IDENTITY = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")

@@ -22,6 +22,7 @@ from tests.helpers import (
 )
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.models import Case, ConsentRecord, Deadline, Document, Filing, HumanTask, ProcessInstance
+from workflow.problems import Problem
 from workflow.runtime.context import document_store
 from workflow.services.consent import withdraw_consent
 from workflow.services.responses import record_response
@@ -107,7 +108,7 @@ def test_verifying_a_document_the_case_lacks_is_refused_and_changes_nothing(env,
     open_sample_case(env, "APL-005", documents=("form_of_appeal",))
     with pytest.raises(ValidationFailed) as err:
         do(env, "APL-005", "verify_consent", "ina", VERIFIED)
-    assert err.value.errors == {"power_of_attorney_verified": "the case has no such document"}
+    assert err.value.errors == {"power_of_attorney_verified": Problem("document_not_on_case")}
     assert ready_ids(env, "APL-005") == ["verify_consent"]
     with env.uow() as session:
         consent = session.scalar(select(ConsentRecord).join(Case).where(Case.ref == "APL-005"))
@@ -148,7 +149,7 @@ def test_legal_review_return_goes_back_to_intake_and_then_straight_to_review(env
     do(env, "APL-008", "verify_consent", "ina", VERIFIED)
     with pytest.raises(ValidationFailed) as err:
         do(env, "APL-008", "legal_review", "lena", {"decision": "return"})
-    assert err.value.errors == {"notes": "say what is missing"}
+    assert err.value.errors == {"notes": Problem("return_reason_missing")}
     do(env, "APL-008", "legal_review", "lena", {"decision": "return", "notes": "Court decision missing."})
     assert stage(env, "APL-008") == "intake" and ready_ids(env, "APL-008") == ["complete_intake"]
     do(env, "APL-008", "complete_intake", "ina", {"notes": "Court decision attached."})
@@ -350,11 +351,12 @@ def test_wrong_role_and_invalid_data_are_refused(env, staff):
 def test_a_stale_write_raises_a_conflict_and_loses_nothing(env, staff):
     """Optimistic locking across transactions: a state loaded earlier cannot overwrite a newer one."""
     from workflow.runtime import instances
+    from workflow.services import processes
 
     open_sample_case(env, "APL-021")
     row = task(env, "APL-021", "verify_consent")
     with env.uow() as stale_session:
-        stale = instances.load(stale_session, env.settings, case_instance(stale_session, "APL-021"), None)
+        stale = processes.load(stale_session, env.settings, case_instance(stale_session, "APL-021"), None)
         stale_session.commit()  # the request that loaded it has ended; its objects keep the old version
         with env.uow() as session:  # someone else completes the task meanwhile
             complete_task(session, env.settings, row.id, env.user(session, "ina"), VERIFIED)

@@ -12,6 +12,7 @@ from tests.helpers import do, open_sample_case, ready_ids, stage, task
 from workflow import bodies, vocab
 from workflow.errors import ValidationFailed
 from workflow.models import AuditEvent, Body, Case, Deadline, Review, VocabularyTerm
+from workflow.problems import Problem
 from workflow.services.review import update_legal_facts
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -58,7 +59,9 @@ def test_hrc_review_is_refused_without_exhaustion_and_recorded_with_its_checks_o
     do(env, "REV-001", "verify_consent", "ina", VERIFIED)
     with pytest.raises(ValidationFailed) as err:
         do(env, "REV-001", "legal_review", "lena", HRC)
-    assert "un_hrc: Domestic remedies are not shown to be exhausted" in err.value.errors["bodies"]
+    assert err.value.errors["bodies"].code == "bodies_blocked" and err.value.errors["bodies"].params["bodies"] == [
+        "un_hrc"]
+    assert "un_hrc: Domestic remedies are not shown to be exhausted" in err.value.errors["bodies"].text
     assert ready_ids(env, "REV-001") == ["legal_review"] and reviews(env, "REV-001") == []
     exhausted = (datetime.now(UTC) - timedelta(days=400)).date()
     facts(env, "REV-001", remedies_exhausted_on=exhausted.isoformat(), remedies_summary="Appeal dismissed.")
@@ -91,7 +94,7 @@ def test_the_manager_approval_rechecks_facts_that_changed_since_the_review(env, 
     assert ready_ids(env, "REV-003") == ["approve_review"]
     with pytest.raises(ValidationFailed) as err:
         do(env, "REV-003", "approve_review", "mara", {"decision": "return"})
-    assert err.value.errors == {"notes": "tell the reviewer what to change"}
+    assert err.value.errors == {"notes": Problem("approval_return_notes_missing")}
     do(env, "REV-003", "approve_review", "mara", {"decision": "return", "notes": "Same matter is pending."})
     row = task(env, "REV-003", "legal_review")
     with env.uow() as session:
@@ -191,7 +194,7 @@ def test_vocabulary_terms_are_added_relabelled_retired_and_audited(env, staff):
                        {"en": "Traffic police", "ru": "Дорожная полиция"})
         with pytest.raises(ValidationFailed) as err:
             vocab.add_term(session, admin, "perpetrator_agency", "traffic_police", {"en": "Again"})
-        assert err.value.errors == {"key": "this vocabulary already has that key"}
+        assert err.value.errors == {"key": Problem("term_key_taken")}
         with pytest.raises(ValidationFailed) as err:
             vocab.add_term(session, admin, "legal_ground", "Article 5!", {"ru": "Статья"}, {"colour": "red"})
         assert set(err.value.errors) == {"key", "labels.en", "extra.colour"}
@@ -208,17 +211,22 @@ def test_vocabulary_terms_are_added_relabelled_retired_and_audited(env, staff):
 
 
 def test_a_retired_incident_type_is_refused_in_new_appeals(env, staff):
-    from workflow.appeals import AppealErrors, parse_appeal
+    from workflow.schemas.appeal import AppealSchema
+    from workflow.services.cases import KnownKeys
 
     with env.uow() as session:
         vocab.update_term(session, env.user(session, "ada"), "incident_type", "interrogation", active=False)
-        known = set(vocab.keys(session, "incident_type"))
-    row = {"ref": "REV-009", "full_name": "Fictional Person", "city": "Aktobe", "episodes": "rally_2022",
-           "incident_types": "interrogation", "incident_date": "2022-01-05", "description": "Questioned.",
-           "form_of_appeal": "", "power_of_attorney": "", "consent_publish_name": "no", "received_on": "2022-02-01"}
-    with pytest.raises(AppealErrors) as err:
-        parse_appeal(row, {"rally_2022"}, known)
-    assert err.value.errors == {"incident_types": "unknown incident type 'interrogation'"}
+        known = KnownKeys(session)
+        known.episodes = {"rally_2022"}
+        schema = AppealSchema(known=lambda: known, documents="names")
+        row = {"ref": "REV-009", "full_name": "Fictional Person", "city": "Aktobe", "episodes": "rally_2022",
+               "incident_types": "interrogation", "incident_date": "2022-01-05", "description": "Questioned.",
+               "form_of_appeal": "", "power_of_attorney": "", "consent_publish_name": "no",
+               "received_on": "2022-02-01"}
+        with pytest.raises(ValidationFailed) as err:
+            schema.appeal(row)
+    assert err.value.errors == {"incident_types": Problem("unknown_incident_types", {"keys": ["'interrogation'"]})}
+    assert err.value.texts() == {"incident_types": "unknown incident type 'interrogation'"}
 
 
 def test_a_retired_legal_ground_is_refused_in_a_review_and_a_new_one_accepted(env, staff):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
@@ -17,13 +16,13 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from tests.helpers import case_instance, open_sample_case
-from workflow.runtime import instances
 from workflow.runtime.scripting import (
-    SERVICE_OPERATIONS,
     PetitioScriptEngine,
     RestrictedEnvironment,
     make_script_engine,
 )
+from workflow.services import processes
+from workflow.services.operations import OPERATIONS
 
 ENV = make_script_engine(None).environment
 
@@ -216,36 +215,30 @@ def workflow_of(text: str, engine=None) -> BpmnWorkflow:
     return BpmnWorkflow(spec, parser.get_subprocess_specs("probe"), script_engine=engine)
 
 
-TEST_OPERATIONS = ("petitio_test_echo", "petitio_test_fails")
+def _echo(ctx: object, value: str) -> dict:
+    assert ctx is not None
+    return {"echo": value}
 
 
-@pytest.fixture
-def test_operations() -> Iterator[None]:
-    def echo(ctx: object, value: str) -> dict:
-        assert ctx is not None
-        return {"echo": value}
-
-    def fails(ctx: object, value: str) -> dict:
-        raise ValueError(f"cannot handle {value}")
-
-    assert not set(TEST_OPERATIONS) & set(SERVICE_OPERATIONS)
-    SERVICE_OPERATIONS.update(petitio_test_echo=echo, petitio_test_fails=fails)
-    try:
-        yield
-    finally:
-        for name in TEST_OPERATIONS:
-            SERVICE_OPERATIONS.pop(name, None)
+def _fails(ctx: object, value: str) -> dict:
+    raise ValueError(f"cannot handle {value}")
 
 
-def test_registered_operation_result_lands_in_task_data(test_operations: None) -> None:
-    workflow = workflow_of(service_bpmn("petitio_test_echo"), make_script_engine(context=object()))
+# The runtime knows only the operations it is handed: these, in the tests below.
+TEST_OPERATIONS = {"petitio_test_echo": _echo, "petitio_test_fails": _fails}
+
+
+def test_registered_operation_result_lands_in_task_data() -> None:
+    workflow = workflow_of(service_bpmn("petitio_test_echo"), make_script_engine(context=object(),
+                                                                                 operations=TEST_OPERATIONS))
     workflow.do_engine_steps()
     assert workflow.is_completed()
     assert workflow.data["result"] == {"echo": "hello"}
 
 
-def test_failing_operation_surfaces_its_own_error(test_operations: None) -> None:
-    workflow = workflow_of(service_bpmn("petitio_test_fails"), make_script_engine(context=object()))
+def test_failing_operation_surfaces_its_own_error() -> None:
+    workflow = workflow_of(service_bpmn("petitio_test_fails"), make_script_engine(context=object(),
+                                                                                  operations=TEST_OPERATIONS))
     with pytest.raises(WorkflowTaskException) as failed:
         workflow.do_engine_steps()
     message = str(failed.value)
@@ -259,8 +252,9 @@ def test_failing_operation_surfaces_its_own_error(test_operations: None) -> None
 
 
 def test_unknown_operation_is_a_clear_key_error() -> None:
-    assert "petitio_no_such_operation" not in SERVICE_OPERATIONS
-    workflow = workflow_of(service_bpmn("petitio_no_such_operation"), make_script_engine(context=object()))
+    assert "petitio_no_such_operation" not in OPERATIONS
+    workflow = workflow_of(service_bpmn("petitio_no_such_operation"), make_script_engine(context=object(),
+                                                                                         operations=OPERATIONS))
     with pytest.raises(WorkflowTaskException) as failed:
         workflow.do_engine_steps()
     message = str(failed.value)
@@ -268,8 +262,8 @@ def test_unknown_operation_is_a_clear_key_error() -> None:
     assert isinstance(failed.value.__cause__, KeyError)
 
 
-def test_operation_without_a_context_says_so(test_operations: None) -> None:
-    workflow = workflow_of(service_bpmn("petitio_test_echo"), make_script_engine(None))
+def test_operation_without_a_context_says_so() -> None:
+    workflow = workflow_of(service_bpmn("petitio_test_echo"), make_script_engine(None, TEST_OPERATIONS))
     with pytest.raises(WorkflowTaskException, match="needs a database context"):
         workflow.do_engine_steps()
 
@@ -303,7 +297,7 @@ def test_load_reattaches_the_restricted_engine(env) -> None:
         instance = case_instance(session, "APL-1")
         state = json.loads(instance.state_json)
         assert "script_engine" not in state and "spec" not in state
-        loaded = instances.load(session, env.settings, instance, None)
+        loaded = processes.load(session, env.settings, instance, None)
         engine = loaded.workflow.script_engine
         assert isinstance(engine, PetitioScriptEngine)
         assert type(engine.environment).__name__ == "RestrictedEnvironment"
@@ -314,6 +308,6 @@ def test_load_reattaches_the_restricted_engine(env) -> None:
         for sub in loaded.workflow.subprocesses.values():
             assert sub.script_engine is engine
         # A second load gets a fresh engine bound to its own context.
-        again = instances.load(session, env.settings, instance, None)
+        again = processes.load(session, env.settings, instance, None)
         assert again.workflow.script_engine is not engine
         assert again.workflow.script_engine.environment.context is again.context

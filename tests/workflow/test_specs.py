@@ -25,6 +25,7 @@ from workflow.runtime.specs import (
     parse_bundle,
     read_directory,
 )
+from workflow.services.operations import OPERATIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
@@ -59,7 +60,7 @@ def manual_tasks(bundle) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def bundles():
-    return parse_bundle(SOURCES, FORMS)
+    return parse_bundle(SOURCES, FORMS, operations=OPERATIONS)
 
 
 def test_every_bpmn_file_parses_alone_and_together(bundles) -> None:
@@ -67,10 +68,10 @@ def test_every_bpmn_file_parses_alone_and_together(bundles) -> None:
     assert {"case", "collective_complaint", "filing"} <= set(bundles)
     # filing.bpmn is executable on its own; case.bpmn and collective_complaint.bpmn need it for their
     # call activities.
-    assert "filing" in parse_bundle({"filing.bpmn": SOURCES["filing.bpmn"]}, FORMS)
+    assert "filing" in parse_bundle({"filing.bpmn": SOURCES["filing.bpmn"]}, FORMS, operations=OPERATIONS)
     for caller in ("case.bpmn", "collective_complaint.bpmn"):
         with pytest.raises(BpmnRefused, match="filing"):
-            parse_bundle({caller: SOURCES[caller]}, FORMS)
+            parse_bundle({caller: SOURCES[caller]}, FORMS, operations=OPERATIONS)
 
 
 @pytest.mark.parametrize("caller", ["case", "collective_complaint"])
@@ -273,14 +274,14 @@ def test_tiny_process_is_valid() -> None:
     """The base every hostile case mutates deploys, and so do its harmless variants."""
     for text in (TINY, with_gateway("total == 2"), with_timer("deadline_in(days=1)"), with_service("escalate"),
                  with_prescript("greeting = 'hello'")):
-        assert set(parse_bundle({"tiny.bpmn": text}, FORMS)) == {"tiny"}
+        assert set(parse_bundle({"tiny.bpmn": text}, FORMS, operations=OPERATIONS)) == {"tiny"}
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 def test_hostile_bpmn_is_refused(case: str) -> None:
     text, needle, element = HOSTILE[case]
     with pytest.raises(BpmnRefused) as refused:
-        parse_bundle({"tiny.bpmn": text}, FORMS)
+        parse_bundle({"tiny.bpmn": text}, FORMS, operations=OPERATIONS)
     message = str(refused.value)
     assert "\n" not in message and "\r" not in message, message
     assert needle.lower() in message.lower(), message
@@ -309,7 +310,8 @@ def test_hostile_bytes_are_refused_too() -> None:
 
 def test_timer_that_gives_none_at_run_time_is_a_clear_task_error() -> None:
     text = with_timer("missing_due", script="missing_due = None")
-    bundle = parse_bundle({"tiny.bpmn": text}, FORMS)["tiny"]  # valid Python: the deploy check passes
+    # Valid Python: the deploy check passes.
+    bundle = parse_bundle({"tiny.bpmn": text}, FORMS, operations=OPERATIONS)["tiny"]
     workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=make_script_engine(None))
     workflow.do_engine_steps()
     [ask] = workflow.get_tasks(state=TaskState.READY, manual=True)
@@ -323,7 +325,7 @@ def test_timer_that_gives_none_at_run_time_is_a_clear_task_error() -> None:
 
 def test_timer_that_gives_a_date_at_run_time_waits() -> None:
     text = with_timer("due", script="due = deadline_in(days=2)")
-    bundle = parse_bundle({"tiny.bpmn": text}, FORMS)["tiny"]
+    bundle = parse_bundle({"tiny.bpmn": text}, FORMS, operations=OPERATIONS)["tiny"]
     workflow = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=make_script_engine(None))
     workflow.do_engine_steps()
     workflow.get_tasks(state=TaskState.READY, manual=True)[0].run()
@@ -342,7 +344,7 @@ def test_miwg_corpus_is_present() -> None:
 def test_miwg_model_deploys_or_is_refused_clearly(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     try:
-        bundles = parse_bundle({path.name: text}, FORMS)
+        bundles = parse_bundle({path.name: text}, FORMS, operations=OPERATIONS)
     except BpmnRefused as refused:
         message = str(refused)
         assert "\n" not in message and "\r" not in message, repr(message)
@@ -371,9 +373,9 @@ def test_deploying_the_same_directory_twice_keeps_one_version(env) -> None:
     with env.uow() as session:  # the env fixture already deployed bpmn/ once
         before = {pid: _versions(session, pid) for pid in ("case", "filing")}
     with env.uow() as session:
-        first = {d.process_id: d.id for d in deploy_directory(session, env.settings.bpmn_dir)}
+        first = {d.process_id: d.id for d in deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)}
     with env.uow() as session:
-        second = {d.process_id: d.id for d in deploy_directory(session, env.settings.bpmn_dir)}
+        second = {d.process_id: d.id for d in deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)}
         after = {pid: _versions(session, pid) for pid in ("case", "filing")}
     assert first == second
     assert after == before
@@ -391,7 +393,8 @@ def test_changed_form_makes_a_new_current_version(env) -> None:
         assert case_instance(session, "APL-1").definition_id == v1_id
 
     with env.uow() as session:
-        stored = {d.process_id: d for d in deploy(session, parse_bundle(SOURCES, _changed_forms()), None)}
+        changed = parse_bundle(SOURCES, _changed_forms(), operations=OPERATIONS)
+        stored = {d.process_id: d for d in deploy(session, changed, None)}
         v2_id = stored["case"].id
         assert stored["case"].version == 2
         assert stored["filing"].id == filing_v1_id  # filing.bpmn does not use the changed form
@@ -415,9 +418,9 @@ def test_redeploying_an_earlier_version_makes_it_current_without_a_new_row(env) 
     with env.uow() as session:
         v1_id = current_definition(session, "case").id
     with env.uow() as session:
-        deploy(session, parse_bundle(SOURCES, _changed_forms()), None)
+        deploy(session, parse_bundle(SOURCES, _changed_forms(), operations=OPERATIONS), None)
     with env.uow() as session:
-        deploy_directory(session, env.settings.bpmn_dir)
+        deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)
     with env.uow() as session:
         current = current_definition(session, "case")
         assert (current.id, current.version) == (v1_id, 1)

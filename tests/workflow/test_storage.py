@@ -11,17 +11,9 @@ from pathlib import Path
 import docx
 import pytest
 
-from workflow.storage import (
-    DEFAULT_MAX_DOCUMENT_BYTES,
-    DocumentCorrupted,
-    DocumentRejected,
-    DocumentStore,
-    KeyRing,
-    StoredBlob,
-    UnknownKey,
-    check_document,
-    sniff_media_type,
-)
+from workflow.keyring import DocumentCorrupted, KeyRing, UnknownKey
+from workflow.storage import DocumentStore, StoredBlob
+from workflow.uploads import DEFAULT_MAX_DOCUMENT_BYTES, DocumentRejected, check_document, sniff_media_type
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
