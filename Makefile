@@ -56,7 +56,7 @@ lint: $(TEST_STAMP)
 
 bench: $(RUN_STAMP)
 	$(BIN)/python bench/task_cycle.py
-	$(BIN)/python bench/filings.py
+	$(BIN)/python bench/render_filings.py
 	$(BIN)/python bench/collective_from_db.py
 	$(BIN)/python bench/worker.py
 	$(BIN)/python bench/dashboard.py

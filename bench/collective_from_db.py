@@ -1,6 +1,6 @@
 """A collective complaint of 1,000 complainants from the database: snapshot building plus rendering.
 
-`bench/filings.py` times the renderer alone; this adds what `workflow/snapshots.py` does first (load the
+`bench/render_filings.py` times the renderer alone; this adds what `workflow/snapshots.py` does first (load the
 cases, their people with decrypted names, incidents, episodes and consent; count; redact). The 1,000 cases
 are written straight into a fresh database (consent verified, review approved) so that setting up does
 not dominate; the timed part is exactly what `generate_collective` runs. Figures only, no assertions.
@@ -14,28 +14,24 @@ from __future__ import annotations
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 import tracemalloc
 from datetime import date, timedelta
-from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]  # bench/filings.py shadows
+from sqlalchemy import select, text
 
-from sqlalchemy import select, text  # noqa: E402
+import filings
+from workflow import crypto
+from workflow.config import load_settings
+from workflow.db import make_engine, unit_of_work
+from workflow.models import Case, ConsentRecord, Episode, Incident, Person, Review, User
+from workflow.services.install import initialise
+from workflow.services.users import add_user
+from workflow.snapshots import collective_snapshot, load_cases
 
-import filings  # noqa: E402
-from workflow import crypto  # noqa: E402
-from workflow.config import load_settings  # noqa: E402
-from workflow.db import make_engine, unit_of_work  # noqa: E402
-from workflow.models import Case, ConsentRecord, Episode, Incident, Person, Review, User  # noqa: E402
-from workflow.services.install import initialise  # noqa: E402
-from workflow.services.users import add_user  # noqa: E402
-from workflow.snapshots import collective_snapshot, load_cases  # noqa: E402
-
-COMPLAINANTS = 1000
+COMPLAINANTS = int(os.environ.get("BENCH_N", "1000"))
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 CITIES = [f"Fictional City {n:02d}" for n in range(40)]
 TYPES = ("detention_at_rally", "preventive_detention", "interrogation", "symbol_confiscation",
          "criminal_prosecution_online_speech", "torture_ill_treatment")
@@ -89,7 +85,7 @@ def main() -> None:
         populate(engine, settings)
         with unit_of_work(engine) as session:
             assert session.scalar(select(User.id).where(User.username == "bench-legal"))
-        times = [build_and_render(engine)[0] for _ in range(3)]
+        times = [build_and_render(engine)[0] for _ in range(RUNS)]
         tracemalloc.start()
         _, size = build_and_render(engine)
         _, peak = tracemalloc.get_traced_memory()
@@ -97,7 +93,7 @@ def main() -> None:
         backend = engine.dialect.name
         print(f"collective complaint from the database ({backend}), {COMPLAINANTS} complainants, "
               f"{len(CITIES)} cities, 6 episodes")
-        print(f"  snapshot + render, median of 3: {statistics.median(times):.2f} s (target 5 s); "
+        print(f"  snapshot + render, median of {RUNS}: {statistics.median(times):.2f} s (target 5 s); "
               f"runs {', '.join(f'{t:.2f}' for t in times)}")
         print(f"  Python peak memory (tracemalloc): {peak / 2**20:.1f} MiB; document {size / 1024:.0f} KiB")
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
@@ -25,16 +26,18 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Engine, select, text
 
-from workflow.appeals import Appeal
 from workflow.bodies import SERVICE_LEVELS
 from workflow.config import load_settings
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Case, HumanTask
-from workflow.runtime.scripting import make_script_engine
+from workflow.runtime.context import ServiceContext
+from workflow.runtime.scripting import PetitioScriptEngine, make_script_engine
 from workflow.runtime.specs import parse_bundle, read_directory
+from workflow.schemas.appeal import Appeal
 from workflow.services.cases import open_case
 from workflow.services.episodes import upsert_episode
 from workflow.services.install import initialise
+from workflow.services.operations import OPERATIONS
 from workflow.services.tasks import complete_task
 from workflow.services.users import add_user, get_user
 
@@ -43,12 +46,25 @@ DATA = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 PDF = b"%PDF-1.4\n%bench\n%%EOF\n"
 
 
+def _not_urgent(context: object, case_ref: str) -> dict[str, bool]:
+    return {"urgent": False, "alert": False}
+
+
+# The bare engine has no database: its triage answers what the real one answers for these cases.
+BARE_OPERATIONS = {"triage_case": _not_urgent}
+NO_DATABASE = cast(ServiceContext, object())
+
+
+def bare_engine() -> PetitioScriptEngine:
+    return make_script_engine(NO_DATABASE, BARE_OPERATIONS)
+
+
 def bare_engine_step() -> Callable[[], float]:
     """SpiffWorkflow alone: the same case process, waiting at verify_consent, as full JSON."""
     sources, forms = read_directory(load_settings().bpmn_dir)
-    bundle = parse_bundle(sources, forms)["case"]
+    bundle = parse_bundle(sources, forms, operations=OPERATIONS)["case"]
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=make_script_engine(None))
+    wf = BpmnWorkflow(bundle.spec, bundle.subprocess_specs, script_engine=bare_engine())
     for task in wf.get_tasks(state=TaskState.READY):
         task.data.update({"case_ref": "B-1", "imported": True, "consent_verified": False, "detained_now": False,
                           "urgent": False, **SERVICE_LEVELS})
@@ -58,7 +74,7 @@ def bare_engine_step() -> Callable[[], float]:
     def step() -> float:
         start = time.perf_counter()
         loaded = serializer.deserialize_json(stored)
-        loaded.script_engine = make_script_engine(None)
+        loaded.script_engine = bare_engine()
         task = loaded.get_next_task(state=TaskState.READY, manual=True)
         task.set_data(**DATA, consent_verified=True)
         task.run()

@@ -15,29 +15,26 @@ import dataclasses
 import logging
 import os
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]  # bench/filings.py shadows
+from sqlalchemy import Engine, insert, select, text
 
-from sqlalchemy import Engine, insert, select, text  # noqa: E402
-
-from workflow.appeals import Appeal  # noqa: E402
-from workflow.config import Settings, SmtpSettings, load_settings  # noqa: E402
-from workflow.db import make_engine, unit_of_work  # noqa: E402
-from workflow.models import Case, DigestLog, ProcessInstance  # noqa: E402
-from workflow.runtime import instances  # noqa: E402
-from workflow.services.cases import open_case  # noqa: E402
-from workflow.services.digest import set_email  # noqa: E402
-from workflow.services.episodes import upsert_episode  # noqa: E402
-from workflow.services.install import initialise  # noqa: E402
-from workflow.services.users import add_user  # noqa: E402
-from workflow.services.worker import sweep, tick  # noqa: E402
+from workflow.config import Settings, SmtpSettings, load_settings
+from workflow.db import make_engine, unit_of_work
+from workflow.models import Case, DigestLog, ProcessInstance
+from workflow.runtime import instances
+from workflow.schemas.appeal import Appeal
+from workflow.services import processes
+from workflow.services.cases import open_case
+from workflow.services.digest import set_email
+from workflow.services.episodes import upsert_episode
+from workflow.services.install import initialise
+from workflow.services.users import add_user
+from workflow.services.worker import sweep, tick
 
 N = int(os.environ.get("BENCH_N", "200"))
 WAITING = int(os.environ.get("BENCH_WAITING", "10000"))
@@ -73,7 +70,7 @@ def expire_all(engine: Engine, settings: Settings) -> None:
     past = datetime.now(UTC) - timedelta(minutes=1)
     with unit_of_work(engine) as session:
         for instance in session.scalars(select(ProcessInstance)):
-            loaded = instances.load(session, settings, instance, None)
+            loaded = processes.load(session, settings, instance, None)
             instances.reschedule_timers(loaded, past)
             instances.save(loaded, action="timers_rescheduled")
 

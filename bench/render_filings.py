@@ -5,25 +5,21 @@ the code down) next to the targets: 0.2 s for an individual filing, 5 s for the 
 tracemalloc does not see lxml's own (C) allocations, so the process's resident high-water mark is printed
 too; it only ever grows, run after run. Figures only, no assertions: timings depend on the machine.
 
-    .venv/bin/python bench/filings.py
+    .venv/bin/python bench/render_filings.py
+    BENCH_N=50 BENCH_RUNS=1 .venv/bin/python bench/render_filings.py   # smaller (make test runs it tiny)
 """
 
 from __future__ import annotations
 
+import os
 import resource
 import statistics
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-# Run as a script, this folder is sys.path[0] and this file's name would shadow the filings package.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != _HERE]
-
-from filings import (  # noqa: E402 (after the sys.path fix above)
+from filings import (
     CaseSnapshot,
     CollectiveSnapshot,
     ConsentSnapshot,
@@ -109,13 +105,20 @@ def peak_mib(job: Callable[[], bytes]) -> float:
         tracemalloc.stop()
 
 
+COMPLAINANTS = int(os.environ.get("BENCH_N", "1000"))
+RUNS = os.environ.get("BENCH_RUNS")  # every case's number of timed runs, when set
+
+
 def main() -> None:
-    big = collective(complainants=1000, cities=40, episodes=6)
+    big = collective(complainants=COMPLAINANTS, cities=min(40, COMPLAINANTS), episodes=6)
     cases: list[tuple[str, Callable[[], bytes], int, float]] = [
         ("individual filing, un_sp/en", lambda: render(individual("un_sp", 80)), 20, 0.2),
         ("individual filing, ep_droi/en, cut to 500 words", lambda: render(individual("ep_droi", 400)), 20, 0.2),
-        ("collective complaint, 1,000 complainants, 40 cities, 6 episodes", lambda: render_collective(big), 3, 5.0),
+        (f"collective complaint, {COMPLAINANTS:,} complainants, {min(40, COMPLAINANTS)} cities, 6 episodes",
+         lambda: render_collective(big), 3, 5.0),
     ]
+    if RUNS:
+        cases = [(label, job, int(RUNS), target) for label, job, _, target in cases]
     print(f"{'what':<66} {'runs':>4} {'median s':>9} {'target s':>9} {'py peak MiB':>12} {'max RSS MiB':>12} "
           f"{'size KiB':>9}")
     for label, job, runs, target in cases:
