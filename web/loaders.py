@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from flask import abort
 from flask_babel import gettext as _
 
@@ -12,11 +14,15 @@ from workflow.services.cases import get_case
 from workflow.services.collective import get_collective
 
 
+def no_case() -> NoReturn:
+    abort(404, description=_("There is no case with this reference."))
+
+
 def case_or_404(ref: str) -> Case:
     try:
         return get_case(db(), ref)
     except NotFound:
-        abort(404, description=_("There is no case with this reference."))
+        no_case()
 
 
 def filing_or_404(filing_id: int) -> Filing:

@@ -10,14 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, g, render_template
-from flask_babel import gettext as _
+from flask import g, render_template
 
 from web.cases import panels as case_panels
 from web.consent.panel import consent_panel
 from web.database import db
 from web.deadlines.panel import deadlines_panel
 from web.documents.panel import documents_panel
+from web.loaders import no_case
 from web.panel import CasePage, Posted
 from web.review.panel import legal_facts_panel, review_parts
 from web.submissions.panel import filings_panel
@@ -54,7 +54,7 @@ def render_case(ref: str, posted: Posted | None = None) -> str:
     try:
         read = read_case(session, ref, actor=g.actor, role=g.actor.role, channel="web")
     except NotFound:
-        abort(404, description=_("There is no case with this reference."))
+        no_case()
     page = CasePage(session, read, g.actor, utcnow())
     panels = {name: draw(page, posted.form if posted is not None and posted.panel == name else None)
               for name, draw in PANELS.items()}
