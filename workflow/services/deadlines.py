@@ -114,7 +114,7 @@ def settle(session: Session, now: datetime) -> int:
     rows = session.execute(
         select(Deadline, submitted_on)
         .where(Deadline.source == RULE, Deadline.kind == TIME_BAR, Deadline.state == DeadlineState.OPEN,
-               or_(Deadline.due_at <= now, submitted_on.is_not(None)))
+               or_(past_due(Deadline.due_at, now), submitted_on.is_not(None)))
         .order_by(Deadline.id)
         .with_for_update(of=Deadline, skip_locked=True)
     ).all()
