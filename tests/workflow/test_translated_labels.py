@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from tests.helpers import open_sample_case
 from tests.workflow.mailbox import mailbox
+from workflow.admissibility import add_years
 from workflow.config import SmtpSettings
 from workflow.i18n import translate
 from workflow.models import Case, Deadline
@@ -31,7 +32,7 @@ def _summaries(feed: bytes) -> set[str]:
 def _case_with_a_time_bar(env, ref: str) -> None:
     """A case whose consent check is due within a week (intake's) and whose HRC time bar ends soon (legal's)."""
     open_sample_case(env, ref)
-    exhausted = date.today().replace(year=date.today().year - 5) + timedelta(days=3)
+    exhausted = add_years(date.today(), -5) + timedelta(days=3)  # add_years: 29 February too
     with env.uow() as session:
         case = session.scalar(select(Case).where(Case.ref == ref))
         update_legal_facts(session, env.user(session, "lena"), case, {"remedies_exhausted_on": exhausted})
