@@ -19,6 +19,7 @@ import hmac
 import threading
 import unicodedata
 from dataclasses import dataclass
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -237,3 +238,15 @@ class EncryptedDate(EncryptedText):
 
     def _from_text(self, text: str) -> date:
         return date.fromisoformat(text)
+
+
+class EncryptedJSON(EncryptedText):
+    """A JSON value stored encrypted: parameters that may carry free text (a job's review notes, file names)."""
+
+    cache_ok = True
+
+    def _to_text(self, value: Any) -> str:
+        return json.dumps(value, sort_keys=True, default=str)
+
+    def _from_text(self, text: str) -> Any:
+        return json.loads(text)

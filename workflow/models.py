@@ -27,7 +27,7 @@ from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
 
 from workflow import crypto
-from workflow.crypto import EncryptedDate, EncryptedText
+from workflow.crypto import EncryptedDate, EncryptedJSON, EncryptedText
 from workflow.roles import Role
 from workflow.states import DeadlineState, DocumentKind, EuStatus, OtherProcedure
 
@@ -93,6 +93,8 @@ class User(Base):
     full_name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(20))
     locale: Mapped[str] = mapped_column(String(10), default="en")
+    # An IANA zone name ("Asia/Almaty") the pages show times in; None: the organisation's (Settings.timezone).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254))  # where the daily digest of deadlines goes
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -388,6 +390,8 @@ class HumanTask(Base):
     # Set from the task's ``assignTo`` property (a data variable holding a user id), e.g. a review the
     # manager returned goes back to the officer who wrote it; the rest of the lane still sees it.
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # When someone claimed the task or was assigned it (services/queues.py); None for assignTo assignments.
+    assigned_at: Mapped[datetime | None]
 
     @hybrid_method
     def overdue(self, now: datetime) -> Any:
@@ -427,6 +431,9 @@ class Deadline(Base):
     due_at: Mapped[datetime]
     state: Mapped[str] = mapped_column(String(10), default=DeadlineState.OPEN)  # workflow.states.DeadlineState
     closed_at: Mapped[datetime | None]
+    # When the timer fired and a manager was alerted: the deadline stays open (and overdue) until the work
+    # it guards is done, so a missed service level cannot disappear from the overdue list.
+    escalated_at: Mapped[datetime | None]
 
     @hybrid_method
     def overdue(self, now: datetime) -> Any:
@@ -633,3 +640,53 @@ class CollectiveComplaint(Base):
     cases: Mapped[list[Case]] = relationship(secondary=collective_cases, order_by="Case.ref")
     filing: Mapped[Filing | None] = relationship(primaryjoin="CollectiveComplaint.id == Filing.collective_id",
                                                  foreign_keys="Filing.collective_id", uselist=False, viewonly=True)
+
+
+class Job(Base):
+    """A long piece of work (an import, a bulk action) done item by item, each item in its own transaction.
+
+    ``state``: ``queued`` -> ``running`` -> ``done`` (or ``failed`` when the job as a whole could not go on).
+    A job whose runner died (no heartbeat for a while) is picked up again and goes on with its pending items
+    only: an item's outcome is committed together with the work it records, so no item is done twice.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (Index("ix_jobs_state", "state", "heartbeat_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    # What the job applies (a review's decision and grounds, staged file keys and names): may hold free text.
+    params: Mapped[Any] = mapped_column(EncryptedJSON("jobs.params"))
+    error: Mapped[str | None] = mapped_column(String(60))  # a problem code when state is "failed"
+
+    created_by: Mapped[User | None] = relationship()
+    items: Mapped[list[JobItem]] = relationship(back_populates="job", order_by="JobItem.position",
+                                                cascade="all, delete-orphan")
+
+
+class JobItem(Base):
+    """One unit of a job: a task to complete, a case to act on, a spreadsheet row to import."""
+
+    __tablename__ = "job_items"
+    __table_args__ = (UniqueConstraint("job_id", "position"), Index("ix_job_items_job_state", "job_id", "state"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(64))  # a task id, a case reference, a row number
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending | done | refused | skipped
+    outcome: Mapped[str | None] = mapped_column(String(20))  # e.g. created | updated | unchanged (imports)
+    # [{"field", "code", "params"}]: why the item was refused or skipped (codes of workflow/problems.py).
+    problems: Mapped[Any] = mapped_column(JSON, default=list)
+    finished_at: Mapped[datetime | None]
+
+    job: Mapped[Job] = relationship(back_populates="items")
