@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import threading
 import unicodedata
 from dataclasses import dataclass
-import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
