@@ -29,7 +29,7 @@ def upgrade() -> None:
     sa.Column('heartbeat_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('total', sa.Integer(), nullable=False),
     sa.Column('processed', sa.Integer(), nullable=False),
-    sa.Column('params', sa.LargeBinary()  # workflow.crypto.EncryptedJSON, nullable=False),
+    sa.Column('params', sa.LargeBinary(), nullable=False),  # encrypted JSON (workflow.crypto.EncryptedJSON)
     sa.Column('error', sa.String(length=60), nullable=True),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_jobs_created_by_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_jobs'))
