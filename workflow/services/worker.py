@@ -1,5 +1,6 @@
 """The worker: fire due timers, one instance per transaction, never touching what is not due; then close
-the rule deadlines whose clock stopped and send the day's digests (``tick``, one loop of ``petitio worker``).
+the rule deadlines whose clock stopped, run the queued (or interrupted) jobs and send the day's digests
+(``tick``, one loop of ``petitio worker``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
-from workflow.services import deadlines, processes
+from workflow.services import deadlines, jobs, processes
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,7 @@ class TickReport:
     sweep: SweepReport
     settled: int  # rule deadlines closed (met or missed)
     digests: DigestReport
+    jobs: int = 0  # jobs finished (imports, bulk actions)
 
 
 def tick(engine: Engine, settings: Settings, *, now: datetime | None = None) -> TickReport:
@@ -42,7 +44,8 @@ def tick(engine: Engine, settings: Settings, *, now: datetime | None = None) -> 
     report = sweep(engine, settings, now=now)
     with unit_of_work(engine) as session:
         settled = deadlines.settle(session, now)
-    return TickReport(report, settled, send_digests(engine, settings, now))
+    finished = jobs.run_pending(engine, settings, now)
+    return TickReport(report, settled, send_digests(engine, settings, now), finished)
 
 
 def due_instance_ids(session, now: datetime, limit: int = BATCH) -> list[int]:  # type: ignore[no-untyped-def]
