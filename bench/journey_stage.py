@@ -1,0 +1,166 @@
+"""The stage of the journey: a real Petitio (``petitio serve`` and ``petitio worker``) on its own SQLite or
+PostgreSQL database, three staff accounts, and Chromium driven as a person drives it, counting every action.
+
+An action is what a person does on a page: a click, a key press that submits, a field filled or chosen, a file
+chosen. Waiting for a page or a progress bar is not an action. Nothing here writes to the database or calls the
+API in place of a person's step; the only set-up outside the browser is what an operator does once on the
+server (``petitio init`` and the three accounts).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = "/usr/bin/chromium"
+PETITIO = str(Path(sys.executable).with_name("petitio"))
+PASSWORD = "journey-passphrase-2026"
+STAFF = (("clerk", "intake", "Ivy Intakeson"), ("officer", "legal", "Leo Lawson"), ("boss", "manager", "Mia Manageson"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Stage:
+    base: str
+    home: Path
+    environ: dict[str, str]
+    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+@contextmanager
+def stage(database_url: str | None = None) -> Iterator[Stage]:
+    """A fresh Petitio with the three staff accounts, its web server and one worker looping every second."""
+    home = Path(tempfile.mkdtemp(prefix="petitio-journey-"))
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
+    environ.update(PETITIO_HOME=str(home), TZ="UTC")
+    if database_url:
+        environ["DATABASE_URL"] = database_url
+    subprocess.run([PETITIO, "init"], env=environ, check=True, capture_output=True, timeout=300)
+    for name, role, full_name in STAFF:
+        subprocess.run([PETITIO, "users", "add", name, "--role", role, "--full-name", full_name], env=environ,
+                       input=PASSWORD.encode(), check=True, capture_output=True, timeout=60)
+    port = _free_port()
+    log = (home / "serve.log").open("wb")
+    the_stage = Stage(f"http://127.0.0.1:{port}", home, environ)
+    the_stage.processes.append(subprocess.Popen([PETITIO, "serve", "--port", str(port)], env=environ, stdout=log,
+                                                stderr=subprocess.STDOUT))
+    the_stage.processes.append(subprocess.Popen([PETITIO, "worker", "--interval", "1"], env=environ, stdout=log,
+                                                stderr=subprocess.STDOUT))
+    try:
+        _wait_for(the_stage)
+        yield the_stage
+    finally:
+        for process in the_stage.processes:
+            process.terminate()
+        for process in the_stage.processes:
+            process.wait(timeout=20)
+        log.close()
+
+
+def _wait_for(the_stage: Stage) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{the_stage.base}/api/v1/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in the_stage.processes):
+                raise RuntimeError("petitio serve did not start: "
+                                   + (the_stage.home / "serve.log").read_text(errors="replace")[-3000:]) from None
+            time.sleep(0.2)
+
+
+class Person:
+    """One member of staff at their browser: every method is one counted action."""
+
+    def __init__(self, browser: Any, base: str, username: str, tally: Counter[str]) -> None:
+        self.context = browser.new_context(viewport={"width": 1366, "height": 900}, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(120_000)
+        self.base = base
+        self.username = username
+        self.tally = tally
+        self.server_seconds = 0.0
+        self.documents_seen: set[str] = set()  # consent documents the browser loaded and displayed
+        self.page.on("requestfinished", self._timed)
+
+    def _timed(self, request: Any) -> None:
+        timing = request.timing
+        if timing.get("responseEnd", -1) >= 0 and timing.get("requestStart", -1) >= 0:
+            self.server_seconds += max(0.0, timing["responseStart"] - timing["requestStart"]) / 1000
+        if "/inline" in request.url and request.resource_type in ("document", "image", "object", "other"):
+            self.documents_seen.add(request.url.split("?")[0])
+
+    def _count(self, kind: str) -> None:
+        self.tally[f"{self.username}:{kind}"] += 1
+
+    # -- actions --------------------------------------------------------------------------------------------
+    def open(self, path: str) -> None:
+        """Typing an address (or following a bookmark): one action."""
+        self._count("navigate")
+        self.page.goto(self.base + path)
+
+    def click(self, selector: str) -> None:
+        self._count("click")
+        self.page.locator(selector).first.click()
+        self.page.wait_for_load_state()
+
+    def fill(self, selector: str, value: str) -> None:
+        self._count("field")
+        self.page.locator(selector).first.fill(value)
+
+    def select(self, selector: str, *values: str) -> None:
+        self._count("field")
+        self.page.locator(selector).first.select_option(list(values))
+
+    def check(self, selector: str) -> None:
+        self._count("field")
+        self.page.locator(selector).first.check()
+
+    def choose_files(self, selector: str, *paths: Path) -> None:
+        self._count("file")
+        self.page.locator(selector).first.set_input_files([str(p) for p in paths])
+
+    def press(self, key: str) -> None:
+        """A key press that submits (a shortcut)."""
+        self._count("key")
+        with self.page.expect_navigation():
+            self.page.keyboard.press(key)
+
+    def sign_in(self) -> None:
+        self.open("/login")
+        self.fill("input[name=username]", self.username)
+        self.fill("input[name=password]", PASSWORD)
+        self.click("form button[type=submit], form input[type=submit]")
+
+    def wait_until_finished(self) -> None:
+        """Wait (no action) for a job's progress page to say it is finished."""
+        self.page.locator("[data-job-state=done], [data-job-state=failed]").first.wait_for(timeout=600_000)
+        self.page.wait_for_load_state()
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def actions_by_role(tally: Counter[str]) -> dict[str, int]:
+    totals: Counter[str] = Counter()
+    for key, count in tally.items():
+        totals[key.split(":", 1)[0]] += count
+    return dict(totals)
