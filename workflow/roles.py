@@ -27,6 +27,8 @@ DOCUMENT_READERS = (Role.INTAKE, Role.LEGAL)
 # The forms the complainant signs carry every identity field: intake prepares them.
 SIGNATURE_FORM_MAKERS = (Role.INTAKE,)
 APPEAL_REGISTRARS = (Role.INTAKE,)
+# Episodes arrive with the appeals (intake) or are named by the managers who plan the collective complaints.
+EPISODE_EDITORS = (Role.INTAKE, Role.MANAGER)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_WITHDRAWERS = CASEWORK
 LEGAL_FACT_EDITORS = (Role.LEGAL,)

@@ -39,6 +39,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "consent.form_to_sign": frozenset({INTAKE}),
     "documents.upload": frozenset({INTAKE, LEGAL}),
     "documents.download": frozenset({INTAKE, LEGAL}),
+    "episodes.index": frozenset({INTAKE, LEGAL, MANAGER}),
+    "episodes.upload": frozenset({INTAKE, MANAGER}),
     "review.update_facts": frozenset({LEGAL}),
     "submissions.filing_version": CASEWORK,  # managers: collective complaints only (checked by the service)
     "submissions.filing_bundle": frozenset({INTAKE, LEGAL}),

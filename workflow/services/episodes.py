@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
-from workflow.models import Episode, User
+from workflow.models import Episode, User, case_episodes
 
 
 def upsert_episode(session: Session, actor: User | None, key: str, title: str, start_date: date | None,
@@ -34,3 +35,23 @@ def upsert_episode(session: Session, actor: User | None, key: str, title: str, s
 def episode_titles(session: Session) -> list[tuple[str, str]]:
     """(key, title) of every episode, by key."""
     return [(key, title) for key, title in session.execute(select(Episode.key, Episode.title).order_by(Episode.key))]
+
+
+@dataclass(frozen=True)
+class EpisodeRow:
+    key: str
+    title: str
+    start_date: date | None
+    end_date: date | None
+    cases: int
+
+
+def episode_rows(session: Session) -> list[EpisodeRow]:
+    """Every episode with its number of cases, the earliest first."""
+    counts = (select(case_episodes.c.episode_id, func.count().label("n")).group_by(case_episodes.c.episode_id)
+              .subquery())
+    rows = session.execute(select(Episode.key, Episode.title, Episode.start_date, Episode.end_date,
+                                  func.coalesce(counts.c.n, 0))
+                           .outerjoin(counts, counts.c.episode_id == Episode.id)
+                           .order_by(Episode.start_date.is_(None), Episode.start_date, Episode.key))
+    return [EpisodeRow(*row) for row in rows]
