@@ -104,11 +104,12 @@ def _register_blueprints(app: Flask) -> None:
     from web.deadlines.routes import bp as deadlines
     from web.documents.routes import bp as documents
     from web.inbox.routes import bp as inbox
+    from web.intake.routes import bp as intake
     from web.review.routes import bp as review
     from web.submissions.routes import bp as submissions
     from web.tasks.routes import bp as tasks
 
-    for blueprint in (auth, inbox, cases, tasks, documents, consent, review, submissions, deadlines, collective,
+    for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines, collective,
                       admin, catalogue):
         app.register_blueprint(blueprint)
     register_api(app)

@@ -27,6 +27,10 @@ DOCUMENT_READERS = (Role.INTAKE, Role.LEGAL)
 # The forms the complainant signs carry every identity field: intake prepares them.
 SIGNATURE_FORM_MAKERS = (Role.INTAKE,)
 APPEAL_REGISTRARS = (Role.INTAKE,)
+# Who corrects an appeal after intake: intake the complainant's details (they hold every identity field), legal
+# officers also the facts they review.
+APPEAL_EDITORS = (Role.INTAKE,)
+CASE_FACT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_WITHDRAWERS = CASEWORK
 LEGAL_FACT_EDITORS = (Role.LEGAL,)
