@@ -242,7 +242,9 @@ def shown_values(html: str) -> dict[str, Any]:
             continue
         values[name.group(1)] = _unescape(value.group(1)) if value else ""
     for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>([^<]*)</textarea>', html):
-        values[name] = _unescape(body.lstrip("\n"))
+        # A browser drops the first line break of a text area and sends every line break as CR LF.
+        values[name] = _unescape(body.removeprefix("\r\n").removeprefix("\n")).replace("\r\n", "\n") \
+            .replace("\n", "\r\n")
     for name, body in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
         chosen = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', body)
         values[name] = (chosen.group(1) or chosen.group(2)) if chosen else ""
@@ -332,7 +334,7 @@ def test_a_stale_form_is_refused_with_409(intake, env) -> None:
 
 
 def test_an_unchanged_form_changes_nothing(intake, env) -> None:
-    open_sample_case(env, "KZ-EDIT-5", imported=False)
+    open_sample_case(env, "KZ-EDIT-5", imported=False, description="Detained at the rally.\nReleased next day.")
     assert edit(intake, "/cases/KZ-EDIT-5/facts", {}).status_code == 303
     assert edit(intake, "/cases/KZ-EDIT-5/complainant", {}).status_code == 303
     with env.uow() as session:

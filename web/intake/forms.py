@@ -31,7 +31,7 @@ from wtforms import Field as WTField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from web.forms import Required
-from web.labels import LABELS, options
+from web.labels import LABELS, label, options
 from workflow import vocab
 from workflow.schemas.appeal import COLUMNS, DOCUMENT_FIELDS, AppealSchema
 from workflow.schemas.base import Day, KeyList, YesNo
@@ -58,7 +58,7 @@ class AppealForm(FlaskForm):
 
     def values(self) -> dict[str, Any]:
         """What was typed, for the schema: each field of the appeal by its name (documents apart)."""
-        return {name: self[name].data for name in self.names if name not in DOCUMENT_FIELDS}
+        return {name: _typed(self[name].data) for name in self.names if name not in DOCUMENT_FIELDS}
 
     def documents(self, max_bytes: int) -> dict[str, tuple[bytes, str]]:
         """The chosen files by kind (read up to one byte over the limit: enough to say it is too large)."""
@@ -85,7 +85,8 @@ def _control(name: str, spec: ma.Field) -> WTField:
     if name in DOCUMENT_FIELDS:
         return FileField(text, validators=flags, description=hint, render_kw={"accept": ".pdf,.jpg,.jpeg,.png,.docx"})
     if isinstance(spec, KeyList):
-        return Checkboxes(text, validators=flags, description=hint, validate_choice=False)
+        # No `required` on the boxes: a browser would then demand every one of them (the schema says "at least one").
+        return Checkboxes(text, description=hint, validate_choice=False)
     if isinstance(spec, Day):
         return StringField(text, validators=flags, description=hint, render_kw={"type": "date"})
     if isinstance(spec, YesNo):
@@ -111,10 +112,21 @@ def appeal_form(session: Session, schema: AppealSchema, names: Sequence[str] | N
     for name in wanted:
         control = form[name]
         if name in KEY_CHOICES:
-            control.choices = KEY_CHOICES[name](session)
+            choices = KEY_CHOICES[name](session)
+            offered = {c.value for c in choices}
+            # A stored key no longer offered (a retired term) stays visible: the schema then says what is wrong
+            # with it, rather than the form dropping it unseen.
+            stored = [SelectChoice(k, label("incident_type", k) if name == "incident_types" else k)
+                      for k in (data or {}).get(name, ()) if k not in offered]
+            control.choices = [*choices, *stored]
         elif name in CHOICES:
             control.choices = [SelectChoice("", _("— none —")), *CHOICES[name](session)]
     return form
+
+
+def _typed(value: Any) -> Any:
+    """Browsers send line breaks as CR LF; stored text has LF, so an untouched text area is not a change."""
+    return value.replace("\r\n", "\n") if isinstance(value, str) else value
 
 
 def _shown(data: Mapping[str, Any]) -> dict[str, Any]:

@@ -141,7 +141,10 @@ def _edit(session: Session, actor: User, case: Case, data: Mapping[str, Any], ve
         raise Conflict("the case changed since the form was opened",
                        errors={"version": Problem("changed_since_opened")})
     current = _current_appeal(case)
-    wanted = {field: tuple(values[field]) if isinstance(values[field], list) else values[field] for field in fields}
+    wanted: dict[str, Any] = {}
+    for field in fields:
+        value = values.get(field, getattr(current, field))  # a field the schema did not load keeps its value
+        wanted[field] = tuple(value) if isinstance(value, list) else value
     changed = [field for field in fields if getattr(current, field) != wanted[field]]
     if not changed:
         return []
