@@ -105,12 +105,13 @@ def _register_blueprints(app: Flask) -> None:
     from web.documents.routes import bp as documents
     from web.episodes.routes import bp as episodes
     from web.inbox.routes import bp as inbox
+    from web.intake.routes import bp as intake
     from web.review.routes import bp as review
     from web.submissions.routes import bp as submissions
     from web.tasks.routes import bp as tasks
 
-    for blueprint in (auth, inbox, cases, tasks, documents, consent, review, submissions, deadlines, collective,
-                      admin, catalogue, episodes):
+    for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
+                      collective, admin, catalogue, episodes):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -16,6 +16,8 @@ from workflow.states import Decision
 ACTION_LABELS: dict[str, Any] = {
     "case_opened": _l("Case opened"),
     "case_updated": _l("Case updated from an import"),
+    "person_edited": _l("Complainant's details corrected"),
+    "facts_edited": _l("Facts of the appeal corrected"),
     "process_started": _l("Process started"),
     "task_completed": _l("Task completed"),
     "document_uploaded": _l("Document added"),
@@ -69,6 +71,8 @@ def _detail(action: str, data: dict[str, Any]) -> str:
         return _completion(data["task"], data.get("form") or {})
     if action == "case_opened" and data.get("imported"):
         return _("imported")
+    if action in ("person_edited", "facts_edited"):  # the names of the fields, never their values
+        return ", ".join(label("appeal", f, label("person", f)) for f in data.get("fields", ()))
     if action == "document_downloaded" and data.get("filing_id"):
         return _("filing, version %(version)s (%(format)s)", version=data.get("version"),
                  format=str(data.get("format", "docx")).upper())

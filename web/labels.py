@@ -62,6 +62,15 @@ LABELS: dict[str, dict[str, Any]] = {
         "passport_number": _l("Passport or ID number"), "address": _l("Address"), "occupation": _l("Occupation"),
         "organisation": _l("Organisation"), "city": _l("City"),
     },
+    # The fields of an appeal (docs/INTERFACES.md §3) that are not the complainant's ("person" names those).
+    "appeal": {
+        "ref": _l("Reference"), "episodes": _l("Episodes"), "incident_types": _l("Incident types"),
+        "incident_date": _l("Date of the incident"), "description": _l("What happened"),
+        "consent_publish_name": _l("The name may appear in public reports"),
+        "received_on": _l("Appeal received on"), "detained_now": _l("Detained now (urgent)"),
+        "form_of_appeal": _l("Form of appeal, signed (PDF, JPEG, PNG or DOCX)"),
+        "power_of_attorney": _l("Power of attorney, signed (PDF, JPEG, PNG or DOCX)"),
+    },
     "fact": {
         "state_code": _l("State concerned (two-letter code, e.g. KZ)"),
         "deprived_of_liberty": _l("Deprived of liberty"), "torture_risk": _l("At risk of torture"),

@@ -91,6 +91,9 @@ MESSAGES: dict[str, str] = {
     "in_file": N_("%(name)s: %(problem)s"),
     "on_line": N_("line %(line)s: %(problem)s"),
     "already_exists": N_("already exists"),
+    "control_characters": N_("must not contain control characters"),
+    "changed_since_opened": N_("the case changed since this form was opened: nothing was saved"),
+    "case_ended": N_("the case has ended: its record stays as it was"),
     # -- appeals ---------------------------------------------------------------------------------------
     "bad_reference": N_("use up to 40 letters, digits, dashes or underscores"),
     "no_episode": N_("give at least one episode"),

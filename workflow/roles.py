@@ -29,6 +29,10 @@ SIGNATURE_FORM_MAKERS = (Role.INTAKE,)
 APPEAL_REGISTRARS = (Role.INTAKE,)
 # Episodes arrive with the appeals (intake) or are named by the managers who plan the collective complaints.
 EPISODE_EDITORS = (Role.INTAKE, Role.MANAGER)
+# Who corrects an appeal after intake: intake the complainant's details (they hold every identity field), legal
+# officers also the facts they review.
+APPEAL_EDITORS = (Role.INTAKE,)
+CASE_FACT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_WITHDRAWERS = CASEWORK
 LEGAL_FACT_EDITORS = (Role.LEGAL,)

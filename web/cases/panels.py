@@ -9,15 +9,18 @@ from web.panel import CasePage
 from workflow.roles import person_fields
 from workflow.services.dashboard import case_timeline
 from workflow.services.history import case_history
+from workflow.services.intake import may_edit_facts, may_edit_person
 
 
 def person_panel(page: CasePage, posted: Any) -> dict[str, Any]:
     """The identity fields the role may read (the read is audited by ``read_case``)."""
-    return {"fields": page.read.person, "sees_identity": "full_name" in person_fields(page.actor.role)}
+    return {"fields": page.read.person, "sees_identity": "full_name" in person_fields(page.actor.role),
+            "editable": may_edit_person(page.actor, page.read.case)}
 
 
 def incidents_panel(page: CasePage, posted: Any) -> dict[str, Any]:
-    return {"episodes": page.read.case.episodes, "incidents": page.read.case.incidents}
+    return {"episodes": page.read.case.episodes, "incidents": page.read.case.incidents,
+            "editable": may_edit_facts(page.actor, page.read.case)}
 
 
 def timeline_panel(page: CasePage, posted: Any) -> dict[str, Any]:

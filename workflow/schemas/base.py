@@ -6,6 +6,7 @@ marshmallow hands a message object through untouched when it is not a string, so
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -39,11 +40,17 @@ class ProblemField(fields.Field):
         return super().deserialize(value, attr, data, **kwargs)
 
 
+# C0 control characters and DEL, except tab, line feed and carriage return: never typed on purpose, invisible in
+# a page or a filing, and a NUL is refused by PostgreSQL itself (a 500 instead of a field error).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class Text(ProblemField, fields.String):
     """Text, trimmed; ``max_length`` counts characters after trimming. Empty text is missing: a required field
-    says so, an optional one that allows None becomes None."""
+    says so, an optional one that allows None becomes None. Control characters are refused."""
 
-    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text")}  # noqa: RUF012
+    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text"),  # noqa: RUF012
+                              "control": Problem("control_characters")}
 
     def __init__(self, *, max_length: int | None = None, strip: bool = True, **kwargs: Any) -> None:
         given = kwargs.pop("validate", None)
@@ -55,6 +62,8 @@ class Text(ProblemField, fields.String):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
+        if CONTROL_CHARACTERS.search(text):
+            raise self.make_error("control")
         return text.strip() if self.strip else text
 
 

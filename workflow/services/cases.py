@@ -124,15 +124,17 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
     return case
 
 
-def open_appeal(session: Session, settings: Settings, actor: User, appeal: Appeal) -> Case:
-    """Intake of one appeal typed in (its documents are uploaded to the case afterwards); the case starts its
-    process at ``complete_intake``. Conflict when the reference is taken."""
+def open_appeal(session: Session, settings: Settings, actor: User, appeal: Appeal,
+                documents: Mapping[str, tuple[bytes, str]] | None = None) -> Case:
+    """Intake of one appeal typed in, with the consent ``documents`` uploaded beside it (the pages) or none (the
+    API uploads them afterwards); the case starts its process at ``complete_intake``. Conflict when the reference
+    is taken."""
     taken = Conflict(f"a case {appeal.ref!r} already exists", errors={"ref": Problem("already_exists")})
     if session.scalar(select(Case.id).where(Case.ref == appeal.ref)) is not None:
         raise taken
     try:
         with session.begin_nested():
-            return open_case(session, settings, actor, appeal, {}, imported=False)
+            return open_case(session, settings, actor, appeal, documents or {}, imported=False)
     except IntegrityError:  # the same reference created by a concurrent request
         raise taken from None
 
