@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, PetitioError, ValidationFailed
-from workflow.models import Case, HumanTask, Job, JobItem, Review, User
+from workflow.models import Case, HumanTask, Job, JobItem, Person, Review, User
 from workflow.problems import MESSAGES, SEVERAL, Problem
 from workflow.roles import CASEWORK
 from workflow.services import jobs, queues, tasks
@@ -235,3 +235,41 @@ def approval_rows(session: Session, actor: User, rows: Sequence[HumanTask]) -> l
                                reviewer.display_name if reviewer else None,
                                bool(review and review.reviewer_id == actor.id)))
     return found
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """A selected task as a bulk page lists it: never an identity field (the city is the only person field)."""
+
+    task: HumanTask
+    ref: str | None
+    city: str | None
+    urgent: bool
+
+
+def task_rows(session: Session, ids: Sequence[str]) -> list[TaskRow]:
+    """The ready tasks among ``ids``, in the order given."""
+    found = {task.id: TaskRow(task, ref, city, bool(urgent)) for task, ref, city, urgent in session.execute(
+        select(HumanTask, Case.ref, Person.city, Case.urgent).outerjoin(Case, HumanTask.case_id == Case.id)
+        .outerjoin(Person, Case.person_id == Person.id)
+        .where(HumanTask.id.in_(list(ids)), HumanTask.state == "ready"))}
+    return [found[i] for i in ids if i in found]
+
+
+@dataclass(frozen=True)
+class JobRead:
+    """A bulk job as the API and the command line show it (``schemas/jobs.JobSchema``)."""
+
+    job: Job
+    progress: jobs.Progress
+    items: list[ItemRow]
+
+    @property
+    def task(self) -> str | None:
+        return (self.job.params or {}).get("task")
+
+
+def read_job(session: Session, job: Job) -> JobRead:
+    """The job's progress, and its items once it has finished."""
+    progress = jobs.progress(session, job)
+    return JobRead(job, progress, item_rows(session, job) if progress.finished else [])
