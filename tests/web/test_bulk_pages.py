@@ -5,6 +5,7 @@ with its progress page, results per case with their reasons, and "collective com
 from __future__ import annotations
 
 import json
+import threading
 from urllib.parse import urlencode
 
 from click.testing import CliRunner
@@ -16,7 +17,8 @@ from tests.web.conftest import csrf_token
 from tests.workflow.test_bulk import COLLECTIVE_ONLY, SP_REVIEW, deny_un_sp, open_verified, ready_tasks
 from workflow.cli import main
 from workflow.models import Job, Review
-from workflow.services import jobs, worker
+from workflow.services import bulk, jobs, worker
+from workflow.services.queues import TaskFilter
 
 
 def post_bulk(client, path: str, query: dict, form: list[tuple[str, str]]):
@@ -167,3 +169,21 @@ def test_the_command_line_completes_many_with_a_dry_run_first(env, staff, tmp_pa
     assert "BLK-001\tdone\tapprove" in done.output and "BLK-003\trefused\tbodies:" in done.output
     assert done.output.strip().endswith("1 refused, 2 done") or "2 done" in done.output
     assert stage(env, "BLK-001") == "approval" and ready_ids(env, "BLK-003") == ["legal_review"]
+
+
+def test_while_a_bulk_job_writes_the_lists_answer(env, login, api):
+    """The runner commits each case on its own, so readers (pages and API) never wait for the whole job."""
+    open_verified(env, 60)
+    with env.uow() as session:
+        job_id = bulk.start(session, env.user(session, "lena"), "legal_review", COLLECTIVE_ONLY,
+                            bulk.Selection(filter=TaskFilter())).id
+    runner = threading.Thread(target=jobs.run, args=(env.engine, env.settings, job_id))
+    lena = login("lena")
+    statuses: list[int] = []
+    runner.start()
+    while runner.is_alive():
+        statuses += [lena.get("/cases").status_code, api("GET", "/api/v1/cases", "lena").status_code]
+    runner.join()
+    assert len(statuses) >= 2 and set(statuses) == {200}
+    with env.uow() as session:
+        assert session.get(Job, job_id).state == "done"

@@ -18,7 +18,7 @@ from workflow.services.cases import open_case
 from workflow.services.collective import create_collective, eligible_cases
 from workflow.services.consent import update_consent_permissions
 from workflow.services.queues import TaskFilter
-from workflow.services.tasks import complete_task
+from workflow.services.tasks import complete_task, four_eyes_blocks
 from workflow.services.users import change_role
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -239,6 +239,10 @@ def test_a_collective_only_review_needs_no_approval_and_its_reviewer_may_not_app
     with env.uow() as session:  # the reviewer, promoted to manager, may not approve the complaint
         change_role(session, env.user(session, "ada"), env.user(session, "lena"), "manager")
     approve = ready_of_filing("approve_filing")
+    with env.uow() as session:  # the page offers her no form (four_eyes_blocks), and Mara one
+        row = session.get(HumanTask, approve)
+        assert four_eyes_blocks(session, row, env.user(session, "lena")) == "legal_review"
+        assert four_eyes_blocks(session, row, env.user(session, "mara")) is None
     with env.uow() as session, pytest.raises(Forbidden) as err:
         complete_task(session, env.settings, approve, env.user(session, "lena"), {"decision": "approve"})
     assert err.value.errors["decision"].code == "approver_reviewed_cases"

@@ -150,12 +150,9 @@ def check_collective_approval(session: Session, instance: ProcessInstance, data:
     if instance.case_id is not None:
         return data
     collective = collective_of_instance(session, instance.id)
-    latest = (select(func.max(Review.id)).join(collective_cases, collective_cases.c.case_id == Review.case_id)
-              .where(collective_cases.c.collective_id == collective.id).group_by(Review.case_id))
-    reviews = list(session.scalars(select(Review).where(Review.id.in_(latest)).order_by(Review.case_id)))
+    reviews = _latest_reviews(session, collective)
     refs = {c.id: c.ref for c in collective.cases}
-    own = sorted(refs[r.case_id] for r in reviews if r.reviewer_id == actor.id)
-    if own:
+    if own := sorted(refs[r.case_id] for r in reviews if r.reviewer_id == actor.id):
         raise Forbidden("four eyes: you reviewed cases of this complaint, so another manager must approve it",
                         errors={"decision": Problem("approver_reviewed_cases", {"refs": own})})
     if data.get("decision") == Decision.APPROVE:
@@ -166,6 +163,20 @@ def check_collective_approval(session: Session, instance: ProcessInstance, data:
                 audit(session, actor, "review_approved_with_collective", "case", refs[review.case_id],
                       review.case_id, {"collective_id": collective.id, "review_id": review.id})
     return data
+
+
+def _latest_reviews(session: Session, collective: CollectiveComplaint) -> list[Review]:
+    """The latest review of each case of the complaint."""
+    latest = (select(func.max(Review.id)).join(collective_cases, collective_cases.c.case_id == Review.case_id)
+              .where(collective_cases.c.collective_id == collective.id).group_by(Review.case_id))
+    return list(session.scalars(select(Review).where(Review.id.in_(latest)).order_by(Review.case_id)))
+
+
+def reviewed_any_case(session: Session, instance_id: int, user: User) -> bool:
+    """Whether ``user`` did the latest review of a case of the collective complaint run by this instance (four
+    eyes then bar them from its ``approve_filing``); for a page that should not offer a form that is refused."""
+    collective = session.scalar(select(CollectiveComplaint).where(CollectiveComplaint.instance_id == instance_id))
+    return collective is not None and any(r.reviewer_id == user.id for r in _latest_reviews(session, collective))
 
 
 def _appeals_received(session: Session, cases: list[Case]) -> int:

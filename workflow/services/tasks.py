@@ -261,4 +261,8 @@ def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | Non
     """The bpmn id of the step ``user`` did that bars them from ``task`` (four eyes), or None: the rule
     ``complete_task`` enforces, for a page that should not offer a form that would be refused."""
     other = four_eyes_partner(_definition(session, task), task.bpmn_id)
-    return other if other and did_last(session, task.instance_id, other, user) else None
+    if other and did_last(session, task.instance_id, other, user):
+        return other
+    if task.bpmn_id == "approve_filing" and collective.reviewed_any_case(session, task.instance_id, user):
+        return "legal_review"  # the complaint's approval is its cases' approval (check_collective_approval)
+    return None
