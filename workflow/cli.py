@@ -325,12 +325,12 @@ def tasks_complete(rt: Runtime, task_id: str, username: str, data_json: str) -> 
 @click.option("--urgent/--not-urgent", default=None)
 @click.option("--overdue/--not-overdue", default=None)
 @click.option("--assignee", type=int, help="A user id; 0 for tasks assigned to nobody.")
-@click.option("--data", "data_file", type=click.File(encoding="utf-8"), required=True,
+@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="The form data (a JSON object), the same for every task.")
 @click.option("--dry-run", is_flag=True, help="Try each task and roll it back: say what would happen.")
 @pass_runtime
 @one_line_errors
-def tasks_complete_many(rt: Runtime, username: str, task: str, task_ids: tuple[str, ...], data_file: Any,
+def tasks_complete_many(rt: Runtime, username: str, task: str, task_ids: tuple[str, ...], data_file: Path,
                         dry_run: bool, **flt: Any) -> None:
     """Complete many tasks of one kind as USER, each on its own (the same checks as one at a time); prints a
     result per task. The selection is the ready tasks of USER's team matching the filters, or --task-id."""
@@ -339,8 +339,8 @@ def tasks_complete_many(rt: Runtime, username: str, task: str, task_ids: tuple[s
     from workflow.services.users import get_user
 
     try:
-        data = json.load(data_file)
-    except ValueError as err:
+        data = json.loads(data_file.read_text(encoding="utf-8"))
+    except ValueError as err:  # OSError (no such file) is one line through one_line_errors
         raise click.ClickException(f"--data is not valid JSON: {err}") from None
     selection = bulk.Selection(task_ids=task_ids, filter=TaskFilter(**flt))
     with unit_of_work(rt.ready_engine()) as session:
