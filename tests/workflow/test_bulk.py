@@ -4,6 +4,8 @@ a killed job resumed without doing any case twice; the collective-only path with
 
 from __future__ import annotations
 
+import re
+import shutil
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -13,10 +15,12 @@ from sqlalchemy import func, select
 from tests.helpers import PDF, appeal, do, ensure_episode, ready_ids, stage
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.models import AuditEvent, Case, CollectiveComplaint, HumanTask, Job, JobItem, Review
+from workflow.runtime.specs import deploy_directory
 from workflow.services import bulk, jobs, worker
 from workflow.services.cases import open_case
 from workflow.services.collective import create_collective, eligible_cases
 from workflow.services.consent import update_consent_permissions
+from workflow.services.operations import OPERATIONS
 from workflow.services.queues import TaskFilter
 from workflow.services.tasks import complete_task, four_eyes_blocks
 from workflow.services.users import change_role
@@ -270,3 +274,33 @@ def test_the_deployed_case_process_routes_past_approve_review_only_without_bodie
     now = datetime.now(UTC)
     with env.uow() as session:
         assert session.scalar(select(func.count()).select_from(Review).where(Review.reviewed_at <= now)) == 2
+
+
+def test_a_case_started_before_the_change_keeps_its_approval_step(env, staff, tmp_path):
+    """Running instances stay on the definition version they started with (petitio init deploys a new one)."""
+    earlier = tmp_path / "bpmn"
+    shutil.copytree(env.settings.bpmn_dir, earlier)
+    case_bpmn = (earlier / "case.bpmn").read_text(encoding="utf-8")
+    flow = re.search(r'\s*<!-- Reviewed for collective.*?</bpmn:sequenceFlow>', case_bpmn, flags=re.S)
+    assert flow is not None
+    case_bpmn = (case_bpmn.replace(flow.group(0), "")
+                 .replace("<bpmn:outgoing>reviewed_collective_only</bpmn:outgoing>", "")
+                 .replace("<bpmn:incoming>reviewed_collective_only</bpmn:incoming>", "")
+                 .replace("decision == 'approve' and len(bodies) &gt; 0", "decision == 'approve'"))
+    (earlier / "case.bpmn").write_text(case_bpmn, encoding="utf-8")
+    with env.uow() as session:
+        [old] = [d for d in deploy_directory(session, earlier, operations=OPERATIONS) if d.process_id == "case"]
+        old_version = old.version
+    open_verified(env, 1, prefix="OLD")
+    with env.uow() as session:  # what `petitio init` does with the current files
+        [current] = [d for d in deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)
+                     if d.process_id == "case"]
+        assert current.version != old_version
+    open_verified(env, 1, prefix="NEW")
+    do(env, "OLD-001", "legal_review", "lena", COLLECTIVE_ONLY)
+    do(env, "NEW-001", "legal_review", "lena", COLLECTIVE_ONLY)
+    assert ready_ids(env, "OLD-001") == ["approve_review"] and ready_ids(env, "NEW-001") == []
+    do(env, "OLD-001", "approve_review", "mara", {"decision": "approve"})
+    assert stage(env, "OLD-001") == stage(env, "NEW-001") == "approved"
+    with env.uow() as session:
+        assert [c.ref for c in eligible_cases(session)] == ["NEW-001", "OLD-001"]
