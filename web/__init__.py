@@ -98,6 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.admin.routes import bp as admin
     from web.api import register_api
     from web.auth.routes import bp as auth
+    from web.bulk.routes import bp as bulk
     from web.cases.routes import bp as cases
     from web.collective.routes import bp as collective
     from web.consent.routes import bp as consent
@@ -111,7 +112,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.tasks.routes import bp as tasks
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
-                      collective, admin, catalogue, episodes):
+                      collective, admin, catalogue, episodes, bulk):
         app.register_blueprint(blueprint)
     register_api(app)
 

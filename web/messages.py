@@ -69,6 +69,11 @@ RENDERERS: dict[str, Callable[[Problem], str]] = {
     # table above the form, which has every reason in words.
     "bodies_blocked": lambda p: _("%(bodies)s cannot take this case: see the admissibility checks above.",
                                   bodies=_bodies(p)),
+    # Problems of a bulk action's items that name a step or a team by its code: named in words.
+    "four_eyes": lambda p: _(p.template, task=label("task", p.params.get("task"))),
+    "not_this_task": lambda p: _(p.template, found=label("task", p.params.get("found")),
+                                 task=label("task", p.params.get("task"))),
+    "not_your_lane": lambda p: _(p.template, lane=label("role", p.params.get("lane"))),
     "bodies_blocked_since_review": lambda p: _(
         "The case changed since the review: %(bodies)s can no longer take it. Return it to the reviewer.",
         bodies=_bodies(p)),

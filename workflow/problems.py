@@ -131,6 +131,14 @@ MESSAGES: dict[str, str] = {
     "mandate_missing": N_("choose at least one Special Procedures mandate"),
     "communication_type_scope": N_("applies only to the Special Procedures and the WGAD"),
     "wgad_categories_scope": N_("categories apply only to a filing with un_wgad"),
+    "four_eyes": N_("four eyes: you did the step this one checks (%(task)s), so another person must do it"),
+    # -- bulk actions ----------------------------------------------------------------------------------
+    "nothing_selected": N_("select at least one task"),
+    "too_many_selected": N_("at most %(max)s tasks at once"),
+    "not_this_task": N_("this is a %(found)s task, not %(task)s"),
+    "task_not_ready": N_("the task is no longer waiting (someone completed it first)"),
+    "task_not_found": N_("no such task"),
+    "not_your_lane": N_("this task is for the %(lane)s team"),
     # Named in English by their details; the pages word these themselves (web/messages.py).
     "bodies_blocked": "%(details)s",
     "bodies_blocked_since_review": "%(details)s",
@@ -150,6 +158,7 @@ MESSAGES: dict[str, str] = {
     "unknown_cases": N_("unknown: %(refs)s"),
     "cases_without_consent": N_("no verified consent: %(refs)s"),
     "cases_without_review": N_("no approved review: %(refs)s"),
+    "approver_reviewed_cases": N_("four eyes: you reviewed %(refs)s, so another manager must approve"),
     # -- the catalogue and the vocabularies ------------------------------------------------------------
     "english_name_missing": N_("an English name is required"),
     "not_ui_language": N_("not a UI language (%(languages)s)"),

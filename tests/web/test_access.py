@@ -73,13 +73,18 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "deadlines.calendar": EVERYONE,
     "deadlines.issue_link": EVERYONE,
     "deadlines.revoke_link": EVERYONE,
-    "deadlines.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
+    "deadlines.feed": PUBLIC,
+    "bulk.review": frozenset({LEGAL}),
+    "bulk.approve": frozenset({MANAGER}),
+    "bulk.job": CASEWORK,  # its creator, or a manager (checked by the service)
+    "bulk.job_progress": CASEWORK,  # calendar applications cannot sign in: the secret in the URL is the credential
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
                   # The sample case has no filing yet and there is no collective complaint: past the access
                   # check, an allowed role finds nothing.
-                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404}
+                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
+                  "bulk.job": 404, "bulk.job_progress": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:

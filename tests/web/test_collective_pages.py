@@ -35,8 +35,7 @@ def cases(env, staff) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     for ref, city in zip(eligible, ("Almaty", "Almaty", "Astana"), strict=True):
         open_sample_case(env, ref, city=city)
         do(env, ref, "verify_consent", "ina", VERIFIED)
-        do(env, ref, "legal_review", "lena", COLLECTIVE_ONLY)
-        do(env, ref, "approve_review", "mara", {"decision": "approve"})
+        do(env, ref, "legal_review", "lena", COLLECTIVE_ONLY)  # collective only: no approval of its own
     open_sample_case(env, "APL-304")
     do(env, "APL-304", "verify_consent", "ina", VERIFIED)
     return {"eligible": eligible, "pending": ["APL-304"]}

@@ -217,7 +217,8 @@ def test_a_returned_review_shows_the_managers_reasons_and_goes_back_to_its_revie
 
 def test_the_reviewer_is_not_offered_the_approval_and_another_manager_is(env, login):
     at_review(env, "REVP-014")
-    do(env, "REVP-014", "legal_review", "lena", {"decision": "approve", "grounds": ["iccpr_21"]})
+    do(env, "REVP-014", "legal_review", "lena", {"decision": "approve", "bodies": ["un_sp"], "mandates": ["assembly"],
+                                                 "grounds": ["iccpr_21"]})
     approve = task(env, "REVP-014", "approve_review")
     with env.uow() as session:
         change_role(session, get_user(session, "ada"), get_user(session, "lena"), "manager")

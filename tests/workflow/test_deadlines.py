@@ -233,7 +233,6 @@ def test_a_collective_filing_keeps_its_deadlines_and_letters_without_a_case(env,
     open_sample_case(env, "APL-331")
     do(env, "APL-331", "verify_consent", "ina", VERIFIED)
     do(env, "APL-331", "legal_review", "lena", {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]})
-    do(env, "APL-331", "approve_review", "mara", {"decision": "approve"})
     with env.uow() as session:
         collective = create_collective(session, env.settings, env.user(session, "lena"), body="un_sp", language="en",
                                        title="Detentions at the rally", cases=["APL-331"], grounds=["iccpr_21"])

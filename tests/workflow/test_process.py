@@ -194,10 +194,10 @@ def test_manager_return_sends_the_case_back_to_the_reviewer(env, staff):
     assert stage(env, "APL-011") == "filing"
 
 
-def test_approval_without_bodies_leaves_the_case_for_collective_complaints(env, staff):
+def test_a_review_without_bodies_leaves_the_case_for_collective_complaints_without_an_approval(env, staff):
     open_sample_case(env, "APL-012")
-    to_filings(env, "APL-012", {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]})
-    assert stage(env, "APL-012") == "approved"
+    to_approval(env, "APL-012", {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]})
+    assert stage(env, "APL-012") == "approved" and ready_ids(env, "APL-012") == []  # no approve_review
     assert filings_of(env, "APL-012") == []
 
 

@@ -14,7 +14,19 @@ from filings.consent_forms import LANGUAGES as FORM_LANGUAGES
 from web.database import db
 from workflow import vocab
 from workflow.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE
-from workflow.schemas.base import Boolean, Dict, InputSchema, Number, ProblemField, Text, in_range, one_of
+from workflow.schemas.base import (
+    Boolean,
+    Dict,
+    InputSchema,
+    List,
+    Nested,
+    Number,
+    ProblemField,
+    Text,
+    at_most,
+    in_range,
+    one_of,
+)
 from workflow.schemas.responses import ResponseInputSchema
 from workflow.services.deadlines import STATUSES as DEADLINE_STATUSES
 from workflow.states import UPLOAD_KINDS, Stage
@@ -153,3 +165,27 @@ class CollectiveCreatedSchema(Schema):
     filing_id = fields.Integer(required=True)
     document_url = fields.String(required=True, metadata={
         "description": "where to download the generated .docx (GET /api/v1/filings/{filing_id}/document)"})
+
+
+class TaskFilterSchema(InputSchema):
+    """The work queues' filter (``services/queues.TaskFilter``); every field narrows the selection."""
+
+    episode = Text(max_length=80, metadata={"description": "an episode key"})
+    city = Text(max_length=200)
+    body = Text(max_length=40, metadata={"description": "a filing's body code"})
+    urgent = Boolean()
+    overdue = Boolean()
+    assignee = Number(validate=in_range(0, 2**31 - 1),
+                      metadata={"description": "a user id; 0 for tasks assigned to nobody"})
+    ref = Text(max_length=40, metadata={"description": "a case reference, exactly"})
+
+
+class CompleteManySchema(InputSchema):
+    """Many tasks of one kind completed with the same form data: explicit ``task_ids``, or every ready task of the
+    caller's team matching ``filter`` (resolved when the job is created)."""
+
+    task = Text(required=True, max_length=100, metadata={"description": "the task kind, e.g. legal_review"})
+    task_ids = List(Text(max_length=64), validate=at_most(1000))
+    filter = Nested(TaskFilterSchema)
+    data = Dict(keys=fields.String(), required=True,
+                metadata={"description": "the task's form data (docs/INTERFACES.md §5), the same for every task"})

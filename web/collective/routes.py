@@ -13,6 +13,7 @@ from werkzeug import Response
 from web.access import roles
 from web.collective.forms import CollectiveForm, appeals_received, collective_form, parse_officials
 from web.collective.page import render_collective
+from web.collective.selection import from_these_cases
 from web.database import db
 from web.messages import put_on_form
 from workflow.errors import ValidationFailed
@@ -40,7 +41,10 @@ def new() -> Response | str | tuple[str, int]:
     eligible = eligible_cases(session)
     form = collective_form(session, eligible)
     if not form.is_submitted():
-        return _render_new(form, eligible)
+        wanted = from_these_cases(session)
+        known = {c.ref for c in eligible}
+        form.cases.data = [ref for ref in wanted if ref in known]
+        return _render_new(form, eligible, left_out=[ref for ref in wanted if ref not in known])
     if form.validate():
         officials, lines, problem = parse_officials(form.officials.data or "")
         if problem:
@@ -84,9 +88,9 @@ def _on_the_page(errors: dict[str, Problem], lines: list[int]) -> dict[str, Prob
     return placed
 
 
-def _render_new(form: CollectiveForm, eligible: list[EligibleCase]) -> str:
+def _render_new(form: CollectiveForm, eligible: list[EligibleCase], left_out: list[str] | None = None) -> str:
     return render_template("collective/new.html", form=form, eligible=eligible, chosen=set(form.cases.data or []),
-                           sections=[form[f"narrative_{s}"] for s in NARRATIVE_SECTIONS])
+                           sections=[form[f"narrative_{s}"] for s in NARRATIVE_SECTIONS], left_out=left_out or [])
 
 
 @bp.route("/<int:collective_id>")

@@ -1,7 +1,10 @@
 """Collective complaints: one filing over many cases, with its own process (collective_complaint.bpmn).
 
-Only cases whose consent is verified (not withdrawn) and whose review a manager approved may be included:
-the complaint speaks for each of them. Who is named in it is decided per person by the snapshot builder
+Only cases whose consent is verified (not withdrawn) and whose review was approved may be included: the
+complaint speaks for each of them. A review for collective complaints only (approve, no body of its own) needs
+no separate approval (case.bpmn routes it straight to "approved"): the manager's approval of the complaint
+(``approve_filing``) covers its cases, and four eyes hold there: the approver reviewed none of them
+(``check_collective_approval``). Who is named in it is decided per person by the snapshot builder
 (publication consent); everyone is counted.
 """
 
@@ -12,10 +15,11 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from workflow import vocab
+from workflow.audit import audit
 from workflow.bodies import SERVICE_LEVELS, active_codes
 from workflow.config import Settings
 from workflow.errors import Forbidden, NotFound, ValidationFailed
@@ -26,17 +30,19 @@ from workflow.models import (
     Filing,
     HumanTask,
     Person,
+    ProcessInstance,
     Review,
     User,
     case_episodes,
     collective_cases,
+    utcnow,
 )
 from workflow.paging import paginate
 from workflow.problems import Problem, several
 from workflow.roles import COLLECTIVE_CREATORS
 from workflow.schemas.collective import OFFICIAL_FIELDS, CollectiveInputSchema
 from workflow.services import processes
-from workflow.states import ConsentStatus, Decision, FilingState
+from workflow.states import ConsentStatus, Decision, FilingState, Stage
 
 
 class KnownTerms:
@@ -111,11 +117,18 @@ def create_collective(session: Session, settings: Settings, actor: User, **field
     return collective
 
 
+def _review_accepted() -> ColumnElement[bool]:
+    """A case whose review stands for a collective complaint: a manager approved a review of it, or its process
+    ended as approved for collective complaints (reviewed with no body of its own, which needs no approval)."""
+    approved = exists().where(Review.case_id == Case.id, Review.approval == Decision.APPROVE)
+    return approved | (Case.stage == Stage.APPROVED)
+
+
 def _eligible(session: Session, refs: list[str]) -> tuple[list[Case], Problem | None]:
     """The cases, and the problem naming every reference that may not be included (None when all may)."""
     found = {c.ref: c for c in session.scalars(select(Case).where(Case.ref.in_(refs)))}
-    approved = set(session.scalars(select(Review.case_id).where(Review.approval == Decision.APPROVE,
-                                                                Review.case_id.in_([c.id for c in found.values()]))))
+    approved = set(session.scalars(select(Case.id).where(Case.id.in_([c.id for c in found.values()]),
+                                                         _review_accepted())))
     unknown = [r for r in refs if r not in found]
     unconsented = [r for r in refs if r in found and (found[r].consent is None
                                                       or found[r].consent.status != ConsentStatus.VERIFIED)]
@@ -124,6 +137,46 @@ def _eligible(session: Session, refs: list[str]) -> tuple[list[Case], Problem | 
         ("unknown_cases", unknown), ("cases_without_consent", unconsented), ("cases_without_review", unreviewed))
         if listed]
     return [found[r] for r in refs if r in found], several(parts) if parts else None
+
+
+def check_collective_approval(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                              actor: User, task_id: str) -> dict[str, Any]:
+    """The domain rule of a collective complaint's ``approve_filing``: four eyes over its cases.
+
+    The approver may not be the reviewer of any of its cases (their latest review), since for a case reviewed
+    for collective complaints only this approval is the only one its review gets. An approval records itself on
+    each such review (audited per case), so the case's history says who approved it and through which complaint.
+    """
+    if instance.case_id is not None:
+        return data
+    collective = collective_of_instance(session, instance.id)
+    reviews = _latest_reviews(session, collective)
+    refs = {c.id: c.ref for c in collective.cases}
+    if own := sorted(refs[r.case_id] for r in reviews if r.reviewer_id == actor.id):
+        raise Forbidden("four eyes: you reviewed cases of this complaint, so another manager must approve it",
+                        errors={"decision": Problem("approver_reviewed_cases", {"refs": own})})
+    if data.get("decision") == Decision.APPROVE:
+        for review in reviews:
+            if review.approval is None and review.decision == Decision.APPROVE and not review.bodies:
+                review.approval, review.approver_id, review.approved_at = Decision.APPROVE, actor.id, utcnow()
+                review.approval_notes = (data.get("notes") or "").strip()
+                audit(session, actor, "review_approved_with_collective", "case", refs[review.case_id],
+                      review.case_id, {"collective_id": collective.id, "review_id": review.id})
+    return data
+
+
+def _latest_reviews(session: Session, collective: CollectiveComplaint) -> list[Review]:
+    """The latest review of each case of the complaint."""
+    latest = (select(func.max(Review.id)).join(collective_cases, collective_cases.c.case_id == Review.case_id)
+              .where(collective_cases.c.collective_id == collective.id).group_by(Review.case_id))
+    return list(session.scalars(select(Review).where(Review.id.in_(latest)).order_by(Review.case_id)))
+
+
+def reviewed_any_case(session: Session, instance_id: int, user: User) -> bool:
+    """Whether ``user`` did the latest review of a case of the collective complaint run by this instance (four
+    eyes then bar them from its ``approve_filing``); for a page that should not offer a form that is refused."""
+    collective = session.scalar(select(CollectiveComplaint).where(CollectiveComplaint.instance_id == instance_id))
+    return collective is not None and any(r.reviewer_id == user.id for r in _latest_reviews(session, collective))
 
 
 def _appeals_received(session: Session, cases: list[Case]) -> int:
@@ -145,12 +198,11 @@ class EligibleCase:
 
 def eligible_cases(session: Session) -> list[EligibleCase]:
     """Cases a collective complaint may include, as ``create_collective`` checks them: consent verified (not
-    withdrawn) and a review a manager approved."""
-    approved = exists().where(Review.case_id == Case.id, Review.approval == Decision.APPROVE)
+    withdrawn) and a review approved, or reviewed for collective complaints only."""
     rows = session.execute(
         select(Case.ref, Person.city).join(ConsentRecord, ConsentRecord.case_id == Case.id)
         .join(Person, Case.person_id == Person.id)
-        .where(ConsentRecord.status == ConsentStatus.VERIFIED, approved).order_by(Case.ref))
+        .where(ConsentRecord.status == ConsentStatus.VERIFIED, _review_accepted()).order_by(Case.ref))
     return [EligibleCase(ref, city) for ref, city in rows]
 
 

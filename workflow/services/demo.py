@@ -14,12 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.config import Settings
-from workflow.models import Case, ConsentRecord, HumanTask, ProcessInstance, Review, User
+from workflow.models import Case, HumanTask, ProcessInstance, User
 from workflow.runtime import instances
 from workflow.schemas.appeal import Appeal
 from workflow.services import processes
 from workflow.services.cases import open_case
-from workflow.services.collective import create_collective
+from workflow.services.collective import create_collective, eligible_cases
 from workflow.services.consent import withdraw_consent
 from workflow.services.episodes import upsert_episode
 from workflow.services.responses import record_response
@@ -80,10 +80,8 @@ def load_demo(session: Session, settings: Settings) -> bool:
 
 
 def _collective(session: Session, settings: Settings, users: dict[str, User]) -> None:
-    """A collective complaint over every case with verified consent and an approved review."""
-    eligible = session.scalars(select(Case.ref).join(Review, Review.case_id == Case.id).join(ConsentRecord)
-                               .where(Review.approval == "approve", ConsentRecord.status == "verified")
-                               .distinct().order_by(Case.ref)).all()
+    """A collective complaint over every case it may include (``collective.eligible_cases``)."""
+    eligible = [c.ref for c in eligible_cases(session)]
     create_collective(
         session, settings, users["lara"], body="un_sp", language="en", mandates=["assembly", "expression"],
         grounds=["iccpr_9", "iccpr_19", "iccpr_21"], title="Persecution of the supporters of a banned movement",
@@ -153,11 +151,9 @@ def _drive(session: Session, settings: Settings, users: dict[str, User], ref: st
         "grounds": ["iccpr_9", "iccpr_19", "iccpr_21"],
         "notes": "Peaceful assembly; arbitrary detention." if decision == "approve" else "Outside our mandate.",
     })
-    if plan in ("rejected", "approval"):
-        return
+    if plan in ("rejected", "approval", "approved"):
+        return  # "approved": reviewed for collective complaints only, which needs no approval of its own
     _complete(session, settings, users["maria"], ref, "approve_review", {"decision": "approve"})
-    if plan == "approved":
-        return
     _complete(session, settings, users["nurlan"], ref, "check_filing", {"decision": "approve"})
     if plan == "filing":
         return

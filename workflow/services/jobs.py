@@ -119,7 +119,7 @@ class Progress:
 
 def progress(session: Session, job: Job) -> Progress:
     counts = dict(session.execute(select(JobItem.state, func.count()).where(JobItem.job_id == job.id)
-                                  .group_by(JobItem.state)).tuples().all())
+                                  .group_by(JobItem.state)).all())
     return Progress(job.state, job.total, job.processed, counts)
 
 
@@ -205,9 +205,12 @@ def runnable_job_ids(session: Session, now: datetime) -> list[int]:
 
 def run_pending(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
     """Run every job the worker should (``runnable_job_ids``); how many it finished."""
+    at = now or utcnow()
     with session_factory(engine)() as session:
-        ids = runnable_job_ids(session, now or utcnow())
-    return sum(1 for job_id in ids if run(engine, settings, job_id))
+        ids = runnable_job_ids(session, at)
+    # The same clock for the claim as for the selection: a job found stale at ``now`` is claimable at ``now``.
+    clock = (lambda: at) if now is not None else utcnow
+    return sum(1 for job_id in ids if run(engine, settings, job_id, clock=clock))
 
 
 def items(session: Session, job: Job, states: Sequence[str] | None = None) -> list[JobItem]:

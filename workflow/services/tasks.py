@@ -28,7 +28,7 @@ from workflow.models import (
 from workflow.problems import Problem
 from workflow.runtime import instances
 from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
-from workflow.services import processes, review
+from workflow.services import collective, processes, review
 from workflow.states import ConsentStatus, Decision
 from workflow.task_forms import fill_enums, validate_form
 
@@ -87,7 +87,9 @@ def did_last(session: Session, instance_id: int, bpmn_id: str, user: User) -> bo
 def _check_four_eyes(session: Session, instance: ProcessInstance, task: Any, actor: User) -> None:
     other = task.task_spec.extensions.get("properties", {}).get(instances.FOUR_EYES_PROPERTY)
     if other and did_last(session, instance.id, other, actor):
-        raise Forbidden(f"four eyes: you completed {other!r}, so another person must do this step")
+        # The problem names the step, so a bulk action's result page can say why this item was refused.
+        raise Forbidden(f"four eyes: you completed {other!r}, so another person must do this step",
+                        errors={"task": Problem("four_eyes", {"task": other})})
 
 
 def apply_domain_rules(session: Session, instance: ProcessInstance, bpmn_id: str, data: dict[str, Any],
@@ -190,6 +192,7 @@ _RULES = {
     "verify_consent": _verify_consent,
     "legal_review": _legal_review,
     "approve_review": _approve_review,
+    "approve_filing": collective.check_collective_approval,
     "submit_filing": _submit_filing,
 }
 
@@ -258,4 +261,8 @@ def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | Non
     """The bpmn id of the step ``user`` did that bars them from ``task`` (four eyes), or None: the rule
     ``complete_task`` enforces, for a page that should not offer a form that would be refused."""
     other = four_eyes_partner(_definition(session, task), task.bpmn_id)
-    return other if other and did_last(session, task.instance_id, other, user) else None
+    if other and did_last(session, task.instance_id, other, user):
+        return other
+    if task.bpmn_id == "approve_filing" and collective.reviewed_any_case(session, task.instance_id, user):
+        return "legal_review"  # the complaint's approval is its cases' approval (check_collective_approval)
+    return None

@@ -16,6 +16,7 @@ from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
+from workflow.services import bulk as _bulk  # noqa: F401  (registers the bulk actions' job kinds)
 from workflow.services import deadlines, jobs, processes
 from workflow.services.digest import DigestReport, send_digests
 
