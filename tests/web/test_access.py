@@ -76,6 +76,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "deadlines.feed": PUBLIC,
     "bulk.review": frozenset({LEGAL}),
     "bulk.approve": frozenset({MANAGER}),
+    "bulk.complete": CASEWORK,  # the lane of each task is checked per item, as for one completion
     "bulk.job": CASEWORK,  # its creator, or a manager (checked by the service)
     "bulk.job_progress": CASEWORK,  # calendar applications cannot sign in: the secret in the URL is the credential
 }
@@ -84,7 +85,8 @@ ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabula
                   # The sample case has no filing yet and there is no collective complaint: past the access
                   # check, an allowed role finds nothing.
                   "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
-                  "bulk.job": 404, "bulk.job_progress": 404}
+                  "bulk.job": 404, "bulk.job_progress": 404,
+                  "bulk.complete": 400}  # it asks which kind of task
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:

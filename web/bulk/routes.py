@@ -36,6 +36,7 @@ from workflow.services.tasks import task_schema
 bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates")
 # Bulk pages list the selection; a filter matching more than this is still done whole through "all N".
 MAX_SHOWN = 500
+TASK_NAME_MAX = 100  # a BPMN id, as HumanTask.bpmn_id holds it
 
 
 @bp.route("/review", methods=["GET", "POST"])
@@ -48,6 +49,20 @@ def review() -> Response | str | tuple[str, int]:
 @roles(Role.MANAGER)
 def approve() -> Response | str | tuple[str, int]:
     return _bulk_page("approve_review", "bulk/approve.html")
+
+
+@bp.route("/complete", methods=["GET", "POST"])
+@roles(*CASEWORK)
+def complete() -> Response | str | tuple[str, int]:
+    """Any other kind of task (a filing's check, approval or submission...) completed with one form for all."""
+    source = request.form if request.method == "POST" else request.args
+    task = (source.get("task") or "").strip()
+    dedicated = {"legal_review": "bulk.review", "approve_review": "bulk.approve"}
+    if task in dedicated:
+        return redirect(url_for(dedicated[task], **request.args), 303)
+    if not task or len(task) > TASK_NAME_MAX:
+        return refusal(400, _("Choose the kind of task to complete (from My tasks)."), url_for("inbox.my_tasks"))
+    return _bulk_page(task, "bulk/complete.html")
 
 
 def _bulk_page(task: str, template: str) -> Response | str | tuple[str, int]:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, PetitioError, ValidationFailed
-from workflow.models import Case, HumanTask, Job, JobItem, Person, Review, User
+from workflow.models import Case, CollectiveComplaint, Filing, HumanTask, Job, JobItem, Person, Review, User
 from workflow.problems import MESSAGES, SEVERAL, Problem
 from workflow.roles import CASEWORK
 from workflow.services import jobs, queues, tasks
@@ -245,13 +245,20 @@ class TaskRow:
     ref: str | None
     city: str | None
     urgent: bool
+    body: str | None = None  # the filing's, for the tasks of a filing
+    collective_id: int | None = None  # a collective complaint's task (it has no case)
+    title: str | None = None  # that complaint's title
 
 
 def task_rows(session: Session, ids: Sequence[str]) -> list[TaskRow]:
     """The ready tasks among ``ids``, in the order given."""
-    found = {task.id: TaskRow(task, ref, city, bool(urgent)) for task, ref, city, urgent in session.execute(
-        select(HumanTask, Case.ref, Person.city, Case.urgent).outerjoin(Case, HumanTask.case_id == Case.id)
+    found = {row[0].id: TaskRow(row[0], row[1], row[2], bool(row[3]), *row[4:]) for row in session.execute(
+        select(HumanTask, Case.ref, Person.city, Case.urgent, Filing.body, CollectiveComplaint.id,
+               CollectiveComplaint.title)
+        .outerjoin(Case, HumanTask.case_id == Case.id)
         .outerjoin(Person, Case.person_id == Person.id)
+        .outerjoin(Filing, HumanTask.filing_id == Filing.id)
+        .outerjoin(CollectiveComplaint, Filing.collective_id == CollectiveComplaint.id)
         .where(HumanTask.id.in_(list(ids)), HumanTask.state == "ready"))}
     return [found[i] for i in ids if i in found]
 
