@@ -69,6 +69,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "deadlines.issue_link": EVERYONE,
     "deadlines.revoke_link": EVERYONE,
     "deadlines.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
+    "account.account": EVERYONE,  # each user's own language and time zone
+    "account.save": EVERYONE,
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
