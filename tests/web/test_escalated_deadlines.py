@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from tests.helpers import PDF, case_instance, do, expire_timers, open_sample_case, ready_ids, task
+from tests.helpers import PDF, case_instance, do, expire_timers, open_sample_case, ready, ready_ids, task
 from workflow.models import AuditEvent, Case, Deadline
 from workflow.runtime import instances
 from workflow.services import processes
 from workflow.services.dashboard import deadline_board
 from workflow.services.documents import attach_document
+from workflow.services.tasks import complete_task
 from workflow.services.worker import tick
 
 MISSING = {"form_of_appeal_verified": True, "power_of_attorney_verified": False}
@@ -61,8 +62,10 @@ def test_forty_days_after_asking_for_documents_all_21_stay_overdue_until_the_wor
     assert all(d["label"] == DOCUMENTS and d["manager_alerted"] and d["escalated_at"] for d in overdue)
     assert ready_ids(env, REFS[0]) == ["verify_consent"]
 
-    page = login("mara").get("/dashboard/deadlines?status=overdue")
+    mara = login("mara")
+    page = mara.get("/dashboard/deadlines?status=overdue")
     assert page.status_code == 200 and page.get_data(as_text=True).count("manager alerted") == 21
+    assert "manager alerted" in mara.get(f"/cases/{REFS[3]}").get_data(as_text=True)  # the case's own panel
 
     # The documents arrive for the first case: verified, it goes on to review and its deadline closes (missed).
     with env.uow() as session:
@@ -100,3 +103,30 @@ def test_a_non_interrupting_service_level_stays_open_until_its_task_is_done(env,
     with env.uow() as session:
         row = session.scalar(select(Deadline).where(Deadline.label == "Consent verification due"))
         assert row.state == "missed" and row.escalated_at is not None
+
+
+def test_a_late_review_and_late_filing_checks_stay_open_each_until_its_own_work_is_done(env, staff, client, token):
+    from tests.workflow.test_process import APPROVE_UN_SP
+
+    manager = token("mara")
+    open_sample_case(env, "APL-791")
+    do(env, "APL-791", "verify_consent", "ina", {"form_of_appeal_verified": True, "power_of_attorney_verified": True})
+    expire_timers(env, "APL-791", only="Legal review")
+    tick(env.engine, env.settings)
+    assert [(d["label"], d["manager_alerted"]) for d in _overdue(client, manager)] == [("Legal review due", True)]
+    do(env, "APL-791", "legal_review", "lena", {**APPROVE_UN_SP, "bodies": ["un_wgad", "un_sp"],
+                                                "wgad_categories": ["II"]})
+    assert _overdue(client, manager) == []
+    do(env, "APL-791", "approve_review", "mara", {"decision": "approve", "notes": "Agreed."})
+    checks = [t for t in ready(env, "APL-791") if t.bpmn_id == "check_filing"]
+    assert len(checks) == 2
+    expire_timers(env, "APL-791", only="Filing check")
+    tick(env.engine, env.settings)
+    late = _overdue(client, manager)
+    assert sorted(d["filing_id"] for d in late) == sorted(t.filing_id for t in checks)
+    assert all(d["label"] == "Filing check due" and d["manager_alerted"] for d in late)
+    with env.uow() as session:  # each filing's check is its own work: each alerted a manager
+        assert session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "escalated", AuditEvent.data["task"].as_string() == "check_filing")) == 2
+        complete_task(session, env.settings, checks[0].id, env.user(session, "leo"), {"decision": "approve"})
+    assert [d["filing_id"] for d in _overdue(client, manager)] == [checks[1].filing_id]
