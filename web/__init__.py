@@ -15,9 +15,9 @@ from flask import Flask, Response, abort, current_app, g, jsonify, redirect, ren
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from web import database
+from web import database, dates
 from web.access import PUBLIC, rule_of
-from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale
+from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
 from web.messages import messages_of
 from workflow import crypto, roles
@@ -75,7 +75,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    dates.init_app(app)  # after Babel: its datetimeformat and dateformat filters give way to ours
     _register_blueprints(app)
 
     app.before_request(_enforce_access)
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from web.account.routes import bp as account
     from web.admin.catalogue import bp as catalogue
     from web.admin.routes import bp as admin
     from web.api import register_api
@@ -112,7 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.tasks.routes import bp as tasks
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
-                      collective, admin, catalogue, episodes, bulk):
+                      collective, admin, catalogue, episodes, bulk, account):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -1,17 +1,31 @@
-"""One database session per request: the request is the unit of work and commits once, at its end."""
+"""One database session per request: the request is the unit of work and commits once, at its end.
+
+A GET or HEAD only reads (and records what it showed): on SQLite it reads from a WAL snapshot that never
+waits for a writer, and writes its audit events afterwards in one short transaction (``workflow.db``
+``read_session``), so a page answers during a long import or bulk job instead of failing with "locked".
+"""
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from workflow.db import engine_for, session_factory
+from workflow.db import engine_for, held_back, read_session, session_factory, write_held_back, write_held_back_later
+
+READ_METHODS = ("GET", "HEAD")
+# In the request itself the held-back writes wait a second and a half for the lock at most; then the page
+# answers and a background thread keeps trying (long jobs commit in batches: the lock comes free between two).
+WAIT_IN_REQUEST_MS = 1500
+
+
+def _engine():  # type: ignore[no-untyped-def]
+    return engine_for(current_app.config["PETITIO_SETTINGS"].database_url)
 
 
 def db() -> Session:
     if "db_session" not in g:
-        engine = engine_for(current_app.config["PETITIO_SETTINGS"].database_url)
-        g.db_session = session_factory(engine)()
+        engine = _engine()
+        g.db_session = read_session(engine) if request.method in READ_METHODS else session_factory(engine)()
     return g.db_session
 
 
@@ -33,6 +47,9 @@ def init_app(app: Flask) -> None:
         try:
             if response.status_code < 400 or g.pop("db_commit_on_error", False):
                 session.commit()  # reads commit too: their audit events must be kept
+                held = held_back(session)  # a read on SQLite: its snapshot is closed, now its writes
+                if held and not write_held_back(_engine(), held, attempts=1, wait_ms=WAIT_IN_REQUEST_MS):
+                    write_held_back_later(_engine(), held)
             else:
                 session.rollback()
         finally:

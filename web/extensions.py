@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import Babel, get_locale
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -10,7 +10,7 @@ from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 
 from web.database import db
-from workflow.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
+from workflow.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES, is_timezone
 from workflow.models import User
 
 babel = Babel()
@@ -35,6 +35,15 @@ def select_locale() -> str:
     if actor is not None and getattr(actor, "locale", None) in UI_LANGUAGES:
         return actor.locale
     return request.accept_languages.best_match(UI_LANGUAGES) or DEFAULT_LANGUAGE
+
+
+def select_timezone() -> str:
+    """The user's own time zone, else the organisation's (Flask-Babel's ``format_datetime`` uses it too)."""
+    actor = g.get("actor")
+    if actor is None and current_user and current_user.is_authenticated:
+        actor = current_user
+    own = getattr(actor, "timezone", None)
+    return own if is_timezone(own) else current_app.config["PETITIO_SETTINGS"].timezone
 
 
 def current_locale() -> str:

@@ -11,6 +11,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import available_timezones
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +38,8 @@ class Settings:
     document_key: str | None = field(default=None, repr=False)  # base64 AES key instead of PETITIO_HOME/keys
     letterhead: Path | None = None  # an organisation .docx that filings use as their base (header, styles)
     smtp: SmtpSettings | None = None  # the daily digest of deadlines is sent only when this is configured
+    # The organisation's time zone (IANA name): times are shown in it to users who chose none of their own.
+    timezone: str = "UTC"
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -75,7 +78,15 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         document_key=env.get("PETITIO_DOCUMENT_KEY") or None,  # never from the config file
         letterhead=_letterhead(pick("PETITIO_LETTERHEAD", "letterhead", "")),
         smtp=_smtp(env, pick),
+        timezone=_timezone(pick("PETITIO_TIMEZONE", "timezone", "UTC")),
     )
+
+
+def _timezone(value: object) -> str:
+    name = str(value).strip()
+    if name not in available_timezones():
+        raise ValueError(f"PETITIO_TIMEZONE must be an IANA time zone name such as Asia/Almaty, not {value!r}")
+    return name
 
 
 def _smtp(env: dict[str, str], pick: Callable[[str, str, object], object]) -> SmtpSettings | None:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+
+log = logging.getLogger(__name__)
+# An execution option: this connection only reads. On SQLite its transactions begin DEFERRED (see _sqlite_begin).
+READ_ONLY = "petitio_read_only"
+BUSY_TIMEOUT_MS = 10_000
 
 
 def is_sqlite(url: str) -> bool:
@@ -27,7 +39,7 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
     # WAL lets the worker write while pages read; busy_timeout waits for the lock instead of failing.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left holding old ciphertext
@@ -36,11 +48,12 @@ def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-un
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control of it
-    # (the recipe from SQLAlchemy's SQLite dialect documentation). IMMEDIATE takes the write lock at the
-    # start: SQLite has one writer anyway, and a deferred transaction that reads, then writes after
-    # another commit, fails with "database is locked" instead of waiting. Requests are short, so they
-    # queue (busy_timeout) instead of failing.
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # (the recipe from SQLAlchemy's SQLite dialect documentation). Writers begin IMMEDIATE, taking the write
+    # lock at the start: SQLite has one writer anyway, and a deferred transaction that reads, then writes
+    # after another commit, fails with "database is locked" instead of waiting; so they queue (busy_timeout).
+    # Readers (``read_session``) begin DEFERRED: a WAL snapshot that takes no lock and never waits for a
+    # writer, however long its transaction; they hold their few writes back for ``write_held_back``.
+    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -75,3 +88,129 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# -- reads on SQLite: a snapshot now, their few writes (audit events of reads) in a short transaction after --
+
+HELD_BACK = "petitio_held_back"  # Session.info key: the writes a read session holds back
+WRITE_ATTEMPTS = 5  # each waits up to the busy timeout for the writer's lock
+
+
+@dataclass
+class HeldBack:
+    """What a read session would have written: rows to insert, column changes of loaded rows."""
+
+    inserts: list[tuple[type, dict[str, Any]]] = field(default_factory=list)
+    updates: list[tuple[type, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.updates)
+
+
+@cache
+def _read_only(engine: Engine) -> Engine:
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def read_session(engine: Engine) -> Session:
+    """A session for a request that only reads: on SQLite, a deferred transaction (a WAL snapshot that never
+    waits for a writer) whose flushes write nothing; what they would have written (the audit events of what
+    was read, a token's last use) is held back for ``write_held_back``. A ``commit()`` of it ends the read and
+    loses nothing: the held-back writes stay on ``session.info``. Other databases read and write as usual."""
+    if not is_sqlite(str(engine.url)):
+        return session_factory(engine)()
+    session = session_factory(_read_only(engine))()
+    session.info[HELD_BACK] = HeldBack()
+    event.listen(session, "before_flush", _hold_back)
+    return session
+
+
+def held_back(session: Session) -> HeldBack:
+    return session.info.get(HELD_BACK) or HeldBack()
+
+
+def _hold_back(session: Session, _context: Any, _instances: Any) -> None:
+    held: HeldBack = session.info[HELD_BACK]
+    if session.deleted:
+        raise RuntimeError("a read-only request must not delete rows")
+    for obj in list(session.new):
+        mapper = inspect(obj).mapper
+        values = {}
+        for attr in mapper.column_attrs:
+            value = getattr(obj, attr.key)
+            column = attr.columns[0]
+            if value is None and column.default is not None and not column.primary_key:
+                # A default is taken now (an audit event's ``at`` is when the data was read, not when written).
+                value = column.default.arg(None) if column.default.is_callable else column.default.arg
+            if value is not None:
+                values[attr.key] = value
+        held.inserts.append((type(obj), values))
+        session.expunge(obj)
+    for obj in list(session.dirty):
+        state = inspect(obj)
+        changes = {attr.key: getattr(obj, attr.key) for attr in state.mapper.column_attrs
+                   if state.attrs[attr.key].history.has_changes()}
+        if changes:
+            held.updates.append((type(obj), state.identity, changes))
+            for key, value in changes.items():  # the object keeps its new values, as clean ones
+                set_committed_value(obj, key, value)
+
+
+def write_held_back(engine: Engine, held: HeldBack, *, attempts: int = WRITE_ATTEMPTS,
+                    wait_ms: int = BUSY_TIMEOUT_MS) -> bool:
+    """Write what a read session held back, in one short transaction; retried while another writer holds
+    SQLite's lock, each attempt waiting up to ``wait_ms`` for it. False when it stayed locked."""
+    for attempt in range(attempts):
+        try:
+            _write(engine, held, wait_ms)
+            return True
+        except OperationalError as err:
+            if "locked" not in str(err.orig) and "busy" not in str(err.orig):
+                raise
+            time.sleep(min(0.05 * 2 ** attempt, 1.0))  # the busy timeout already waited: a short pause more
+    return False
+
+
+def _write(engine: Engine, held: HeldBack, wait_ms: int) -> None:
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        # Straight on the driver's connection, outside any transaction: SQLAlchemy would begin one first.
+        raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")  # type: ignore[union-attr]
+        try:
+            with Session(bind=conn) as session:  # its first statement begins IMMEDIATE, waiting up to wait_ms
+                for cls, values in held.inserts:
+                    session.add(cls(**values))
+                for cls, identity, changes in held.updates:
+                    row = session.get(cls, identity)
+                    if row is not None:
+                        for key, value in changes.items():
+                            setattr(row, key, value)
+                session.commit()
+        finally:
+            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
+
+
+_WRITERS: set[threading.Thread] = set()
+
+
+def write_held_back_later(engine: Engine, held: HeldBack) -> None:
+    """Keep trying in the background, so that the page answers now; the writes are not given up."""
+
+    def run() -> None:
+        try:
+            for _ in range(60):  # ten minutes of busy timeouts
+                if write_held_back(engine, held):
+                    return
+            log.error("the audit events of a read could not be written: the database stayed locked")
+        finally:
+            _WRITERS.discard(thread)
+
+    thread = threading.Thread(target=run, name="petitio-held-back-writes", daemon=True)
+    _WRITERS.add(thread)
+    thread.start()
+
+
+def wait_for_held_back(timeout: float | None = None) -> None:
+    """Wait for the background writes of reads (at shutdown, and in tests)."""
+    for thread in list(_WRITERS):
+        thread.join(timeout)

@@ -85,6 +85,7 @@ MESSAGES: dict[str, str] = {
     "not_date": N_("must be a date (YYYY-MM-DD)"),
     "future_date": N_("cannot be in the future"),
     "not_email": N_("is not an e-mail address such as name@example.org"),
+    "unknown_timezone": N_("is not a time zone; choose one such as Asia/Almaty"),
     "not_json": N_("is not valid JSON"),
     "json_expected": N_("send JSON with Content-Type: application/json"),
     "missing_column": N_("required column is missing"),

@@ -73,12 +73,14 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "deadlines.calendar": EVERYONE,
     "deadlines.issue_link": EVERYONE,
     "deadlines.revoke_link": EVERYONE,
-    "deadlines.feed": PUBLIC,
+    "deadlines.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
+    "account.account": EVERYONE,  # each user's own language and time zone
+    "account.save": EVERYONE,
     "bulk.review": frozenset({LEGAL}),
     "bulk.approve": frozenset({MANAGER}),
     "bulk.complete": CASEWORK,  # the lane of each task is checked per item, as for one completion
     "bulk.job": CASEWORK,  # its creator, or a manager (checked by the service)
-    "bulk.job_progress": CASEWORK,  # calendar applications cannot sign in: the secret in the URL is the credential
+    "bulk.job_progress": CASEWORK,
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,

@@ -496,7 +496,8 @@ def test_deadlines_by_status_with_pages(api, env, staff):
     everything = ok(api("GET", "/api/v1/deadlines", "mara"))
     assert everything["total"] == 3
     first = everything["items"][0]
-    assert set(first) == {"id", "label", "due_at", "state", "owner_role", "case", "filing_id", "overdue"}
+    assert set(first) == {"id", "label", "due_at", "state", "owner_role", "case", "filing_id", "overdue",
+                          "escalated_at", "manager_alerted"}
     assert (first["case"], first["label"], first["owner_role"], first["overdue"]) == (
         "APL-071", "Consent verification due", "intake", True)
     assert is_aware_iso(first["due_at"])

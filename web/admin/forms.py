@@ -50,6 +50,7 @@ class NewUserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, _l(r.label)) for r in Role], validate_choice=False)
     locale = SelectField(_l("Language"), validate_choice=False,
                          choices=[SelectChoice(code, language_name(code, code)) for code in UI_LANGUAGES])
+    timezone = SelectField(_l("Time zone"), validate_choice=False)  # choices: web.dates.timezone_choices
     password = PasswordField(_l("Initial password"), validators=[Required()])
     email = StringField(_l("E-mail (for the daily digest; optional)"), render_kw={"maxlength": 254})
 

@@ -9,6 +9,7 @@ from werkzeug import Response
 from web.access import roles
 from web.admin.forms import NewUserForm
 from web.database import db
+from web.dates import timezone_choices
 from web.labels import label
 from web.messages import message, put_on_form
 from workflow.errors import ValidationFailed
@@ -25,6 +26,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 def _render(form: NewUserForm, *, status: int = 200, row_errors: dict[str, dict[str, str]] | None = None,
             new_token: dict[str, str] | None = None) -> tuple[str, int]:
     session = db()
+    form.timezone.choices = timezone_choices()
     return render_template(
         "admin/users.html", form=form, users=user_service.list_users(session),
         tokens=user_service.active_token_counts(session), role_choices=[(r.value, label("role", r)) for r in Role],
@@ -56,7 +58,8 @@ def create_user() -> Response | tuple[str, int]:
         username = (form.username.data or "").strip().lower()
         try:
             user = user_service.add_user(db(), g.actor, username, form.role.data, locale=form.locale.data,
-                                         full_name=(form.full_name.data or "").strip(), password=form.password.data)
+                                         full_name=(form.full_name.data or "").strip(), password=form.password.data,
+                                         timezone=form.timezone.data or None)
             set_email(db(), g.actor, user, form.email.data)
         except ValidationFailed as err:
             db().rollback()

@@ -16,9 +16,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
@@ -35,10 +33,18 @@ from workflow.runtime import specs as spec_registry
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations, make_script_engine, timer_expressions_of
 from workflow.runtime.serializer import SERIALIZER, SERIALIZER_VERSION
+from workflow.runtime.tasktree import (
+    STAGE_PROPERTY,
+    escalated,
+    filing_id_of,
+    guarded_task,
+    properties,
+    task_by_id,
+    work_pending,
+)
 from workflow.states import DeadlineState, Stage
 
 STAGES = Stage.codes()  # in order: a case shows its earliest open step
-STAGE_PROPERTY = "stage"
 FOUR_EYES_PROPERTY = "fourEyesWith"
 ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
 
@@ -185,14 +191,6 @@ def _timers_among(waiting: Iterable[Any]) -> list[tuple[Any, datetime]]:
     return found
 
 
-def _guarded_task(timer_task: Any) -> Any | None:
-    """The user task a boundary timer is attached to (its sibling under the boundary-event parent)."""
-    parent = timer_task.parent
-    if parent is None or not isinstance(parent.task_spec, BoundaryEventSplit):
-        return None
-    return next((c for c in parent.children if not isinstance(c.task_spec, BoundaryEvent)), None)
-
-
 def _timer_label(timer: Any, subject: Any) -> str:
     # An event-based gateway's own name says "awaiting"; the timer event behind it names the window.
     for definition in getattr(timer.task_spec.event_definition, "event_definitions", ()):
@@ -201,19 +199,10 @@ def _timer_label(timer: Any, subject: Any) -> str:
     return str(timer.task_spec.bpmn_name or subject.task_spec.bpmn_name or "Deadline")
 
 
-def filing_id_of(task: Any) -> int | None:
-    filing = task.data.get("filing")
-    return filing.get("filing_id") if isinstance(filing, dict) else None
-
-
-def _properties(task: Any) -> dict[str, str]:
-    return getattr(task.task_spec, "extensions", {}).get("properties", {})
-
-
 def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     if workflow.is_completed():
         return str(workflow.data.get("case_outcome") or Stage.CLOSED)
-    stages = {_properties(t).get(STAGE_PROPERTY) for t in ready} - {None}
+    stages = {properties(t).get(STAGE_PROPERTY) for t in ready} - {None}
     if not stages and any(waiting_catchers(workflow, "response_received", waiting)):
         stages.add(Stage.AWAITING_RESPONSE)
     if not stages:
@@ -225,7 +214,7 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
                 timers: list[tuple[Any, datetime]], now: datetime) -> None:
     due_by_task = {}
     for timer, due in timers:
-        guarded = _guarded_task(timer)
+        guarded = guarded_task(timer)
         if guarded is not None:
             due_by_task[guarded.id] = min(due, due_by_task.get(guarded.id, due))
     live = {str(t.id): t for t in ready}
@@ -245,30 +234,43 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
         row.bpmn_id = task.task_spec.bpmn_id
         row.name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
         row.lane = task.task_spec.lane
-        row.form = _properties(task).get(spec_registry.FORM_PROPERTY)
+        row.form = properties(task).get(spec_registry.FORM_PROPERTY)
         row.filing_id = filing_id_of(task)
         row.due_at = due_by_task.get(task.id)
-        assignee = task.data.get(_properties(task).get(ASSIGN_PROPERTY, ""))
+        assignee = task.data.get(properties(task).get(ASSIGN_PROPERTY, ""))
         row.assignee_id = assignee if isinstance(assignee, int) and not isinstance(assignee, bool) else None
 
 
-def _sync_deadlines(session: Session, instance: ProcessInstance, timers: list[tuple[Any, datetime]],
-                    now: datetime) -> None:
+def _sync_deadlines(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                    timers: list[tuple[Any, datetime]], now: datetime) -> None:
     waiting = {str(t.id): (t, due) for t, due in timers}
     # Only the timers' own rows: a deadline a response opened on this instance is not a timer's to close.
     open_rows = {row.timer_task_id: row for row in session.scalars(
         select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open",
                                Deadline.source == "bpmn_timer"))}
+    covered: set[Any] = set()  # ready tasks whose work an escalated row still stands for
     for timer_id, row in open_rows.items():
-        if timer_id not in waiting:
-            # The clock stopped (the work was done, an answer came, or the timer fired): it was beaten
-            # only if that happened before the due time.
-            row.state = DeadlineState.MISSED if row.overdue(now) else DeadlineState.MET
-            row.closed_at = now
+        if timer_id in waiting:
+            continue
+        fired = task_by_id(workflow, timer_id)
+        if row.escalated_at is None and fired is not None and escalated(fired):
+            # The service level was missed and a manager alerted: the deadline stays open (and overdue)
+            # until the work it guarded is done, whatever fresh clock the process starts meanwhile.
+            row.escalated_at = now
+        pending = work_pending(fired) if row.escalated_at is not None and fired is not None else []
+        if pending:
+            covered.update(t.id for t in pending)
+            continue
+        # The clock stopped (the work was done, an answer came, the timer fired without an alert, the case
+        # ended): it was beaten only if that happened before the due time.
+        row.state = DeadlineState.MISSED if row.overdue(now) else DeadlineState.MET
+        row.closed_at = now
     for timer_id, (timer, due) in waiting.items():
         row = open_rows.get(timer_id)
+        guarded = guarded_task(timer)
         if row is None:
-            guarded = _guarded_task(timer)
+            if guarded is not None and guarded.id in covered:
+                continue  # the fresh clock of work a missed, still open deadline already stands for
             subject = guarded if guarded is not None else timer
             row = Deadline(instance_id=instance.id, case_id=instance.case_id, timer_task_id=timer_id,
                            source="bpmn_timer", state=DeadlineState.OPEN, label=_timer_label(timer, subject),
@@ -309,7 +311,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
             raise
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
     _sync_inbox(session, instance, ready, timers, now)
-    _sync_deadlines(session, instance, timers, now)
+    _sync_deadlines(session, instance, workflow, timers, now)
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})
     session.flush()

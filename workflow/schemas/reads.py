@@ -88,6 +88,7 @@ class CaseDeadlineSchema(Schema):
     state = fields.String(required=True)
     owner_role = fields.String(allow_none=True)
     filing_id = fields.Integer(allow_none=True)
+    escalated_at = fields.DateTime(allow_none=True)
 
 
 class CaseFilingSchema(Schema):
@@ -305,6 +306,10 @@ class DeadlineSchema(Schema):
     case = fields.String(allow_none=True, metadata={"description": "case reference"})
     filing_id = fields.Integer(allow_none=True)
     overdue = fields.Boolean(required=True)
+    escalated_at = fields.DateTime(allow_none=True, metadata={
+        "description": "when the service level was missed and a manager alerted; the deadline stays open "
+                       "until the work is done"})
+    manager_alerted = fields.Boolean(required=True)
 
 
 class DeadlinePageSchema(Schema):

@@ -90,6 +90,8 @@ def calendar_feed(session: Session, user: User, now: datetime | None = None) -> 
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", "Petitio")
+    if user.timezone:  # the times are UTC; a calendar that reads this hint shows them in the user's zone
+        calendar.add("x-wr-timezone", user.timezone)
     for item in open_items(session, user.role, now):
         event = Event()
         event.add("uid", f"deadline-{item.id}@{UID_DOMAIN}")

@@ -238,6 +238,10 @@ class DeadlineRow:
     case: str | None
     overdue: bool
 
+    @property
+    def manager_alerted(self) -> bool:
+        return self.deadline.escalated_at is not None
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.deadline, name)
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -36,7 +37,7 @@ from workflow.audit import audit
 from workflow.config import Settings, SmtpSettings
 from workflow.db import unit_of_work
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.i18n import translate
+from workflow.i18n import DEFAULT_TIMEZONE, format_day, format_when, translate, zone
 from workflow.models import Deadline, DigestLog, User, utcnow
 from workflow.problems import N_, Problem
 from workflow.roles import Role
@@ -81,7 +82,7 @@ def send_digests(engine: Engine, settings: Settings, now: datetime | None = None
         _say_unconfigured()
         return DigestReport()
     with unit_of_work(engine) as session:
-        claims = claim_digests(session, settings.smtp.sender, now)
+        claims = claim_digests(session, settings.smtp.sender, now, default_timezone=settings.timezone)
     if not claims:
         return DigestReport()
     sent, refused, error = deliver(settings.smtp, claims)
@@ -97,7 +98,8 @@ def _say_unconfigured() -> None:
 
 # -- 1. claim ------------------------------------------------------------------------------------------------
 
-def claim_digests(session: Session, sender: str, now: datetime) -> list[Claim]:
+def claim_digests(session: Session, sender: str, now: datetime, *, default_timezone: str = DEFAULT_TIMEZONE
+                  ) -> list[Claim]:
     day = now.date()
     users = list(session.scalars(
         select(User).where(User.active.is_(True), User.email.is_not(None), User.role != Role.ADMIN,
@@ -118,7 +120,8 @@ def claim_digests(session: Session, sender: str, now: datetime) -> list[Claim]:
             continue
         claimed = _claim(session, user, day, len(overdue) + len(soon))
         if claimed is not None:
-            claims.append(Claim(claimed.id, user.id, compose(user, sender, overdue, soon, now),
+            claims.append(Claim(claimed.id, user.id, compose(user, sender, overdue, soon, now,
+                                                                  default_timezone=default_timezone),
                                 [i.id for i in overdue + soon]))
     return claims
 
@@ -151,12 +154,13 @@ def _claim(session: Session, user: User, day: date, count: int) -> DigestLog | N
     return claimed
 
 
-def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now: datetime) -> EmailMessage:
-    language = user.locale
-    lines = [translate(language, TITLE, day=now.date().isoformat()), ""]
+def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now: datetime, *,
+            default_timezone: str = DEFAULT_TIMEZONE) -> EmailMessage:
+    language, tz = user.locale, zone(user.timezone, default_timezone)  # times as the user's pages show them
+    lines = [translate(language, TITLE, day=format_day(now.date(), language)), ""]
     for heading, listed in ((OVERDUE, overdue), (SOON, soon)):
         if listed:
-            lines += [translate(language, heading, count=len(listed)), *(_line(language, item) for item in listed),
+            lines += [translate(language, heading, count=len(listed)), *(_line(language, tz, item) for item in listed),
                       ""]
     lines.append(translate(language, FOOTER))
     message = EmailMessage()
@@ -170,9 +174,9 @@ def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now:
     return message
 
 
-def _line(language: str, item: Item) -> str:
+def _line(language: str, tz: ZoneInfo, item: Item) -> str:
     template, params = item.label_template
-    due = translate(language, DUE, at=item.due_at.strftime("%Y-%m-%d %H:%M UTC"))
+    due = translate(language, DUE, at=format_when(item.due_at, language, tz))
     missed = f" ({translate(language, MISSED)})" if item.state == DeadlineState.MISSED else ""
     return f"  {item.subject}: {translate(language, template, **params)}, {due}{missed}"
 

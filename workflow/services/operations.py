@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from workflow.audit import audit
 from workflow.bodies import get_body
-from workflow.models import AuditEvent, CollectiveComplaint, Filing
+from workflow.models import AuditEvent, CollectiveComplaint, Deadline, Filing
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations
 from workflow.services.filing_documents import filing_language, render_case_filing, render_collective_filing
 from workflow.services.review import is_urgent
-from workflow.states import PENDING_FILING_STATES, FilingState
+from workflow.states import PENDING_FILING_STATES, DeadlineState, FilingState
 
 
 def _filing(ctx: ServiceContext, filing_id: int) -> Filing:
@@ -99,6 +99,12 @@ def escalate(ctx: ServiceContext, task: str, role: str, reason: str = "late") ->
     if case is None and ctx.session.scalar(
             select(CollectiveComplaint.id).where(CollectiveComplaint.instance_id == ctx.instance.id)) is None:
         raise LookupError("this process instance belongs to no case or collective complaint")
+    if reason == "late" and ctx.session.scalar(
+            select(Deadline.id).where(Deadline.instance_id == ctx.instance.id, Deadline.state == DeadlineState.OPEN,
+                                      Deadline.escalated_at.is_not(None), Deadline.filing_id.is_(None)).limit(1)):
+        # The case's work is already late, a manager alerted and the deadline still on the overdue list
+        # (runtime/instances.py keeps it open): the fresh clock of the same work alerts nobody again.
+        return {"task": task, "role": role, "reason": reason, "at": ctx.now.isoformat(), "repeated": True}
     audit(ctx.session, None, "escalated", "case" if case else "process_instance",
           case.ref if case else ctx.instance.id, ctx.instance.case_id, {"task": task, "role": role, "reason": reason})
     return {"task": task, "role": role, "reason": reason, "at": ctx.now.isoformat()}

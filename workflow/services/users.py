@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
-from workflow.errors import NotFound, ValidationFailed
-from workflow.i18n import UI_LANGUAGES
+from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.i18n import UI_LANGUAGES, is_timezone
 from workflow.models import ApiToken, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import Role
@@ -26,7 +26,7 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def add_user(session: Session, actor: User | None, username: str, role: str, *, full_name: str = "",
-             locale: str = "en", password: str | None = None) -> User:
+             locale: str = "en", password: str | None = None, timezone: str | None = None) -> User:
     errors = {}
     if not USERNAME.match(username):
         errors["username"] = Problem("bad_username")
@@ -38,14 +38,39 @@ def add_user(session: Session, actor: User | None, username: str, role: str, *, 
         errors["locale"] = Problem("not_one_of", {"choices": list(UI_LANGUAGES)})
     if password is not None and len(password) < MIN_PASSWORD:
         errors["password"] = Problem("too_short", {"min": MIN_PASSWORD})
+    if timezone and not is_timezone(timezone):
+        errors["timezone"] = Problem("unknown_timezone")
     if errors:
         raise ValidationFailed("cannot create the user", errors=errors)
-    user = User(username=username, role=role, full_name=full_name, locale=locale,
+    user = User(username=username, role=role, full_name=full_name, locale=locale, timezone=timezone or None,
                 password_hash=_HASHER.hash(password) if password else None)
     session.add(user)
     session.flush()
     audit(session, actor, "user_created", "user", user.id, None, {"username": username, "role": role})
     return user
+
+
+def set_preferences(session: Session, actor: User, user: User, *, locale: str, timezone: str | None) -> list[str]:
+    """A user's language and time zone (None or "": the organisation's), set by themselves or an admin.
+
+    Returns the names of the fields that changed (the audit event names them, never their values).
+    """
+    if actor.id != user.id and actor.role != Role.ADMIN:
+        raise Forbidden("only admins change another user's settings")
+    errors = {}
+    if locale not in UI_LANGUAGES:
+        errors["locale"] = Problem("not_one_of", {"choices": list(UI_LANGUAGES)})
+    if timezone and not is_timezone(timezone):
+        errors["timezone"] = Problem("unknown_timezone")
+    if errors:
+        raise ValidationFailed("the settings were refused", errors=errors)
+    changed = [name for name, value in (("locale", locale), ("timezone", timezone or None))
+               if getattr(user, name) != value]
+    for name in changed:
+        setattr(user, name, locale if name == "locale" else timezone or None)
+    if changed:
+        audit(session, actor, "user_preferences_changed", "user", user.id, None, {"fields": changed})
+    return changed
 
 
 def get_user(session: Session, username: str) -> User:

@@ -1,0 +1,137 @@
+"""SQLite stays usable during long writes (issue 12, item 5): reads never wait for a writer.
+
+A GET reads from a WAL snapshot (a deferred transaction) and writes its audit events afterwards in one short
+transaction; while a writer holds the lock the page still answers, and the events follow once it is free.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select
+
+from tests.helpers import open_sample_case
+from workflow.db import read_session, wait_for_held_back
+from workflow.models import AuditEvent, User
+
+PAGES = ("/cases", "/tasks", "/cases/APL-501")
+API = ("/api/v1/cases", "/api/v1/cases/APL-501")
+
+
+@pytest.fixture
+def sqlite_env(env):
+    if env.backend != "sqlite":
+        pytest.skip("SQLite's single writer")
+    return env
+
+
+def _db_file(env) -> str:
+    return env.settings.database_url.removeprefix("sqlite:///")
+
+
+def _reads(env) -> int:
+    with read_session(env.engine) as session:  # a snapshot: counts even while a writer holds the lock
+        return session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.action == "identity_read"))
+
+
+class Writer:
+    """Another process's long write transaction, on its own connection."""
+
+    def __init__(self, path: str) -> None:
+        self.conn = sqlite3.connect(path, isolation_level=None, timeout=10, check_same_thread=False)
+
+    def hold(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("UPDATE users SET active = active")  # a real write: the lock is taken
+
+    def release(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+
+@pytest.fixture
+def writer(sqlite_env) -> Iterator[Writer]:
+    held = Writer(_db_file(sqlite_env))
+    yield held
+    held.release()
+    held.conn.close()
+
+
+def test_pages_and_the_api_answer_while_a_writer_holds_the_lock(sqlite_env, login, token, client, writer):
+    open_sample_case(sqlite_env, "APL-501")
+    lena, headers = login("lena"), token("lena")
+    before = _reads(sqlite_env)
+    writer.hold()
+    for url in PAGES:
+        started = time.monotonic()
+        response = lena.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert time.monotonic() - started < 5, url  # before: 500 after the 10 s busy timeout
+    for url in API:
+        started = time.monotonic()
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, (url, response.status_code)  # before: 409
+        assert time.monotonic() - started < 5, url
+    assert _reads(sqlite_env) == before  # held back while the writer holds the lock
+    writer.release()
+    wait_for_held_back(30)
+    # Every read of identity fields was audited, after the writer let go: the page, and the API's case.
+    assert _reads(sqlite_env) == before + 2
+
+
+def test_reads_answer_quickly_during_a_long_job_that_commits_in_batches(sqlite_env, login, token, client):
+    open_sample_case(sqlite_env, "APL-501")
+    lena, headers, api = login("lena"), token("lena"), client
+    before = _reads(sqlite_env)
+    done = threading.Event()
+
+    def long_job() -> None:  # batches of writes, each holding the lock ~50 ms, like jobs.run
+        conn = sqlite3.connect(_db_file(sqlite_env), isolation_level=None, timeout=10)
+        while not done.is_set():
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("UPDATE users SET active = active")
+            done.wait(0.05)
+            conn.execute("COMMIT")
+        conn.close()
+
+    job = threading.Thread(target=long_job)
+    job.start()
+    try:
+        slowest = 0.0
+        for _ in range(2):
+            for url in PAGES:
+                started = time.monotonic()
+                assert lena.get(url).status_code == 200, url
+                slowest = max(slowest, time.monotonic() - started)
+            for url in API:
+                started = time.monotonic()
+                assert api.get(url, headers=headers).status_code == 200, url
+                slowest = max(slowest, time.monotonic() - started)
+        assert slowest < 3
+    finally:
+        done.set()
+        job.join()
+    wait_for_held_back(30)
+    assert _reads(sqlite_env) == before + 4
+
+
+def test_a_read_that_commits_keeps_its_held_back_writes(sqlite_env, staff):
+    """``session.commit()`` of a read session ends the snapshot and keeps what it held back."""
+    from workflow.audit import audit
+    from workflow.db import held_back, read_session, write_held_back
+
+    session = read_session(sqlite_env.engine)
+    actor = session.scalar(select(User).where(User.username == "lena"))
+    audit(session, actor, "identity_read", "case", "APL-000", None, {"fields": ["full_name"]})
+    session.commit()
+    assert held_back(session) and session.scalar(select(func.count()).select_from(AuditEvent)) is not None
+    session.close()
+    assert write_held_back(sqlite_env.engine, held_back(session))
+    with sqlite_env.uow() as check:
+        event = check.scalar(select(AuditEvent).where(AuditEvent.object_id == "APL-000"))
+        assert event.actor_id == actor.id and event.data == {"fields": ["full_name"]} and event.at is not None

@@ -1,0 +1,17 @@
+"""The user's own settings: language and time zone."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField
+
+from workflow.i18n import UI_LANGUAGES, language_name
+
+
+class PreferencesForm(FlaskForm):
+    # The service decides what is valid (workflow/services/users.set_preferences): no choice check here.
+    locale = SelectField(_l("Language"), choices=[SelectChoice(code, language_name(code, code))
+                                                  for code in UI_LANGUAGES], validate_choice=False)
+    timezone = SelectField(_l("Time zone"), validate_choice=False,
+                           description=_l("Times on the pages and in the daily mail are shown in this zone."))
