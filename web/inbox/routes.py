@@ -14,7 +14,7 @@ from web.access import roles
 from web.database import db
 from web.errors import refusal
 from web.labels import label, task_name
-from web.loaders import page_arg
+from web.loaders import page_arg, per_page_arg
 from web.messages import message
 from workflow.bodies import all_bodies
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
@@ -60,13 +60,14 @@ def my_tasks() -> str:
     alerts = manager_alerts(session) if g.actor.role == Role.MANAGER else []
     if not has_lane:
         return render_template("inbox/tasks.html", has_lane=False, alerts=alerts, alert_days=ALERT_DAYS)
-    flt, page, now = filter_or_400(request.args), page_arg(), utcnow()
-    rows, total = queue_page(session, g.actor.role, flt, page=page, per_page=DEFAULT_PER_PAGE, now=now)
+    flt, page, per_page, now = filter_or_400(request.args), page_arg(), per_page_arg(DEFAULT_PER_PAGE), utcnow()
+    rows, total = queue_page(session, g.actor.role, flt, page=page, per_page=per_page, now=now)
     counts = task_counts(session, g.actor.role, flt, now=now)
     members = lane_members(session, g.actor.role)
     return render_template(
         "inbox/tasks.html", has_lane=True, alerts=alerts, alert_days=ALERT_DAYS, rows=rows, total=total,
-        page=page, pages=max(math.ceil(total / DEFAULT_PER_PAGE), 1), flt=flt, args=flt.as_params(),
+        page=page, pages=max(math.ceil(total / per_page), 1), flt=flt,
+        args={**flt.as_params(), **({"per_page": per_page} if per_page != DEFAULT_PER_PAGE else {})},
         counts=counts, all_count=sum(c.count for c in counts), members=members,
         # Managers assign to anyone of a task's lane; the assign menu lists every active caseworker by team.
         assignable=_assignable(session) if g.actor.role == Role.MANAGER else {},
