@@ -193,3 +193,21 @@ def test_the_api_lists_the_queue_and_claims(queue, api):
 def _user_id(env, username: str) -> int:
     with env.uow() as session:
         return env.user(session, username).id
+
+
+def test_the_case_list_filters_by_body_and_urgency(queue, login, api):
+    do(queue, "Q-4", "legal_review", "lena", {"decision": "approve", "bodies": ["un_sp"], "mandates": ["assembly"],
+                                              "grounds": ["iccpr_21"]})
+    ina = login("ina")
+
+    def listed(query: str) -> list[str]:
+        return re.findall(r'<a href="/cases/(Q-\d+)">', text_of(ina.get(f"/cases?{query}")))
+
+    assert listed("urgent=true") == ["Q-1"]
+    assert listed("urgent=false") == ["Q-2", "Q-3", "Q-4"]
+    assert listed("body=un_sp") == ["Q-4"]
+    assert listed("body=un_hrc") == []
+    assert listed("page=2") == []
+    assert [c["ref"] for c in api("GET", "/api/v1/cases?urgent=true", "ina").get_json()["items"]] == ["Q-1"]
+    assert [c["ref"] for c in api("GET", "/api/v1/cases?body=un_sp", "ina").get_json()["items"]] == ["Q-4"]
+    assert api("GET", "/api/v1/cases?urgent=banana", "ina").status_code == 422
