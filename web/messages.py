@@ -16,7 +16,7 @@ from web.labels import label
 from workflow.problems import SEVERAL, Problem
 
 # Parameters whose values are codes of a label group: shown as words.
-PARAMETER_GROUPS = {"bodies": "body", "flags": "permission"}
+PARAMETER_GROUPS = {"bodies": "body", "flags": "permission", "lane": "role"}
 
 
 def message(problem: Problem) -> str:

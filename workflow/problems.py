@@ -172,6 +172,12 @@ MESSAGES: dict[str, str] = {
     "bad_term_key": N_("use 2 to 80 lower-case letters, digits and underscores, starting with a letter"),
     "term_key_taken": N_("this vocabulary already has that key"),
     "english_label_missing": N_("an English label is required"),
+    # -- work queues -----------------------------------------------------------------------------------
+    "task_held": N_("%(user)s holds this task: they or a manager must release it first"),
+    "task_other_lane": N_("this task is for the %(lane)s team"),
+    "assignee_not_in_lane": N_("choose an active member of the %(lane)s team"),
+    "assignee_four_eyes": N_("four eyes: this person did the step this one checks"),
+    "release_not_holder": N_("only the person holding the task or a manager can release it"),
     # -- users -----------------------------------------------------------------------------------------
     "bad_username": N_("use 2-80 lower-case letters, digits, dots, dashes or underscores"),
     "username_taken": N_("already taken"),

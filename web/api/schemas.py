@@ -27,6 +27,8 @@ from workflow.schemas.base import (
     in_range,
     one_of,
 )
+from workflow.schemas.queues import MAX_ID, TaskFilterSchema
+from workflow.schemas.reads import TaskSchema
 from workflow.schemas.responses import ResponseInputSchema
 from workflow.services.deadlines import STATUSES as DEADLINE_STATUSES
 from workflow.states import UPLOAD_KINDS, Stage
@@ -70,6 +72,38 @@ class CaseListArgsSchema(PageArgsSchema):
     incident_type = Text(validate=one_of(_active_incident_types, "inactive_incident_type"),
                          metadata={"description": "an active key of the incident_type vocabulary"})
     overdue = Boolean(load_default=False, metadata={"description": "only cases with an overdue deadline"})
+    body = Text(max_length=40, metadata={"description": "a body the case has a filing for or its review chose"})
+    urgent = Boolean(allow_none=True, metadata={"description": "true: urgent cases only; false: the others"})
+
+
+class TaskListArgsSchema(PageArgsSchema, TaskFilterSchema):
+    """GET /api/v1/tasks: the filters of My tasks (``workflow/schemas/queues.py``) and paging."""
+
+
+class QueuedTaskSchema(TaskSchema):
+    """A ready task in a queue: never an identity field."""
+
+    case = fields.String(allow_none=True, attribute="ref", metadata={"description": "the case reference"})
+    collective_id = fields.Integer(allow_none=True)
+    body = fields.String(allow_none=True)
+    overdue = fields.Boolean(required=True)
+    urgent = fields.Boolean(required=True)
+    detained = fields.Boolean(required=True)
+    assignee_id = fields.Integer(allow_none=True, metadata={"description": "who holds or was given the task"})
+    held = fields.Boolean(required=True, metadata={"description": "claimed or assigned: only the holder completes it"})
+    assigned_at = fields.DateTime(allow_none=True)
+
+
+class TaskPageSchema(Schema):
+    items = fields.List(fields.Nested(QueuedTaskSchema), required=True)
+    total = fields.Integer(required=True)
+    counts = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                         metadata={"description": "task kind -> ready tasks matching the other filters"})
+
+
+class AssignSchema(InputSchema):
+    assignee = Number(required=True, validate=in_range(1, MAX_ID),
+                      metadata={"description": "the id of an active user of the task's lane"})
 
 
 class UploadSchema(InputSchema):

@@ -10,6 +10,7 @@ from web.access import roles
 from web.cases.forms import filter_form
 from web.cases.page import render_case
 from web.database import db
+from web.loaders import page_arg
 from workflow.models import utcnow
 from workflow.roles import CASEWORK
 from workflow.services.cases import case_rows, list_cases
@@ -23,7 +24,7 @@ PER_PAGE = 50
 def cases() -> str:
     session = db()
     form = filter_form(session)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     now = utcnow()
     found, total = list_cases(session, form.filters(), page=page, per_page=PER_PAGE, now=now)
     args = {k: v for k, v in request.args.items() if k != "page" and v}

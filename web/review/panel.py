@@ -28,7 +28,8 @@ def legal_facts_panel(page: CasePage, posted: LegalFactsForm | None) -> dict[str
         return None
     editable = page.actor.role in LEGAL_FACT_EDITORS
     return {"read": read, "facts": read.facts,
-            "form": (posted or legal_facts_form(read.facts)) if editable else None}
+            "form": (posted or legal_facts_form(read.facts)) if editable else None,
+            "open": any(t.bpmn_id == "legal_review" for t in page.read.tasks)}
 
 
 @dataclass(frozen=True)
@@ -55,19 +56,41 @@ class Returned:
     notes: str
 
 
-def review_parts(session: Session, bpmn_id: str, case: Case) -> dict[str, Any]:
-    """What the reviewer, or the manager approving, decides on: the checks per body today, the review so far and
-    the checks recorded with it, or the manager's reasons for sending it back. Empty for other steps."""
+# What a reviewer needs of the person beside the form; contact details and identity numbers never help a review.
+SUMMARY_FIELDS = ("full_name", "full_name_native", "gender", "birth_date", "occupation", "organisation", "city")
+
+
+@dataclass(frozen=True)
+class ReviewFacts:
+    """The facts beside a review step's form, so the reviewer need not scroll the case page."""
+
+    person: dict[str, Any]  # only fields the role reads (``read_case`` audited the read)
+    episodes: list[Any]
+    incidents: list[Any]
+    consent: str | None  # the consent status
+    detained: bool
+    urgent: bool
+
+
+def review_parts(session: Session, bpmn_id: str, case: Case,
+                 person: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the reviewer, or the manager approving, decides on: the facts of the case (``person``: the fields
+    the role may read), the checks per body today, the review so far and the checks recorded with it, or the
+    manager's reasons for sending it back. Empty for other steps."""
     if bpmn_id not in REVIEW_STEPS:
         return {}
+    facts = ReviewFacts({k: v for k, v in (person or {}).items() if k in SUMMARY_FIELDS}, list(case.episodes),
+                        list(case.incidents), case.consent.status if case.consent else None,
+                        bool(case.detained_now), bool(case.urgent))
     latest = latest_review(session, case)
     if bpmn_id == "legal_review":
         returned = None
         if latest is not None and latest.approval == Decision.RETURN:
             by = latest.approver.display_name if latest.approver else "—"
             returned = Returned(by, latest.approved_at, latest.approval_notes)
-        return {"returned": returned, "admissibility": _table(admissibility_now(session, case), chosen=())}
-    return {"review": latest, "recorded": _recorded(latest) if latest is not None else [],
+        return {"facts": facts, "returned": returned,
+                "admissibility": _table(admissibility_now(session, case), chosen=())}
+    return {"facts": facts, "review": latest, "recorded": _recorded(latest) if latest is not None else [],
             "admissibility": _table(admissibility_now(session, case, under=latest),
                                     chosen=tuple(latest.bodies) if latest is not None else ())}
 

@@ -16,11 +16,13 @@ from web.collective.page import render_collective
 from web.database import db, keep_despite_error_status
 from web.errors import refusal
 from web.labels import label, task_name
+from web.messages import message
 from web.panel import Posted
 from web.tasks import forms
-from web.tasks.panels import Refused
+from web.tasks.panels import QUEUE_PREFIX, Refused, queue_params
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.roles import CASEWORK
+from workflow.services.queues import TaskFilter, next_task
 from workflow.services.tasks import TaskHome, complete_task, task_home, task_schema
 
 bp = Blueprint("tasks", __name__, template_folder="templates")
@@ -53,10 +55,31 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     except Forbidden:
         return refusal(403, _("Four eyes: you did the step this one checks, so another person must do it."), home,
                        back_label)
-    except Conflict:
+    except Conflict as err:
+        if "task" in err.errors:  # held by someone else: say who, rather than "completed first"
+            return refusal(409, message(err.errors["task"]), home, back_label)
         return _conflict(home, back_label)
     flash(_("Done: %(task)s.", task=task_name(row.bpmn_id, row.name)), "success")
+    if request.form.get("and_next"):
+        return _next(row.bpmn_id)
     return redirect(home, 303)
+
+
+def _next(kind: str) -> Response:
+    """"Complete and next": the next task of the same kind in the queue the form came from, or that queue."""
+    queue = queue_params()
+    flt = TaskFilter.from_params({k.removeprefix(QUEUE_PREFIX): v for k, v in queue.items()}).but(task=kind)
+    session = db()
+    following = next_task(session, g.actor, flt)
+    found = task_home(session, following) if following else None
+    if found is None:
+        flash(_("No more tasks of this kind in this queue."), "info")
+        return redirect(url_for("inbox.my_tasks", **flt.as_params()), 303)
+    if found.collective_id is not None:
+        return redirect(url_for("collective.show", collective_id=found.collective_id, _anchor=f"task-{following}"),
+                        303)
+    return redirect(url_for("cases.case", ref=found.ref, **{f"{QUEUE_PREFIX}{k}": v for k, v in flt.as_params()
+                                                              .items()}, _anchor=f"task-{following}"), 303)
 
 
 def _home(found: TaskHome) -> str:

@@ -237,8 +237,9 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
         row.form = properties(task).get(spec_registry.FORM_PROPERTY)
         row.filing_id = filing_id_of(task)
         row.due_at = due_by_task.get(task.id)
-        assignee = task.data.get(properties(task).get(ASSIGN_PROPERTY, ""))
-        row.assignee_id = assignee if isinstance(assignee, int) and not isinstance(assignee, bool) else None
+        if row.assigned_at is None:  # a claim or a manager's assignment (services/queues.py) outlives saves
+            assignee = task.data.get(properties(task).get(ASSIGN_PROPERTY, ""))
+            row.assignee_id = assignee if isinstance(assignee, int) and not isinstance(assignee, bool) else None
 
 
 def _sync_deadlines(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,

@@ -27,6 +27,7 @@ from workflow.models import (
     ConsentRecord,
     Deadline,
     Episode,
+    Filing,
     HumanTask,
     Incident,
     LegalFacts,
@@ -207,6 +208,8 @@ class CaseFilters:
     incident_type: str | None = None
     overdue: bool = False
     q: str | None = None  # search by reference (prefix or substring, case-insensitive)
+    body: str | None = None  # a body the case has a filing for, or its latest review chose
+    urgent: bool | None = None
 
 
 def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_page: int = 50,
@@ -229,6 +232,12 @@ def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_pag
         query = query.where(exists().where(Deadline.case_id == Case.id, Deadline.overdue(now)))
     if filters.q:
         query = query.where(func.lower(Case.ref).contains(filters.q.strip().lower()))
+    if filters.body:
+        reviewed_for = select(Review.case_id).where(cast(Review.bodies, String).contains(f'"{filters.body}"'))
+        query = query.where(or_(Case.id.in_(reviewed_for),
+                                exists().where(Filing.case_id == Case.id, Filing.body == filters.body)))
+    if filters.urgent is not None:
+        query = query.where(Case.urgent.is_(filters.urgent))
     rows, total = paginate(session, query.order_by(Case.ref), page=page, per_page=per_page)
     return [case for (case,) in rows], total
 

@@ -43,6 +43,7 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
         raise Forbidden("this account is deactivated")
     if row.lane != actor.role:
         raise Forbidden(f"task {row.bpmn_id!r} is for the {row.lane} role, not {actor.role}")
+    check_not_held(session, row, actor)
     loaded = processes.load_locked(session, settings, row.instance_id, actor)
     instance = loaded.instance
     task = instances.find_ready_task(loaded.workflow, task_id)
@@ -61,6 +62,24 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
     processes.save(loaded, action="task_completed", data={"task": row.bpmn_id, "task_id": task_id,
                                                           "form": data})
     return instance
+
+
+def held_by_other(row: HumanTask, actor: User) -> int | None:
+    """The id of the user who claimed or was given ``row`` (``services/queues.py``), when that is not ``actor``.
+
+    A process's own ``assignTo`` (a review returned to its reviewer) names someone without holding the task:
+    only a claim or a manager's assignment (``assigned_at`` set) keeps the rest of the lane out."""
+    if row.assigned_at is not None and row.assignee_id is not None and row.assignee_id != actor.id:
+        return row.assignee_id
+    return None
+
+
+def check_not_held(session: Session, row: HumanTask, actor: User) -> None:
+    """Conflict (code ``task_held``) when someone else holds the task: they, or a manager, release it first."""
+    if (holder_id := held_by_other(row, actor)) is not None:
+        holder = session.get(User, holder_id)
+        raise Conflict(f"task {row.id} is held by another user",
+                       errors={"task": Problem("task_held", {"user": holder.display_name if holder else "?"})})
 
 
 def four_eyes_partner(definition: ProcessDefinition, bpmn_id: str) -> str | None:
