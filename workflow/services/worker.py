@@ -16,10 +16,12 @@ from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
-from workflow.services import deadlines, jobs, processes
+from workflow.services import consent_queue, deadlines, jobs, processes
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
+# Job handlers register when their module is imported: the worker must know every kind it may resume.
+JOB_MODULES = (consent_queue,)
 BATCH = 50
 
 
