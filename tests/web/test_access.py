@@ -37,6 +37,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "consent.withdraw": CASEWORK,
     "consent.update": frozenset({INTAKE, LEGAL}),
     "consent.form_to_sign": frozenset({INTAKE}),
+    "consent.inline_document": frozenset({INTAKE, LEGAL}),
+    "consent.queue": frozenset({INTAKE}),
+    "consent.verify": frozenset({INTAKE}),
+    "consent.request_missing": frozenset({INTAKE}),
+    "consent.job": frozenset({INTAKE}),
     "documents.upload": frozenset({INTAKE, LEGAL}),
     "documents.download": frozenset({INTAKE, LEGAL}),
     "review.update_facts": frozenset({LEGAL}),
@@ -74,7 +79,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
                   # The sample case has no filing yet and there is no collective complaint: past the access
                   # check, an allowed role finds nothing.
-                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404}
+                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
+                  "consent.job": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:
