@@ -294,3 +294,17 @@ def test_the_worker_knows_the_kind():
     import workflow.services.worker  # noqa: F401  (what the worker process imports)
 
     assert consent_queue.JOB_KIND in jobs.HANDLERS
+
+
+def test_a_case_whose_documents_arrived_meanwhile_is_left_for_a_person(env, staff):
+    open_cases(env, {"APL-771": {"form_of_appeal": (PDF, "foa.pdf")}})
+    with env.uow() as session:
+        job_id = consent_queue.request_missing(session, env.user(session, "ina"), "intake", TaskFilter()).id
+    with env.uow() as session:
+        attach_document(session, env.settings, env.user(session, "ina"), get_case(session, "APL-771"),
+                        "power_of_attorney", PDF, "poa.pdf")
+    assert jobs.run(env.engine, env.settings, job_id) is True
+    with env.uow() as session:
+        (item,) = jobs.items(session, session.get(Job, job_id))
+        assert (item.state, [p["code"] for p in item.problems]) == ("skipped", ["consent_documents_on_file"])
+    assert ready_ids(env, "APL-771") == ["verify_consent"] and task_completions(env, "APL-771") == 0
