@@ -124,6 +124,9 @@ MESSAGES: dict[str, str] = {
     "document_missing": N_("no such file in the documents folder"),
     "document_unreadable": N_("cannot read the file (%(reason)s)"),
     "document_not_on_case": N_("the case has no such document"),
+    # -- the consent queue's bulk request of missing documents ---------------------------------------------
+    "task_no_longer_ready": N_("this task is no longer waiting (someone completed it)"),
+    "consent_documents_on_file": N_("both documents are on file now: verify them in the consent queue"),
     # -- tasks -----------------------------------------------------------------------------------------
     "reject_reason_missing": N_("give the reason for rejecting the case"),
     "return_reason_missing": N_("say what is missing"),

@@ -34,6 +34,8 @@ EPISODE_EDITORS = (Role.INTAKE, Role.MANAGER)
 APPEAL_EDITORS = (Role.INTAKE,)
 CASE_FACT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
+# The lane of ``verify_consent`` in bpmn/case.bpmn: the consent queue is theirs.
+CONSENT_VERIFIERS = (Role.INTAKE,)
 CONSENT_WITHDRAWERS = CASEWORK
 LEGAL_FACT_EDITORS = (Role.LEGAL,)
 LEGAL_FACT_READERS = (Role.LEGAL, Role.MANAGER)

@@ -44,6 +44,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "consent.withdraw": CASEWORK,
     "consent.update": frozenset({INTAKE, LEGAL}),
     "consent.form_to_sign": frozenset({INTAKE}),
+    "consent.inline_document": frozenset({INTAKE, LEGAL}),
+    "consent.queue": frozenset({INTAKE}),
+    "consent.verify": frozenset({INTAKE}),
+    "consent.request_missing": frozenset({INTAKE}),
+    "consent.job": frozenset({INTAKE}),
     "documents.upload": frozenset({INTAKE, LEGAL}),
     "documents.download": frozenset({INTAKE, LEGAL}),
     "episodes.index": frozenset({INTAKE, LEGAL, MANAGER}),
@@ -92,7 +97,8 @@ ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabula
                   # check, an allowed role finds nothing.
                   "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
                   "bulk.job": 404, "bulk.job_progress": 404,
-                  "bulk.complete": 400}  # it asks which kind of task
+                  "bulk.complete": 400,  # it asks which kind of task
+                  "consent.job": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:

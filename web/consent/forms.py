@@ -1,18 +1,24 @@
-"""The consent choices and the withdrawal as pages draw them (``schemas/consent.py`` says what is valid)."""
+"""The consent choices, the withdrawal and the consent queue as pages draw them (``schemas/consent.py`` and the
+``verify_consent`` form schema say what is valid)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, TextAreaField
+from sqlalchemy.orm import Session
+from wtforms import BooleanField, Form, SelectChoice, SelectField, TextAreaField
 
 from web.forms import Required
 from web.labels import LABELS
 from workflow.bodies import CODES
 from workflow.models import ConsentRecord
 from workflow.schemas.consent import PERMISSION_FLAGS, RISK_NOTE_MAX
+from workflow.services.cases import cities
+from workflow.services.episodes import episode_titles
+from workflow.services.queues import TaskFilter
 
 OVERRIDE_CHOICES = ("", "allow", "deny")
 
@@ -51,3 +57,40 @@ def consent_form(consent: ConsentRecord | None, **kwargs: Any) -> ConsentPermiss
 
 class WithdrawConsentForm(FlaskForm):
     reason = TextAreaField(_l("Why was consent withdrawn?"), validators=[Required()])
+
+
+# -- the consent queue -------------------------------------------------------------------------------------------
+
+URGENT_CHOICES = ("", "yes", "no")
+
+
+class QueueFilterForm(Form):
+    """Which part of the consent queue to work through: a read, so no CSRF token (and bookmarkable URLs)."""
+
+    episode = SelectField(_l("Episode"), default="")
+    city = SelectField(_l("City"), default="")
+    urgent = SelectField(_l("Urgent"), default="")
+
+    def task_filter(self) -> TaskFilter:
+        """What the valid filters ask for; a filter with an unknown value (reported next to it) is ignored."""
+        urgent = None if self.urgent.errors or not self.urgent.data else self.urgent.data == "yes"
+        return TaskFilter(episode=_chosen(self.episode), city=_chosen(self.city), urgent=urgent)
+
+    def args(self) -> dict[str, str]:
+        """The valid filters as query arguments, to carry from one case of the queue to the next."""
+        return {f.name: f.data for f in (self.episode, self.city, self.urgent) if f.data and not f.errors}
+
+
+def _chosen(field: Any) -> Any:
+    return None if field.errors else (field.data or None)
+
+
+def queue_filter_form(session: Session, source: Any) -> QueueFilterForm:
+    form = QueueFilterForm(source)
+    anything = SelectChoice("", _("any"))
+    form.episode.choices = [anything, *(SelectChoice(k, t) for k, t in episode_titles(session))]
+    form.city.choices = [anything, *(SelectChoice(c, c) for c in cities(session))]
+    form.urgent.choices = [anything, SelectChoice("yes", _("urgent only")), SelectChoice("no", _("not urgent"))]
+    form.validate()  # an unknown value is reported next to its filter and then ignored
+    return form
+

@@ -17,10 +17,12 @@ from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
 from workflow.services import bulk as _bulk  # noqa: F401  (registers the bulk actions' job kinds)
-from workflow.services import deadlines, jobs, processes
+from workflow.services import consent_queue, deadlines, jobs, processes
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
+# Job handlers register when their module is imported: the worker must know every kind it may resume.
+JOB_MODULES = (consent_queue,)
 BATCH = 50
 
 
