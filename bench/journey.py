@@ -31,10 +31,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from journey_data import Batch, write_batch  # bench/ is on the path: `make bench` runs the scripts by file
 from journey_stage import CHROMIUM, Person, actions_by_role, stage
+from sqlalchemy import create_engine, text
 
 N = int(os.environ.get("BENCH_N", "150"))
 CLERK, OFFICER, MANAGER = "clerk", "officer", "boss"
