@@ -82,7 +82,7 @@ MESSAGES: dict[str, str] = {
     "inactive_incident_type": N_("not an active incident type; one of: %(choices)s"),
     "unknown_keys": N_("unknown: %(keys)s"),
     "inactive_mandates": N_("only active mandates can be chosen; not active: %(keys)s"),
-    "not_date": N_("must be a date (YYYY-MM-DD)"),
+    "not_date": N_("must be a date (YYYY-MM-DD or DD.MM.YYYY)"),
     "future_date": N_("cannot be in the future"),
     "not_email": N_("is not an e-mail address such as name@example.org"),
     "not_json": N_("is not valid JSON"),
@@ -93,7 +93,6 @@ MESSAGES: dict[str, str] = {
     "already_exists": N_("already exists"),
     # -- appeals ---------------------------------------------------------------------------------------
     "bad_reference": N_("use up to 40 letters, digits, dashes or underscores"),
-    "no_episode": N_("give at least one episode"),
     "no_incident_type": N_("give at least one incident type"),
     "unknown_episodes": N_("unknown episode %(keys)s"),
     "unknown_incident_types": N_("unknown incident type %(keys)s"),
@@ -101,7 +100,6 @@ MESSAGES: dict[str, str] = {
     "upload_separately": N_("upload the document to the case after creating it"),
     "duplicate_ref": N_("%(ref)s is also the ref of row %(row)s"),
     "extra_cells": N_("%(count)s more cell(s) than the header has columns (an unquoted comma?)"),
-    "bad_episode_key": N_("use 1 to 80 lower-case letters, digits or underscores"),
     "duplicate_episode_key": N_("%(key)s is also the key of row %(row)s"),
     "end_before_start": N_("is before start_date"),
     # -- documents -------------------------------------------------------------------------------------
@@ -156,7 +154,7 @@ MESSAGES: dict[str, str] = {
     "not_rule_parameter": N_("not a parameter of this rule"),
     "bad_level": N_("must be error or warning"),
     "bad_state_dates": N_("give each state's two-letter code and a date (YYYY-MM-DD), e.g. KZ 2009-09-30"),
-    "bad_term_key": N_("use 2 to 80 lower-case letters, digits and underscores, starting with a letter"),
+    "bad_key": N_("use 1 to 80 lower-case letters, digits, hyphens or underscores, starting with a letter or digit"),
     "term_key_taken": N_("this vocabulary already has that key"),
     "english_label_missing": N_("an English label is required"),
     # -- users -----------------------------------------------------------------------------------------

@@ -16,7 +16,8 @@ from tests.workflow import test_cli
 from tests.workflow.test_cli import PROJECT_ROOT, Cli, last_json
 from web import create_app
 from workflow.config import load_settings
-from workflow.services.importer import EPISODE_KEY, REQUIRED  # the appeal columns the import requires
+from workflow.schemas.base import is_slug
+from workflow.services.importer import REQUIRED  # the appeal columns the import requires
 
 cli_env = test_cli.cli_env
 _pg_schema_restored = test_cli._pg_schema_restored
@@ -33,7 +34,7 @@ def _rows(path: Path) -> list[dict[str, str]]:
 
 def test_the_sample_is_what_its_readme_says() -> None:
     episodes, appeals = _rows(EXAMPLES / "episodes.csv"), _rows(EXAMPLES / "appeals.csv")
-    assert 2 <= len(episodes) <= 3 and all(EPISODE_KEY.match(e["key"]) for e in episodes)
+    assert 2 <= len(episodes) <= 3 and all(is_slug(e["key"]) for e in episodes)
     assert 5 <= len(appeals) <= 8
     with (EXAMPLES / "appeals.csv").open(encoding="utf-8", newline="") as fh:
         header = next(csv.reader(fh))
