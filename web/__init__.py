@@ -103,13 +103,14 @@ def _register_blueprints(app: Flask) -> None:
     from web.consent.routes import bp as consent
     from web.deadlines.routes import bp as deadlines
     from web.documents.routes import bp as documents
+    from web.imports.routes import bp as imports
     from web.inbox.routes import bp as inbox
     from web.review.routes import bp as review
     from web.submissions.routes import bp as submissions
     from web.tasks.routes import bp as tasks
 
     for blueprint in (auth, inbox, cases, tasks, documents, consent, review, submissions, deadlines, collective,
-                      admin, catalogue):
+                      admin, catalogue, imports):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -61,6 +61,31 @@ def in_file(name: str, problem: Problem) -> Problem:
     return Problem("in_file", {"name": name, "problem": problem})
 
 
+def to_data(problem: Problem) -> dict[str, Any]:
+    """A problem as JSON-ready data (nested problems too), to store with a job item; ``from_data`` reverses it."""
+    def value(v: Any) -> Any:
+        if isinstance(v, Problem):
+            return {"problem": to_data(v)}
+        if isinstance(v, list | tuple):
+            return [value(x) for x in v]
+        return v
+    return {"code": problem.code, "params": {k: value(v) for k, v in problem.params.items()}}
+
+
+def from_data(data: Mapping[str, Any]) -> Problem:
+    def value(v: Any) -> Any:
+        if isinstance(v, Mapping) and set(v) == {"problem"}:
+            return from_data(v["problem"])
+        if isinstance(v, list):
+            items = [value(x) for x in v]
+            return tuple(items) if items and all(isinstance(x, Problem) for x in items) else items
+        return v
+    code = data.get("code")
+    if code not in MESSAGES:
+        return Problem("invalid")
+    return Problem(code, {k: value(v) for k, v in (data.get("params") or {}).items()})
+
+
 MESSAGES: dict[str, str] = {
     SEVERAL: "%(parts)s",
     # -- any field -------------------------------------------------------------------------------------
@@ -118,6 +143,19 @@ MESSAGES: dict[str, str] = {
     "document_missing": N_("no such file in the documents folder"),
     "document_unreadable": N_("cannot read the file (%(reason)s)"),
     "document_not_on_case": N_("the case has no such document"),
+    "document_not_uploaded": N_("no such file among the uploaded documents"),
+    # -- import uploads (the pages) ----------------------------------------------------------------------
+    "import_file_type": N_("choose a .csv or .xlsx file"),
+    "upload_too_large": N_("the upload is %(size)s, over the %(limit)s limit"),
+    "zip_unreadable": N_("%(name)s is not a readable zip archive"),
+    "zip_too_many_entries": N_("%(name)s holds more than %(max)s files"),
+    "zip_too_large": N_("%(name)s expands to more than %(limit)s"),
+    "zip_compressed": N_("%(name)s: %(entry)s is compressed more than %(ratio)s times (a zip bomb?)"),
+    "zip_entry_path": N_("%(name)s: %(entry)s points outside the archive"),
+    "zip_entry_too_large": N_("%(name)s: %(entry)s is over the %(limit)s limit for one document"),
+    "duplicate_document_name": N_("two uploaded documents are named %(file)s"),
+    "nothing_to_import": N_("no row of the file can be imported"),
+    "staging_gone": N_("this upload has expired or was already imported; upload the files again"),
     # -- tasks -----------------------------------------------------------------------------------------
     "reject_reason_missing": N_("give the reason for rejecting the case"),
     "return_reason_missing": N_("say what is missing"),

@@ -27,6 +27,7 @@ DOCUMENT_READERS = (Role.INTAKE, Role.LEGAL)
 # The forms the complainant signs carry every identity field: intake prepares them.
 SIGNATURE_FORM_MAKERS = (Role.INTAKE,)
 APPEAL_REGISTRARS = (Role.INTAKE,)
+APPEAL_IMPORTERS = (Role.INTAKE, Role.MANAGER)  # "Import appeals" (managers may import a spreadsheet too)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
 CONSENT_WITHDRAWERS = CASEWORK
 LEGAL_FACT_EDITORS = (Role.LEGAL,)

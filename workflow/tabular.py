@@ -130,8 +130,7 @@ def csv_delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
-def _read_csv(path: Path, name: str) -> Table:
-    data = path.read_bytes()
+def _read_csv(data: bytes, name: str) -> Table:
     if len(data) > MAX_CSV_BYTES:
         raise ValidationFailed(f"{name}: the file is {human_size(len(data))}; a CSV may be at most "
                                f"{human_size(MAX_CSV_BYTES)}")
@@ -160,16 +159,16 @@ def _read_csv(path: Path, name: str) -> Table:
     return table
 
 
-def _read_xlsx(path: Path, name: str) -> Table:
+def _read_xlsx(data: bytes, name: str) -> Table:
     import openpyxl  # only needed here; keeps the import cheap for everything else
 
-    size = path.stat().st_size
+    size = len(data)
     if size > MAX_XLSX_BYTES:
         raise ValidationFailed(f"{name}: the file is {human_size(size)}; a workbook may be at most "
                                f"{human_size(MAX_XLSX_BYTES)}")
     unreadable = f"{name} is not a readable XLSX workbook"
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
                 raise ValidationFailed(f"{name}: the workbook expands to more than "
                                        f"{human_size(MAX_XLSX_UNCOMPRESSED)}")
@@ -179,7 +178,7 @@ def _read_xlsx(path: Path, name: str) -> Table:
         # openpyxl warns about features it drops (data validation, conditional formats): not our business.
         warnings.simplefilter("ignore")
         try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         except Exception:  # openpyxl raises many kinds of errors for damaged files; none is safe to show
             raise ValidationFailed(unreadable) from None
         try:
@@ -214,9 +213,25 @@ def read_table(path: Path) -> Table:
     if not path.is_file():
         raise ValidationFailed(f"{name}: no such file")
     try:
-        return _read_csv(path, name) if suffix == ".csv" else _read_xlsx(path, name)
+        limit = MAX_CSV_BYTES if suffix == ".csv" else MAX_XLSX_BYTES
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)  # one byte over says "too large" without reading a huge file
     except OSError as err:
         raise ValidationFailed(f"{name}: cannot read the file ({err.strerror or 'input/output error'})") from None
+    if len(data) > limit:
+        data_size = path.stat().st_size
+        kind = "a CSV" if suffix == ".csv" else "a workbook"
+        raise ValidationFailed(f"{name}: the file is {human_size(data_size)}; {kind} may be at most "
+                               f"{human_size(limit)}")
+    return parse_table(name, data)
+
+
+def parse_table(name: str, data: bytes) -> Table:
+    """The table of a file's content (an upload held in memory); ``name`` says CSV or XLSX by its ending."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationFailed(f"{name}: only .csv and .xlsx files can be imported")
+    return _read_csv(data, name) if suffix == ".csv" else _read_xlsx(data, name)
 
 
 def read_rows(path: Path) -> list[dict[str, object]]:

@@ -119,7 +119,7 @@ class Progress:
 
 def progress(session: Session, job: Job) -> Progress:
     counts = dict(session.execute(select(JobItem.state, func.count()).where(JobItem.job_id == job.id)
-                                  .group_by(JobItem.state)).tuples().all())
+                                  .group_by(JobItem.state)).all())
     return Progress(job.state, job.total, job.processed, counts)
 
 

@@ -16,7 +16,12 @@ from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
-from workflow.services import deadlines, jobs, processes
+from workflow.services import (
+    deadlines,
+    import_jobs,  # noqa: F401  registers the "import_appeals" job handler
+    jobs,
+    processes,
+)
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
