@@ -1,8 +1,9 @@
 """Reading a ~500 KB XLSX of fictional appeals: wall time and peak memory of ``workflow.tabular.read_table``.
 
-Three workbooks of the same rows: as openpyxl writes it, with a stale ``<dimension>`` (A1:T10, which read-only
-openpyxl used to trust and drop the rest), and with an oversized one (A1:XFD1048576, which used to pad a million
-empty rows). Each is read in a fresh process so the peak memory (ru_maxrss) is that read's own.
+Four workbooks: the rows as openpyxl writes them, the same with a stale ``<dimension>`` (A1:T10, which
+read-only openpyxl trusted, dropping the rest) and with an oversized one (A1:XFD1048576), and 150 rows followed
+by 60,000 formatted empty rows (what a sheet formatted "down to the bottom" holds; openpyxl spent ~40 µs a row
+on them). Each is read in a fresh process so the peak memory (ru_maxrss) is that read's own.
 
     .venv/bin/python bench/xlsx_read.py [ROWS]
 """
@@ -33,6 +34,20 @@ def with_dimension(source: Path, target: Path, ref: str) -> Path:
     return target
 
 
+def with_styled_blank_rows(source: Path, target: Path, count: int) -> Path:
+    """A copy of ``source`` with ``count`` formatted but empty rows after its data."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                last = int(re.findall(rb'<row r="(\d+)"', data)[-1])
+                blank = "".join(f'<row r="{r}" s="1" customFormat="1"><c r="A{r}" s="1"/><c r="T{r}" s="1"/></row>'
+                                for r in range(last + 1, last + 1 + count))
+                data = data.replace(b"</sheetData>", blank.encode() + b"</sheetData>")
+            zout.writestr(info, data)
+    return target
+
+
 def measure(path: Path) -> None:
     from workflow.tabular import read_table
 
@@ -56,7 +71,9 @@ def main() -> None:
         plain = write_appeals_xlsx(folder, n=rows, missing=0, name="appeals.xlsx")
         stale = with_dimension(plain, folder / "stale-dimension.xlsx", "A1:T10")
         huge = with_dimension(plain, folder / "oversized-dimension.xlsx", "A1:XFD1048576")
-        for path in (plain, stale, huge):
+        small = write_appeals_xlsx(folder / "small", n=150, missing=0, name="appeals-150.xlsx")
+        blank = with_styled_blank_rows(small, folder / "formatted-empty-rows.xlsx", 60_000)
+        for path in (plain, stale, huge, blank):
             subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True)
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import warnings
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -160,47 +158,29 @@ def _read_csv(data: bytes, name: str) -> Table:
 
 
 def _read_xlsx(data: bytes, name: str) -> Table:
-    import openpyxl  # only needed here; keeps the import cheap for everything else
+    """The first sheet, streamed row by row (``workflow/xlsx.py``), whatever dimension it declares."""
+    from workflow import xlsx
 
-    size = len(data)
-    if size > MAX_XLSX_BYTES:
-        raise ValidationFailed(f"{name}: the file is {human_size(size)}; a workbook may be at most "
+    if len(data) > MAX_XLSX_BYTES:
+        raise ValidationFailed(f"{name}: the file is {human_size(len(data))}; a workbook may be at most "
                                f"{human_size(MAX_XLSX_BYTES)}")
     unreadable = f"{name} is not a readable XLSX workbook"
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-                raise ValidationFailed(f"{name}: the workbook expands to more than "
-                                       f"{human_size(MAX_XLSX_UNCOMPRESSED)}")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        rows = xlsx.rows(data, MAX_COLUMNS + 1, MAX_XLSX_UNCOMPRESSED)
+        header_cells = next(rows, None)
+        if header_cells is None:
+            raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
+        table = Table(_header(header_cells, name), [])
+        _collect(table, rows, name)
+    except ValidationFailed:
+        raise
+    except xlsx.WorkbookError as err:
+        if "expands" in str(err):
+            raise ValidationFailed(f"{name}: the workbook expands to more than "
+                                   f"{human_size(MAX_XLSX_UNCOMPRESSED)}") from None
+        raise ValidationFailed(f"{unreadable}: {err}") from None
+    except Exception:  # a damaged zip or XML raises many kinds of errors; none is safe to show
         raise ValidationFailed(unreadable) from None
-    with warnings.catch_warnings():
-        # openpyxl warns about features it drops (data validation, conditional formats): not our business.
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds of errors for damaged files; none is safe to show
-            raise ValidationFailed(unreadable) from None
-        try:
-            if not workbook.worksheets:
-                raise ValidationFailed(f"{unreadable}: it has no worksheet")
-            sheet = workbook.worksheets[0]
-            # Read-only mode trusts the sheet's declared <dimension>: a stale one silently drops the rows
-            # beyond it, and an oversized one (A1:XFD1048576) pads a million empty rows. Read what is there.
-            sheet.reset_dimensions()
-            header_cells = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), None)
-            if header_cells is None:
-                raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
-            table = Table(_header(header_cells, name), [])
-            # One column past the header is enough to notice data outside the table.
-            width = len(table.header) + 1
-            _collect(table, sheet.iter_rows(min_row=2, max_col=width, values_only=True), name)
-        except ValidationFailed:
-            raise
-        except Exception:
-            raise ValidationFailed(unreadable) from None
-        finally:
-            workbook.close()
     return table
 
 
