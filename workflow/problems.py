@@ -146,7 +146,6 @@ MESSAGES: dict[str, str] = {
     "document_not_uploaded": N_("no such file among the uploaded documents"),
     # -- import uploads (the pages) ----------------------------------------------------------------------
     "import_file_type": N_("choose a .csv or .xlsx file"),
-    "upload_too_large": N_("the upload is %(size)s, over the %(limit)s limit"),
     "zip_unreadable": N_("%(name)s is not a readable zip archive"),
     "zip_too_many_entries": N_("%(name)s holds more than %(max)s files"),
     "zip_too_large": N_("%(name)s expands to more than %(limit)s"),
