@@ -69,12 +69,23 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "deadlines.issue_link": EVERYONE,
     "deadlines.revoke_link": EVERYONE,
     "deadlines.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
+    "imports.upload": frozenset({INTAKE, MANAGER}),
+    "imports.preview": frozenset({INTAKE, MANAGER}),
+    "imports.confirm": frozenset({INTAKE, MANAGER}),
+    "imports.cancel": frozenset({INTAKE, MANAGER}),
+    "imports.job": frozenset({INTAKE, MANAGER}),
+    "imports.job_progress": frozenset({INTAKE, MANAGER}),
+    "imports.job_report": frozenset({INTAKE, MANAGER}),
+    "imports.template_csv": frozenset({INTAKE, MANAGER}),
+    "imports.template_xlsx": frozenset({INTAKE, MANAGER}),
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
                   # The sample case has no filing yet and there is no collective complaint: past the access
                   # check, an allowed role finds nothing.
-                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404}
+                  "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
+                  # Nothing uploaded yet: the preview sends back to the upload; there is no import job 1.
+                  "imports.preview": 303, "imports.job": 404, "imports.job_progress": 404, "imports.job_report": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:

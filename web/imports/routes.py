@@ -198,9 +198,13 @@ def job_report(job_id: int) -> Response:
     return attachment(out.getvalue().encode("utf-8-sig"), "text/csv", f"import-{found.id}-report.csv")
 
 
-@bp.route("/imports/template.<any(csv, xlsx):extension>")
+@bp.route("/imports/template.csv")
 @roles(*APPEAL_IMPORTERS)
-def template(extension: str) -> Response:
-    if extension == "csv":
-        return attachment(import_jobs.template_csv(), "text/csv", "appeals-template.csv")
+def template_csv() -> Response:
+    return attachment(import_jobs.template_csv(), "text/csv", "appeals-template.csv")
+
+
+@bp.route("/imports/template.xlsx")
+@roles(*APPEAL_IMPORTERS)
+def template_xlsx() -> Response:
     return attachment(import_jobs.template_xlsx(), XLSX, "appeals-template.xlsx")
