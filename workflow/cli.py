@@ -204,13 +204,14 @@ def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: 
     for error in report.errors:
         click.echo(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", err=True)
     counted = report.as_json()
+    read_as = f" (read as {report.encoding})" if report.encoding else ""
     if dry_run:
         click.echo(f"dry run, nothing written: would create {counted['created']}, would update "
                    f"{counted['updated']}, would leave unchanged {counted['unchanged']}; "
-                   f"{counted['rejected']} row(s) rejected")
+                   f"{counted['rejected']} row(s) rejected{read_as}")
     else:
         click.echo(f"created {counted['created']}, updated {counted['updated']}, unchanged "
-                   f"{counted['unchanged']}; {counted['rejected']} row(s) rejected")
+                   f"{counted['unchanged']}; {counted['rejected']} row(s) rejected{read_as}")
     click.echo(json.dumps(counted))
     sys.exit(0 if report.ok else 1)
 

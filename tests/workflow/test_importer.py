@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import Env
 from tests.helpers import audit_actions
+from tests.workflow import test_cli
 from tests.workflow.fixtures import (
     COLUMNS,
     appeal_rows,
@@ -609,3 +610,23 @@ def test_keys_are_slugs_everywhere(env: Env, staff: dict[str, str], tmp_path: Pa
     with env.uow() as session, pytest.raises(ValidationFailed) as caught:
         add_term(session, env.user(session, "ada"), "incident_type", "Kettling 2024", {"en": "Kettling"})
     assert caught.value.errors == {"key": Problem("bad_key")}
+
+
+cli_env = test_cli.cli_env
+_pg_schema_restored = test_cli._pg_schema_restored
+
+
+def test_the_command_line_says_what_a_dry_run_would_do(cli_env: test_cli.Cli) -> None:
+    rows, docs = _real_rows(cli_env.work, n=3)
+    episodes, appeals = cli_env.work / "episodes.csv", cli_env.work / "appeals.csv"
+    episodes.write_text(REAL_EPISODES, encoding="utf-8")
+    appeals.write_bytes(_csv_text(rows, ";").encode("cp1251"))
+    cli_env.ok("init")
+    cli_env.ok("episodes", "import", episodes)
+
+    dry = cli_env.ok("intake", "import", appeals, "--documents", docs, "--dry-run").splitlines()
+    assert dry[-2] == ("dry run, nothing written: would create 3, would update 0, would leave unchanged 0; "
+                       "0 row(s) rejected (read as Windows-1251)")
+    assert not any(line.startswith("created") for line in dry)
+    done = cli_env.ok("intake", "import", appeals, "--documents", docs).splitlines()
+    assert done[-2] == "created 3, updated 0, unchanged 0; 0 row(s) rejected (read as Windows-1251)"

@@ -179,22 +179,25 @@ def _delete(store: DocumentStore, keys: Iterable[str]) -> None:
 _CACHE: dict[str, tuple[Table, StagedDocuments]] = {}
 
 
-def _staged(settings: Settings, staging: Staging) -> tuple[Table, StagedDocuments]:
+def _staged(settings: Settings, staging: Staging, *, keep: bool) -> tuple[Table, StagedDocuments]:
+    """The staged table and documents; ``keep`` caches them for the items of a running job (a preview does
+    not: a web process should not hold a clerk's scans in memory until the next import)."""
     cached = _CACHE.get(staging.table_key)
     if cached is None:
         store = document_store(settings)
         table = parse_table(staging.table_name, store.get(staging.table_key))
         staging.encoding = table.encoding
         cached = (table, StagedDocuments(store, staging.documents, settings.max_document_bytes))
-        _CACHE.clear()
-        _CACHE[staging.table_key] = cached
+        if keep:
+            _CACHE.clear()
+            _CACHE[staging.table_key] = cached
     return cached
 
 
 def preview(session: Session, settings: Settings, staging: Staging) -> ImportPlan:
     """What the staged upload would do (a dry run: the report's outcomes and problems); writes nothing."""
     try:
-        table, documents = _staged(settings, staging)
+        table, documents = _staged(settings, staging, keep=False)
     except OSError:
         raise ValidationFailed("the upload is no longer staged",
                                errors={"spreadsheet": Problem("staging_gone")}) from None
@@ -220,7 +223,7 @@ def _staging_of(job: Job) -> Staging:
 def _import_row(session: Session, settings: Settings, actor: User, job: Job, item: JobItem) -> jobs.ItemResult:
     """One row: checked again (episodes or terms may have changed since the preview), then its case opened
     or updated. A row with a problem now is refused with it, as in the preview."""
-    table, documents = _staged(settings, _staging_of(job))
+    table, documents = _staged(settings, _staging_of(job), keep=True)
     number = job.params["rows"][item.position]
     known = KnownKeys(session)
     schema = AppealSchema(known=lambda: known, documents="names")
