@@ -242,3 +242,50 @@ def test_the_template_files_import_cleanly_once_their_episode_exists(env, login)
         assert upload(client, response.get_data(), documents, name=f"template.{extension}").status_code == 303
         html = client.get(f"{UPLOAD}/preview").get_data(as_text=True)
         assert "Would create: <strong>1</strong>" in html, html[:3000]
+
+
+# -- the same over the API ------------------------------------------------------------------------------
+
+
+def api_upload(api, user: str, sheet: bytes, documents: list[tuple[bytes, str]], **options: str):
+    data: dict[str, Any] = {"file": (io.BytesIO(sheet), "appeals.csv"), **options,
+                            "documents": [(io.BytesIO(content), name) for content, name in documents]}
+    return api("POST", "/api/v1/imports", user, data=data, content_type="multipart/form-data")
+
+
+def test_the_api_previews_refuses_and_imports(env, api) -> None:
+    rows = prepared(env, 4)
+    rows[3]["incident_types"] = "no_such_type"
+    sheet, documents = csv_bytes(rows), [(docs_zip(rows), "scans.zip")]
+
+    dry = api_upload(api, "ina", sheet, documents, dry_run="true")
+    assert dry.status_code == 200, dry.get_json()
+    body = dry.get_json()
+    assert (body["created"], body["rejected"], body["encoding"]) == (3, 1, "UTF-8")
+    assert body["errors"] == [{"row": 5, "column": "incident_types", "message": "unknown incident type 'no_such_type'"}]
+    assert [r["outcome"] for r in body["rows"]] == ["created"] * 3
+
+    strict = api_upload(api, "ina", sheet, documents)
+    assert strict.status_code == 422 and set(strict.get_json()["errors"]) == {"row 5, incident_types"}
+    assert case_count(env) == 0 and blob_count(env) == 0
+
+    done = api_upload(api, "ina", sheet, documents, partial="true")
+    assert done.status_code == 202
+    job = done.get_json()
+    assert (job["state"], job["total"], job["finished"]) == ("done", 3, True)
+    assert [(r["row"], r["outcome"]) for r in job["rows"]] == [(2, "created"), (3, "created"), (4, "created"),
+                                                               (5, "rejected")]
+    assert case_count(env) == 3
+    assert api("GET", job["url"], "ina").get_json() == job
+    assert api("GET", job["url"], "lena").status_code == 403
+    assert api("GET", "/api/v1/imports/999", "ina").status_code == 404
+    assert api_upload(api, "lena", sheet, documents).status_code == 403
+    stored = blob_count(env)  # the cases' documents; the staging is gone
+    with env.uow() as session:
+        assert stored == session.scalar(select(func.count()).select_from(Document))
+    hostile = api_upload(api, "ina", sheet, [(zip_of({"../x.pdf": b"%PDF-1.4"}), "scans.zip")])
+    assert hostile.status_code == 422 and "points outside the archive" in hostile.get_json()["errors"]["documents"]
+    wrong = api("POST", "/api/v1/imports", "ina", data={"file": (io.BytesIO(b"x"), "appeals.pdf")},
+                content_type="multipart/form-data")
+    assert wrong.status_code == 422 and wrong.get_json()["errors"] == {"file": "choose a .csv or .xlsx file"}
+    assert blob_count(env) == stored

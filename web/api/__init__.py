@@ -19,7 +19,7 @@ class PetitioApi(Api):
 
 
 def register_api(app: Flask) -> Api:
-    from web.api import cases, catalogue, collective, consent, deadlines, documents, filings, review, tasks
+    from web.api import cases, catalogue, collective, consent, deadlines, documents, filings, imports, review, tasks
 
     api = PetitioApi(app, spec_kwargs={
         "info": {"description": "Petitio JSON API. Authenticate with `Authorization: Bearer <token>` "
@@ -28,7 +28,7 @@ def register_api(app: Flask) -> Api:
         "security": [{"bearer": []}],
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
-    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue):
+    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, imports):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api
