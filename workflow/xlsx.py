@@ -16,6 +16,7 @@ XML is parsed without DTDs, entities or network access. What a cell holds:
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import zipfile
@@ -29,6 +30,7 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _COLUMN = re.compile(r"[A-Z]+")
+_T, _V, _IS = f"{MAIN}t", f"{MAIN}v", f"{MAIN}is"
 _BUILTIN_DATE_IDS = frozenset({*range(14, 23), *range(45, 48)})
 
 
@@ -49,7 +51,9 @@ def _parse(stream: IO[bytes], tag: str) -> Iterator[Any]:
 
 def _text(element: Any) -> str:
     """The text of a string item (``<si>`` or ``<is>``): its ``<t>``, or its rich-text runs joined."""
-    return "".join(t.text or "" for t in element.iter(f"{MAIN}t") if t.getparent().tag != f"{MAIN}rPh")
+    if len(element) == 1 and element[0].tag == _T:  # the usual case, quickly
+        return element[0].text or ""
+    return "".join(t.text or "" for t in element.iter(_T) if t.getparent().tag != f"{MAIN}rPh")
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> Any | None:
@@ -105,15 +109,18 @@ def _date_styles(archive: zipfile.ZipFile) -> set[int]:
     return dates
 
 
+@functools.lru_cache(maxsize=1024)
+def _letters(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number - 1
+
+
 def _column(ref: str | None) -> int | None:
     """0-based column of a cell reference such as ``AB12``."""
     match = _COLUMN.match(ref or "")
-    if not match:
-        return None
-    number = 0
-    for letter in match.group():
-        number = number * 26 + ord(letter) - 64
-    return number - 1
+    return _letters(match.group()) if match else None
 
 
 class _Cells:
@@ -127,12 +134,11 @@ class _Cells:
     def value(self, cell: Any) -> object:
         kind = cell.get("t", "n")
         if kind == "inlineStr":
-            inline = cell.find(f"{MAIN}is")
+            inline = cell.find(_IS)
             return _text(inline) if inline is not None else None
-        v = cell.find(f"{MAIN}v")
-        if v is None or v.text is None:
+        text = cell.findtext(_V)
+        if not text:
             return None
-        text = v.text
         if kind == "s":
             return self.strings[int(text)]
         if kind in ("str", "e"):
