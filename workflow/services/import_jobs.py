@@ -124,24 +124,22 @@ def stage_upload(settings: Settings, actor: User, table: Upload, documents: Sequ
     if len(table.content) > limit:
         raise _refused("spreadsheet", Problem("file_too_large", {"size": human_size(len(table.content)),
                                                                  "limit": human_size(limit)}))
-    files: dict[str, bytes] = {}
-    for upload in documents:
-        if not upload.filename and not upload.content:
-            continue  # an empty file input
-        if base_name(upload.filename).lower().endswith(".zip"):
-            found: Iterable[tuple[str, bytes]] = _zip_documents(upload, settings.max_document_bytes)
-        else:
-            found = [(base_name(upload.filename), upload.content)]
-        for entry, content in found:
-            if entry in files:
-                raise _refused("documents", Problem("duplicate_document_name", {"file": entry}))
-            files[entry] = content
     store = document_store(settings)
     staging = Staging(actor.id, name, "")
     try:
         staging.table_key = store.stage(table.content).key
-        for entry, content in files.items():
-            staging.documents[entry] = store.stage(content).key
+        for upload in documents:
+            if not upload.filename and not upload.content:
+                continue  # an empty file input
+            if base_name(upload.filename).lower().endswith(".zip"):
+                found: Iterable[tuple[str, bytes]] = _zip_documents(upload, settings.max_document_bytes)
+            else:
+                found = [(base_name(upload.filename), upload.content)]
+            # Each file is staged as soon as it is read: one expanded document in memory at a time.
+            for entry, content in found:
+                if entry in staging.documents:
+                    raise _refused("documents", Problem("duplicate_document_name", {"file": entry}))
+                staging.documents[entry] = store.stage(content).key
         staging.key = store.stage(json.dumps(asdict(staging)).encode()).key
     except BaseException:
         _delete(store, staging.blob_keys())
