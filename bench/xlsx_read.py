@@ -2,14 +2,15 @@
 
 Four workbooks: the rows as openpyxl writes them, the same with a stale ``<dimension>`` (A1:T10, which
 read-only openpyxl trusted, dropping the rest) and with an oversized one (A1:XFD1048576), and 150 rows followed
-by 60,000 formatted empty rows (what a sheet formatted "down to the bottom" holds; openpyxl spent ~40 µs a row
+by 13 x BENCH_N formatted empty rows (what a sheet formatted "down to the bottom" holds; openpyxl spent ~40 µs a row
 on them). Each is read in a fresh process so the peak memory (ru_maxrss) is that read's own.
 
-    .venv/bin/python bench/xlsx_read.py [ROWS]
+    .venv/bin/python bench/xlsx_read.py          # BENCH_N rows (default 4500: a ~500 KB workbook)
 """
 
 from __future__ import annotations
 
+import os
 import re
 import resource
 import subprocess
@@ -65,14 +66,14 @@ def main() -> None:
         return
     from tests.workflow.fixtures import write_appeals_xlsx
 
-    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 2600
+    rows = int(os.environ.get("BENCH_N", "4500"))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         plain = write_appeals_xlsx(folder, n=rows, missing=0, name="appeals.xlsx")
         stale = with_dimension(plain, folder / "stale-dimension.xlsx", "A1:T10")
         huge = with_dimension(plain, folder / "oversized-dimension.xlsx", "A1:XFD1048576")
-        small = write_appeals_xlsx(folder / "small", n=150, missing=0, name="appeals-150.xlsx")
-        blank = with_styled_blank_rows(small, folder / "formatted-empty-rows.xlsx", 60_000)
+        small = write_appeals_xlsx(folder / "small", n=min(rows, 150), missing=0, name="appeals-150.xlsx")
+        blank = with_styled_blank_rows(small, folder / "formatted-empty-rows.xlsx", max(13 * rows, 39))
         for path in (plain, stale, huge, blank):
             subprocess.run([sys.executable, __file__, "--measure", str(path)], check=True)
 
