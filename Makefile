@@ -60,6 +60,7 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/collective_from_db.py
 	$(BIN)/python bench/worker.py
 	$(BIN)/python bench/dashboard.py
+	$(BIN)/python bench/xlsx_read.py
 
 # Developers: autogenerate a migration from the models, e.g. `make migration m="add reviews"`.
 migration: $(RUN_STAMP)

@@ -22,6 +22,8 @@ PRINTS = {
     "collective_from_db.py": "snapshot + render, median of 1",
     "worker.py": "tick: the same",
     "dashboard.py": "deadline_board, median of 1",
+    "xlsx_read.py": "formatted-empty-rows.xlsx",
+    "journey.py": "page actions, total",
 }
 
 # Modules the programs share (no program of their own).

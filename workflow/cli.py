@@ -163,6 +163,9 @@ def episodes_import(rt: Runtime, file: Path) -> None:
     click.echo(json.dumps(counts))
 
 
+IMPORT_BATCH = 100  # rows per transaction of `intake import`
+
+
 @main.group()
 def intake() -> None:
     """Intake of appeals."""
@@ -176,17 +179,40 @@ def intake() -> None:
 @pass_runtime
 @one_line_errors
 def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: bool, partial: bool) -> None:
-    """Import appeals from CSV or XLSX; prints one JSON report as the last line."""
-    from workflow.services.importer import import_appeals
+    """Import appeals from CSV or XLSX; prints one JSON report as the last line.
 
-    with unit_of_work(rt.ready_engine()) as session:
-        report = import_appeals(session, rt.settings, None, file, documents_dir=documents_dir,
-                                dry_run=dry_run, partial=partial)
-        if dry_run or (not report.ok and not partial):
-            session.rollback()
+    Every row is checked first (nothing written); the valid rows are then written in batches of IMPORT_BATCH,
+    each its own transaction, so that other users' requests are not locked out for the whole file. Rows are
+    idempotent by reference and content: a run killed halfway and started again finishes the rest.
+    """
+    from workflow.services.importer import apply_plan, plan_appeals_file
+
+    engine = rt.ready_engine()
+    with unit_of_work(engine) as session:
+        plan = plan_appeals_file(session, rt.settings, file, documents_dir)
+        session.rollback()
+    report = plan.report
+    if report.problems and not partial:
+        report.outcomes = []
+    for outcome in report.outcomes:
+        report.count(outcome.outcome)
+    if not dry_run and report.outcomes:
+        rows = plan.rows
+        for start in range(0, len(rows), IMPORT_BATCH):
+            with unit_of_work(engine) as session:
+                apply_plan(session, rt.settings, None, plan, rows[start:start + IMPORT_BATCH])
     for error in report.errors:
         click.echo(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", err=True)
-    click.echo(json.dumps(report.as_json()))
+    counted = report.as_json()
+    read_as = f" (read as {report.encoding})" if report.encoding else ""
+    if dry_run:
+        click.echo(f"dry run, nothing written: would create {counted['created']}, would update "
+                   f"{counted['updated']}, would leave unchanged {counted['unchanged']}; "
+                   f"{counted['rejected']} row(s) rejected{read_as}")
+    else:
+        click.echo(f"created {counted['created']}, updated {counted['updated']}, unchanged "
+                   f"{counted['unchanged']}; {counted['rejected']} row(s) rejected{read_as}")
+    click.echo(json.dumps(counted))
     sys.exit(0 if report.ok else 1)
 
 

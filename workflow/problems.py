@@ -61,6 +61,31 @@ def in_file(name: str, problem: Problem) -> Problem:
     return Problem("in_file", {"name": name, "problem": problem})
 
 
+def to_data(problem: Problem) -> dict[str, Any]:
+    """A problem as JSON-ready data (nested problems too), to store with a job item; ``from_data`` reverses it."""
+    def value(v: Any) -> Any:
+        if isinstance(v, Problem):
+            return {"problem": to_data(v)}
+        if isinstance(v, list | tuple):
+            return [value(x) for x in v]
+        return v
+    return {"code": problem.code, "params": {k: value(v) for k, v in problem.params.items()}}
+
+
+def from_data(data: Mapping[str, Any]) -> Problem:
+    def value(v: Any) -> Any:
+        if isinstance(v, Mapping) and set(v) == {"problem"}:
+            return from_data(v["problem"])
+        if isinstance(v, list):
+            items = [value(x) for x in v]
+            return tuple(items) if items and all(isinstance(x, Problem) for x in items) else items
+        return v
+    code = data.get("code")
+    if code not in MESSAGES:
+        return Problem("invalid")
+    return Problem(code, {k: value(v) for k, v in (data.get("params") or {}).items()})
+
+
 MESSAGES: dict[str, str] = {
     SEVERAL: "%(parts)s",
     # -- any field -------------------------------------------------------------------------------------
@@ -82,7 +107,7 @@ MESSAGES: dict[str, str] = {
     "inactive_incident_type": N_("not an active incident type; one of: %(choices)s"),
     "unknown_keys": N_("unknown: %(keys)s"),
     "inactive_mandates": N_("only active mandates can be chosen; not active: %(keys)s"),
-    "not_date": N_("must be a date (YYYY-MM-DD)"),
+    "not_date": N_("must be a date (YYYY-MM-DD or DD.MM.YYYY)"),
     "future_date": N_("cannot be in the future"),
     "not_email": N_("is not an e-mail address such as name@example.org"),
     "unknown_timezone": N_("is not a time zone; choose one such as Asia/Almaty"),
@@ -97,7 +122,6 @@ MESSAGES: dict[str, str] = {
     "case_ended": N_("the case has ended: its record stays as it was"),
     # -- appeals ---------------------------------------------------------------------------------------
     "bad_reference": N_("use up to 40 letters, digits, dashes or underscores"),
-    "no_episode": N_("give at least one episode"),
     "no_incident_type": N_("give at least one incident type"),
     "unknown_episodes": N_("unknown episode %(keys)s"),
     "unknown_incident_types": N_("unknown incident type %(keys)s"),
@@ -105,7 +129,6 @@ MESSAGES: dict[str, str] = {
     "upload_separately": N_("upload the document to the case after creating it"),
     "duplicate_ref": N_("%(ref)s is also the ref of row %(row)s"),
     "extra_cells": N_("%(count)s more cell(s) than the header has columns (an unquoted comma?)"),
-    "bad_episode_key": N_("use 1 to 80 lower-case letters, digits or underscores"),
     "duplicate_episode_key": N_("%(key)s is also the key of row %(row)s"),
     "end_before_start": N_("is before start_date"),
     # -- documents -------------------------------------------------------------------------------------
@@ -127,6 +150,18 @@ MESSAGES: dict[str, str] = {
     # -- the consent queue's bulk request of missing documents ---------------------------------------------
     "task_no_longer_ready": N_("this task is no longer waiting (someone completed it)"),
     "consent_documents_on_file": N_("both documents are on file now: verify them in the consent queue"),
+    "document_not_uploaded": N_("no such file among the uploaded documents"),
+    # -- import uploads (the pages) ----------------------------------------------------------------------
+    "import_file_type": N_("choose a .csv or .xlsx file"),
+    "zip_unreadable": N_("%(name)s is not a readable zip archive"),
+    "zip_too_many_entries": N_("%(name)s holds more than %(max)s files"),
+    "zip_too_large": N_("%(name)s expands to more than %(limit)s"),
+    "zip_compressed": N_("%(name)s: %(entry)s is compressed more than %(ratio)s times (a zip bomb?)"),
+    "zip_entry_path": N_("%(name)s: %(entry)s points outside the archive"),
+    "zip_entry_too_large": N_("%(name)s: %(entry)s is over the %(limit)s limit for one document"),
+    "duplicate_document_name": N_("two uploaded documents are named %(file)s"),
+    "nothing_to_import": N_("no row of the file can be imported"),
+    "staging_gone": N_("this upload has expired or was already imported; upload the files again"),
     # -- tasks -----------------------------------------------------------------------------------------
     "reject_reason_missing": N_("give the reason for rejecting the case"),
     "return_reason_missing": N_("say what is missing"),
@@ -172,7 +207,7 @@ MESSAGES: dict[str, str] = {
     "not_rule_parameter": N_("not a parameter of this rule"),
     "bad_level": N_("must be error or warning"),
     "bad_state_dates": N_("give each state's two-letter code and a date (YYYY-MM-DD), e.g. KZ 2009-09-30"),
-    "bad_term_key": N_("use 2 to 80 lower-case letters, digits and underscores, starting with a letter"),
+    "bad_key": N_("use 1 to 80 lower-case letters, digits, hyphens or underscores, starting with a letter or digit"),
     "term_key_taken": N_("this vocabulary already has that key"),
     "english_label_missing": N_("an English label is required"),
     # -- work queues -----------------------------------------------------------------------------------

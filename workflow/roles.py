@@ -33,6 +33,7 @@ EPISODE_EDITORS = (Role.INTAKE, Role.MANAGER)
 # officers also the facts they review.
 APPEAL_EDITORS = (Role.INTAKE,)
 CASE_FACT_EDITORS = (Role.INTAKE, Role.LEGAL)
+APPEAL_IMPORTERS = (Role.INTAKE, Role.MANAGER)  # "Import appeals" (managers may import a spreadsheet too)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
 # The lane of ``verify_consent`` in bpmn/case.bpmn: the consent queue is theirs.
 CONSENT_VERIFIERS = (Role.INTAKE,)

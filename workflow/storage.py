@@ -56,6 +56,11 @@ class DocumentStore:
             raise DocumentRejected(Problem("unknown_content"))
         return self._store(data, media_type)
 
+    def stage(self, data: bytes) -> StoredBlob:
+        """Keep an upload that is checked later (an import's spreadsheet and documents, between the preview and
+        the job): encrypted like every blob, its content unchecked, so callers check what they read back."""
+        return self._store(data, "application/octet-stream")
+
     def get(self, key: str) -> bytes:
         """Decrypted content; raises FileNotFoundError, UnknownKey or DocumentCorrupted."""
         blob = self._path(key).read_bytes()

@@ -1,4 +1,5 @@
-"""Spreadsheets read as rows: CSV (UTF-8, `,` or `;`) and XLSX (the first sheet), with size and shape limits.
+"""Spreadsheets read as rows: CSV (UTF-8 or Windows-1251, `,` or `;`) and XLSX (the first sheet, streamed row by
+row), with size and shape limits.
 
 What the appeal and episode imports read (``workflow/services/importer.py``). Rows are ``{column: value}``
 with the header's column names trimmed and lower-cased; ``rows[i]`` is spreadsheet row ``i + 2``. A file that
@@ -9,8 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import warnings
-import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -27,11 +26,21 @@ MAX_XLSX_BYTES = 20 * _MB
 MAX_XLSX_UNCOMPRESSED = 200 * _MB  # a zip-bomb guard: a 10,000-row sheet is a few MB of XML
 
 
+UTF8 = "UTF-8"
+WINDOWS_1251 = "Windows-1251"
+# What Windows-1251 text holds besides ASCII: Cyrillic letters (U+0400-U+04FF) and the typographic marks a
+# Russian keyboard types. A file that is neither UTF-8 nor mostly these is some other encoding: refused.
+_CP1251_MARKS = frozenset("«»„“”‘’–—…№•°±§©®™€\u00a0\u00ad")
+_MOSTLY = 0.9
+
+
 @dataclass
 class Table:
     header: list[str]
     rows: list[dict[str, object]]  # rows[i] is spreadsheet row i + 2; blank rows inside are kept
     extra_cells: dict[int, int] = field(default_factory=dict)  # spreadsheet row -> cells beyond the header
+    encoding: str | None = None  # how a CSV was read (UTF8 or WINDOWS_1251); None for a workbook
+    delimiter: str | None = None  # a CSV's delimiter
 
 
 def is_blank(value: object) -> bool:
@@ -91,22 +100,42 @@ def blank_row(table: Table, index: int) -> bool:
     return index + 2 not in table.extra_cells and all(is_blank(v) for v in table.rows[index].values())
 
 
-def _read_csv(path: Path, name: str) -> Table:
-    data = path.read_bytes()
+def decode_csv(data: bytes, name: str) -> tuple[str, str]:
+    """(text, encoding). The rule: a UTF-8 byte-order mark, or bytes that are valid UTF-8, are UTF-8; anything
+    else is read as Windows-1251 (what Excel's "CSV" writes on a Russian Windows) when at least 90 % of its
+    non-ASCII characters then are Cyrillic letters or Russian typography, and refused otherwise. Valid UTF-8
+    is never Windows-1251 by accident: Cyrillic in Windows-1251 is almost never a valid UTF-8 sequence."""
+    try:
+        return data.decode("utf-8-sig"), UTF8
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+    refused = ValidationFailed(f"{name} is neither UTF-8 nor Windows-1251 text (first non-UTF-8 byte on line "
+                               f"{line}); save it as \"CSV UTF-8\"")
+    try:
+        text = data.decode("cp1251")
+    except UnicodeDecodeError:  # 0x98, the one byte Windows-1251 leaves undefined
+        raise refused from None
+    foreign = [c for c in text if ord(c) > 127]
+    russian = sum(1 for c in foreign if "\u0400" <= c <= "\u04ff" or c in _CP1251_MARKS)
+    if russian < _MOSTLY * len(foreign):
+        raise refused
+    return text, WINDOWS_1251
+
+
+def csv_delimiter(first_line: str) -> str:
+    """`;` when the header has more `;` than `,` (Excel in many locales, Russian and Kazakh included, writes
+    `;`-separated "CSV"); `,` otherwise."""
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def _read_csv(data: bytes, name: str) -> Table:
     if len(data) > MAX_CSV_BYTES:
         raise ValidationFailed(f"{name}: the file is {human_size(len(data))}; a CSV may be at most "
                                f"{human_size(MAX_CSV_BYTES)}")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise ValidationFailed(f"{name} is not UTF-8 text (first bad byte on line {line}); "
-                               "save it as \"CSV UTF-8\"") from None
+    text, encoding = decode_csv(data, name)
     if "\x00" in text:
         raise ValidationFailed(f"{name} contains NUL bytes: it is not a CSV text file")
-    first_line = text.split("\n", 1)[0]
-    # Excel in many locales (Russian and Kazakh included) writes ';'-separated "CSV".
-    delimiter = ";" if "," not in first_line and ";" in first_line else ","
+    delimiter = csv_delimiter(text.split("\n", 1)[0])
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     done = {"records": 0, "lines": 0}  # read so far, to say where a broken record starts
 
@@ -120,7 +149,7 @@ def _read_csv(path: Path, name: str) -> Table:
         header_cells = next(rows, None)
         if header_cells is None:
             raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
-        table = Table(_header(header_cells, name), [])
+        table = Table(_header(header_cells, name), [], encoding=encoding, delimiter=delimiter)
         _collect(table, rows, name)
     except csv.Error as err:
         raise ValidationFailed(f"{name} is not a readable CSV file (row {done['records'] + 1}, "
@@ -128,45 +157,30 @@ def _read_csv(path: Path, name: str) -> Table:
     return table
 
 
-def _read_xlsx(path: Path, name: str) -> Table:
-    import openpyxl  # only needed here; keeps the import cheap for everything else
+def _read_xlsx(data: bytes, name: str) -> Table:
+    """The first sheet, streamed row by row (``workflow/xlsx.py``), whatever dimension it declares."""
+    from workflow import xlsx
 
-    size = path.stat().st_size
-    if size > MAX_XLSX_BYTES:
-        raise ValidationFailed(f"{name}: the file is {human_size(size)}; a workbook may be at most "
+    if len(data) > MAX_XLSX_BYTES:
+        raise ValidationFailed(f"{name}: the file is {human_size(len(data))}; a workbook may be at most "
                                f"{human_size(MAX_XLSX_BYTES)}")
     unreadable = f"{name} is not a readable XLSX workbook"
     try:
-        with zipfile.ZipFile(path) as archive:
-            if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNCOMPRESSED:
-                raise ValidationFailed(f"{name}: the workbook expands to more than "
-                                       f"{human_size(MAX_XLSX_UNCOMPRESSED)}")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
+        rows = xlsx.rows(data, MAX_COLUMNS + 1, MAX_XLSX_UNCOMPRESSED)
+        header_cells = next(rows, None)
+        if header_cells is None:
+            raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
+        table = Table(_header(header_cells, name), [])
+        _collect(table, rows, name)
+    except ValidationFailed:
+        raise
+    except xlsx.WorkbookError as err:
+        if "expands" in str(err):
+            raise ValidationFailed(f"{name}: the workbook expands to more than "
+                                   f"{human_size(MAX_XLSX_UNCOMPRESSED)}") from None
+        raise ValidationFailed(f"{unreadable}: {err}") from None
+    except Exception:  # a damaged zip or XML raises many kinds of errors; none is safe to show
         raise ValidationFailed(unreadable) from None
-    with warnings.catch_warnings():
-        # openpyxl warns about features it drops (data validation, conditional formats): not our business.
-        warnings.simplefilter("ignore")
-        try:
-            workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds of errors for damaged files; none is safe to show
-            raise ValidationFailed(unreadable) from None
-        try:
-            if not workbook.worksheets:
-                raise ValidationFailed(f"{unreadable}: it has no worksheet")
-            sheet = workbook.worksheets[0]
-            header_cells = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS + 1, values_only=True), None)
-            if header_cells is None:
-                raise ValidationFailed(f"{name} is empty: the first row must be the header (column names)")
-            table = Table(_header(header_cells, name), [])
-            # One column past the header is enough to notice data outside the table.
-            width = len(table.header) + 1
-            _collect(table, sheet.iter_rows(min_row=2, max_col=width, values_only=True), name)
-        except ValidationFailed:
-            raise
-        except Exception:
-            raise ValidationFailed(unreadable) from None
-        finally:
-            workbook.close()
     return table
 
 
@@ -175,13 +189,29 @@ def read_table(path: Path) -> Table:
     name = path.name
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".xlsx"):
-        raise ValidationFailed(f"{name}: only .csv (UTF-8) and .xlsx files can be imported")
+        raise ValidationFailed(f"{name}: only .csv and .xlsx files can be imported")
     if not path.is_file():
         raise ValidationFailed(f"{name}: no such file")
     try:
-        return _read_csv(path, name) if suffix == ".csv" else _read_xlsx(path, name)
+        limit = MAX_CSV_BYTES if suffix == ".csv" else MAX_XLSX_BYTES
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)  # one byte over says "too large" without reading a huge file
     except OSError as err:
         raise ValidationFailed(f"{name}: cannot read the file ({err.strerror or 'input/output error'})") from None
+    if len(data) > limit:
+        data_size = path.stat().st_size
+        kind = "a CSV" if suffix == ".csv" else "a workbook"
+        raise ValidationFailed(f"{name}: the file is {human_size(data_size)}; {kind} may be at most "
+                               f"{human_size(limit)}")
+    return parse_table(name, data)
+
+
+def parse_table(name: str, data: bytes) -> Table:
+    """The table of a file's content (an upload held in memory); ``name`` says CSV or XLSX by its ending."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise ValidationFailed(f"{name}: only .csv and .xlsx files can be imported")
+    return _read_csv(data, name) if suffix == ".csv" else _read_xlsx(data, name)
 
 
 def read_rows(path: Path) -> list[dict[str, object]]:

@@ -90,6 +90,15 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "bulk.complete": CASEWORK,  # the lane of each task is checked per item, as for one completion
     "bulk.job": CASEWORK,  # its creator, or a manager (checked by the service)
     "bulk.job_progress": CASEWORK,
+    "imports.upload": frozenset({INTAKE, MANAGER}),
+    "imports.preview": frozenset({INTAKE, MANAGER}),
+    "imports.confirm": frozenset({INTAKE, MANAGER}),
+    "imports.cancel": frozenset({INTAKE, MANAGER}),
+    "imports.job": frozenset({INTAKE, MANAGER}),
+    "imports.job_progress": frozenset({INTAKE, MANAGER}),
+    "imports.job_report": frozenset({INTAKE, MANAGER}),
+    "imports.template_csv": frozenset({INTAKE, MANAGER}),
+    "imports.template_xlsx": frozenset({INTAKE, MANAGER}),
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
@@ -98,7 +107,9 @@ ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabula
                   "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
                   "bulk.job": 404, "bulk.job_progress": 404,
                   "bulk.complete": 400,  # it asks which kind of task
-                  "consent.job": 404}
+                  "consent.job": 404,
+                  # Nothing uploaded yet: the preview sends back to the upload; there is no import job 1.
+                  "imports.preview": 303, "imports.job": 404, "imports.job_progress": 404, "imports.job_report": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:

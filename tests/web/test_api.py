@@ -179,7 +179,7 @@ def test_create_case_validation_names_the_fields(api, env, staff):
     assert "alien_abduction" in invalid(appeal_json("API-010", incident_types=["alien_abduction"]))["incident_types"]
     assert set(invalid(appeal_json("API-010", episodes=["no_such_episode"]))) == {"episodes"}
     assert set(invalid(appeal_json("API-010", form_of_appeal="foa.pdf"))) == {"form_of_appeal"}
-    assert set(invalid(appeal_json("API-010", consent_publish_name="maybe", incident_date="05.01.2022"))) == {
+    assert set(invalid(appeal_json("API-010", consent_publish_name="maybe", incident_date="5 Jan 2022"))) == {
         "consent_publish_name", "incident_date"}
     assert set(invalid(appeal_json("API-010", incident_date="2999-01-01"))) == {"incident_date"}
     assert set(invalid(appeal_json("bad ref!"))) == {"ref"}

@@ -215,7 +215,7 @@ def test_add_relabel_retire_and_restore_a_term(api, env, staff):
 INVALID_TERMS = [
     ({"key": "interrogation", "labels": {"en": "Questioning"}}, "key"),  # taken
     ({"key": "Bad Key", "labels": {"en": "Bad"}}, "key"),
-    ({"key": "x", "labels": {"en": "Too short"}}, "key"),
+    ({"key": "-x", "labels": {"en": "Starts with a hyphen"}}, "key"),
     ({"key": "no_english", "labels": {"ru": "Только по-русски"}}, "labels.en"),
     ({"key": "extra_field", "labels": {"en": "Extra"}, "extra": {"udhr": "5"}}, "extra.udhr"),
     ({"key": "wrong_flag", "labels": {"en": "Flag"}, "extra": {"deprivation_of_liberty": "yes"}},

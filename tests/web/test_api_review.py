@@ -71,7 +71,7 @@ def test_legal_facts_are_read_by_legal_and_managers_and_changed_by_legal_only(ap
     ({"torture_risk": "yes"}, {"torture_risk"}),
     ({"eu_subject": 1}, {"eu_subject"}),
     ({"remedies_exhausted_on": "2015-02-30"}, {"remedies_exhausted_on"}),
-    ({"remedies_exhausted_on": "01.03.2015"}, {"remedies_exhausted_on"}),
+    ({"remedies_exhausted_on": "1 March 2015"}, {"remedies_exhausted_on"}),
     ({"other_procedure_concluded_on": (datetime.now(UTC) + timedelta(days=2)).date().isoformat(),
       "other_procedure": "concluded", "other_procedure_name": "ECtHR"}, {"other_procedure_concluded_on"}),
     ({"other_procedure": "concluded", "other_procedure_name": "ECtHR"}, {"other_procedure_concluded_on"}),

@@ -314,7 +314,7 @@ def test_a_duplicate_or_badly_formed_key_is_refused(env, login):
     assert 'id="new-key-error">This vocabulary already has that key.' in page
     assert 'value="Questioning"' in page  # kept as typed
     response = client.post(VOCAB, data=changed(form, **{"new-key": "Bad Key!", "new-labels-en": "Bad"}))
-    assert response.status_code == 422 and "Use 2 to 80 lower-case letters" in text_of(response)
+    assert response.status_code == 422 and "Use 1 to 80 lower-case letters" in text_of(response)
     response = client.post(VOCAB, data=changed(form, **{"new-key": "no_label", "new-labels-en": " ",
                                                         "new-labels-ru": "Только по-русски"}))
     assert response.status_code == 422 and 'id="new-labels-en-error">An English label is required.' in text_of(

@@ -74,7 +74,7 @@ def test_an_invalid_date_or_kind_is_422_and_nothing_is_recorded(env, staff, logi
                              reference="kept-ref")
     assert bad_date.status_code == 422
     text = bad_date.get_data(as_text=True)
-    assert "Must be a date (YYYY-MM-DD)." in text and 'value="kept-ref"' in text
+    assert "Must be a date (YYYY-MM-DD or DD.MM.YYYY)." in text and 'value="kept-ref"' in text
     future = post_response(lena, "APL-R02", filing_id, kind="acknowledgement",
                            received_on=(date.today() + timedelta(days=3)).isoformat())
     assert future.status_code == 422 and "Cannot be in the future." in future.get_data(as_text=True)

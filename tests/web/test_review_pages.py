@@ -93,7 +93,7 @@ def test_invalid_legal_facts_are_refused_next_to_their_fields_and_nothing_is_sto
     html = text_of(response)
     assert response.status_code == 422
     assert re.search(r'id="facts-remedies_exhausted_on"[^>]*>\s*<p class="field-error" id="facts-remedies_exhausted_on'
-                     r'-error">Must be a date \(YYYY-MM-DD\)\.</p>', html)
+                     r'-error">Must be a date \(YYYY-MM-DD or DD\.MM\.YYYY\)\.</p>', html)
     assert 'value="2015-02-30"' in html and "Typed text kept.</textarea>" in html
     assert stored_facts(env, "REVP-002") is None
 

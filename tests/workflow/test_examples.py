@@ -16,7 +16,8 @@ from tests.workflow import test_cli
 from tests.workflow.test_cli import PROJECT_ROOT, Cli, last_json
 from web import create_app
 from workflow.config import load_settings
-from workflow.services.importer import EPISODE_KEY, REQUIRED  # the appeal columns the import requires
+from workflow.schemas.base import is_slug
+from workflow.services.importer import REQUIRED  # the appeal columns the import requires
 
 cli_env = test_cli.cli_env
 _pg_schema_restored = test_cli._pg_schema_restored
@@ -27,21 +28,25 @@ HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
         return [row for row in csv.DictReader(fh) if any((value or "").strip() for value in row.values())]
 
 
 def test_the_sample_is_what_its_readme_says() -> None:
     episodes, appeals = _rows(EXAMPLES / "episodes.csv"), _rows(EXAMPLES / "appeals.csv")
-    assert 2 <= len(episodes) <= 3 and all(EPISODE_KEY.match(e["key"]) for e in episodes)
+    assert 2 <= len(episodes) <= 3 and all(is_slug(e["key"]) for e in episodes)
     assert 5 <= len(appeals) <= 8
-    with (EXAMPLES / "appeals.csv").open(encoding="utf-8", newline="") as fh:
+    with (EXAMPLES / "appeals.csv").open(encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh))
     assert set(REQUIRED) <= set(header)
     assert [c for c in header if f"`{c}`" not in CONTRACT.read_text(encoding="utf-8")] == [], "undocumented columns"
     assert any(a["detained_now"] == "yes" for a in appeals)
     assert any(not a["form_of_appeal"] and not a["power_of_attorney"] for a in appeals)
     assert any(";" in a["episodes"] for a in appeals) and any(";" in a["incident_types"] for a in appeals)
+    # What real spreadsheets hold: a hyphenated key, an appeal without an episode, dd.mm.yyyy, a BOM.
+    assert any("-" in e["key"] for e in episodes) and any(not a["episodes"] for a in appeals)
+    assert any(re.fullmatch(r"\d\d\.\d\d\.\d{4}", a["incident_date"]) for a in appeals)
+    assert (EXAMPLES / "appeals.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     named = {a[kind] for a in appeals for kind in ("form_of_appeal", "power_of_attorney") if a[kind]}
     assert named == {p.name for p in (EXAMPLES / "documents").iterdir()}, "every file named, and no other"
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
+import re
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from datetime import date
@@ -15,6 +19,7 @@ from sqlalchemy import func, select
 
 from tests.conftest import Env
 from tests.helpers import audit_actions
+from tests.workflow import test_cli
 from tests.workflow.fixtures import (
     COLUMNS,
     appeal_rows,
@@ -32,6 +37,7 @@ from workflow.models import AuditEvent, Case, Document, Episode, HumanTask, Pers
 from workflow.problems import Problem
 from workflow.services import importer
 from workflow.services.importer import ImportReport, import_appeals, import_episodes, read_rows
+from workflow.tabular import read_table
 
 PNG_BYTES = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
@@ -197,7 +203,7 @@ def test_partial_imports_the_valid_rows_and_names_each_rejected_one(env: Env, tm
         rows[99]["form_of_appeal"] = "not-in-the-folder.pdf"  # row 101
 
     rewrite(path, edit)
-    expected = [{"row": 11, "column": "incident_date", "message": "must be a date (YYYY-MM-DD)"},
+    expected = [{"row": 11, "column": "incident_date", "message": "must be a date (YYYY-MM-DD or DD.MM.YYYY)"},
                 {"row": 101, "column": "form_of_appeal",
                  "message": "not-in-the-folder.pdf: no such file in the documents folder"}]
 
@@ -399,9 +405,9 @@ def test_documents_over_the_memory_budget_are_read_again_and_verified(
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("appeals.txt", b"ref,full_name\n", r"appeals\.txt: only \.csv \(UTF-8\) and \.xlsx files can be imported"),
-    ("appeals.csv", ",".join(COLUMNS).encode() + "\nAPL-001,Тест Персона".encode("cp1251"),
-     r"appeals\.csv is not UTF-8 text \(first bad byte on line 2\)"),
+    ("appeals.txt", b"ref,full_name\n", r"appeals\.txt: only \.csv and \.xlsx files can be imported"),
+    ("appeals.csv", ",".join(COLUMNS).encode() + b"\nAPL-001,\xa6\xa6 \xb5\x98",
+     r"appeals\.csv is neither UTF-8 nor Windows-1251 text \(first non-UTF-8 byte on line 2\)"),
     ("appeals.csv", b"", r"appeals\.csv is empty"),
     ("appeals.csv", b'ref,city\n"APL-001,Almaty\n',
      r"appeals\.csv is not a readable CSV file \(row 2, from line 2: unexpected end of data\)"),
@@ -451,11 +457,11 @@ def test_episodes_file_with_a_bad_date_is_refused(env: Env, tmp_path: Path) -> N
 
     assert caught.value.errors == {
         "row 3: start_date": Problem("not_date"),
-        "row 4: key": Problem("bad_episode_key"),
+        "row 4: key": Problem("bad_key"),
         "row 4: title": Problem("required"),
         "row 4: end_date": Problem("end_before_start"),
     }
-    assert "row 3: start_date: must be a date (YYYY-MM-DD)" in str(caught.value)
+    assert "row 3: start_date: must be a date (YYYY-MM-DD or DD.MM.YYYY)" in str(caught.value)
     with env.uow() as session:
         assert session.scalar(select(func.count()).select_from(Episode)) == 0
 
@@ -463,3 +469,164 @@ def test_episodes_file_with_a_bad_date_is_refused(env: Env, tmp_path: Path) -> N
     missing.write_text("key,title\nrally_2022_01,Rally (test)\n", encoding="utf-8")
     with env.uow() as session, pytest.raises(ValidationFailed, match="row 1: required column"):
         import_episodes(session, None, missing)
+
+
+# -- spreadsheets as organisations really have them ------------------------------------------------------
+
+
+REAL_EPISODES = "key,title,start_date,end_date\nrally-2018-05-10,Rally of 10 May 2018 (test),10.05.2018,10.05.2018\n"
+
+
+def _real_rows(tmp_path: Path, n: int = 8) -> tuple[list[dict[str, Any]], Path]:
+    """Rows citing a hyphenated episode key, two without any episode, dates typed as dd.mm.yyyy."""
+    rows = appeal_rows(n=n, missing=1)
+    for i, row in enumerate(rows):
+        row["episodes"] = "" if i in (1, 5) else "rally-2018-05-10"
+        for column in ("incident_date", "received_on", "birth_date"):
+            row[column] = row[column].strftime("%d.%m.%Y")
+    return rows, write_documents(tmp_path, rows)
+
+
+def _import_real(env: Env, path: Path, docs: Path, rows: list[dict[str, Any]]) -> None:
+    episodes = tmp_episodes = path.parent / "episodes-real.csv"
+    tmp_episodes.write_text(REAL_EPISODES, encoding="utf-8")
+    with env.uow() as session:
+        assert import_episodes(session, None, episodes) == {"created": 1, "updated": 0, "unchanged": 0}
+    with env.uow() as session:
+        report = import_appeals(session, env.settings, None, path, documents_dir=docs)
+    assert report.as_json() == {"created": len(rows), "updated": 0, "unchanged": 0, "rejected": 0, "errors": []}
+    with env.uow() as session:
+        cases = {c.ref: c for c in session.scalars(select(Case))}
+        assert sorted(cases) == sorted(r["ref"] for r in rows), "every row arrives"
+        for i, row in enumerate(rows):
+            case = cases[row["ref"]]
+            assert [e.key for e in case.episodes] == ([] if i in (1, 5) else ["rally-2018-05-10"])
+            assert case.received_on.strftime("%d.%m.%Y") == row["received_on"]
+            assert case.person.full_name_native == row["full_name_native"]  # Cyrillic kept, whatever the encoding
+
+
+def _csv_text(rows: list[dict[str, Any]], delimiter: str) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([[str(r[c]) for c in COLUMNS] for r in rows])
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(("encoding", "delimiter", "read_as"), [
+    ("utf-8-sig", ",", "UTF-8"), ("utf-8-sig", ";", "UTF-8"), ("utf-8", ";", "UTF-8"),
+    ("cp1251", ";", "Windows-1251"), ("cp1251", ",", "Windows-1251"),
+], ids=["bom-comma", "bom-semicolon", "utf8-semicolon", "cp1251-semicolon", "cp1251-comma"])
+def test_real_csv_files_every_row_arrives(env: Env, tmp_path: Path, encoding: str, delimiter: str,
+                                          read_as: str) -> None:
+    rows, docs = _real_rows(tmp_path)
+    path = tmp_path / "appeals.csv"
+    path.write_bytes(_csv_text(rows, delimiter).encode(encoding))
+    assert read_table(path).encoding == read_as
+
+    _import_real(env, path, docs, rows)
+
+
+def _with_dimension(path: Path, ref: str) -> Path:
+    """Rewrite the first sheet's declared <dimension> (what a stale or careless writer leaves)."""
+    target = path.with_name(f"dimension-{path.name}")
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data, replaced = re.subn(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(), data)
+                assert replaced == 1
+            zout.writestr(info, data)
+    return target
+
+
+@pytest.mark.parametrize("dimension", ["A1:C3", "A1:XFD1048576"], ids=["stale", "oversized"])
+def test_an_xlsx_whose_declared_dimension_is_wrong_loses_no_row(env: Env, tmp_path: Path, dimension: str) -> None:
+    import openpyxl
+
+    rows, docs = _real_rows(tmp_path)
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(list(COLUMNS))
+    for row in rows:
+        sheet.append([row[c] or None for c in COLUMNS])
+    sheet.append([])  # a blank row, then a row typed further down: numbering stays spreadsheet-style
+    plain = tmp_path / "appeals.xlsx"
+    workbook.save(plain)
+    path = _with_dimension(plain, dimension)
+    assert len(read_rows(path)) == len(rows)
+
+    _import_real(env, path, docs, rows)
+
+
+def test_xlsx_cells_keep_their_types(tmp_path: Path) -> None:
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["ref", "phone", "received_on", "detained_now", "city", "amount"])
+    sheet.append(["APL-1", 77010000000, date(2024, 1, 31), True, "Алматы", 1.5])
+    sheet["C2"].number_format = "dd.mm.yyyy"
+    sheet.append([])
+    sheet.append(["APL-3", None, "31.01.2024", "no", "Semey", None])
+    path = tmp_path / "types.xlsx"
+    workbook.save(path)
+
+    assert read_rows(path) == [
+        {"ref": "APL-1", "phone": 77010000000, "received_on": date(2024, 1, 31), "detained_now": True,
+         "city": "Алматы", "amount": 1.5},
+        {"ref": None, "phone": None, "received_on": None, "detained_now": None, "city": None, "amount": None},
+        {"ref": "APL-3", "phone": None, "received_on": "31.01.2024", "detained_now": "no", "city": "Semey",
+         "amount": None},
+    ]
+
+
+def test_a_killed_command_line_import_run_again_finishes_without_duplicates(env: Env, tmp_path: Path) -> None:
+    """The command line writes in batches; a batch written before a crash is 'unchanged' the second time."""
+    path = write_appeals_csv(tmp_path, n=12, missing=2)
+    docs = tmp_path / "docs"
+    with env.uow() as session:
+        ensure_test_episodes(session)
+    with env.uow() as session:
+        plan = importer.plan_appeals_file(session, env.settings, path, docs)
+    with env.uow() as session:  # the first batch only, then the process "dies"
+        assert importer.apply_plan(session, env.settings, None, plan, plan.rows[:5])["created"] == 5
+
+    report = run(env, path, docs)
+
+    assert summary(report) == {"created": 7, "updated": 0, "unchanged": 5, "rejected": 0}
+    assert counts(env)["Case"] == 12 and counts(env)["Document"] == 2 * 12 - 2
+
+
+def test_keys_are_slugs_everywhere(env: Env, staff: dict[str, str], tmp_path: Path) -> None:
+    from workflow.schemas.base import is_slug
+    from workflow.vocab import add_term
+
+    assert all(is_slug(k) for k in ("rally-2018-05-10", "detention_at_rally", "2022", "a"))
+    assert not any(is_slug(k) for k in ("Rally", "-rally", "rally 2018", "rally\n", "", "a" * 81, "rally/1"))
+    with env.uow() as session:
+        term = add_term(session, env.user(session, "ada"), "incident_type", "kettling-2024", {"en": "Kettling"})
+        assert term.key == "kettling-2024"
+    with env.uow() as session, pytest.raises(ValidationFailed) as caught:
+        add_term(session, env.user(session, "ada"), "incident_type", "Kettling 2024", {"en": "Kettling"})
+    assert caught.value.errors == {"key": Problem("bad_key")}
+
+
+cli_env = test_cli.cli_env
+_pg_schema_restored = test_cli._pg_schema_restored
+
+
+def test_the_command_line_says_what_a_dry_run_would_do(cli_env: test_cli.Cli) -> None:
+    rows, docs = _real_rows(cli_env.work, n=3)
+    episodes, appeals = cli_env.work / "episodes.csv", cli_env.work / "appeals.csv"
+    episodes.write_text(REAL_EPISODES, encoding="utf-8")
+    appeals.write_bytes(_csv_text(rows, ";").encode("cp1251"))
+    cli_env.ok("init")
+    cli_env.ok("episodes", "import", episodes)
+
+    dry = cli_env.ok("intake", "import", appeals, "--documents", docs, "--dry-run").splitlines()
+    assert dry[-2] == ("dry run, nothing written: would create 3, would update 0, would leave unchanged 0; "
+                       "0 row(s) rejected (read as Windows-1251)")
+    assert not any(line.startswith("created") for line in dry)
+    done = cli_env.ok("intake", "import", appeals, "--documents", docs).splitlines()
+    assert done[-2] == "created 3, updated 0, unchanged 0; 0 row(s) rejected (read as Windows-1251)"

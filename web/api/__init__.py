@@ -19,7 +19,19 @@ class PetitioApi(Api):
 
 
 def register_api(app: Flask) -> Api:
-    from web.api import cases, catalogue, collective, consent, deadlines, documents, filings, jobs, review, tasks
+    from web.api import (
+        cases,
+        catalogue,
+        collective,
+        consent,
+        deadlines,
+        documents,
+        filings,
+        imports,
+        jobs,
+        review,
+        tasks,
+    )
 
     api = PetitioApi(app, spec_kwargs={
         "info": {"description": "Petitio JSON API. Authenticate with `Authorization: Bearer <token>` "
@@ -28,7 +40,7 @@ def register_api(app: Flask) -> Api:
         "security": [{"bearer": []}],
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
-    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs):
+    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api

@@ -19,8 +19,7 @@ from web.errors import too_large
 from web.messages import message
 from workflow.errors import ValidationFailed
 from workflow.roles import CASEWORK, EPISODE_EDITORS
-from workflow.services.episodes import episode_rows
-from workflow.services.importer import import_episodes
+from workflow.services.episodes import episode_rows, import_episodes
 
 bp = Blueprint("episodes", __name__, template_folder="templates")
 bp.register_error_handler(RequestEntityTooLarge, too_large)

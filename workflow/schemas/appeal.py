@@ -21,9 +21,10 @@ from workflow.problems import Problem
 from workflow.schemas.base import Day, InputSchema, KeyList, Text, YesNo, fail, one_of
 from workflow.states import Gender
 
-REQUIRED = ("ref", "full_name", "city", "episodes", "incident_types", "incident_date", "description",
+REQUIRED = ("ref", "full_name", "city", "incident_types", "incident_date", "description",
             "form_of_appeal", "power_of_attorney", "consent_publish_name", "received_on")
-OPTIONAL = ("full_name_native", "gender", "birth_date", "phone", "email", "passport_number", "occupation",
+# `episodes` may be left out or empty: an appeal can arrive before anyone has named the event it belongs to.
+OPTIONAL = ("episodes", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number", "occupation",
             "organisation", "detained_now")
 COLUMNS = REQUIRED + OPTIONAL
 DOCUMENT_FIELDS = ("form_of_appeal", "power_of_attorney")
@@ -76,7 +77,8 @@ class AppealSchema(InputSchema):
     ref = Text(required=True, metadata={"description": "up to 40 letters, digits, - or _"})
     full_name = Text(required=True, max_length=MAX_TEXT)
     city = Text(required=True, max_length=MAX_TEXT)
-    episodes = KeyList(required=True, metadata={"description": "episode keys (or one `;`-separated text)"})
+    episodes = KeyList(allow_none=True, load_default=list, metadata={
+        "description": "episode keys (or one `;`-separated text); may be empty"})
     incident_types = KeyList(required=True, metadata={
         "description": "keys of the incident_type vocabulary (or one `;`-separated text)"})
     incident_date = Day(required=True, past_only=True)
@@ -112,15 +114,15 @@ class AppealSchema(InputSchema):
             raise fail(Problem("not_email"))
 
     @validates("episodes")
-    def _episodes(self, value: list[str], **kwargs: Any) -> None:
-        self._keys(value, "no_episode", "unknown_episodes", lambda k: k.episodes)
+    def _episodes(self, value: list[str] | None, **kwargs: Any) -> None:
+        self._keys(value or [], None, "unknown_episodes", lambda k: k.episodes)
 
     @validates("incident_types")
     def _incident_types(self, value: list[str], **kwargs: Any) -> None:
         self._keys(value, "no_incident_type", "unknown_incident_types", lambda k: k.incident_types)
 
-    def _keys(self, value: list[str], empty: str, unknown: str, of: Callable[[KnownKeys], Set[str]]) -> None:
-        if not value:
+    def _keys(self, value: list[str], empty: str | None, unknown: str, of: Callable[[KnownKeys], Set[str]]) -> None:
+        if not value and empty is not None:
             raise fail(Problem(empty))
         if self.known is not None and (missing := [k for k in value if k not in of(self.known())]):
             raise fail(Problem(unknown, {"keys": [repr(k) for k in missing]}))
@@ -137,6 +139,6 @@ class AppealSchema(InputSchema):
     @staticmethod
     def to_appeal(values: dict[str, Any]) -> Appeal:
         """What ``load`` gave, as an Appeal."""
-        return Appeal(**{**values, "episodes": tuple(values["episodes"]),
+        return Appeal(**{**values, "episodes": tuple(values.get("episodes") or ()),
                          "incident_types": tuple(values["incident_types"]),
                          "detained_now": bool(values.get("detained_now"))})

@@ -17,6 +17,29 @@ from workflow.errors import ValidationFailed
 from workflow.problems import Problem, several
 
 # marshmallow's own messages, where one slips through (a library's field, webargs): the code they stand for.
+# The keys of episodes and vocabulary terms: the usual slugs, as spreadsheets and URLs write them
+# (`rally-2018-05-10`, `detention_at_rally`). The one owner of the rule (docs/INTERFACES.md §3.7, §5.5).
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")  # whole value: is_slug uses fullmatch
+# A day as people in the organisation's countries type it, besides ISO: 31.01.2024 (also 1.2.2024).
+_DOTTED_DAY = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})")
+
+
+def is_slug(value: object) -> bool:
+    """Lower-case letters, digits, `-` and `_`, starting with a letter or digit, 1 to 80 characters."""
+    return isinstance(value, str) and SLUG.fullmatch(value) is not None
+
+
+def parse_day(text: str) -> date:
+    """ISO (`2024-01-31`, and the other ISO 8601 forms `date.fromisoformat` takes) or `dd.mm.yyyy`;
+    ValueError otherwise. The one reading of a typed day, for the API, the pages and the imports alike."""
+    text = text.strip()
+    dotted = _DOTTED_DAY.fullmatch(text)
+    if dotted:
+        day, month, year = (int(g) for g in dotted.groups())
+        return date(year, month, day)
+    return date.fromisoformat(text)
+
+
 _LIBRARY_MESSAGES = {"Missing data for required field.": "required", "Unknown field.": "unknown_field",
                      "Field may not be null.": "required", "Invalid input type.": "not_object"}
 
@@ -93,7 +116,8 @@ class YesNo(ProblemField, fields.Boolean):
 
 
 class Day(ProblemField, fields.Date):
-    """A calendar day: ISO ``YYYY-MM-DD`` text, or a date (spreadsheet cells arrive as dates or datetimes).
+    """A calendar day: ISO ``YYYY-MM-DD`` or ``dd.mm.yyyy`` text (``parse_day``), or a date (spreadsheet cells
+    arrive as dates or datetimes).
 
     ``past_only`` refuses a day after today (UTC); an empty text is "not given" when the field allows None.
     """
@@ -113,7 +137,7 @@ class Day(ProblemField, fields.Date):
             day = value
         elif isinstance(value, str):
             try:
-                day = date.fromisoformat(value.strip())
+                day = parse_day(value)
             except ValueError:
                 raise self.make_error("invalid") from None
         else:

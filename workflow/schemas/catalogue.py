@@ -7,7 +7,6 @@ schemas; the API declares the same classes for its documentation and its type ch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,7 +15,18 @@ from marshmallow import ValidationError, validates
 from workflow.admissibility import validate_rules
 from workflow.i18n import UI_LANGUAGES
 from workflow.problems import Problem
-from workflow.schemas.base import Dict, Flag, InputSchema, List, Text, WholeNumber, fail, in_range, problems_of
+from workflow.schemas.base import (
+    Dict,
+    Flag,
+    InputSchema,
+    List,
+    Text,
+    WholeNumber,
+    fail,
+    in_range,
+    is_slug,
+    problems_of,
+)
 
 # The codes of the bodies (docs/INTERFACES.md §5): stable, stored on filings and reviews.
 BODY_CODES = ("un_sp", "un_wgad", "un_hrc", "osce_odihr", "ep_droi", "ep_peti")
@@ -30,7 +40,6 @@ NOTES_MAX = 5000
 NAME_MAX = 200
 LABEL_MAX = 200
 UDHR_MAX = 40
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,79}$")
 # The extra fields a vocabulary's terms carry, and their kind.
 EXTRA_FIELDS: dict[str, dict[str, str]] = {"incident_type": {"deprivation_of_liberty": "flag"},
                                            "legal_ground": {"udhr": "text"}}
@@ -140,7 +149,7 @@ class TermInputSchema(InputSchema):
     ``vocabulary`` names the extra fields allowed; without it, ``extra`` is only checked to be an object.
     """
 
-    key = Text(required=True, metadata={"description": "2 to 80 of a-z, 0-9 and _, starting with a letter"})
+    key = Text(required=True, metadata={"description": "1 to 80 of a-z, 0-9, - and _, starting with a letter or digit"})
     labels = LabelMap(max_length=LABEL_MAX, per_language=True, required=True,
                       metadata={"description": "UI language -> label; English is required"})
     extra = Dict(keys=Text(), metadata={"description": "incident_type: deprivation_of_liberty; legal_ground: udhr"})
@@ -152,8 +161,8 @@ class TermInputSchema(InputSchema):
 
     @validates("key")
     def _key(self, value: str, **kwargs: Any) -> None:
-        if not KEY_PATTERN.match(value):
-            raise fail(Problem("bad_term_key"))
+        if not is_slug(value):
+            raise fail(Problem("bad_key"))
 
     @validates("extra")
     def _extra(self, value: dict[str, Any], **kwargs: Any) -> None:

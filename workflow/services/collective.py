@@ -180,11 +180,13 @@ def reviewed_any_case(session: Session, instance_id: int, user: User) -> bool:
 
 
 def _appeals_received(session: Session, cases: list[Case]) -> int:
-    """Every appeal about the same episodes, including those that lack a consent document (§1's "150")."""
+    """Every appeal about the same episodes, including those that lack a consent document (§1's "150"), and
+    the complaint's own cases, some of which may belong to no episode yet."""
     episode_ids = {e.id for c in cases for e in c.episodes}
+    own = {c.id for c in cases}
     if not episode_ids:
-        return len(cases)
-    return len(set(session.scalars(select(case_episodes.c.case_id).where(
+        return len(own)
+    return len(own | set(session.scalars(select(case_episodes.c.case_id).where(
         case_episodes.c.episode_id.in_(episode_ids)))))
 
 

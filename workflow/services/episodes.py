@@ -1,15 +1,25 @@
-"""Episodes: named, dated events shared by many cases."""
+"""Episodes: named, dated events shared by many cases; their import from CSV or XLSX (docs/INTERFACES.md §3.7)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
+from workflow.errors import ValidationFailed
 from workflow.models import Episode, User, case_episodes
+from workflow.problems import Problem
+from workflow.schemas.base import is_slug, parse_day
+from workflow.tabular import blank_row, cell_value, is_blank, read_table
+
+EPISODE_REQUIRED = ("key", "title", "start_date", "end_date")
+EPISODE_OPTIONAL = ("description",)
+_EPISODE_LIMITS = {"title": 300, "description": 20000}
 
 
 def upsert_episode(session: Session, actor: User | None, key: str, title: str, start_date: date | None,
@@ -55,3 +65,85 @@ def episode_rows(session: Session) -> list[EpisodeRow]:
                            .outerjoin(counts, counts.c.episode_id == Episode.id)
                            .order_by(Episode.start_date.is_(None), Episode.start_date, Episode.key))
     return [EpisodeRow(*row) for row in rows]
+
+
+# -- the episodes file ---------------------------------------------------------------------------------
+
+
+def _optional_date(value: object) -> date | None:
+    value = cell_value(value)
+    if is_blank(value):
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    try:
+        return parse_day(str(value))
+    except ValueError:
+        raise ValueError("not a date") from None
+
+
+def read_episodes(path: Path) -> list[dict[str, Any]]:
+    """Validated episodes: ``key``, ``title``, ``start_date``, ``end_date``, ``description``.
+
+    Every row is checked first; any problem raises one ValidationFailed naming each row and column.
+    """
+    table = read_table(path)
+    name = Path(path).name
+    missing = [c for c in EPISODE_REQUIRED if c not in table.header]
+    if missing:
+        raise ValidationFailed(f"{name}: row 1: required column(s) missing: {', '.join(missing)}",
+                               errors={f"row 1: {c}": Problem("missing_column") for c in missing})
+    problems: dict[str, Problem] = {}
+    episodes: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for index, row in enumerate(table.rows):
+        number = index + 2
+        if blank_row(table, index):
+            continue
+        errors: dict[str, Problem] = {}
+        if number in table.extra_cells:
+            errors["row"] = Problem("extra_cells", {"count": table.extra_cells[number]})
+        text = {c: ("" if is_blank(row.get(c)) else str(row.get(c)).strip())
+                for c in ("key", "title", "description")}
+        key = text["key"]
+        if not is_slug(key):
+            errors["key"] = Problem("bad_key")
+        elif key in seen:
+            errors["key"] = Problem("duplicate_episode_key", {"key": key, "row": seen[key]})
+        else:
+            seen[key] = number
+        if not text["title"]:
+            errors["title"] = Problem("required")
+        for column, limit in _EPISODE_LIMITS.items():
+            if len(text[column]) > limit:
+                errors[column] = Problem("too_long", {"max": limit})
+        dates: dict[str, date | None] = {}
+        for column in ("start_date", "end_date"):
+            try:
+                dates[column] = _optional_date(row.get(column))
+            except ValueError:
+                errors[column] = Problem("not_date")
+        start, end = dates.get("start_date"), dates.get("end_date")
+        if start and end and end < start:
+            errors["end_date"] = Problem("end_before_start")
+        if errors:
+            problems.update({f"row {number}: {c}": m for c, m in errors.items()})
+            continue
+        episodes.append({"key": key, "title": text["title"], "start_date": start, "end_date": end,
+                         "description": text["description"] or None})
+    if problems:
+        listed = "; ".join(f"{k}: {m.text}" for k, m in list(problems.items())[:5])
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise ValidationFailed(f"{name}: {len(problems)} error(s), nothing imported: {listed}{more}",
+                               errors=problems)
+    return episodes
+
+
+def import_episodes(session: Session, actor: User | None, path: Path) -> dict[str, int]:
+    """Create or update episodes by key (idempotent); returns {"created", "updated", "unchanged"}."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for episode in read_episodes(path):
+        _, outcome = upsert_episode(session, actor, episode["key"], episode["title"], episode["start_date"],
+                                    episode["end_date"], episode["description"])
+        counts[outcome] += 1
+    return counts

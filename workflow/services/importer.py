@@ -9,10 +9,9 @@ nothing.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from workflow.problems import Problem, in_file
 from workflow.schemas.appeal import COLUMNS, DOCUMENT_FIELDS, REQUIRED, Appeal, AppealSchema
 from workflow.services.cases import KnownKeys, open_case, update_case
 from workflow.services.documents import attach_document
-from workflow.services.episodes import upsert_episode
-from workflow.tabular import Table, blank_row, cell_value, is_blank, read_rows, read_table
+from workflow.services.episodes import import_episodes, read_episodes
+from workflow.storage import DocumentStore
+from workflow.tabular import Table, blank_row, cell_value, read_rows, read_table
 from workflow.uploads import DocumentRejected, check_document, human_size
 
 _MB = 1024 * 1024
@@ -36,10 +36,6 @@ _MB = 1024 * 1024
 DOCUMENT_CACHE_BYTES = 256 * _MB
 DATE_COLUMNS = frozenset({"incident_date", "received_on", "birth_date"})
 
-EPISODE_REQUIRED = ("key", "title", "start_date", "end_date")
-EPISODE_OPTIONAL = ("description",)
-EPISODE_KEY = re.compile(r"^[a-z0-9_]{1,80}$")
-_EPISODE_LIMITS = {"title": 300, "description": 20000}
 
 
 @dataclass(frozen=True)
@@ -49,6 +45,13 @@ class RowProblem:
     problem: Problem
 
 
+@dataclass(frozen=True)
+class RowOutcome:
+    row: int
+    ref: str
+    outcome: str  # created, updated or unchanged (what was done, or in a dry run what would be)
+
+
 @dataclass
 class ImportReport:
     created: int = 0
@@ -56,6 +59,8 @@ class ImportReport:
     unchanged: int = 0
     rejected: int = 0
     problems: list[RowProblem] = field(default_factory=list)
+    outcomes: list[RowOutcome] = field(default_factory=list)  # per valid row, in file order
+    encoding: str | None = None  # how a CSV was read (tabular.UTF8 or WINDOWS_1251)
 
     @property
     def ok(self) -> bool:
@@ -66,13 +71,16 @@ class ImportReport:
         """{"row", "column", "message"} per problem: the report's JSON shape (messages in English)."""
         return [{"row": p.row, "column": p.column, "message": p.problem.text} for p in self.problems]
 
+    def count(self, outcome: str) -> None:
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
     def as_json(self) -> dict[str, Any]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
                 "rejected": self.rejected, "errors": self.errors}
 
 
 @dataclass
-class _Row:
+class ValidRow:
     number: int
     appeal: Appeal
     documents: dict[str, tuple[str, str]]  # kind -> (file name, sha256)
@@ -84,15 +92,22 @@ class _Refused(Exception):
         self.problem = problem
 
 
-class _Documents:
-    """Reads and checks each named document once; keeps the bytes for the import within a budget."""
+class Documents:
+    """Reads and checks each named document once; keeps the bytes for the import within a budget.
 
-    def __init__(self, folder: Path | None, max_bytes: int) -> None:
-        self.folder = folder.resolve() if folder is not None else None
+    Where the files come from is the subclass's business: a folder (the command line) or the encrypted
+    staging of an upload (the pages).
+    """
+
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._checked: dict[str, tuple[str, Problem | None]] = {}  # name -> (sha256 or "", problem or None)
         self._bytes: dict[str, bytes] = {}
         self._cached = 0
+
+    def _read(self, name: str) -> bytes:
+        """The file's content (at most max_bytes + 1 of it); raises _Refused."""
+        raise NotImplementedError
 
     def check(self, name: str) -> str:
         """The file's SHA-256; raises _Refused with the problem for the report."""
@@ -106,6 +121,40 @@ class _Documents:
             raise _Refused(problem)
         return digest
 
+    def _check(self, name: str) -> str:
+        data = self._read(name)
+        try:
+            check_document(data, name, self.max_bytes)
+        except DocumentRejected as err:
+            raise _Refused(err.problem) from None
+        if self._cached + len(data) <= DOCUMENT_CACHE_BYTES:
+            self._bytes[name] = data
+            self._cached += len(data)
+        return hashlib.sha256(data).hexdigest()
+
+    def for_row(self, row: ValidRow) -> dict[str, tuple[bytes, str]]:
+        """{kind: (content, file name)}, as open_case wants them."""
+        return {kind: (self.content(name, digest), name) for kind, (name, digest) in row.documents.items()}
+
+    def content(self, name: str, sha256: str) -> bytes:
+        data = self._bytes.get(name)
+        if data is None:  # over the memory budget: read again, and insist it is the file we checked
+            try:
+                data = self._read(name)
+            except _Refused:
+                raise ValidationFailed(f"{name} can no longer be read; run the import again") from None
+            if hashlib.sha256(data).hexdigest() != sha256:
+                raise ValidationFailed(f"{name} changed while the import was running; run the import again")
+        return data
+
+
+class FolderDocuments(Documents):
+    """The documents of ``petitio intake import --documents DIR``: plain names inside one folder."""
+
+    def __init__(self, folder: Path | None, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.folder = folder.resolve() if folder is not None else None
+
     def _path(self, name: str) -> Path:
         if self.folder is None:
             raise _Refused(Problem("no_documents_folder"))
@@ -117,7 +166,7 @@ class _Documents:
             raise _Refused(Problem("document_outside"))
         return path
 
-    def _check(self, name: str) -> str:
+    def _read(self, name: str) -> bytes:
         path = self._path(name)
         if not path.is_file():
             raise _Refused(Problem("document_missing"))
@@ -127,32 +176,27 @@ class _Documents:
                 raise _Refused(Problem("file_too_large", {"size": human_size(size),
                                                           "limit": human_size(self.max_bytes)}))
             with path.open("rb") as fh:
-                data = fh.read(self.max_bytes + 1)
+                return fh.read(self.max_bytes + 1)
         except OSError as err:
             raise _Refused(Problem("document_unreadable", {"reason": err.strerror or "input/output error"})) from None
+
+
+class StagedDocuments(Documents):
+    """Documents uploaded with an import page: ``{file name: blob key}`` in the encrypted document store."""
+
+    def __init__(self, store: DocumentStore, keys: Mapping[str, str], max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.store = store
+        self.keys = dict(keys)
+
+    def _read(self, name: str) -> bytes:
+        key = self.keys.get(name)
+        if key is None:
+            raise _Refused(Problem("document_not_uploaded"))
         try:
-            check_document(data, name, self.max_bytes)
-        except DocumentRejected as err:
-            raise _Refused(err.problem) from None
-        if self._cached + len(data) <= DOCUMENT_CACHE_BYTES:
-            self._bytes[name] = data
-            self._cached += len(data)
-        return hashlib.sha256(data).hexdigest()
-
-    def for_row(self, row: _Row) -> dict[str, tuple[bytes, str]]:
-        """{kind: (content, file name)}, as open_case wants them."""
-        return {kind: (self.content(name, digest), name) for kind, (name, digest) in row.documents.items()}
-
-    def content(self, name: str, sha256: str) -> bytes:
-        data = self._bytes.get(name)
-        if data is None:  # over the memory budget: read again, and insist it is the file we checked
-            try:
-                data = self._path(name).read_bytes()
-            except (OSError, _Refused):
-                raise ValidationFailed(f"{name} can no longer be read; run the import again") from None
-            if hashlib.sha256(data).hexdigest() != sha256:
-                raise ValidationFailed(f"{name} changed while the import was running; run the import again")
-        return data
+            return self.store.get(key)
+        except (OSError, ValueError):
+            raise _Refused(Problem("document_unreadable", {"reason": "staged copy missing"})) from None
 
 
 def _as_input(column: str, value: object) -> object:
@@ -169,7 +213,7 @@ def _as_input(column: str, value: object) -> object:
     return value
 
 
-def _existing_cases(session: Session, refs: Sequence[str]) -> dict[str, Case]:
+def existing_cases(session: Session, refs: Sequence[str]) -> dict[str, Case]:
     found: dict[str, Case] = {}
     for start in range(0, len(refs), 500):
         chunk = refs[start:start + 500]
@@ -177,91 +221,138 @@ def _existing_cases(session: Session, refs: Sequence[str]) -> dict[str, Case]:
     return found
 
 
+def check_row(schema: AppealSchema, row: Mapping[str, object], documents: Documents,
+              extra_cells: int = 0) -> tuple[Appeal | None, dict[str, tuple[str, str]], dict[str | None, Problem]]:
+    """One data row checked: (appeal or None, {kind: (file name, sha256)}, {column or None: problem})."""
+    problems: dict[str | None, Problem] = {}
+    if extra_cells:
+        problems[None] = Problem("extra_cells", {"count": extra_cells})
+    appeal: Appeal | None = None
+    try:
+        appeal = schema.appeal({c: _as_input(c, v) for c, v in row.items() if c in COLUMNS})
+    except ValidationFailed as err:
+        problems.update(err.errors)
+    files: dict[str, tuple[str, str]] = {}
+    for kind in DOCUMENT_FIELDS:
+        name = getattr(appeal, kind) if appeal else str(row.get(kind) or "").strip()
+        if kind in problems or not name:
+            continue
+        try:
+            files[kind] = (name, documents.check(name))
+        except _Refused as err:
+            problems[kind] = err.problem
+    return appeal, files, problems
+
+
 def _check_rows(table: Table, rows: list[tuple[int, dict[str, object]]], schema: AppealSchema,
-                documents: _Documents, report: ImportReport) -> list[_Row]:
+                documents: Documents, report: ImportReport) -> list[ValidRow]:
     """The valid rows; each problem of the others goes into the report."""
     order = {c: i for i, c in enumerate(table.header)}
     seen_refs: dict[str, int] = {}
-    valid: list[_Row] = []
+    valid: list[ValidRow] = []
     for number, row in rows:
-        problems: dict[str | None, Problem] = {}
-        if number in table.extra_cells:
-            problems[None] = Problem("extra_cells", {"count": table.extra_cells[number]})
-        appeal: Appeal | None = None
-        try:
-            appeal = schema.appeal({c: _as_input(c, v) for c, v in row.items() if c in COLUMNS})
-        except ValidationFailed as err:
-            problems.update(err.errors)
+        appeal, files, problems = check_row(schema, row, documents, table.extra_cells.get(number, 0))
         ref = appeal.ref if appeal else str(row.get("ref") or "").strip()
         if ref and "ref" not in problems:
             if ref in seen_refs:
                 problems["ref"] = Problem("duplicate_ref", {"ref": ref, "row": seen_refs[ref]})
             else:
                 seen_refs[ref] = number
-        files: dict[str, tuple[str, str]] = {}
-        for kind in DOCUMENT_FIELDS:
-            name = getattr(appeal, kind) if appeal else str(row.get(kind) or "").strip()
-            if kind in problems or not name:
-                continue
-            try:
-                files[kind] = (name, documents.check(name))
-            except _Refused as err:
-                problems[kind] = err.problem
         if problems:
             report.rejected += 1
             for column in sorted(problems, key=lambda c: (c is not None, order.get(c or "", len(order)))):
                 report.problems.append(RowProblem(number, column, problems[column]))
         elif appeal is not None:
-            valid.append(_Row(number, appeal, files))
+            valid.append(ValidRow(number, appeal, files))
     return valid
+
+
+@dataclass
+class ImportPlan:
+    """What a file would do: the report of its problems (and, once counted, outcomes) and its valid rows."""
+
+    report: ImportReport
+    rows: list[ValidRow]
+    documents: Documents
+
+
+def plan_import(session: Session, table: Table, documents: Documents) -> ImportPlan:
+    """Validate every row and count what each valid one would do (created, updated, unchanged); writes nothing."""
+    report = ImportReport(encoding=table.encoding)
+    rows = [(i + 2, row) for i, row in enumerate(table.rows) if not blank_row(table, i)]
+    missing = [c for c in REQUIRED if c not in table.header]
+    if missing:
+        report.problems = [RowProblem(1, c, Problem("missing_column")) for c in missing]
+        report.rejected = len(rows)
+        return ImportPlan(report, [], documents)
+    known = KnownKeys(session)
+    schema = AppealSchema(known=lambda: known, documents="names")
+    valid = _check_rows(table, rows, schema, documents, report)
+    existing = existing_cases(session, [r.appeal.ref for r in valid])
+    for item in valid:
+        report.outcomes.append(RowOutcome(item.number, item.appeal.ref,
+                                          would_do(existing.get(item.appeal.ref), item.appeal)))
+    return ImportPlan(report, valid, documents)
+
+
+def would_do(case: Case | None, appeal: Appeal) -> str:
+    if case is None:
+        return "created"
+    return "unchanged" if case.source_hash == appeal.fingerprint() else "updated"
+
+
+def apply_row(session: Session, settings: Settings, actor: User | None, appeal: Appeal,
+              contents: Mapping[str, tuple[bytes, str]], case: Case | None = None) -> str:
+    """Open or update the case of one valid row; 'created', 'updated' or 'unchanged'. Idempotent by ref and
+    fingerprint, so a batch or job item done again after a crash changes nothing."""
+    if case is None:
+        case = session.scalar(select(Case).where(Case.ref == appeal.ref))
+    if case is None:
+        open_case(session, settings, actor, appeal, contents, imported=True)
+        return "created"
+    if update_case(session, actor, case, appeal):
+        _attach_new_documents(session, settings, actor, case, contents)
+        return "updated"
+    return "unchanged"
+
+
+def apply_plan(session: Session, settings: Settings, actor: User | None, plan: ImportPlan,
+               rows: Sequence[ValidRow]) -> dict[str, int]:
+    """Write ``rows`` (a batch of the plan's valid rows); {outcome: count}. Flushes; the caller commits."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    existing = existing_cases(session, [r.appeal.ref for r in rows])
+    for item in rows:
+        counts[apply_row(session, settings, actor, item.appeal, plan.documents.for_row(item),
+                         existing.get(item.appeal.ref))] += 1
+    return counts
 
 
 def import_appeals(session: Session, settings: Settings, actor: User | None, path: Path, *,
                    documents_dir: Path | None, dry_run: bool = False, partial: bool = False) -> ImportReport:
-    """Validate every row of an appeals file, then open or update one case per valid row.
+    """Validate every row of an appeals file, then open or update one case per valid row, in one transaction.
 
     Without ``partial`` one error imports nothing; with it, the valid rows are imported and each bad
     row is reported. ``dry_run`` validates and counts but writes nothing. Raises ValidationFailed when
     the file itself cannot be read; row problems are reported in the returned ImportReport.
     """
+    plan = plan_appeals_file(session, settings, path, documents_dir)
+    report = plan.report
+    if report.problems and not partial:
+        report.outcomes = []
+        return report
+    for outcome in report.outcomes:
+        report.count(outcome.outcome)
+    if not dry_run:
+        apply_plan(session, settings, actor, plan, plan.rows)
+    return report
+
+
+def plan_appeals_file(session: Session, settings: Settings, path: Path, documents_dir: Path | None) -> ImportPlan:
+    """``plan_import`` of a file and a documents folder (the command line)."""
     table = read_table(path)
     if documents_dir is not None and not Path(documents_dir).is_dir():
         raise ValidationFailed(f"documents folder {Path(documents_dir).name!r} not found")
-    report = ImportReport()
-    rows = [(i + 2, row) for i, row in enumerate(table.rows) if not blank_row(table, i)]
-
-    missing = [c for c in REQUIRED if c not in table.header]
-    if missing:
-        report.problems = [RowProblem(1, c, Problem("missing_column")) for c in missing]
-        report.rejected = len(rows)
-        return report
-
-    known = KnownKeys(session)
-    schema = AppealSchema(known=lambda: known, documents="names")
-    documents = _Documents(documents_dir, settings.max_document_bytes)
-    valid = _check_rows(table, rows, schema, documents, report)
-    if report.problems and not partial:
-        return report
-    existing = _existing_cases(session, [r.appeal.ref for r in valid])
-    for item in valid:
-        case = existing.get(item.appeal.ref)
-        if dry_run:
-            if case is None:
-                report.created += 1
-            elif case.source_hash == item.appeal.fingerprint():
-                report.unchanged += 1
-            else:
-                report.updated += 1
-            continue
-        if case is None:
-            open_case(session, settings, actor, item.appeal, documents.for_row(item), imported=True)
-            report.created += 1
-        elif update_case(session, actor, case, item.appeal):
-            _attach_new_documents(session, settings, actor, case, documents.for_row(item))
-            report.updated += 1
-        else:
-            report.unchanged += 1
-    return report
+    return plan_import(session, table, FolderDocuments(documents_dir, settings.max_document_bytes))
 
 
 def _attach_new_documents(session: Session, settings: Settings, actor: User | None, case: Case,
@@ -275,86 +366,5 @@ def _attach_new_documents(session: Session, settings: Settings, actor: User | No
             attach_document(session, settings, actor, case, kind, content, name)
 
 
-# -- episodes ------------------------------------------------------------------------------------------
-
-
-def _optional_date(value: object) -> date | None:
-    value = cell_value(value)
-    if is_blank(value):
-        return None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise _Refused(Problem("not_date")) from None
-
-
-def read_episodes(path: Path) -> list[dict[str, Any]]:
-    """Validated episodes: ``key``, ``title``, ``start_date``, ``end_date``, ``description``.
-
-    Every row is checked first; any problem raises one ValidationFailed naming each row and column.
-    """
-    table = read_table(path)
-    name = Path(path).name
-    missing = [c for c in EPISODE_REQUIRED if c not in table.header]
-    if missing:
-        raise ValidationFailed(f"{name}: row 1: required column(s) missing: {', '.join(missing)}",
-                               errors={f"row 1: {c}": Problem("missing_column") for c in missing})
-    problems: dict[str, Problem] = {}
-    episodes: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    for index, row in enumerate(table.rows):
-        number = index + 2
-        if blank_row(table, index):
-            continue
-        errors: dict[str, Problem] = {}
-        if number in table.extra_cells:
-            errors["row"] = Problem("extra_cells", {"count": table.extra_cells[number]})
-        text = {c: ("" if is_blank(row.get(c)) else str(row.get(c)).strip())
-                for c in ("key", "title", "description")}
-        key = text["key"]
-        if not EPISODE_KEY.match(key):
-            errors["key"] = Problem("bad_episode_key")
-        elif key in seen:
-            errors["key"] = Problem("duplicate_episode_key", {"key": key, "row": seen[key]})
-        else:
-            seen[key] = number
-        if not text["title"]:
-            errors["title"] = Problem("required")
-        for column, limit in _EPISODE_LIMITS.items():
-            if len(text[column]) > limit:
-                errors[column] = Problem("too_long", {"max": limit})
-        dates: dict[str, date | None] = {}
-        for column in ("start_date", "end_date"):
-            try:
-                dates[column] = _optional_date(row.get(column))
-            except _Refused as err:
-                errors[column] = err.problem
-        start, end = dates.get("start_date"), dates.get("end_date")
-        if start and end and end < start:
-            errors["end_date"] = Problem("end_before_start")
-        if errors:
-            problems.update({f"row {number}: {c}": m for c, m in errors.items()})
-            continue
-        episodes.append({"key": key, "title": text["title"], "start_date": start, "end_date": end,
-                         "description": text["description"] or None})
-    if problems:
-        listed = "; ".join(f"{k}: {m.text}" for k, m in list(problems.items())[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise ValidationFailed(f"{name}: {len(problems)} error(s), nothing imported: {listed}{more}",
-                               errors=problems)
-    return episodes
-
-
-def import_episodes(session: Session, actor: User | None, path: Path) -> dict[str, int]:
-    """Create or update episodes by key (idempotent); returns {"created", "updated", "unchanged"}."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    for episode in read_episodes(path):
-        _, outcome = upsert_episode(session, actor, episode["key"], episode["title"], episode["start_date"],
-                                    episode["end_date"], episode["description"])
-        counts[outcome] += 1
-    return counts
-
-
-__all__ = ["ImportReport", "import_appeals", "import_episodes", "read_episodes", "read_rows"]
+__all__ = ["Documents", "FolderDocuments", "ImportPlan", "ImportReport", "StagedDocuments", "apply_plan", "apply_row",
+           "import_appeals", "import_episodes", "plan_appeals_file", "plan_import", "read_episodes", "read_rows"]

@@ -16,8 +16,9 @@ from workflow.db import session_factory, unit_of_work
 from workflow.errors import WorkflowFailed
 from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
-from workflow.services import bulk as _bulk  # noqa: F401  (registers the bulk actions' job kinds)
-from workflow.services import consent_queue, deadlines, jobs, processes
+
+# Imported for their job handlers: the worker runs every kind of job.
+from workflow.services import bulk, consent_queue, deadlines, import_jobs, jobs, processes  # noqa: F401
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
