@@ -24,6 +24,7 @@ browser displayed, and the wall time and the server's share of it.
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -86,14 +87,15 @@ def officer_reviews(officer: Person, batch: Batch) -> None:
         officer.select("select[name=urgent]", "true")
         officer.click("form.filters button[type=submit]")
         officer.click("a[href^='/bulk/review']")
+        officer.check("input[name=decision][value=approve]")
         officer.check("input[name=bodies][value=un_sp]")
-        officer.check("input[name=mandates][value=arbitrary_detention]")
-        officer.select("select[name=communication_type]", "urgent_appeal")
-        officer.check("input[name=grounds][value=iccpr_9]")
+        officer.check("input[name=mandates][value=assembly]")
+        officer.check("input[name=grounds][value=iccpr_9]")  # urgent cases go as urgent appeals by default
         officer.click("form.bulk-form button[type=submit]")
         officer.wait_until_finished()
         officer.click("nav a[href='/tasks']")
     officer.click("a[href^='/bulk/review']")
+    officer.check("input[name=decision][value=approve]")
     officer.check("input[name=grounds][value=iccpr_21]")
     officer.click("form.bulk-form button[type=submit]")
     officer.wait_until_finished()
@@ -102,6 +104,7 @@ def officer_reviews(officer: Person, batch: Batch) -> None:
 def manager_approves_reviews(manager: Person) -> None:
     manager.click("nav a[href='/tasks']")
     manager.click("a[href^='/bulk/approve']")
+    manager.check("input[name=decision][value=approve]")
     manager.click("form.bulk-form button[type=submit]")
     manager.wait_until_finished()
 
@@ -115,15 +118,30 @@ def officer_opens_the_collective_complaint(officer: Person) -> None:
     officer.click("form.collective-form button[type=submit]")
 
 
-def complete_all(person: Person, task: str, fields: list[tuple[str, str, str]]) -> None:
+def complete_all(person: Person, task: str, fields: list[tuple[str, ...]]) -> None:
     """From My tasks: the task kind's chip, "complete all N", the one form, send."""
     person.click("nav a[href='/tasks']")
     person.click(f"nav.chips a[href*='task={task}']")
     person.click("a[href^='/bulk/complete']")
-    for how, selector, value in fields:
-        getattr(person, how)(selector, value)
+    for how, *where in fields:
+        getattr(person, how)(*where)
     person.click("form.bulk-form button[type=submit]")
     person.wait_until_finished()
+
+
+def _the_day(batch: Batch, clerk: Person, officer: Person, manager: Person) -> None:
+    for person in (clerk, officer, manager):
+        person.sign_in()
+    clerk_imports(clerk, batch)
+    clerk_verifies_consent(clerk, batch)
+    officer_reviews(officer, batch)
+    if batch.detained:
+        manager_approves_reviews(manager)
+    officer_opens_the_collective_complaint(officer)
+    complete_all(officer, "check_filing", [("check", "input[name=decision][value=approve]")])
+    complete_all(manager, "approve_filing", [("check", "input[name=decision][value=approve]")])
+    complete_all(clerk, "submit_filing", [("fill", "input[name=submitted_on]", date.today().isoformat()),
+                                          ("select", "select[name=channel]", "email")])
 
 
 def run(n: int, database_url: str | None, *, shots: Path | None = None) -> Outcome:
@@ -138,18 +156,14 @@ def run(n: int, database_url: str | None, *, shots: Path | None = None) -> Outco
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         started = time.monotonic()
         clerk, officer, manager = (Person(browser, the_stage.base, who, tally) for who in (CLERK, OFFICER, MANAGER))
-        for person in (clerk, officer, manager):
-            person.sign_in()
-        clerk_imports(clerk, batch)
-        clerk_verifies_consent(clerk, batch)
-        officer_reviews(officer, batch)
-        if batch.detained:
-            manager_approves_reviews(manager)
-        officer_opens_the_collective_complaint(officer)
-        complete_all(officer, "check_filing", [("select", "select[name=decision]", "approve")])
-        complete_all(manager, "approve_filing", [("select", "select[name=decision]", "approve")])
-        complete_all(clerk, "submit_filing", [("fill", "input[name=submitted_on]", date.today().isoformat()),
-                                              ("select", "select[name=channel]", "email")])
+        try:
+            _the_day(batch, clerk, officer, manager)
+        except Exception:
+            failed = Path(os.environ.get("JOURNEY_SHOTS") or the_stage.home)
+            for person in (clerk, officer, manager):
+                person.page.screenshot(path=str(failed / f"failed-{person.username}.png"), full_page=True)
+            print(f"the journey stopped; screenshots in {failed}", file=sys.stderr)
+            raise
         wall = time.monotonic() - started
         if shots:
             clerk.page.screenshot(path=str(shots / "journey-submitted.png"), full_page=True)

@@ -84,7 +84,7 @@ def write_batch(folder: Path, n: int, *, detained: int = 3) -> Batch:
         for i in range(n):
             ref = f"J-{i + 1:04d}"
             name = f"{GIVEN[i % len(GIVEN)]} {FAMILY[(i // len(GIVEN)) % len(FAMILY)]} {i + 1}"
-            episode_keys = "" if i in (n // 2, n // 2 + 1) else ";".join(
+            episode_keys = "" if n >= 4 and i in (n // 2, n // 2 + 1) else ";".join(
                 k for j, (k, *_rest) in enumerate(EPISODES) if j == i % 4 or (i % 5 == 0 and j == (i + 1) % 4))
             form, power = f"{ref}-form.pdf", f"{ref}-poa.pdf"
             lacks = i % missing_every == missing_every - 1

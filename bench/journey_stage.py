@@ -105,8 +105,11 @@ class Person:
         timing = request.timing
         if timing.get("responseEnd", -1) >= 0 and timing.get("requestStart", -1) >= 0:
             self.server_seconds += max(0.0, timing["responseStart"] - timing["requestStart"]) / 1000
-        if "/inline" in request.url and request.resource_type in ("document", "image", "object", "other"):
-            self.documents_seen.add(request.url.split("?")[0])
+        # The consent queue shows each document in the page: a PDF in a frame, an image as an image.
+        if "/consent/documents/" in request.url and request.resource_type in ("document", "image"):
+            response = request.response()
+            if response is not None and response.ok:
+                self.documents_seen.add(request.url.split("?")[0])
 
     def _count(self, kind: str) -> None:
         self.tally[f"{self.username}:{kind}"] += 1
@@ -152,7 +155,7 @@ class Person:
 
     def wait_until_finished(self) -> None:
         """Wait (no action) for a job's progress page to say it is finished."""
-        self.page.locator("[data-job-state=done], [data-job-state=failed]").first.wait_for(timeout=600_000)
+        self.page.locator("[data-finished=true]").first.wait_for(timeout=600_000)
         self.page.wait_for_load_state()
 
     def close(self) -> None:

@@ -1,0 +1,49 @@
+"""The day's work on 30 appeals in Chromium, as bench/journey.py does it on 150: the import from the page, the
+consent queue, a bulk review, a bulk approval, a collective complaint and the submissions, on a fresh Petitio
+(its own server and worker) on SQLite and on PostgreSQL (a database of its own beside the tests')."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from tests.conftest import BACKENDS, PG_URL
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+import journey  # noqa: E402  (bench/ is a folder of scripts, not a package)
+from journey_data import write_batch  # noqa: E402
+
+N = 30
+
+
+def _journey_database() -> str:
+    """A database of its own on the tests' server: the journey recreates its schema from scratch."""
+    url = make_url(PG_URL or "")
+    name = f"{url.database}_journey"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_thirty_appeals_from_the_spreadsheet_to_the_submitted_complaint(backend: str, tmp_path: Path) -> None:
+    batch = write_batch(tmp_path / "expected", N)
+    outcome = journey.run(N, _journey_database() if backend == "postgresql" else None, shots=tmp_path)
+    # Every consent document was shown to the clerk in the page, one key press per case.
+    assert outcome.documents_shown == outcome.documents_expected == 2 * batch.complete
+    assert outcome.actions["clerk"] <= batch.complete + 20
+    # The urgent appeals and the collective complaint, every case with its consent in it.
+    assert outcome.submitted_filings == len(batch.detained) + 1
+    assert outcome.collective_cases == batch.complete
+    # The bulk steps do not grow with the number of cases: the officer's and the manager's work is the same
+    # for 30 appeals as for 150.
+    assert outcome.actions["officer"] + outcome.actions["boss"] <= 50
