@@ -31,6 +31,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from journey_data import Batch, write_batch  # bench/ is on the path: `make bench` runs the scripts by file
 from journey_stage import CHROMIUM, Person, actions_by_role, stage
@@ -144,16 +145,24 @@ def _the_day(batch: Batch, clerk: Person, officer: Person, manager: Person) -> N
                                           ("select", "select[name=channel]", "email")])
 
 
-def run(n: int, database_url: str | None, *, shots: Path | None = None) -> Outcome:
-    from playwright.sync_api import sync_playwright
+def run(n: int, database_url: str | None, *, shots: Path | None = None, browser: Any = None) -> Outcome:
+    """The journey on ``n`` appeals; ``browser``: a Chromium already launched through Playwright (the tests'),
+    else one is launched here."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as playwright:
+            launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+            try:
+                return run(n, database_url, shots=shots, browser=launched)
+            finally:
+                launched.close()
     folder = Path(tempfile.mkdtemp(prefix="petitio-journey-data-"))
     batch = write_batch(folder, n)
     if database_url:
         _fresh_postgres(database_url)
     tally: Counter[str] = Counter()
-    with stage(database_url) as the_stage, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+    with stage(database_url) as the_stage:
         started = time.monotonic()
         clerk, officer, manager = (Person(browser, the_stage.base, who, tally) for who in (CLERK, OFFICER, MANAGER))
         try:
@@ -171,7 +180,6 @@ def run(n: int, database_url: str | None, *, shots: Path | None = None) -> Outco
         shown = len(clerk.documents_seen)
         for person in (clerk, officer, manager):
             person.close()
-        browser.close()
     submitted, collective_cases = _count(the_stage.environ)
     by_role = actions_by_role(tally)
     return Outcome(by_role, sum(by_role.values()), shown, 2 * batch.complete, wall, server, submitted,

@@ -19,7 +19,7 @@ import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,55 +35,68 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-@dataclass
+@dataclass(frozen=True)
 class Stage:
     base: str
     home: Path
     environ: dict[str, str]
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+
+
+def clean_environ(home: Path, **extra: str) -> dict[str, str]:
+    """The environment of a Petitio of its own in ``home``: none of the caller's PETITIO_* or DATABASE_URL."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
+    environ.update(PETITIO_HOME=str(home), TZ="UTC", **extra)
+    return environ
+
+
+@contextmanager
+def serving(home: Path, environ: dict[str, str], *, worker: bool = False) -> Iterator[str]:
+    """``petitio serve`` (and ``petitio worker`` looping every second) on a free port; yields its base URL."""
+    port = _free_port()
+    log = (home / "serve.log").open("wb")
+    processes = [subprocess.Popen([PETITIO, "serve", "--port", str(port)], env=environ, stdout=log,
+                                  stderr=subprocess.STDOUT)]
+    if worker:
+        processes.append(subprocess.Popen([PETITIO, "worker", "--interval", "1"], env=environ, stdout=log,
+                                          stderr=subprocess.STDOUT))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(base, home, processes)
+        yield base
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=20)
+        log.close()
 
 
 @contextmanager
 def stage(database_url: str | None = None) -> Iterator[Stage]:
     """A fresh Petitio with the three staff accounts, its web server and one worker looping every second."""
     home = Path(tempfile.mkdtemp(prefix="petitio-journey-"))
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
-    environ.update(PETITIO_HOME=str(home), TZ="UTC")
-    if database_url:
-        environ["DATABASE_URL"] = database_url
+    environ = clean_environ(home, **({"DATABASE_URL": database_url} if database_url else {}))
     subprocess.run([PETITIO, "init"], env=environ, check=True, capture_output=True, timeout=300)
     for name, role, full_name in STAFF:
         subprocess.run([PETITIO, "users", "add", name, "--role", role, "--full-name", full_name], env=environ,
                        input=PASSWORD.encode(), check=True, capture_output=True, timeout=60)
-    port = _free_port()
-    log = (home / "serve.log").open("wb")
-    the_stage = Stage(f"http://127.0.0.1:{port}", home, environ)
-    the_stage.processes.append(subprocess.Popen([PETITIO, "serve", "--port", str(port)], env=environ, stdout=log,
-                                                stderr=subprocess.STDOUT))
-    the_stage.processes.append(subprocess.Popen([PETITIO, "worker", "--interval", "1"], env=environ, stdout=log,
-                                                stderr=subprocess.STDOUT))
-    try:
-        _wait_for(the_stage)
-        yield the_stage
-    finally:
-        for process in the_stage.processes:
-            process.terminate()
-        for process in the_stage.processes:
-            process.wait(timeout=20)
-        log.close()
+    with serving(home, environ, worker=True) as base:
+        yield Stage(base, home, environ)
 
 
-def _wait_for(the_stage: Stage) -> None:
+def _wait_for(base: str, home: Path, processes: list[subprocess.Popen[bytes]]) -> None:
     deadline = time.monotonic() + 60
     while True:
         try:
-            with urllib.request.urlopen(f"{the_stage.base}/api/v1/health", timeout=2) as answer:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:
-            if time.monotonic() > deadline or any(p.poll() is not None for p in the_stage.processes):
+            if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
+                for process in processes:
+                    process.kill()
                 raise RuntimeError("petitio serve did not start: "
-                                   + (the_stage.home / "serve.log").read_text(errors="replace")[-3000:]) from None
+                                   + (home / "serve.log").read_text(errors="replace")[-3000:]) from None
             time.sleep(0.2)
 
 

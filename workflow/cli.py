@@ -5,76 +5,22 @@ Errors are one clear line on standard error, never a traceback.
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import click
-from sqlalchemy import Engine, func, select
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import func, select
 
-from workflow import schema
-from workflow.config import Settings, load_settings
-from workflow.db import engine_for, unit_of_work
-from workflow.errors import PetitioError
-from workflow.models import Case, HumanTask, Job
+from workflow.cli_support import Runtime, one_line_errors, pass_runtime
+from workflow.cli_tasks import tasks
+from workflow.db import unit_of_work
+from workflow.models import Case, HumanTask
 
-log = logging.getLogger("petitio")
-
-
-class Runtime:
-    """Settings and engine, created lazily so ``--help`` never touches the database."""
-
-    @functools.cached_property
-    def settings(self) -> Settings:
-        return load_settings()
-
-    @functools.cached_property
-    def engine(self) -> Engine:
-        return engine_for(self.settings.database_url)
-
-    def ready_engine(self) -> Engine:
-        if not schema.is_current(self.engine):
-            raise click.ClickException("the database is not initialised or is out of date; run `petitio init`")
-        return self.engine
-
-
-pass_runtime = click.make_pass_decorator(Runtime, ensure=True)
-
-
-def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except PetitioError as err:
-            details = "; ".join(f"{k}: {v}" for k, v in err.errors.items())
-            if details and details not in err.message:
-                raise click.ClickException(f"{err.message} ({details})") from None
-            raise click.ClickException(err.message) from None
-        except OperationalError as err:
-            raise click.ClickException(f"cannot use the database: {type(err.orig).__name__}: "
-                                       f"{str(err.orig).splitlines()[0] if err.orig else err}") from None
-        except SQLAlchemyError as err:
-            raise click.ClickException(f"database error: {type(err).__name__}") from None
-        except (OSError, ValueError) as err:
-            raise click.ClickException(str(err)) from None
-        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
-            raise
-        except Exception as err:
-            # Last resort: still one line; the type says where to look without echoing any data.
-            log.debug("unexpected error", exc_info=True)
-            raise click.ClickException(f"internal error ({type(err).__name__}); rerun with PETITIO_DEBUG=1 "
-                                       "to see the traceback") from None
-
-    return wrapper
-
+__all__ = ["Runtime", "main", "one_line_errors", "pass_runtime"]  # web/cli.py builds `petitio serve` on them
 
 @click.group()
 def main() -> None:
@@ -314,83 +260,7 @@ def cases_show(rt: Runtime, ref: str) -> None:
     click.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
-@main.group()
-def tasks() -> None:
-    """Work on tasks."""
-
-
-@tasks.command("complete")
-@click.argument("task_id")
-@click.option("--as", "username", required=True, help="The user completing the task.")
-@click.option("--data", "data_json", default="{}", help="The form data as a JSON object.")
-@pass_runtime
-@one_line_errors
-def tasks_complete(rt: Runtime, task_id: str, username: str, data_json: str) -> None:
-    """Complete a ready task as USER with the given form data."""
-    from workflow.services.tasks import complete_task
-    from workflow.services.users import get_user
-
-    try:
-        data = json.loads(data_json)
-    except ValueError as err:
-        raise click.ClickException(f"--data is not valid JSON: {err}") from None
-    with unit_of_work(rt.ready_engine()) as session:
-        instance = complete_task(session, rt.settings, task_id, get_user(session, username), data)
-        stage = instance.case.stage if instance.case else instance.status
-    click.echo(f"task completed; case stage: {stage}")
-
-
-@tasks.command("complete-many")
-@click.option("--as", "username", required=True, help="The user completing the tasks.")
-@click.option("--task", "task", required=True, help="The kind of task, e.g. legal_review or approve_review.")
-@click.option("--task-id", "task_ids", multiple=True, help="A task to complete (repeat); else every matching one.")
-@click.option("--episode")
-@click.option("--city")
-@click.option("--body")
-@click.option("--ref")
-@click.option("--urgent/--not-urgent", default=None)
-@click.option("--overdue/--not-overdue", default=None)
-@click.option("--assignee", type=int, help="A user id; 0 for tasks assigned to nobody.")
-@click.option("--data", "data_file", type=click.Path(dir_okay=False, path_type=Path), required=True,
-              help="The form data (a JSON object), the same for every task.")
-@click.option("--dry-run", is_flag=True, help="Try each task and roll it back: say what would happen.")
-@pass_runtime
-@one_line_errors
-def tasks_complete_many(rt: Runtime, username: str, task: str, task_ids: tuple[str, ...], data_file: Path,
-                        dry_run: bool, **flt: Any) -> None:
-    """Complete many tasks of one kind as USER, each on its own (the same checks as one at a time); prints a
-    result per task. The selection is the ready tasks of USER's team matching the filters, or --task-id."""
-    from workflow.services import bulk, jobs
-    from workflow.services.queues import TaskFilter
-    from workflow.services.users import get_user
-
-    try:
-        data = json.loads(data_file.read_text(encoding="utf-8"))
-    except ValueError as err:  # OSError (no such file) is one line through one_line_errors
-        raise click.ClickException(f"--data is not valid JSON: {err}") from None
-    selection = bulk.Selection(task_ids=task_ids, filter=TaskFilter(**flt))
-    with unit_of_work(rt.ready_engine()) as session:
-        actor = get_user(session, username)
-        if dry_run:
-            for row, result in bulk.dry_run(session, rt.settings, actor, task, data, selection):
-                reasons = "; ".join(p.text for p in result.problems)
-                verb = {"done": "would complete", "refused": "would refuse", "skipped": "would skip"}[result.state]
-                name = _ref(session, row.case_id) if row.case_id else row.id
-                click.echo("\t".join(filter(None, (name, verb, reasons))))
-            return
-        job_id = bulk.start(session, actor, task, data, selection).id
-    jobs.run(rt.engine, rt.settings, job_id)  # each task in its own transaction; the worker resumes it if cut
-    with unit_of_work(rt.engine) as session:
-        read = bulk.read_job(session, session.get_one(Job, job_id))
-    for item in read.items:
-        reasons = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in item.problems)
-        click.echo("\t".join(filter(None, (item.case_ref or item.task_id, item.state, item.outcome, reasons))))
-    counts = ", ".join(f"{n} {state}" for state, n in sorted(read.progress.counts.items()))
-    click.echo(f"job {job_id}: {counts}")
-
-
-def _ref(session: Any, case_id: int) -> str:
-    return session.scalar(select(Case.ref).where(Case.id == case_id))
+main.add_command(tasks)
 
 
 # -- keys ----------------------------------------------------------------------------------------------

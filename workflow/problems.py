@@ -149,6 +149,8 @@ MESSAGES: dict[str, str] = {
     "document_not_on_case": N_("the case has no such document"),
     # -- the consent queue's bulk request of missing documents ---------------------------------------------
     "task_no_longer_ready": N_("this task is no longer waiting (someone completed it)"),
+    # -- jobs -------------------------------------------------------------------------------------------------
+    "item_failed": N_("an internal error stopped this item; it was left as it was"),
     "consent_documents_on_file": N_("both documents are on file now: verify them in the consent queue"),
     "document_not_uploaded": N_("no such file among the uploaded documents"),
     # -- import uploads (the pages) ----------------------------------------------------------------------

@@ -7,11 +7,8 @@ Never downloads a browser. Outside CI a machine without /usr/bin/chromium skips 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +17,10 @@ import pytest
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
-PETITIO = Path(sys.executable).with_name("petitio")
+# bench/ is a folder of scripts: its stage (a Petitio served on a free port) serves these tests too.
+sys.path.insert(0, str(ROOT / "bench"))
+from journey_stage import PETITIO, clean_environ, serving  # noqa: E402
+
 DEMO_PASSWORD = "petitio-demo-2026"
 
 if not CHROMIUM.exists():
@@ -29,40 +29,14 @@ if not CHROMIUM.exists():
     pytest.skip("Chromium is not installed (apt-get install chromium)", allow_module_level=True)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("e2e-home")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
-    environ.update(PETITIO_HOME=str(home), TZ="UTC")
+    environ = clean_environ(home)
     for command in (["init"], ["demo"]):
         subprocess.run([str(PETITIO), *command], env=environ, check=True, capture_output=True, timeout=180)
-    port = _free_port()
-    log = (home / "serve.log").open("w")
-    process = subprocess.Popen([str(PETITIO), "serve", "--port", str(port)], env=environ, stdout=log,
-                               stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(f"petitio serve did not start: {(home / 'serve.log').read_text()[-2000:]}") \
-                    from None
-            time.sleep(0.2)
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with serving(home, environ) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

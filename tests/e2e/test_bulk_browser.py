@@ -5,17 +5,14 @@ complaint from these cases."""
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import Env
-from tests.e2e.conftest import PETITIO, _free_port
+from tests.e2e.conftest import PETITIO, clean_environ, serving
 from tests.workflow.test_bulk import open_verified
 from workflow.config import load_settings
 from workflow.db import make_engine
@@ -39,28 +36,9 @@ def bulk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             add_user(session, None, username, role, full_name=username.title(), password=PASSWORD)
     open_verified(env, CASES)
     engine.dispose()
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
-    environ.update(PETITIO_HOME=str(home), TZ="UTC")
-    port = _free_port()
-    log = (home / "serve.log").open("w")
-    process = subprocess.Popen([str(PETITIO), "serve", "--port", str(port)], env=environ, stdout=log,
-                               stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("petitio serve did not start") from None
-            time.sleep(0.2)
-    yield base, environ
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    environ = clean_environ(home)
+    with serving(home, environ) as base:
+        yield base, environ
 
 
 def test_a_bulk_review_runs_in_the_worker_with_a_progress_bar(bulk_server, browser, shoot):

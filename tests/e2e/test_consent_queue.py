@@ -11,14 +11,11 @@ password, button), open the queue from the navigation 1, then one key press per 
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import struct
 import subprocess
 import sys
 import time
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,7 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.e2e.conftest import PETITIO
+from tests.e2e.conftest import clean_environ, serving
 
 PASSWORD = "consent-queue-e2e"
 SETUP = """
@@ -93,34 +90,12 @@ def queue_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     import base64
 
     home = tmp_path_factory.mktemp("consent-queue-home")
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
-    environ.update(PETITIO_HOME=str(home), TZ="UTC")
+    environ = clean_environ(home)
     subprocess.run([sys.executable, "-c", SETUP, base64.b64encode(pdf_bytes("Signed form")).decode(),
                     base64.b64encode(png_bytes()).decode(), PASSWORD],
                    env=environ, check=True, capture_output=True, timeout=180)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    log = (home / "serve.log").open("w")
-    process = subprocess.Popen([str(PETITIO), "serve", "--port", str(port)], env=environ, stdout=log,
-                               stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=2) as answer:
-                if answer.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError(f"petitio serve did not start: {(home / 'serve.log').read_text()[-2000:]}") \
-                    from None
-            time.sleep(0.2)
-    yield base, home / "petitio.sqlite3"
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with serving(home, environ) as base:
+        yield base, home / "petitio.sqlite3"
 
 
 class Counter:

@@ -4,20 +4,15 @@ consent queue, a bulk review, a bulk approval, a collective complaint and the su
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+import journey  # bench/, a folder of scripts, is on the path (tests/e2e/conftest.py)
 import pytest
+from journey_data import write_batch
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from tests.conftest import BACKENDS, PG_URL
-
-BENCH = Path(__file__).resolve().parents[2] / "bench"
-sys.path.insert(0, str(BENCH))
-
-import journey  # noqa: E402  (bench/ is a folder of scripts, not a package)
-from journey_data import write_batch  # noqa: E402
 
 N = 30
 
@@ -35,9 +30,11 @@ def _journey_database() -> str:
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_thirty_appeals_from_the_spreadsheet_to_the_submitted_complaint(backend: str, tmp_path: Path) -> None:
+def test_thirty_appeals_from_the_spreadsheet_to_the_submitted_complaint(backend: str, tmp_path: Path,
+                                                                        browser: object) -> None:
     batch = write_batch(tmp_path / "expected", N)
-    outcome = journey.run(N, _journey_database() if backend == "postgresql" else None, shots=tmp_path)
+    outcome = journey.run(N, _journey_database() if backend == "postgresql" else None, shots=tmp_path,
+                          browser=browser)
     # Every consent document was shown to the clerk in the page, one key press per case.
     assert outcome.documents_shown == outcome.documents_expected == 2 * batch.complete
     # One key press per case, plus a fixed 21: signing in, episodes, the import, the queue, the submissions.

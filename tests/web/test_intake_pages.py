@@ -122,7 +122,7 @@ def test_documents_are_optional_and_the_rest_follows_the_schema(intake, env) -> 
 
 BAD_INPUT = [
     ("missing full name", {"full_name": ""}, "full_name", "is required"),
-    ("missing episodes", {"episodes": []}, "episodes", "episode"),
+    ("missing incident types", {"incident_types": []}, "incident_types", "incident type"),
     ("bad date", {"incident_date": "05/01/2022x"}, "incident_date", "must be a date"),
     ("future date", {"received_on": (date.today() + timedelta(days=30)).isoformat()}, "received_on",
      "cannot be in the future"),

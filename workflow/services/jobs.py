@@ -12,6 +12,7 @@ worker, and the page polls ``progress``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from workflow.errors import Forbidden, NotFound, PetitioError
 from workflow.models import Job, JobItem, User, utcnow
 from workflow.problems import Problem
 
+log = logging.getLogger(__name__)
 # Above this many items a job goes to the worker instead of running inside the request.
 INLINE_LIMIT = 50
 # A running job whose runner has not beaten its heart for this long is taken to be dead and resumed.
@@ -152,6 +154,12 @@ def _run_item(session: Session, settings: Settings, actor: User, job: Job, item:
     except PetitioError as err:
         savepoint.rollback()
         item.state, item.problems = ItemState.REFUSED, _problems_of(err)
+    except Exception as err:  # a bug: the item is set aside (its work undone) rather than retried for ever
+        savepoint.rollback()
+        # The kind of error only: its text may quote the data it choked on.
+        log.error("job %s: item %s failed with %s", job.id, item.position, type(err).__name__)
+        item.state = ItemState.REFUSED
+        item.problems = [{"field": None, "code": "item_failed", "params": {}}]
     item.finished_at = utcnow()
 
 
