@@ -148,11 +148,12 @@ def assign(task_id: str) -> Response | tuple[str, int]:
 @bp.route("/search", methods=["GET", "POST"])
 @roles(*CASEWORK)
 def find() -> Response | str:
-    """The header's search box posts here, so a name never travels in a URL (nor in a server's access log)."""
+    """The header's search box posts here, so a name never travels in a URL (nor in a server's access log). A
+    GET (a bookmark, a link) looks up a reference only: a name in an address would be logged on its way."""
     text = (request.form.get("q") if request.method == "POST" else request.args.get("q")) or ""
     if len(text) > 200:
         abort(400, description=_("Search for a reference or a full name of at most 200 characters."))
-    found = search(db(), g.actor, text)
+    found = search(db(), g.actor, text, names=request.method == "POST")
     if found.ref is not None:
         return redirect(url_for("cases.case", ref=found.ref), 303)
     return render_template("inbox/search.html", searched=bool(text.strip()), found=found)

@@ -257,8 +257,8 @@ class SearchResult:
     by_name: bool  # whether a name search ran (roles that do not read names search references only)
 
 
-def search(session: Session, actor: User, text: str, *, channel: str = "web") -> SearchResult:
-    """An exact case reference (ignoring case), else an exact name through the blind index.
+def search(session: Session, actor: User, text: str, *, channel: str = "web", names: bool = True) -> SearchResult:
+    """An exact case reference (ignoring case), else (with ``names``) an exact name through the blind index.
 
     A name search is a read of identity data: it is audited (once per case found, or once when none is), with
     the field searched and never the text. Roles that may not read names search references only."""
@@ -268,7 +268,7 @@ def search(session: Session, actor: User, text: str, *, channel: str = "web") ->
     ref = session.scalar(select(Case.ref).where(func.lower(Case.ref) == text.lower()))
     if ref is not None:
         return SearchResult(ref, [], False)
-    if not sees_names(actor.role):
+    if not names or not sees_names(actor.role):
         return SearchResult(None, [], False)
     people = [person.id for person in find_by_name(session, text)]
     cases = list(session.scalars(select(Case).where(Case.person_id.in_(people)).order_by(Case.ref))) if people else []
