@@ -22,11 +22,8 @@ PAGES = ("/cases", "/tasks", "/cases/APL-501")
 API = ("/api/v1/cases", "/api/v1/cases/APL-501")
 
 
-@pytest.fixture
-def sqlite_env(env):
-    if env.backend != "sqlite":
-        pytest.skip("SQLite's single writer")
-    return env
+# SQLite's single writer is what these tests are about: they run on SQLite only (PostgreSQL readers never wait).
+pytestmark = pytest.mark.parametrize("env", ["sqlite"], indirect=True)
 
 
 def _db_file(env) -> str:
@@ -55,17 +52,17 @@ class Writer:
 
 
 @pytest.fixture
-def writer(sqlite_env) -> Iterator[Writer]:
-    held = Writer(_db_file(sqlite_env))
+def writer(env) -> Iterator[Writer]:
+    held = Writer(_db_file(env))
     yield held
     held.release()
     held.conn.close()
 
 
-def test_pages_and_the_api_answer_while_a_writer_holds_the_lock(sqlite_env, login, token, client, writer):
-    open_sample_case(sqlite_env, "APL-501")
+def test_pages_and_the_api_answer_while_a_writer_holds_the_lock(env, login, token, client, writer):
+    open_sample_case(env, "APL-501")
     lena, headers = login("lena"), token("lena")
-    before = _reads(sqlite_env)
+    before = _reads(env)
     writer.hold()
     for url in PAGES:
         started = time.monotonic()
@@ -77,21 +74,21 @@ def test_pages_and_the_api_answer_while_a_writer_holds_the_lock(sqlite_env, logi
         response = client.get(url, headers=headers)
         assert response.status_code == 200, (url, response.status_code)  # before: 409
         assert time.monotonic() - started < 5, url
-    assert _reads(sqlite_env) == before  # held back while the writer holds the lock
+    assert _reads(env) == before  # held back while the writer holds the lock
     writer.release()
     wait_for_held_back(30)
     # Every read of identity fields was audited, after the writer let go: the page, and the API's case.
-    assert _reads(sqlite_env) == before + 2
+    assert _reads(env) == before + 2
 
 
-def test_reads_answer_quickly_during_a_long_job_that_commits_in_batches(sqlite_env, login, token, client):
-    open_sample_case(sqlite_env, "APL-501")
+def test_reads_answer_quickly_during_a_long_job_that_commits_in_batches(env, login, token, client):
+    open_sample_case(env, "APL-501")
     lena, headers, api = login("lena"), token("lena"), client
-    before = _reads(sqlite_env)
+    before = _reads(env)
     done = threading.Event()
 
     def long_job() -> None:  # batches of writes, each holding the lock ~50 ms, like jobs.run
-        conn = sqlite3.connect(_db_file(sqlite_env), isolation_level=None, timeout=10)
+        conn = sqlite3.connect(_db_file(env), isolation_level=None, timeout=10)
         while not done.is_set():
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("UPDATE users SET active = active")
@@ -117,21 +114,21 @@ def test_reads_answer_quickly_during_a_long_job_that_commits_in_batches(sqlite_e
         done.set()
         job.join()
     wait_for_held_back(30)
-    assert _reads(sqlite_env) == before + 4
+    assert _reads(env) == before + 4
 
 
-def test_a_read_that_commits_keeps_its_held_back_writes(sqlite_env, staff):
+def test_a_read_that_commits_keeps_its_held_back_writes(env, staff):
     """``session.commit()`` of a read session ends the snapshot and keeps what it held back."""
     from workflow.audit import audit
     from workflow.db import held_back, read_session, write_held_back
 
-    session = read_session(sqlite_env.engine)
+    session = read_session(env.engine)
     actor = session.scalar(select(User).where(User.username == "lena"))
     audit(session, actor, "identity_read", "case", "APL-000", None, {"fields": ["full_name"]})
     session.commit()
     assert held_back(session) and session.scalar(select(func.count()).select_from(AuditEvent)) is not None
     session.close()
-    assert write_held_back(sqlite_env.engine, held_back(session))
-    with sqlite_env.uow() as check:
+    assert write_held_back(env.engine, held_back(session))
+    with env.uow() as check:
         event = check.scalar(select(AuditEvent).where(AuditEvent.object_id == "APL-000"))
         assert event.actor_id == actor.id and event.data == {"fields": ["full_name"]} and event.at is not None
