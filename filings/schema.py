@@ -1,6 +1,6 @@
 """What a filing template may say: its content blocks, the labels each block prints, and the placeholders.
 
-A template (``filings/templates/<body>/<language>.toml``) is checked against these tables when it is loaded,
+A template (``templates/filings/<body>/<language>.toml``) is checked against these tables when it is loaded,
 so a misspelt block, a missing label or an unknown ``{placeholder}`` fails at load time (and in the test
 that loads every template), never as a literal "{x}" in a document sent to the UN.
 """

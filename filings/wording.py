@@ -1,9 +1,9 @@
-"""Filing templates: ``filings/templates/<body>/<language>.toml``, loaded with tomllib, checked, cached.
+"""Filing templates: ``templates/filings/<body>/<language>.toml``, loaded with tomllib, checked, cached.
 
 A template holds every word of a filing that is not the case's own facts: the title, an introduction,
 the sections in the body's questionnaire order (heading, wording, and the content blocks that fill them)
 and the labels those blocks print. Lawyers review and translate these files as text; see
-``filings/templates/README.md`` for the format.
+``templates/filings/README.md`` for the format.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from string import Formatter
 from types import MappingProxyType
 from typing import Any, Final
@@ -31,7 +31,8 @@ from filings.schema import (
     LabelSpec,
 )
 
-_ROOT: Final = resources.files("filings").joinpath("templates")
+# The wording lives with the project's other staff-edited text, in the top-level ``templates/`` folder.
+_ROOT: Final = Path(__file__).resolve().parents[1] / "templates" / "filings"
 _NAME: Final = re.compile(r"^[a-z][a-z_]{0,39}$")  # also keeps path separators out of body and language
 _TOP_KEYS: Final = MappingProxyType({"title": str, "intro": str, "closing": str, "locale": str,
                                      "word_limit": int, "labels": dict, "sections": list})
@@ -126,7 +127,7 @@ def load(body: str, language: str) -> Template:
                          f"(templates exist for: {', '.join(have) or 'no language'})")
     kind = COLLECTIVE if body == COLLECTIVE else INDIVIDUAL
     source = _ROOT.joinpath(body, f"{language}.toml").read_text(encoding="utf-8")
-    return parse(source, kind=kind, body=body, language=language, origin=f"templates/{body}/{language}.toml")
+    return parse(source, kind=kind, body=body, language=language, origin=f"templates/filings/{body}/{language}.toml")
 
 
 def parse(source: str, *, kind: str, body: str, language: str, origin: str = "<template>") -> Template:

@@ -157,8 +157,13 @@ class Person(Base):
     full_name_index: Mapped[str | None] = mapped_column(String(64), index=True)
     full_name_native_index: Mapped[str | None] = mapped_column(String(64), index=True)
     occupation: Mapped[str | None] = mapped_column(Text)
-    organisation: Mapped[str | None] = mapped_column(Text)
+    organisation: Mapped[str | None] = mapped_column(Text)  # affiliation: organisation or movement
     city: Mapped[str | None] = mapped_column(String(120), index=True)
+    # What the bodies' questionnaires ask about the person beyond the name (research/filing-bodies.md §1).
+    nationality: Mapped[str | None] = mapped_column(EncryptedText("persons.nationality"))
+    age: Mapped[str | None] = mapped_column(EncryptedText("persons.age"))  # years, when the birth date is not known
+    activity: Mapped[str | None] = mapped_column(EncryptedText("persons.activity"))  # human-rights or political work
+    situation: Mapped[str | None] = mapped_column(EncryptedText("persons.situation"))  # current situation and risk
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -184,6 +189,8 @@ class Episode(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     description: Mapped[str | None] = mapped_column(Text)
     known_totals: Mapped[str | None] = mapped_column(Text)
+    # The title in other document languages ({"ru": "..."}); ``title`` is the one staff see in the pages.
+    titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
 case_episodes = Table(
@@ -206,6 +213,10 @@ class Case(Base):
     detained_now: Mapped[bool] = mapped_column(Boolean, default=False)
     assigned_officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     source_hash: Mapped[str | None] = mapped_column(String(64))  # of the imported row, to spot changes
+    # Case-level facts a person recorded as "not known" (``workflow.facts.CASE_FACTS``); rows of the tables
+    # below carry their own ``unknown`` list. Filings print "not known" for these and only these: a fact
+    # neither recorded nor marked is reported as missing, never papered over.
+    unknown_facts: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -218,6 +229,22 @@ class Case(Base):
     consent: Mapped[ConsentRecord | None] = relationship(back_populates="case", uselist=False)
     legal_facts: Mapped[LegalFacts | None] = relationship(back_populates="case", uselist=False)
     filings: Mapped[list[Filing]] = relationship(back_populates="case", order_by="Filing.id")
+    perpetrators: Mapped[list[Perpetrator]] = relationship(
+        back_populates="case", order_by="Perpetrator.id", cascade="all, delete-orphan")
+    arrests: Mapped[list[Arrest]] = relationship(
+        back_populates="case", order_by="Arrest.arrested_on", cascade="all, delete-orphan")
+    ill_treatments: Mapped[list[IllTreatment]] = relationship(
+        back_populates="case", order_by="IllTreatment.id", cascade="all, delete-orphan")
+    remedy_steps: Mapped[list[RemedyStep]] = relationship(
+        back_populates="case", order_by="RemedyStep.taken_on", cascade="all, delete-orphan")
+
+
+incident_perpetrators = Table(
+    "incident_perpetrators",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incidents.id", ondelete="CASCADE"), primary_key=True),
+    Column("perpetrator_id", ForeignKey("perpetrators.id", ondelete="CASCADE"), primary_key=True),
+)
 
 
 class Incident(Base):
@@ -229,12 +256,143 @@ class Incident(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     types: Mapped[list[str]] = mapped_column(JSON, default=list)
     occurred_on: Mapped[date | None] = mapped_column(Date)
+    city: Mapped[str | None] = mapped_column(String(120))  # the town; ``place`` is the exact spot in it
     place: Mapped[str | None] = mapped_column(Text)
-    perpetrators: Mapped[list[str]] = mapped_column(JSON, default=list)
     description: Mapped[str] = mapped_column(Text, default="")
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
 
     case: Mapped[Case] = relationship(back_populates="incidents")
+    perpetrators: Mapped[list[Perpetrator]] = relationship(secondary=incident_perpetrators,
+                                                           order_by="Perpetrator.id")
+
+
+class Perpetrator(Base):
+    """Someone held responsible: an agency from the vocabulary, and as much as is known of who acted.
+
+    Unit, position, name and what they did are encrypted: they name officials and carry the complainant's
+    account, and a leaked list of who reported whom endangers the complainant.
+    """
+
+    __tablename__ = "perpetrators"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    agency: Mapped[str] = mapped_column(String(80))  # a perpetrator_agency vocabulary key
+    unit: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.unit"))
+    position: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.position"))
+    name: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.name"))
+    actions: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.actions"))  # what they did
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+
+    case: Mapped[Case] = relationship(back_populates="perpetrators")
+
+
+class Arrest(Base):
+    """One arrest and the detention that followed (the WGAD questionnaire's "arrest" and "detention").
+
+    ``warrant_shown`` is "yes" or "no"; None means nobody recorded it, unless "warrant_shown" is in
+    ``unknown`` (a person recorded that it is not known). Free texts are encrypted.
+    """
+
+    __tablename__ = "arrests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    arrested_on: Mapped[date | None] = mapped_column(Date)
+    place: Mapped[str | None] = mapped_column(EncryptedText("arrests.place"))
+    forces: Mapped[str | None] = mapped_column(EncryptedText("arrests.forces"))  # who carried out the arrest
+    warrant_shown: Mapped[str | None] = mapped_column(String(3))
+    warrant_issued_by: Mapped[str | None] = mapped_column(EncryptedText("arrests.warrant_issued_by"))
+    reasons_given: Mapped[str | None] = mapped_column(EncryptedText("arrests.reasons_given"))
+    legal_provision: Mapped[str | None] = mapped_column(EncryptedText("arrests.legal_provision"))  # article, code
+    duration: Mapped[str | None] = mapped_column(EncryptedText("arrests.duration"))  # e.g. "15 days"
+    lawyer_access: Mapped[str | None] = mapped_column(EncryptedText("arrests.lawyer_access"))
+    family_access: Mapped[str | None] = mapped_column(EncryptedText("arrests.family_access"))
+    released_on: Mapped[date | None] = mapped_column(Date)
+    release: Mapped[str | None] = mapped_column(EncryptedText("arrests.release"))  # how and on what terms
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+
+    case: Mapped[Case] = relationship(back_populates="arrests")
+    custody: Mapped[list[CustodyPlace]] = relationship(
+        back_populates="arrest", order_by="CustodyPlace.position", cascade="all, delete-orphan")
+
+
+class CustodyPlace(Base):
+    """A place where the person was held after an arrest; several make the transfers, in order."""
+
+    __tablename__ = "custody_places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    arrest_id: Mapped[int] = mapped_column(ForeignKey("arrests.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    place: Mapped[str] = mapped_column(EncryptedText("custody_places.place"))
+    authority: Mapped[str | None] = mapped_column(EncryptedText("custody_places.authority"))  # who held them
+    from_on: Mapped[date | None] = mapped_column(Date)
+    to_on: Mapped[date | None] = mapped_column(Date)
+
+    arrest: Mapped[Arrest] = relationship(back_populates="custody")
+
+
+class IllTreatment(Base):
+    """Torture or ill-treatment as the SR on torture's checklist asks for it; every text encrypted."""
+
+    __tablename__ = "ill_treatments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"))
+    methods: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.methods"))
+    duration: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.duration"))  # and frequency
+    effects: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.effects"))  # physical and mental
+    medical_evidence: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.medical_evidence"))
+    complaints: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.complaints"))  # lodged, to whom
+    outcome: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.outcome"))  # of the complaints
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+
+    case: Mapped[Case] = relationship(back_populates="ill_treatments")
+
+
+class RemedyStep(Base):
+    """One step taken to exhaust domestic remedies: which authority, when, with what outcome.
+
+    ``final`` marks the last decision available in domestic law; the HRC time bar counts from the latest
+    final step when the legal facts give no explicit date of exhaustion.
+    """
+
+    __tablename__ = "remedy_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    taken_on: Mapped[date | None] = mapped_column(Date)
+    authority: Mapped[str] = mapped_column(EncryptedText("remedy_steps.authority"))
+    outcome: Mapped[str | None] = mapped_column(EncryptedText("remedy_steps.outcome"))
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+
+    case: Mapped[Case] = relationship(back_populates="remedy_steps")
+
+
+class OrganisationProfile(Base):
+    """The submitting organisation as every filing names it (one row; admins edit it in the settings).
+
+    Contact details are encrypted: the organisation and its lawyer are targets too.
+    """
+
+    __tablename__ = "organisation_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(EncryptedText("organisation_profile.address"))
+    email: Mapped[str | None] = mapped_column(EncryptedText("organisation_profile.email"))
+    phone: Mapped[str | None] = mapped_column(EncryptedText("organisation_profile.phone"))
+    representative: Mapped[str | None] = mapped_column(EncryptedText("organisation_profile.representative"))
+    representative_title: Mapped[str | None] = mapped_column(
+        EncryptedText("organisation_profile.representative_title"))  # e.g. "lawyer, member of the bar of ..."
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Document(Base):

@@ -129,7 +129,7 @@ def _incidents(session: Session, case: Case, audience: str, language: str) -> tu
             occurred_on=i.occurred_on,
             place=i.place,
             description=i.description if named else scrub(i.description, case, stand_in),
-            perpetrators=tuple(agencies.get(a, a) for a in i.perpetrators),
+            perpetrators=tuple(agencies.get(p.agency, p.agency) for p in i.perpetrators),
             episodes=(episode_keys[i.episode_id],) if i.episode_id in episode_keys else (),
             type_keys=tuple(i.types),
             deprivation_of_liberty=bool(deprivation.intersection(i.types)),
