@@ -129,7 +129,7 @@ def inserts(sql: Dialect) -> dict[str, tuple[str, int]]:
                   f"{officer}, {sql.at('-(i % 700)')}, {sql.at('-(i % 30)')} FROM {sql.series()}", n),
         "case_episodes": (f"INSERT INTO case_episodes (case_id, episode_id) "
                           f"SELECT i, 1 + i % {len(EPISODES)} FROM {sql.series()} WHERE i % 5 <> 0", n),
-        "incidents": (f"INSERT INTO incidents (id, case_id, types, occurred_on, perpetrators, description) "
+        "incidents": (f"INSERT INTO incidents (id, case_id, types, occurred_on, unknown, description) "
                       f"SELECT i, i, {sql.json(types)}, {sql.day('-(i % 900)')}, {empty_list}, '' "
                       f"FROM {sql.series()}", n),
         "process_instances": (f"INSERT INTO process_instances (id, definition_id, case_id, status, state_json, "

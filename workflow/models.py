@@ -190,7 +190,7 @@ class Episode(Base):
     description: Mapped[str | None] = mapped_column(Text)
     known_totals: Mapped[str | None] = mapped_column(Text)
     # The title in other document languages ({"ru": "..."}); ``title`` is the one staff see in the pages.
-    titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    titles: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, server_default="{}")
 
 
 case_episodes = Table(
@@ -216,7 +216,7 @@ class Case(Base):
     # Case-level facts a person recorded as "not known" (``workflow.facts.CASE_FACTS``); rows of the tables
     # below carry their own ``unknown`` list. Filings print "not known" for these and only these: a fact
     # neither recorded nor marked is reported as missing, never papered over.
-    unknown_facts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unknown_facts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -260,7 +260,8 @@ class Incident(Base):
     place: Mapped[str | None] = mapped_column(Text)
     description: Mapped[str] = mapped_column(Text, default="")
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
-    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+    # The fields of this row a person marked "not known" (workflow.facts.ROW_FACTS).
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     case: Mapped[Case] = relationship(back_populates="incidents")
     perpetrators: Mapped[list[Perpetrator]] = relationship(secondary=incident_perpetrators,
@@ -283,7 +284,8 @@ class Perpetrator(Base):
     position: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.position"))
     name: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.name"))
     actions: Mapped[str | None] = mapped_column(EncryptedText("perpetrators.actions"))  # what they did
-    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+    # The fields of this row a person marked "not known" (workflow.facts.ROW_FACTS).
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     case: Mapped[Case] = relationship(back_populates="perpetrators")
 
@@ -312,7 +314,8 @@ class Arrest(Base):
     family_access: Mapped[str | None] = mapped_column(EncryptedText("arrests.family_access"))
     released_on: Mapped[date | None] = mapped_column(Date)
     release: Mapped[str | None] = mapped_column(EncryptedText("arrests.release"))  # how and on what terms
-    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+    # The fields of this row a person marked "not known" (workflow.facts.ROW_FACTS).
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     case: Mapped[Case] = relationship(back_populates="arrests")
     custody: Mapped[list[CustodyPlace]] = relationship(
@@ -349,7 +352,8 @@ class IllTreatment(Base):
     medical_evidence: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.medical_evidence"))
     complaints: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.complaints"))  # lodged, to whom
     outcome: Mapped[str | None] = mapped_column(EncryptedText("ill_treatments.outcome"))  # of the complaints
-    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+    # The fields of this row a person marked "not known" (workflow.facts.ROW_FACTS).
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     case: Mapped[Case] = relationship(back_populates="ill_treatments")
 
@@ -370,7 +374,8 @@ class RemedyStep(Base):
     outcome: Mapped[str | None] = mapped_column(EncryptedText("remedy_steps.outcome"))
     decided_on: Mapped[date | None] = mapped_column(Date)
     final: Mapped[bool] = mapped_column(Boolean, default=False)
-    unknown: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields a person marked "not known"
+    # The fields of this row a person marked "not known" (workflow.facts.ROW_FACTS).
+    unknown: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
 
     case: Mapped[Case] = relationship(back_populates="remedy_steps")
 
