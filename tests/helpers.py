@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -134,6 +135,12 @@ def read_pdf(content: bytes) -> tuple[list[tuple[float, float]], str]:
     reader = PdfReader(io.BytesIO(content))
     sizes = [(float(page.mediabox.width), float(page.mediabox.height)) for page in reader.pages]
     return sizes, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def letters(text: str) -> str:
+    """Letters and digits only, to find a text in a PDF's: pypdf's spaces and line breaks follow the layout,
+    not the source, and with some fonts it moves punctuation ("стр. 3 из 3" may read back as ". стр 3 из3")."""
+    return re.sub(r"\W+", "", text)
 
 
 def is_a4(size: tuple[float, float]) -> bool:

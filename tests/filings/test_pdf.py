@@ -9,7 +9,6 @@ Without LibreOffice these tests skip, except in CI (the CI variable set), where 
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -23,7 +22,7 @@ from filings.elements import Heading, Table, Text
 from filings.pdf import office
 from filings.wording import load
 from tests.filings.samples import BODIES, GENERATED_AT, REAL_NAME, case, collective
-from tests.helpers import is_a4, read_pdf, require_office
+from tests.helpers import is_a4, letters, read_pdf, require_office
 
 KAZAKH = "Қазақстан Республикасы"  # ә ғ қ ң ө ұ ү һ і: letters Russian fonts and encodings lack
 CONSENT_NAME = "Aigerim Testova"
@@ -86,7 +85,7 @@ def test_every_document_converts_to_a4_within_bounds_and_reads_back(converted, n
     assert 1 <= len(sizes) <= most_pages, (name, len(sizes))
     assert all(is_a4(size) for size in sizes), (name, sizes)
     for value in expected:
-        assert squeeze(value) in squeeze(text), (name, value)
+        assert letters(value) in letters(text), (name, value)
 
 
 @pytest.mark.parametrize("template", [*(f"{b}/{lang}" for b in BODIES for lang in available(b)),
@@ -96,18 +95,13 @@ def test_the_footer_reads_page_x_of_y(converted, template: str) -> None:
     sizes, text = converted[f"{body}-{language}"]
     pages = str(len(sizes))
     last = load(body, language).raw("footer").replace("{page}", pages).replace("{pages}", pages)
-    assert squeeze(last) in squeeze(text), (template, last)
+    assert letters(last) in letters(text), (template, last)
 
 
 def test_the_long_account_breaks_across_pages_and_is_printed_whole(converted) -> None:
     sizes, text = converted["long-account-elements"]
     assert len(sizes) >= 5  # the row holding it was allowed to break: nothing of it was cut off
-    assert squeeze(text).count(squeeze(MARKER)) == 2
-
-
-def squeeze(text: str) -> str:
-    """Text without whitespace: pypdf's line breaks and spaces follow the layout, not the source."""
-    return re.sub(r"\s+", "", text)
+    assert letters(text).count(letters(MARKER)) == 2
 
 
 def test_without_libreoffice_there_is_no_pdf(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
