@@ -39,6 +39,8 @@ FULL_WIDTH: Final = "5000"  # w:tblW in fiftieths of a percent
 # characters a line across the text width, 50 lines a page), a row of more than ROW_LINES lines may break.
 _LINE_CHARS: Final = 85
 _ROW_LINES: Final = 30
+_TEXT: Final = qn("w:t")
+_BREAK: Final = qn("w:br")
 
 
 # -- paper -----------------------------------------------------------------------------------------------
@@ -152,11 +154,13 @@ def lay_out_table(table: DocxTable, *, header_rows: int = 0) -> None:
     width.set(qn("w:type"), "pct")
     width.set(qn("w:w"), FULL_WIDTH)
     shares = _column_shares(table)
-    for index, row in enumerate(table.rows):
-        properties = row._tr.get_or_add_trPr()
+    # Straight on the XML: python-docx's row.cells works out the grid for every row, which dominated the
+    # rendering time of a collective complaint's long tables.
+    for index, tr in enumerate(tbl.iterchildren(qn("w:tr"))):
+        properties = tr.get_or_add_trPr()
         if index < header_rows:
             properties.append(OxmlElement("w:tblHeader"))
-        if _row_lines(row.cells, shares) <= _ROW_LINES:
+        if _row_lines(tr.iterchildren(qn("w:tc")), shares) <= _ROW_LINES:
             properties.append(OxmlElement("w:cantSplit"))
     _space_after(tbl)
 
@@ -174,8 +178,11 @@ def _row_lines(cells: Iterable[Any], shares: list[float]) -> int:
     tallest = 0
     for cell, share in zip(cells, shares, strict=False):
         chars = max(int(_LINE_CHARS * share) - 2, 8)
-        lines = sum(max(ceil(len(line) / chars), 1) for paragraph in cell.paragraphs
-                    for line in paragraph.text.split("\n"))
+        lines = 0
+        for paragraph in cell.iterchildren(qn("w:p")):
+            text = "".join("\n" if node.tag == _BREAK else node.text or ""
+                           for node in paragraph.iter(_TEXT, _BREAK))
+            lines += sum(max(ceil(len(line) / chars), 1) for line in text.split("\n"))
         tallest = max(tallest, lines)
     return tallest
 
