@@ -4,10 +4,11 @@
     render_collective(CollectiveSnapshot, *, letterhead=None) -> bytes
     available(body) / available_collective() -> languages with a template
     to_pdf(docx) -> bytes | None                                     None when LibreOffice is absent
+    to_pdfs([docx, ...]) -> list[bytes] | None                        several in one LibreOffice run
 """
 
 from filings.consent_forms import ConsentFormData, form_of_appeal, power_of_attorney
-from filings.pdf import PdfError, to_pdf
+from filings.pdf import PdfError, to_pdf, to_pdfs
 from filings.render import available, available_collective, render, render_collective
 from filings.snapshot import (
     CaseSnapshot,
@@ -44,4 +45,5 @@ __all__ = [
     "render",
     "render_collective",
     "to_pdf",
+    "to_pdfs",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime
 from types import MappingProxyType
 from typing import Final
@@ -17,7 +17,8 @@ from typing import Final
 from docx import Document
 from docx.document import Document as DocxDocument
 
-from filings.docx_writer import append_page_field
+from filings.docx_layout import a4, append_page_field, language_tag, lay_out_table, tag_language
+from filings.text import xml_safe
 
 LANGUAGES: Final = ("ru", "en")
 CHECKED: Final = "☒"
@@ -215,6 +216,8 @@ def _value(data: ConsentFormData, name: str, language: str) -> str:
 def _new_document(data: ConsentFormData, language: str, title: str) -> DocxDocument:
     text = _text(language)
     doc = Document()
+    a4(doc)
+    tag_language(doc, language_tag(language))
     props = doc.core_properties
     # The file itself travels (e-mail, messengers): its metadata names nobody. Generic title, the
     # organisation as author, every template default overwritten, timestamps pinned to the form's date.
@@ -223,7 +226,6 @@ def _new_document(data: ConsentFormData, language: str, title: str) -> DocxDocum
     props.last_modified_by = data.organisation
     for name in ("comments", "keywords", "subject", "category", "content_status", "identifier", "version"):
         setattr(props, name, "")
-    props.language = language
     props.revision = 1
     stamp = datetime(data.date.year, data.date.month, data.date.day, tzinfo=UTC)
     props.created = stamp
@@ -246,6 +248,12 @@ def _signature(doc: DocxDocument, data: ConsentFormData, language: str) -> None:
     doc.add_paragraph(f"{text['date']}: {format_date(data.date, language)}")
 
 
+def _xml_safe(data: ConsentFormData) -> ConsentFormData:
+    """The data without characters XML cannot hold (the last line of defence: entry points clean them)."""
+    text = {f.name: xml_safe(value) for f in fields(data) if isinstance(value := getattr(data, f.name), str)}
+    return replace(data, **text)
+
+
 def _save(doc: DocxDocument) -> bytes:
     out = io.BytesIO()
     doc.save(out)
@@ -257,6 +265,7 @@ def _save(doc: DocxDocument) -> bytes:
 def form_of_appeal(data: ConsentFormData, language: str) -> bytes:
     """The request for legal assistance, with the person's details, what happened and data consent."""
     text = _text(language)
+    data = _xml_safe(data)
     doc = _new_document(data, language, text["appeal_title"])
     doc.add_paragraph(text["to"].format(organisation=data.organisation))
     doc.add_paragraph(text["ref"].format(ref=data.ref))
@@ -268,6 +277,7 @@ def form_of_appeal(data: ConsentFormData, language: str) -> bytes:
         cells = table.add_row().cells
         cells[0].text = text[name]
         cells[1].text = _value(data, name, language)
+    lay_out_table(table)
 
     doc.add_heading(text["what"], level=1)
     for part in (data.incident_summary or BLANK).split("\n"):
@@ -287,6 +297,7 @@ def form_of_appeal(data: ConsentFormData, language: str) -> bytes:
 def power_of_attorney(data: ConsentFormData, language: str) -> bytes:
     """Authority to make the case known and to act before international bodies, with the naming choices."""
     text = _text(language)
+    data = _xml_safe(data)
     doc = _new_document(data, language, text["poa_title"])
     doc.add_paragraph(text["place_date"].format(city=_value(data, "city", language),
                                                 date=format_date(data.date, language)))

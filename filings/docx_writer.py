@@ -22,15 +22,26 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.exceptions import PackageNotFoundError
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
-from docx.oxml import OxmlElement, parse_xml
+from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.parts.numbering import NumberingPart
 from docx.section import _Footer, _Header
 from docx.text.paragraph import Paragraph
 
+from filings.docx_layout import (
+    PAGE_MARK,
+    PAGES_MARK,
+    a4,
+    append_page_field,
+    language_tag,
+    lay_out_table,
+    tag_language,
+    write_with_fields,
+)
 from filings.elements import Element, Heading, ItemList, Table, Text
+from filings.text import xml_safe
 
-PAGE_MARK: Final = "\x00"  # where the footer's wording puts the page number
+__all__ = ["PAGES_MARK", "PAGE_MARK", "Page", "append_page_field", "write"]
 NUMBERED: Final = "List Number"
 BULLETED: Final = "List Bullet"
 GRID: Final = "Table Grid"
@@ -55,32 +66,23 @@ class Page:
     title: str
     author: str
     header: str
-    footer: str  # holds PAGE_MARK where the page number goes
+    footer: str  # holds PAGE_MARK where the page number goes, and may hold PAGES_MARK for the page count
     generated_at: datetime
+    locale: str  # the CLDR locale of the text ("en_GB", "ru"): the document is tagged with its language
 
 
 def write(elements: list[Element], page: Page, letterhead: bytes | None = None) -> bytes:
     doc = _base(letterhead)
+    # Before any content: python-docx sizes table columns from the page's text width.
+    a4(doc, keep_margins=letterhead is not None)
     _ensure_styles(doc)
+    tag_language(doc, language_tag(page.locale))
     _running(doc, page)
     content = _Content(doc)
     for element in elements:
         content.add(element)
     _metadata(doc, page)
     return _stable_zip(doc, page.generated_at)
-
-
-def append_page_field(paragraph: Paragraph) -> None:
-    # python-docx has no field API; a w:fldSimple PAGE is the smallest construct Word and
-    # LibreOffice both update on open. The cached "1" is what viewers that don't compute fields show.
-    field = OxmlElement("w:fldSimple")
-    field.set(qn("w:instr"), " PAGE ")
-    run = OxmlElement("w:r")
-    text = OxmlElement("w:t")
-    text.text = "1"
-    run.append(text)
-    field.append(run)
-    paragraph._p.append(field)
 
 
 # -- base document and styles ----------------------------------------------------------------------------
@@ -151,15 +153,9 @@ def _running(doc: DocxDocument, page: Page) -> None:
         headers.append(section.first_page_header)
         footers.append(section.first_page_footer)
     for header in headers:
-        _free_paragraph(header).add_run(page.header)
-    before, _, after = page.footer.partition(PAGE_MARK)
+        _free_paragraph(header).add_run(xml_safe(page.header))
     for footer in footers:
-        paragraph = _free_paragraph(footer)
-        if before:
-            paragraph.add_run(before)
-        append_page_field(paragraph)
-        if after:
-            paragraph.add_run(after)
+        write_with_fields(_free_paragraph(footer), page.footer)
 
 
 def _free_paragraph(part: _Header | _Footer) -> Paragraph:
@@ -186,7 +182,7 @@ class _Content:
 
     def add(self, element: Element) -> None:
         if isinstance(element, Heading):
-            self._paragraph(_HEADING_STYLES[element.level]).add_run(element.text)
+            self._paragraph(_HEADING_STYLES[element.level]).add_run(xml_safe(element.text))
         elif isinstance(element, Text):
             _runs(self._paragraph(None), element)
         elif isinstance(element, ItemList):
@@ -220,17 +216,17 @@ class _Content:
         rows = grid.rows
         if table.columns:
             _fill(rows[0].cells, table.columns, bold=True)
-            # Repeat the column headings on every page a long table runs over.
-            rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
         for row, values in zip(rows[first:], table.rows, strict=True):
             _fill(row.cells, values)
+        # The column headings repeat on every page a long table runs over.
+        lay_out_table(grid, header_rows=first)
 
 
 def _runs(paragraph: Paragraph, text: Text) -> None:
     if text.lead:
-        paragraph.add_run(text.lead).bold = True
+        paragraph.add_run(xml_safe(text.lead)).bold = True
     if text.body:
-        paragraph.add_run(text.body).italic = text.note or None
+        paragraph.add_run(xml_safe(text.body)).italic = text.note or None
 
 
 def _restarted_numbering(doc: DocxDocument) -> int:
@@ -246,7 +242,7 @@ def _restarted_numbering(doc: DocxDocument) -> int:
 def _fill(cells: Any, values: tuple[str, ...], *, bold: bool = False) -> None:
     for cell, value in zip(cells, values, strict=False):
         if value:
-            cell.paragraphs[0].add_run(value).bold = bold or None
+            cell.paragraphs[0].add_run(xml_safe(value)).bold = bold or None
 
 
 # -- metadata and packaging ------------------------------------------------------------------------------
@@ -265,8 +261,9 @@ def _metadata(doc: DocxDocument, page: Page) -> None:
     # With its relationship gone, python-docx builds a fresh core-properties part: nothing of the
     # letterhead's author, comments or dates survives, and every field we do not set stays absent.
     props = doc.core_properties
-    props.title = page.title
-    props.author = page.author
+    props.title = xml_safe(page.title)
+    props.author = xml_safe(page.author)
+    props.language = language_tag(page.locale)
     props.last_modified_by = ""
     props.revision = 1
     # Pinned to the snapshot so that the same snapshot always gives the same bytes.

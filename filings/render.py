@@ -12,7 +12,7 @@ from typing import Final, TypeVar
 
 from filings.blocks import INDIVIDUAL_BUILDERS, Budget, Context, compose, individual_values
 from filings.collective import COLLECTIVE_BUILDERS, collective_values
-from filings.docx_writer import PAGE_MARK, Page, write
+from filings.docx_writer import PAGE_MARK, PAGES_MARK, Page, write
 from filings.elements import Element, count_words, words
 from filings.formatting import Formats
 from filings.schema import COLLECTIVE
@@ -65,9 +65,9 @@ def render_collective(snapshot: CollectiveSnapshot, *, letterhead: bytes | None 
 def _page(template: Template, values: Mapping[str, str], title: str,
           snapshot: CaseSnapshot | CollectiveSnapshot) -> Page:
     header = " ".join(template.label("header", values).split())
-    footer = " ".join(template.label("footer", values, page=PAGE_MARK).split())
+    footer = " ".join(template.label("footer", values, page=PAGE_MARK, pages=PAGES_MARK).split())
     return Page(title=title, author=snapshot.organisation, header=header, footer=footer,
-                generated_at=snapshot.generated_at)
+                generated_at=snapshot.generated_at, locale=template.locale)
 
 
 def _check_figures(snapshot: CollectiveSnapshot) -> None:
@@ -88,7 +88,7 @@ def _fit(ctx: Context[CaseSnapshot], page: Page, limit: int) -> list[Element]:
     First every free text is shortened to the longest length that fits; if even MIN_WORDS per text is too
     long, the oldest incidents are left out as well. The facts block says which of the two happened.
     """
-    frame = words(page.header) + words(page.footer.replace(PAGE_MARK, " 1 "))
+    frame = words(page.header) + words(page.footer.replace(PAGE_MARK, " 1 ").replace(PAGES_MARK, " 1 "))
 
     def attempt(budget: Budget) -> list[Element] | None:
         elements = compose(replace(ctx, budget=budget), INDIVIDUAL_BUILDERS)

@@ -52,10 +52,11 @@ PLACEHOLDERS: Final = MappingProxyType({
                            "named_count", "unnamed", "episodes", "generated_on", "version"}),
 })
 
-# Labels every template needs: the running header, the footer around the page number, and fallbacks.
+# Labels every template needs: the running header, the footer around the page number ({page}, required)
+# and the number of pages ({pages}, for "page 2 of 5"), and fallbacks.
 GLOBAL_LABELS: Final = MappingProxyType({
     "header": LabelSpec(),
-    "footer": LabelSpec(frozenset({"page"})),
+    "footer": LabelSpec(frozenset({"page", "pages"})),
     "unknown": _PLAIN,
     "yes": _PLAIN,
     "no": _PLAIN,

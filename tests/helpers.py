@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import docx
+import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from filings.pdf import office
 from workflow.models import Case, HumanTask, ProcessInstance
 from workflow.runtime import instances
 from workflow.schemas.appeal import Appeal
@@ -110,3 +115,33 @@ def audit_actions(session: Session, ref: str) -> list[str]:
 
 def dump(value: Any) -> str:
     return json.dumps(value, default=str)
+
+
+# -- PDF copies (LibreOffice) ----------------------------------------------------------------------------
+
+A4_POINTS = (595.3, 841.9)  # 210 x 297 mm
+
+
+def require_office() -> None:
+    """Skip a test that converts to PDF where LibreOffice is absent; in CI its absence is a failure."""
+    if office() is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is required in CI for the PDF tests")
+        pytest.skip("LibreOffice is not installed (CI installs it and runs this test)")
+
+
+def read_pdf(content: bytes) -> tuple[list[tuple[float, float]], str]:
+    """A PDF's page sizes in points and its text, read back with pypdf."""
+    reader = PdfReader(io.BytesIO(content))
+    sizes = [(float(page.mediabox.width), float(page.mediabox.height)) for page in reader.pages]
+    return sizes, "\n".join(page.extract_text() for page in reader.pages)
+
+
+def letters(text: str) -> str:
+    """Letters and digits only, to find a text in a PDF's: pypdf's spaces and line breaks follow the layout,
+    not the source, and with some fonts it moves punctuation ("стр. 3 из 3" may read back as ". стр 3 из3")."""
+    return re.sub(r"\W+", "", text)
+
+
+def is_a4(size: tuple[float, float]) -> bool:
+    return all(abs(got - want) < 1 for got, want in zip(size, A4_POINTS, strict=True))

@@ -146,8 +146,9 @@ def test_metadata_names_nobody(body: str, language: str) -> None:
     assert props.title == f"APL-2024-0042 · {snapshot.body_name}"
     assert props.author == "Freedom Watch"
     for field in ("subject", "keywords", "comments", "category", "last_modified_by", "content_status",
-                  "identifier", "language", "version"):
+                  "identifier", "version"):
         assert not getattr(props, field), field
+    assert props.language == ("ru-RU" if language == "ru" else "en-GB")  # the text's language, for spell-checking
     assert props.created == GENERATED_AT and props.modified == GENERATED_AT
     parts = every_part(content)
     assert "docProps/thumbnail.jpeg" not in zipfile.ZipFile(io.BytesIO(content)).namelist()
@@ -279,7 +280,7 @@ def word_count(content: bytes) -> int:
     document = reopen(content)
     section = document.sections[0]
     texts = [body_text(document)] + [p.text for p in section.header.paragraphs + section.footer.paragraphs]
-    return sum(len(text.split()) for text in texts) + 1  # + the page number
+    return sum(len(text.split()) for text in texts) + 2  # + the page number and the number of pages
 
 
 def long_incidents(count: int, words: int) -> tuple[IncidentSnapshot, ...]:

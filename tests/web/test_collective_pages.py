@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from filings.pdf import office
-from tests.helpers import do, open_sample_case
+from tests.helpers import do, is_a4, letters, open_sample_case, read_pdf, require_office
 from tests.web.conftest import csrf_token
 from workflow.models import CollectiveComplaint, HumanTask
 
@@ -111,6 +111,20 @@ def test_a_legal_officer_opens_a_complaint_and_its_page_shows_figures_and_versio
 
     listing = text_of(login("mara").get("/collective"))
     assert TITLE in listing and f'href="/collective/{collective_id}"' in listing and "Draft" in listing
+
+
+def test_the_complaint_downloads_as_a_pdf_that_reads_back(env, login, cases):
+    require_office()
+    lena, collective_id = open_complaint(login)
+    with env.uow() as session:
+        filing_id = session.get(CollectiveComplaint, collective_id).filing.id
+    link = f"/filings/{filing_id}/versions/1?format=pdf"
+    assert link in text_of(lena.get(f"/collective/{collective_id}")).replace("&amp;", "&")
+    for user in ("lena", "mara"):  # the legal officer who checks it and the manager who approves it
+        response = login(user).get(link)
+        assert response.status_code == 200 and response.mimetype == "application/pdf"
+        sizes, text = read_pdf(response.data)
+        assert sizes and all(is_a4(size) for size in sizes) and letters(TITLE) in letters(text)
 
 
 def test_include_every_listed_case(env, login, cases):

@@ -1,19 +1,20 @@
 """Filing versions on the case page (real app and database, no mocks): each version with its date and size, a
-frozen marker once the filing is checked, .docx downloads and the case's zip for intake and legal (audited), and
-no PDF link on a server without LibreOffice."""
+frozen marker once the filing is checked, .docx downloads and the case's zip for intake and legal (audited), PDF
+copies where LibreOffice is installed, and no PDF link (a 409 for the address) on a server without it."""
 
 from __future__ import annotations
 
 import io
 import re
 import zipfile
+from pathlib import Path
 
 import docx
 import pytest
 from sqlalchemy import select
 
 from filings.pdf import office
-from tests.helpers import do, open_sample_case, task
+from tests.helpers import do, is_a4, letters, open_sample_case, read_pdf, require_office, task
 from workflow.models import AuditEvent, Filing
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -94,26 +95,26 @@ def test_the_case_zip_holds_the_latest_version_and_is_audited(env, login, filing
     assert "Filings and annexes downloaded (zip)" in text_of(ina.get(f"/cases/{REF}"))
 
 
-@pytest.mark.skipif(office() is not None, reason="LibreOffice is installed: PDF copies work")
-def test_a_pdf_asked_for_without_libreoffice_is_refused_and_not_audited(env, login, filing_id):
-    response = login("lena").get(f"/filings/{filing_id}/versions/1?format=pdf")
+def test_a_pdf_copy_is_converted_read_back_and_audited(env, login, filing_id):
+    require_office()
+    lena = login("lena")
+    assert f"/filings/{filing_id}/versions/1?format=pdf" in versions_cell(text_of(lena.get(f"/cases/{REF}")))
+    response = lena.get(f"/filings/{filing_id}/versions/1?format=pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["Content-Disposition"].endswith(f"{REF}-un_sp-en-v1.pdf")
+    sizes, text = read_pdf(response.data)
+    assert sizes and all(is_a4(size) for size in sizes) and letters(REF) in letters(text)
+    [event] = downloads(env)
+    assert event.data["format"] == "pdf" and event.data["version"] == 1
+
+
+def test_without_libreoffice_there_is_no_pdf_link_and_a_pdf_is_refused_unaudited(env, login, filing_id,
+                                                                                 monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: the server has no soffice to run
+    assert office() is None
+    lena = login("lena")
+    assert "format=pdf" not in versions_cell(text_of(lena.get(f"/cases/{REF}")))
+    response = lena.get(f"/filings/{filing_id}/versions/1?format=pdf")
     assert response.status_code == 409 and "LibreOffice" in text_of(response)
     assert downloads(env) == []
-
-
-def test_managers_see_the_versions_but_do_not_download(env, login, filing_id):
-    mara = login("mara")
-    filings = versions_cell(text_of(mara.get(f"/cases/{REF}")))
-    assert "version 1" in filings and "/filings/" not in filings and "filings.zip" not in filings
-    assert mara.get(f"/filings/{filing_id}/versions/1").status_code == 403
-    assert mara.get(f"/cases/{REF}/filings.zip").status_code == 403
-    assert downloads(env) == []
-
-
-def test_a_case_without_filings_offers_no_zip(env, login, staff):
-    open_sample_case(env, "APL-402")
-    lena = login("lena")
-    page = text_of(lena.get("/cases/APL-402"))
-    assert "filings.zip" not in page and "No filing yet." in page
-    assert lena.get("/cases/APL-402/filings.zip").status_code == 404
-    assert lena.get("/cases/APL-999/filings.zip").status_code == 404
