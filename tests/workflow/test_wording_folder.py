@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import io
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
@@ -18,9 +19,11 @@ import filings
 from tests.helpers import do, open_sample_case, task
 from workflow.cli import main
 from workflow.config import PROJECT_ROOT, load_settings
-from workflow.models import Filing
+from workflow.models import Filing, User
 from workflow.runtime.context import document_store
 from workflow.schemas.reads import FilingSchema
+from workflow.services.deadlines import Item
+from workflow.services.digest import compose
 from workflow.services.filing_documents import render_case_filing
 from workflow.wording import check_folder, digest_wording
 
@@ -28,6 +31,7 @@ SHIPPED = PROJECT_ROOT / "templates"
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 UN_SP = {"decision": "approve", "bodies": ["un_sp"], "mandates": ["assembly"], "grounds": ["iccpr_21"]}
 REF = "APL-881"
+MOMENT = datetime(2026, 12, 6, 9, 5, tzinfo=UTC)
 
 
 def copy_of_shipped(tmp_path: Path) -> Path:
@@ -150,3 +154,17 @@ def test_an_edited_copy_changes_the_filing_and_its_recorded_hash(env, filing_id,
         filing = session.scalar(select(Filing).where(Filing.id == filing_id))
         versions = FilingSchema().dump(filing)["versions"]
     assert [v["wording_sha256"] for v in versions] == [sha256_of(shipped), sha256_of(copied)]
+
+
+def test_the_digest_mail_is_written_from_the_folders_files(tmp_path: Path) -> None:
+    item = Item(id=1, subject="APL-604", label="Consent verification due", due_at=MOMENT, state="missed",
+                closed_at=MOMENT, overdue=False)
+    kazakh = User(username="ina", role="intake", locale="kk", timezone="Asia/Almaty", email="ina@example.org")
+    mail = compose(kazakh, "petitio@example.org", [item], [], MOMENT)
+    text = mail.get_content()
+    assert mail["Subject"] == "Petitio: мерзімі өткені 1, 7 күн ішінде аяқталатыны 0"
+    assert "Мерзімі өткен (1)" in text and "Келісімді растау мерзімі" in text and "(өткізіп алынды)" in text
+    root = copy_of_shipped(tmp_path)
+    edit(root / "digest" / "kk.toml", 'missed = "өткізіп алынды"', 'missed = "мерзімі өтіп кетті"')
+    assert "(мерзімі өтіп кетті)" in compose(kazakh, "petitio@example.org", [item], [], MOMENT,
+                                             templates_dir=root).get_content()
