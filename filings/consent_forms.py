@@ -123,8 +123,17 @@ def wording(language: str, root: Path | str | None = None) -> ConsentWording:
 
 
 def review_statuses(root: Path | str | None = None) -> dict[str, str | None]:
-    """language -> its review status (None: read and approved), for the page that offers the forms."""
-    return {language: wording(language, root).review_status for language in languages(root)}
+    """language -> its review status (None: read and approved), for the page that offers the forms.
+
+    A language whose file cannot be used is left out (the page must not fail for it; downloading it says why).
+    """
+    statuses = {}
+    for language in languages(root):
+        try:
+            statuses[language] = wording(language, root).review_status
+        except TemplateError:
+            continue
+    return statuses
 
 
 @cache  # per (language, root): restart the server to pick up an edit

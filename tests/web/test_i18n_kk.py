@@ -3,16 +3,21 @@ lawyer's reading, chosen on /account and used by the pages, the forms to sign an
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from tests.helpers import open_sample_case
-from tests.web.conftest import csrf_token
+from tests.web.conftest import PASSWORD, csrf_token
 from tests.web.test_i18n import extracted_ids, label, messages, placeholders
+from web import create_app
 from workflow.i18n import UI_LANGUAGES, language_name, translate
+from workflow.models import AuditEvent
 
 ROOT = Path(__file__).resolve().parents[2]
 KK_PO = ROOT / "workflow" / "translations" / "kk" / "LC_MESSAGES" / "messages.po"
@@ -90,3 +95,28 @@ def test_a_user_chooses_kazakh_on_the_account_page_and_reads_kazakh_pages(env, l
     form = ina.get("/cases/APL-771/forms/power_of_attorney.docx")  # the user's language by default
     assert form.status_code == 200 and form.headers["Content-Disposition"].endswith("-power_of_attorney-kk.docx")
     assert ina.get("/cases/APL-771/forms/power_of_attorney.docx?lang=de").status_code == 404
+
+
+def test_a_broken_consent_file_is_not_offered_and_its_download_is_refused(env, staff, tmp_path):
+    root = tmp_path / "wording"
+    shutil.copytree(ROOT / "templates", root)
+    source = root / "consent" / "kk.toml"
+    source.write_text(source.read_text(encoding="utf-8").replace("{ref}", "{reference}"), encoding="utf-8")
+    open_sample_case(env, "APL-772")
+    app = create_app(dataclasses.replace(env.settings, templates_dir=root), TESTING=True)
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    client.post("/login", data={"username": "ina", "password": PASSWORD, "csrf_token": csrf_token(page)})
+    case = client.get("/cases/APL-772")
+    assert case.status_code == 200
+    text = case.get_data(as_text=True)
+    assert "lang=ru" in text and "lang=kk" not in text
+    refused = client.get("/cases/APL-772/forms/power_of_attorney.docx?lang=kk")
+    assert refused.status_code == 409 and "petitio templates check" in refused.get_data(as_text=True)
+    assert not events_of(env, "consent_form_downloaded")  # nothing was handed out
+    assert client.get("/cases/APL-772/forms/power_of_attorney.docx?lang=ru").status_code == 200
+
+
+def events_of(env, action: str) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
+    with env.uow() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))

@@ -112,8 +112,12 @@ def form_to_sign(ref: str, form: str) -> Response:
         abort(404, description=_("There is no such form."))
     if language not in languages:
         abort(404, description=_("This form does not exist in that language."))
-    content = signature_form(db(), g.actor, case, form, language, settings.organisation, channel="web",
-                             templates_dir=settings.templates_dir)
+    try:
+        content = signature_form(db(), g.actor, case, form, language, settings.organisation, channel="web",
+                                 templates_dir=settings.templates_dir)
+    except Conflict:  # the wording file of this language cannot be used (the server log says why)
+        abort(409, description=_("The wording of this form cannot be used in this language: an administrator "
+                                 "must correct it (petitio templates check)."))
     return attachment(content, DOCX, f"{ref}-{form}-{language}.docx")
 
 

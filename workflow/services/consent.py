@@ -3,6 +3,7 @@ filed with are to be informed), and the pre-filled forms the complainant signs (
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from filings.consent_forms import FORMS, ConsentFormData
 from filings.consent_forms import languages as form_languages
+from filings.wording import TemplateError
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
@@ -21,6 +23,8 @@ from workflow.roles import CONSENT_EDITORS, CONSENT_WITHDRAWERS, SIGNATURE_FORM_
 from workflow.schemas.consent import PERMISSION_FLAGS, ConsentChoicesSchema, WithdrawalSchema
 from workflow.services import processes
 from workflow.states import ConsentStatus
+
+log = logging.getLogger(__name__)
 
 
 def withdraw_consent(session: Session, settings: Settings, actor: User, case: Case, reason: Any) -> None:
@@ -151,7 +155,12 @@ def consent_form(session: Session, actor: User, case: Case, form: str, language:
         errors["lang"] = Problem("not_one_of", {"choices": list(languages)})
     if errors:
         raise ValidationFailed("no such form", errors=errors)
-    content = FORMS[form](consent_form_data(case, organisation), language, root=templates_dir)
+    try:
+        content = FORMS[form](consent_form_data(case, organisation), language, root=templates_dir)
+    except TemplateError as error:  # an edited wording file deployed without `petitio templates check`
+        log.error("consent form wording unusable: %s", error)
+        raise Conflict(f"the {language} wording of the forms to sign is broken; an administrator must run "
+                       "`petitio templates check`") from None
     audit(session, actor, "consent_form_downloaded", "case", case.ref, case.id,
           {"form": form, "language": language, "fields": list(FORM_IDENTITY_FIELDS), "channel": channel})
     return content
