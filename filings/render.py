@@ -2,12 +2,16 @@
 
     render(case_snapshot)            one individual filing (body and language come from the snapshot)
     render_collective(snapshot)      one collective complaint over many cases
+    wording_sha256(body, language)   the hash of the template file a rendering uses
+
+Each takes ``root``, the wording folder (default: the project's ``templates/``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Final, TypeVar
 
 from filings.blocks import INDIVIDUAL_BUILDERS, Budget, Context, compose, individual_values
@@ -26,24 +30,33 @@ MIN_WORDS: Final = 12
 T = TypeVar("T")
 
 
-def available(body: str) -> tuple[str, ...]:
+Root = Path | str | None
+
+
+def available(body: str, *, root: Root = None) -> tuple[str, ...]:
     """Languages in which an individual filing to ``body`` can be rendered."""
-    return () if body == COLLECTIVE else languages(body)
+    return () if body == COLLECTIVE else languages(body, root)
 
 
-def available_collective() -> tuple[str, ...]:
+def available_collective(*, root: Root = None) -> tuple[str, ...]:
     """Languages in which a collective complaint can be rendered."""
-    return languages(COLLECTIVE)
+    return languages(COLLECTIVE, root)
 
 
-def render(snapshot: CaseSnapshot, *, letterhead: bytes | None = None) -> bytes:
+def wording_sha256(body: str, language: str, *, root: Root = None) -> str:
+    """SHA-256 of the template file that renders ``body`` ("collective" too) in ``language``: the same
+    cached template the render functions use, so the hash names the wording of the document they made."""
+    return load(body, language, root).sha256
+
+
+def render(snapshot: CaseSnapshot, *, letterhead: bytes | None = None, root: Root = None) -> bytes:
     """The individual filing for ``snapshot.body`` in ``snapshot.language`` as .docx bytes.
 
     ValueError when there is no template for that body and language, or the letterhead is not a .docx.
     """
     if snapshot.body == COLLECTIVE:
         raise ValueError("'collective' is not a body: use render_collective() for a collective complaint")
-    template = load(snapshot.body, snapshot.language)
+    template = load(snapshot.body, snapshot.language, root)
     formats = Formats(template.locale, template.raw("unknown"))
     ctx = Context(snapshot, template, individual_values(snapshot, formats), formats)
     page = _page(template, ctx.values, f"{snapshot.ref} · {snapshot.body_name}", snapshot)
@@ -52,10 +65,10 @@ def render(snapshot: CaseSnapshot, *, letterhead: bytes | None = None) -> bytes:
     return write(elements, page, letterhead)
 
 
-def render_collective(snapshot: CollectiveSnapshot, *, letterhead: bytes | None = None) -> bytes:
+def render_collective(snapshot: CollectiveSnapshot, *, letterhead: bytes | None = None, root: Root = None) -> bytes:
     """The collective complaint as .docx bytes; ValueError when its figures contradict each other."""
     _check_figures(snapshot)
-    template = load(COLLECTIVE, snapshot.language)
+    template = load(COLLECTIVE, snapshot.language, root)
     formats = Formats(template.locale, template.raw("unknown"))
     ctx = Context(snapshot, template, collective_values(snapshot, formats), formats)
     page = _page(template, ctx.values, f"{snapshot.reference} · {snapshot.body_name}", snapshot)

@@ -1,17 +1,22 @@
-"""Filing templates: ``templates/filings/<body>/<language>.toml``, loaded with tomllib, checked, cached.
+"""Filing templates: ``<root>/filings/<body>/<language>.toml``, loaded with tomllib, checked, cached.
 
 A template holds every word of a filing that is not the case's own facts: the title, an introduction,
 the sections in the body's questionnaire order (heading, wording, and the content blocks that fill them)
 and the labels those blocks print. Lawyers review and translate these files as text; see
 ``templates/filings/README.md`` for the format.
+
+``root`` is the wording folder (``templates/`` of the project unless the installation's setting names
+another: ``workflow.config.Settings.templates_dir``, passed in by the caller since filings knows no settings).
+Each loaded template carries the SHA-256 of its file (``Template.sha256``), which a generated version records.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from string import Formatter
@@ -32,7 +37,8 @@ from filings.schema import (
 )
 
 # The wording lives with the project's other staff-edited text, in the top-level ``templates/`` folder.
-_ROOT: Final = Path(__file__).resolve().parents[1] / "templates" / "filings"
+DEFAULT_ROOT: Final = Path(__file__).resolve().parents[1] / "templates"
+FILINGS: Final = "filings"  # the sub-folder of the root that holds the filing templates
 _NAME: Final = re.compile(r"^[a-z][a-z_]{0,39}$")  # also keeps path separators out of body and language
 _TOP_KEYS: Final = MappingProxyType({"title": str, "intro": str, "closing": str, "locale": str,
                                      "word_limit": int, "labels": dict, "sections": list})
@@ -74,6 +80,7 @@ class Template:
     sections: tuple[Section, ...]
     labels: Mapping[str, str | Mapping[str, str]]  # a mapping is wording per CLDR plural category
     word_limit: int | None = None  # the whole document, header and footer included, stays below this
+    sha256: str = ""  # of the template file's bytes: which wording produced a document
 
     def fill(self, text: str, values: Mapping[str, str], **extra: str) -> str:
         merged = _Values({**values, **extra})
@@ -106,28 +113,79 @@ def _plural_category(locale: str, count: int) -> str:
 
 # -- loading ---------------------------------------------------------------------------------------------
 
-@cache
-def languages(body: str) -> tuple[str, ...]:
+def wording_root(root: Path | str | None) -> Path:
+    """The wording folder: ``root`` when given, else the project's ``templates/``; resolved, so that one
+    folder is one cache entry whatever way it was named."""
+    return DEFAULT_ROOT if root is None else Path(root).resolve()
+
+
+def is_name(name: str) -> bool:
+    """A body, language or form name that may be part of a path (no separators, no dots)."""
+    return bool(_NAME.match(name))
+
+
+def languages(body: str, root: Path | str | None = None) -> tuple[str, ...]:
     """Languages with a template for ``body`` (a body code, or "collective")."""
+    return _languages(body, wording_root(root))
+
+
+@cache
+def _languages(body: str, root: Path) -> tuple[str, ...]:
     if not _NAME.match(body):
         return ()
-    folder = _ROOT.joinpath(body)
+    folder = root.joinpath(FILINGS, body)
     if not folder.is_dir():
         return ()
     return tuple(sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir()
-                        if entry.name.endswith(".toml")))
+                        if entry.name.endswith(".toml") and _NAME.match(entry.name.removesuffix(".toml"))))
 
 
-@cache
-def load(body: str, language: str) -> Template:
+def load(body: str, language: str, root: Path | str | None = None) -> Template:
     """The checked template for ``body`` in ``language``; ValueError when there is none."""
-    have = languages(body)
+    return _load(body, language, wording_root(root))
+
+
+@cache  # per (body, language, root): a process reads each file once; restart to pick up an edit
+def _load(body: str, language: str, root: Path) -> Template:
+    have = _languages(body, root)
     if language not in have:
         raise ValueError(f"no filing template for body {body!r} in language {language!r} "
                          f"(templates exist for: {', '.join(have) or 'no language'})")
+    return read(root.joinpath(FILINGS, body, f"{language}.toml"), body=body, language=language)
+
+
+def read(path: Path, *, body: str, language: str) -> Template:
+    """Read and check one template file; TemplateError names the file."""
     kind = COLLECTIVE if body == COLLECTIVE else INDIVIDUAL
-    source = _ROOT.joinpath(body, f"{language}.toml").read_text(encoding="utf-8")
-    return parse(source, kind=kind, body=body, language=language, origin=f"templates/filings/{body}/{language}.toml")
+    raw = path.read_bytes()
+    try:
+        source = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise TemplateError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    template = parse(source, kind=kind, body=body, language=language, origin=str(path))
+    return replace(template, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def check_folder(root: Path | str | None = None) -> list[TemplateError]:
+    """Every problem of the filing templates under ``root`` (one per broken file), for
+    ``petitio templates check``; nothing is cached."""
+    base = wording_root(root).joinpath(FILINGS)
+    if not base.is_dir():
+        return [TemplateError(f"{base}: no such folder (the filing templates go here)")]
+    problems = []
+    for folder in sorted(entry for entry in base.iterdir() if entry.is_dir()):
+        if not _NAME.match(folder.name):
+            problems.append(TemplateError(f"{folder}: a body folder is named in lower case letters and _"))
+            continue
+        for path in sorted(folder.glob("*.toml")):
+            if not _NAME.match(path.stem):
+                problems.append(TemplateError(f"{path}: a language file is named like en.toml"))
+                continue
+            try:
+                read(path, body=folder.name, language=path.stem)
+            except TemplateError as error:
+                problems.append(error)
+    return problems
 
 
 def parse(source: str, *, kind: str, body: str, language: str, origin: str = "<template>") -> Template:
@@ -140,14 +198,14 @@ def parse(source: str, *, kind: str, body: str, language: str, origin: str = "<t
     sections = tuple(_section(raw, kind, f"{origin}, section {n}") for n, raw in enumerate(data["sections"], 1))
     if not sections:
         raise TemplateError(f"{origin}: a template needs at least one section")
-    locale = _locale(data.get("locale", language), origin)
+    locale = check_locale(data.get("locale", language), origin)
     word_limit = _word_limit(data.get("word_limit"), kind, sections, origin)
     placeholders = PLACEHOLDERS[kind]
     for key in ("title", "intro", "closing"):
-        _check_placeholders(data.get(key, ""), placeholders, f"{origin}, {key}")
+        check_placeholders(data.get(key, ""), placeholders, f"{origin}, {key}")
     for n, section in enumerate(sections, 1):
-        _check_placeholders(section.heading, placeholders, f"{origin}, section {n} heading")
-        _check_placeholders(section.text, placeholders, f"{origin}, section {n} text")
+        check_placeholders(section.heading, placeholders, f"{origin}, section {n} heading")
+        check_placeholders(section.text, placeholders, f"{origin}, section {n} text")
     labels = _labels(data["labels"], kind, sections, locale, word_limit is not None, origin)
     return Template(kind=kind, body=body, language=language, locale=locale, title=data["title"],
                     intro=data["intro"], closing=data.get("closing", ""), sections=sections,
@@ -183,7 +241,7 @@ def _section(raw: object, kind: str, where: str) -> Section:
                    cite_udhr=raw.get("cite_udhr", False))
 
 
-def _locale(locale: str, where: str) -> str:
+def check_locale(locale: str, where: str) -> str:
     try:
         Locale.parse(locale)
     except (UnknownLocaleError, ValueError):
@@ -231,7 +289,7 @@ def _labels(raw: Mapping[str, Any], kind: str, sections: tuple[Section, ...], lo
 def _label(value: object, spec: LabelSpec, kind: str, locale: str, where: str) -> str | Mapping[str, str]:
     allowed = frozenset() if spec.plain else PLACEHOLDERS[kind] | spec.extras
     if isinstance(value, str):
-        _check_placeholders(value, allowed, where)
+        check_placeholders(value, allowed, where)
         if "page" in spec.extras and "{page}" not in value:
             raise TemplateError(f"{where}: must contain {{page}}, where the page number goes")
         return value
@@ -243,11 +301,11 @@ def _label(value: object, spec: LabelSpec, kind: str, locale: str, where: str) -
     for category, form in value.items():
         if not isinstance(form, str):
             raise TemplateError(f"{where}.{category}: must be a string")
-        _check_placeholders(form, allowed, f"{where}.{category}")
+        check_placeholders(form, allowed, f"{where}.{category}")
     return MappingProxyType(dict(value))
 
 
-def _check_placeholders(text: str, allowed: frozenset[str], where: str) -> None:
+def check_placeholders(text: str, allowed: frozenset[str], where: str) -> None:
     try:
         parsed = list(Formatter().parse(text))
     except ValueError as error:

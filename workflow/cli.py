@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from workflow.cli_support import Runtime, one_line_errors, pass_runtime
 from workflow.cli_tasks import tasks
+from workflow.cli_templates import templates
 from workflow.db import unit_of_work
 from workflow.models import Case, HumanTask
 
@@ -261,6 +262,7 @@ def cases_show(rt: Runtime, ref: str) -> None:
 
 
 main.add_command(tasks)
+main.add_command(templates)
 
 
 # -- keys ----------------------------------------------------------------------------------------------

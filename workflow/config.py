@@ -40,6 +40,8 @@ class Settings:
     smtp: SmtpSettings | None = None  # the daily digest of deadlines is sent only when this is configured
     # The organisation's time zone (IANA name): times are shown in it to users who chose none of their own.
     timezone: str = "UTC"
+    # The wording staff edit (filing templates, consent forms, digest mail): templates/README.md.
+    templates_dir: Path = PROJECT_ROOT / "templates"
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -79,7 +81,16 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         letterhead=_letterhead(pick("PETITIO_LETTERHEAD", "letterhead", "")),
         smtp=_smtp(env, pick),
         timezone=_timezone(pick("PETITIO_TIMEZONE", "timezone", "UTC")),
+        templates_dir=_folder("PETITIO_TEMPLATES_DIR", pick("PETITIO_TEMPLATES_DIR", "templates_dir",
+                                                            PROJECT_ROOT / "templates")),
     )
+
+
+def _folder(name: str, value: object) -> Path:
+    path = Path(str(value)).expanduser().resolve()
+    if not path.is_dir():
+        raise ValueError(f"{name}: no such folder {path}")
+    return path
 
 
 def _timezone(value: object) -> str:

@@ -17,7 +17,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_datetime_format, get_timezone_location
 from babel.support import NullTranslations, Translations
 
-UI_LANGUAGES = ("en", "ru")
+UI_LANGUAGES = ("en", "ru", "kk")
 DEFAULT_LANGUAGE = "en"
 CATALOGS = Path(__file__).with_name("translations")
 

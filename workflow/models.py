@@ -417,6 +417,9 @@ class Document(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A generated filing: SHA-256 of the template file whose wording produced it (templates/filings/...),
+    # so a version can be traced to the exact wording a lawyer approved. None for uploads.
+    wording_sha256: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case | None] = relationship(back_populates="documents", foreign_keys=[case_id])
 

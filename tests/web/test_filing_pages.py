@@ -13,6 +13,7 @@ import docx
 import pytest
 from sqlalchemy import select
 
+from filings import wording_sha256
 from filings.pdf import office
 from tests.helpers import do, is_a4, letters, open_sample_case, read_pdf, require_office, task
 from workflow.models import AuditEvent, Filing
@@ -54,6 +55,9 @@ def test_versions_are_listed_and_download_as_docx(env, login, filing_id):
     link = f"/filings/{filing_id}/versions/1"
     assert "version 1" in filings and "KB" in filings and f'href="{link}"' in filings
     assert "frozen" not in filings
+    # The wording the version was generated from, by the hash of its template file.
+    wording = wording_sha256("un_sp", "en")
+    assert f"wording {wording[:12]}" in filings and wording in filings
     assert ("format=pdf" in filings) is (office() is not None)
     response = lena.get(link)
     assert response.status_code == 200 and response.mimetype == DOCX

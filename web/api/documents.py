@@ -62,5 +62,5 @@ def form_to_sign(args: dict[str, Any], ref: str, form: str) -> Response:
     if form not in FORMS:
         abort(404, description=f"no form {form!r}; one of {', '.join(FORMS)}")
     content = consent_form(db(), g.actor, get_case(db(), ref), form, args["lang"], settings().organisation,
-                           channel="api")
+                           channel="api", templates_dir=settings().templates_dir)
     return attachment(content, DOCX, f"{ref}-{form}-{args['lang']}.docx")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -59,7 +60,9 @@ def collective_form(session: Session, eligible: list[EligibleCase]) -> Collectiv
     form = CollectiveForm()
     names = data_labels()
     form.body.choices = [SelectChoice(code, names["body"].get(code, code)) for code in active_codes(session)]
-    form.language.choices = [SelectChoice(code, label("locale", code)) for code in filings.available_collective()]
+    root = current_app.config["PETITIO_SETTINGS"].templates_dir
+    form.language.choices = [SelectChoice(code, label("locale", code))
+                             for code in filings.available_collective(root=root)]
     form.cases.choices = [SelectChoice(c.ref, c.ref) for c in eligible]
     form.mandates.choices = [SelectChoice(k, names["mandate"].get(k, k)) for k in vocab.keys(session, "mandate")]
     form.grounds.choices = [SelectChoice(k, names["legal_ground"].get(k, k))

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from filings.consent_forms import FORMS, LANGUAGES
+from flask import current_app
+
+from filings.consent_forms import FORMS, review_statuses
 from web.consent.forms import ConsentPermissionsForm, consent_form
 from web.panel import CasePage
 from workflow.bodies import CODES
@@ -27,7 +29,9 @@ def consent_panel(page: CasePage, posted: ConsentPermissionsForm | None) -> dict
         "may_withdraw": role in CONSENT_WITHDRAWERS and not withdrawn,
         "may_open_documents": role in DOCUMENT_READERS,
         "forms_to_sign": list(FORMS) if role in SIGNATURE_FORM_MAKERS else [],
-        "form_languages": LANGUAGES,
+        # language -> "awaiting a lawyer's reading" or None: staff see which wording no lawyer has read yet
+        "form_languages": review_statuses(current_app.config["PETITIO_SETTINGS"].templates_dir)
+        if role in SIGNATURE_FORM_MAKERS else {},
     }
 
 

@@ -9,7 +9,8 @@ from flask import Blueprint, abort, current_app, flash, g, make_response, redire
 from flask_babel import gettext as _
 from werkzeug import Response
 
-from filings.consent_forms import FORMS, LANGUAGES
+from filings.consent_forms import FORMS
+from filings.consent_forms import languages as form_languages
 from web.access import roles
 from web.cases.page import render_case
 from web.consent.forms import QueueFilterForm, WithdrawConsentForm, consent_form, queue_filter_form
@@ -104,13 +105,19 @@ def withdraw(ref: str) -> Response | tuple[str, int]:
 def form_to_sign(ref: str, form: str) -> Response:
     """A form of appeal or power of attorney pre-filled for the complainant to sign (never stored; audited)."""
     case = case_or_404(ref)
-    language = request.args.get("lang") or ("ru" if g.actor.locale == "ru" else "en")
+    settings = current_app.config["PETITIO_SETTINGS"]
+    languages = form_languages(settings.templates_dir)
+    language = request.args.get("lang") or (g.actor.locale if g.actor.locale in languages else "en")
     if form not in FORMS:
         abort(404, description=_("There is no such form."))
-    if language not in LANGUAGES:
-        abort(404, description=_("This form exists in Russian and English only."))
-    settings = current_app.config["PETITIO_SETTINGS"]
-    content = signature_form(db(), g.actor, case, form, language, settings.organisation, channel="web")
+    if language not in languages:
+        abort(404, description=_("This form does not exist in that language."))
+    try:
+        content = signature_form(db(), g.actor, case, form, language, settings.organisation, channel="web",
+                                 templates_dir=settings.templates_dir)
+    except Conflict:  # the wording file of this language cannot be used (the server log says why)
+        abort(409, description=_("The wording of this form cannot be used in this language: an administrator "
+                                 "must correct it (petitio templates check)."))
     return attachment(content, DOCX, f"{ref}-{form}-{language}.docx")
 
 

@@ -226,6 +226,9 @@ class FilingVersionSchema(Schema):
     sha256 = fields.String(required=True)
     size = fields.Integer(required=True)
     created = fields.DateTime(attribute="uploaded_at", required=True)
+    wording_sha256 = fields.String(allow_none=True, metadata={
+        "description": "SHA-256 of the template file whose wording produced this version (templates/filings/...); "
+        "null for a version not generated from a template or generated before it was recorded"})
 
 
 class FilingSchema(Schema):

@@ -3,13 +3,17 @@ filed with are to be informed), and the pre-filled forms the complainant signs (
 
 from __future__ import annotations
 
+import logging
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from filings.consent_forms import FORMS, LANGUAGES, ConsentFormData
+from filings.consent_forms import FORMS, ConsentFormData
+from filings.consent_forms import languages as form_languages
+from filings.wording import TemplateError
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
@@ -19,6 +23,8 @@ from workflow.roles import CONSENT_EDITORS, CONSENT_WITHDRAWERS, SIGNATURE_FORM_
 from workflow.schemas.consent import PERMISSION_FLAGS, ConsentChoicesSchema, WithdrawalSchema
 from workflow.services import processes
 from workflow.states import ConsentStatus
+
+log = logging.getLogger(__name__)
 
 
 def withdraw_consent(session: Session, settings: Settings, actor: User, case: Case, reason: Any) -> None:
@@ -135,18 +141,26 @@ def consent_form_data(case: Case, organisation: str, *, today: date | None = Non
 
 
 def consent_form(session: Session, actor: User, case: Case, form: str, language: str, organisation: str, *,
-                 channel: str) -> bytes:
-    """A pre-filled form as .docx bytes, never stored; the download is audited as an identity read."""
+                 channel: str, templates_dir: Path | None = None) -> bytes:
+    """A pre-filled form as .docx bytes, never stored; the download is audited as an identity read.
+
+    The wording is ``templates_dir``'s (``Settings.templates_dir``; default the project's ``templates/``)."""
     if actor.role not in SIGNATURE_FORM_MAKERS:
         raise Forbidden("only intake prepares the forms the complainant signs")
     errors = {}
     if form not in FORMS:
         errors["form"] = Problem("not_one_of", {"choices": list(FORMS)})
-    if language not in LANGUAGES:
-        errors["lang"] = Problem("not_one_of", {"choices": list(LANGUAGES)})
+    languages = form_languages(templates_dir)
+    if language not in languages:
+        errors["lang"] = Problem("not_one_of", {"choices": list(languages)})
     if errors:
         raise ValidationFailed("no such form", errors=errors)
-    content = FORMS[form](consent_form_data(case, organisation), language)
+    try:
+        content = FORMS[form](consent_form_data(case, organisation), language, root=templates_dir)
+    except TemplateError as error:  # an edited wording file deployed without `petitio templates check`
+        log.error("consent form wording unusable: %s", error)
+        raise Conflict(f"the {language} wording of the forms to sign is broken; an administrator must run "
+                       "`petitio templates check`") from None
     audit(session, actor, "consent_form_downloaded", "case", case.ref, case.id,
           {"form": form, "language": language, "fields": list(FORM_IDENTITY_FIELDS), "channel": channel})
     return content

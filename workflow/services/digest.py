@@ -3,7 +3,9 @@
 
 The mail leaves the server, so it names case and filing references, bodies and deadline labels only:
 never a complainant's name or any identity field (not even the recipient's name). It is written in the
-recipient's language from the same catalog as the pages (``workflow/i18n.py``), deadline labels included.
+recipient's language: the mail's own texts from the wording folder (``templates/digest/<language>.toml``,
+``workflow/wording.py``, which staff edit), the deadline labels from the same catalog as the pages
+(``workflow/i18n.py``).
 
 Sending takes three short steps, so that no database transaction waits on the mail server (SQLite has a
 single writer: a hanging SMTP server must not lock the web application out):
@@ -23,10 +25,12 @@ import logging
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, and_, exists, func, or_, select
@@ -39,10 +43,11 @@ from workflow.db import unit_of_work
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.i18n import DEFAULT_TIMEZONE, format_day, format_when, translate, zone
 from workflow.models import Deadline, DigestLog, User, utcnow
-from workflow.problems import N_, Problem
+from workflow.problems import Problem
 from workflow.roles import Role
 from workflow.services.deadlines import Item, items, owned_by
 from workflow.states import DeadlineState
+from workflow.wording import digest_wording
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +57,6 @@ SMTP_TIMEOUT = 10  # seconds; the worker's timers wait for nothing longer than t
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 EMAIL_MAX = 254
 
-SUBJECT = N_("Petitio: %(overdue)s overdue, %(soon)s due within 7 days")
-TITLE = N_("Your Petitio deadlines on %(day)s (UTC)")
-OVERDUE = N_("Overdue (%(count)s)")
-SOON = N_("Due within 7 days (%(count)s)")
-DUE = N_("due %(at)s")
-MISSED = N_("missed")
-FOOTER = N_("Open Petitio to act on them. This message names case references only.")
 
 
 @dataclass
@@ -82,7 +80,8 @@ def send_digests(engine: Engine, settings: Settings, now: datetime | None = None
         _say_unconfigured()
         return DigestReport()
     with unit_of_work(engine) as session:
-        claims = claim_digests(session, settings.smtp.sender, now, default_timezone=settings.timezone)
+        claims = claim_digests(session, settings.smtp.sender, now, default_timezone=settings.timezone,
+                               templates_dir=settings.templates_dir)
     if not claims:
         return DigestReport()
     sent, refused, error = deliver(settings.smtp, claims)
@@ -98,8 +97,8 @@ def _say_unconfigured() -> None:
 
 # -- 1. claim ------------------------------------------------------------------------------------------------
 
-def claim_digests(session: Session, sender: str, now: datetime, *, default_timezone: str = DEFAULT_TIMEZONE
-                  ) -> list[Claim]:
+def claim_digests(session: Session, sender: str, now: datetime, *, default_timezone: str = DEFAULT_TIMEZONE,
+                  templates_dir: Path | None = None) -> list[Claim]:
     day = now.date()
     users = list(session.scalars(
         select(User).where(User.active.is_(True), User.email.is_not(None), User.role != Role.ADMIN,
@@ -121,7 +120,8 @@ def claim_digests(session: Session, sender: str, now: datetime, *, default_timez
         claimed = _claim(session, user, day, len(overdue) + len(soon))
         if claimed is not None:
             claims.append(Claim(claimed.id, user.id, compose(user, sender, overdue, soon, now,
-                                                                  default_timezone=default_timezone),
+                                                                  default_timezone=default_timezone,
+                                                                  templates_dir=templates_dir),
                                 [i.id for i in overdue + soon]))
     return claims
 
@@ -155,16 +155,17 @@ def _claim(session: Session, user: User, day: date, count: int) -> DigestLog | N
 
 
 def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now: datetime, *,
-            default_timezone: str = DEFAULT_TIMEZONE) -> EmailMessage:
+            default_timezone: str = DEFAULT_TIMEZONE, templates_dir: Path | None = None) -> EmailMessage:
     language, tz = user.locale, zone(user.timezone, default_timezone)  # times as the user's pages show them
-    lines = [translate(language, TITLE, day=format_day(now.date(), language)), ""]
-    for heading, listed in ((OVERDUE, overdue), (SOON, soon)):
+    words = digest_wording(language, templates_dir)
+    lines = [words.say("title", day=format_day(now.date(), language)), ""]
+    for heading, listed in (("overdue", overdue), ("soon", soon)):
         if listed:
-            lines += [translate(language, heading, count=len(listed)), *(_line(language, tz, item) for item in listed),
+            lines += [words.say(heading, count=len(listed)), *(_line(language, tz, item, words.say) for item in listed),
                       ""]
-    lines.append(translate(language, FOOTER))
+    lines.append(words.say("footer"))
     message = EmailMessage()
-    message["Subject"] = translate(language, SUBJECT, overdue=len(overdue), soon=len(soon))
+    message["Subject"] = words.say("subject", overdue=len(overdue), soon=len(soon))
     message["From"] = sender
     message["To"] = user.email
     message["Date"] = format_datetime(now)
@@ -174,10 +175,10 @@ def compose(user: User, sender: str, overdue: list[Item], soon: list[Item], now:
     return message
 
 
-def _line(language: str, tz: ZoneInfo, item: Item) -> str:
-    template, params = item.label_template
-    due = translate(language, DUE, at=format_when(item.due_at, language, tz))
-    missed = f" ({translate(language, MISSED)})" if item.state == DeadlineState.MISSED else ""
+def _line(language: str, tz: ZoneInfo, item: Item, say: Callable[..., str]) -> str:
+    template, params = item.label_template  # the deadline's own label: the UI catalog, as on the pages
+    due = say("due", at=format_when(item.due_at, language, tz))
+    missed = f" ({say('missed')})" if item.state == DeadlineState.MISSED else ""
     return f"  {item.subject}: {translate(language, template, **params)}, {due}{missed}"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -32,10 +33,10 @@ EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKin
 AUTHORISATION_BODIES = frozenset({"un_hrc"})
 
 
-def filing_language(session: Session, body: str) -> str:
-    """The first language the body accepts that has a template."""
+def filing_language(session: Session, body: str, templates_dir: Path | None = None) -> str:
+    """The first language the body accepts that has a template (in ``templates_dir``, default the project's)."""
     accepted = get_body(session, body).languages
-    available = filings.available(body)
+    available = filings.available(body, root=templates_dir)
     for language in accepted:
         if language in available:
             return language
@@ -53,12 +54,14 @@ def render_case_filing(session: Session, settings: Settings, store: DocumentStor
     version = len(filing.documents) + 1
     snapshot = case_snapshot(session, case, filing.body, filing.language, settings.organisation,
                              review=approved_review(session, case), version=version)
-    content = filings.render(snapshot, letterhead=settings.letterhead_bytes())
+    content = filings.render(snapshot, letterhead=settings.letterhead_bytes(), root=settings.templates_dir)
     blob = store.put_generated(content, DOCX)
     document = Document(case_id=case.id, filing_id=filing.id, kind=DocumentKind.FILING,
                         filename=f"{case.ref}-{filing.body}-{filing.language}-v{version}.docx",
                         media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
-                        version=version, uploaded_by_id=None)
+                        version=version, uploaded_by_id=None,
+                        wording_sha256=filings.wording_sha256(filing.body, filing.language,
+                                                              root=settings.templates_dir))
     session.add(document)
     session.flush()
     session.expire(filing, ["documents"])
@@ -83,12 +86,15 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
         appeals_received=collective.appeals_received, narrative=dict(collective.narrative),
         officials=list(collective.officials), grounds_keys=collective.grounds, mandate_keys=collective.mandates,
         version=version)
-    content = filings.render_collective(snapshot, letterhead=settings.letterhead_bytes())
+    content = filings.render_collective(snapshot, letterhead=settings.letterhead_bytes(),
+                                        root=settings.templates_dir)
     blob = store.put_generated(content, DOCX)
     document = Document(case_id=None, filing_id=filing.id, kind=DocumentKind.FILING,
                         filename=f"COL-{collective.id:03d}-{collective.body}-{collective.language}-v{version}.docx",
                         media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
-                        version=version, uploaded_by_id=None)
+                        version=version, uploaded_by_id=None,
+                        wording_sha256=filings.wording_sha256(filings.COLLECTIVE, collective.language,
+                                                              root=settings.templates_dir))
     session.add(document)
     session.flush()
     session.expire(filing, ["documents"])

@@ -41,8 +41,8 @@ def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: in
     if case.ref != case_ref:
         raise LookupError(f"case {case_ref} is not this instance's case")
     if filing_id is None:
-        filing = Filing(case=case, body=body, language=filing_language(ctx.session, body), kind="individual",
-                        state=FilingState.DRAFT)
+        language = filing_language(ctx.session, body, ctx.settings.templates_dir)
+        filing = Filing(case=case, body=body, language=language, kind="individual", state=FilingState.DRAFT)
         ctx.session.add(filing)
         ctx.session.flush()
     else:
