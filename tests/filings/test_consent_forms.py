@@ -150,7 +150,7 @@ def test_kazakh_forms_render_with_kazakh_letters_and_reopen(form):
     assert styled(document, "Title") == [{"form_of_appeal": "Құқықтық көмек сұрау туралы өтініш",
                                           "power_of_attorney": "Сенімхат"}[form]]
     assert "05.03.2026" in text and "Өскемен" in text
-    assert document.core_properties.language == "kk"
+    assert document.core_properties.language == "kk-KZ"
     assert "Қолы:" in text and "Іс APL-042" in document.sections[0].header.paragraphs[0].text
 
 

@@ -14,7 +14,7 @@ import pytest
 from docx.shared import Mm
 
 from filings import ConsentFormData, available, available_collective, render, render_collective
-from filings.consent_forms import FORMS, LANGUAGES
+from filings.consent_forms import FORMS, languages
 from filings.docx_layout import language_tag
 from filings.docx_writer import Page, write
 from filings.elements import Heading, ItemList, Table, Text
@@ -37,7 +37,7 @@ def documents() -> list[tuple[str, str, bytes]]:
     out += [(f"collective-{language}", load("collective", language).locale, render_collective(collective(language)))
             for language in available_collective()]
     out += [(f"{form}-{language}", language, FORMS[form](CONSENT, language))
-            for form in FORMS for language in LANGUAGES]
+            for form in FORMS for language in languages()]
     return out
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from filings import ConsentFormData, available, available_collective, render, render_collective, to_pdf, to_pdfs
-from filings.consent_forms import FORMS, LANGUAGES
+from filings.consent_forms import FORMS, languages
 from filings.docx_writer import Page, write
 from filings.elements import Heading, Table, Text
 from filings.pdf import office
@@ -61,7 +61,7 @@ DOCUMENTS: dict[str, tuple[Callable[[], bytes], int, tuple[str, ...]]] = {
        for language in available_collective()},
     **{f"{form}-{language}": ((lambda f=form, lang=language: FORMS[f](CONSENT, lang)), 4,
                               (CONSENT_NAME, "Әйгерім Тестова"))
-       for form in FORMS for language in LANGUAGES},
+       for form in FORMS for language in languages()},
     # 20,000 characters at full width are about five pages, in half a page's width about ten.
     "long-account-un_hrc-en": (_long_filing, 12, (MARKER,)),
     "long-account-elements": (_long_elements, 20, (MARKER, "Released.")),
