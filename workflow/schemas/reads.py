@@ -146,6 +146,8 @@ class ReviewSchema(Schema):
     grounds = fields.List(fields.String(), required=True)
     communication_type = fields.String(allow_none=True)
     wgad_categories = fields.List(fields.String(), required=True)
+    languages = fields.Function(lambda r: dict(r.languages or {}), required=True, metadata={
+        "type": "object", "description": "body code -> the language chosen for its filing (others: their first)"})
     urgent = fields.Boolean(required=True)
     notes = fields.String(required=True)
     checks = fields.Function(lambda r: FindingSchema(many=True).dump(recorded_findings(r.checks)), required=True,
