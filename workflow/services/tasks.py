@@ -174,7 +174,7 @@ def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, A
     if approve and (blocked := review.blocked_bodies(findings, "bodies_blocked")):
         raise ValidationFailed("a chosen body cannot take this case", errors={"bodies": blocked})
     # Only an approval carries bodies forward; a return or reject must not start filings later. The form offers a
-    # language for every body (the schema checked each against the body's filing languages): keep the chosen ones'.
+    # language for every body (the schema checked each against the body's filing languages): keep the chosen bodies'.
     languages = {body: language for body, language in data.get("languages", {}).items() if body in bodies}
     data = {**data, "bodies": bodies if approve else [], "urgent": urgent, "communication_type": communication_type,
             "languages": languages if approve else {}}
