@@ -74,6 +74,7 @@ RENDERERS: dict[str, Callable[[Problem], str]] = {
     "not_this_task": lambda p: _(p.template, found=label("task", p.params.get("found")),
                                  task=label("task", p.params.get("task"))),
     "not_your_lane": lambda p: _(p.template, lane=label("role", p.params.get("lane"))),
+    "filing_frozen": lambda p: _(p.template, state=label("filing_state", p.params.get("state")).lower()),
     "bodies_blocked_since_review": lambda p: _(
         "The case changed since the review: %(bodies)s can no longer take it. Return it to the reviewer.",
         bodies=_bodies(p)),

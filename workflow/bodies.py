@@ -12,11 +12,13 @@ editing a window changes new deadlines and leaves those already running alone.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import filings
 from workflow.audit import audit
 from workflow.errors import NotFound
 from workflow.models import Body, User, utcnow
@@ -131,6 +133,19 @@ def all_bodies(session: Session, *, include_inactive: bool = False) -> list[Body
 
 def active_codes(session: Session) -> tuple[str, ...]:
     return tuple(b.code for b in all_bodies(session))
+
+
+def filing_languages(body: Body, templates_dir: Path | None = None) -> tuple[str, ...]:
+    """The languages a filing to ``body`` may be written in: those it accepts that have a template (in
+    ``templates_dir``, default the project's), in the catalogue's order (the first is the default a legal officer
+    may change at the review or on a draft)."""
+    available = filings.available(body.code, root=templates_dir)
+    return tuple(language for language in body.languages if language in available)
+
+
+def language_choices(session: Session) -> dict[str, tuple[str, ...]]:
+    """Active body code -> its filing languages (``filing_languages``), for forms that choose one per body."""
+    return {body.code: filing_languages(body) for body in all_bodies(session)}
 
 
 def get_body(session: Session, code: str) -> Body:

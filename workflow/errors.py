@@ -37,6 +37,18 @@ class Conflict(PetitioError):
     code = "conflict"
 
 
+class FilingFrozen(Conflict):
+    """A filing checked (or later) keeps its approved version: no upload, regeneration or language change."""
+
+    code = "filing_frozen"
+
+
+class FilingNotInCheck(Conflict):
+    """A draft filing that is not waiting for its legal check (being approved, or its process stopped)."""
+
+    code = "filing_not_in_check"
+
+
 class ValidationFailed(PetitioError):
     """Input that breaks a schema or a domain rule; ``errors`` maps field names to problems."""
 

@@ -422,6 +422,8 @@ class Document(Base):
     wording_sha256: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case | None] = relationship(back_populates="documents", foreign_keys=[case_id])
+    # Who uploaded it; None for what we generated (a filing's generated versions).
+    uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id], viewonly=True)
 
 
 class ConsentRecord(Base):
@@ -758,6 +760,8 @@ class Review(Base):
     grounds: Mapped[list[str]] = mapped_column(JSON, default=list)
     communication_type: Mapped[str | None] = mapped_column(String(40))
     wgad_categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Body code -> the language its filing is written in, as the legal officer chose (a body left out: its first).
+    languages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -147,6 +147,11 @@ MESSAGES: dict[str, str] = {
     "document_missing": N_("no such file in the documents folder"),
     "document_unreadable": N_("cannot read the file (%(reason)s)"),
     "document_not_on_case": N_("the case has no such document"),
+    # -- a filing's versions (the lawyer's final word, its language) ------------------------------------------
+    "filing_version_type": N_("upload the edited filing as a .docx or PDF file"),
+    "filing_frozen": N_("the filing is %(state)s: the version approved is the one that goes out"),
+    "filing_not_in_check": N_("the filing is not waiting for its legal check: a version can be added only then"),
+    "collective_language": N_("a collective complaint's language is chosen when it is opened"),
     # -- the consent queue's bulk request of missing documents ---------------------------------------------
     "task_no_longer_ready": N_("this task is no longer waiting (someone completed it)"),
     # -- jobs -------------------------------------------------------------------------------------------------

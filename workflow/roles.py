@@ -49,6 +49,8 @@ FILING_BUNDLE_READERS = (Role.INTAKE, Role.LEGAL)
 FILING_READERS = (Role.INTAKE, Role.LEGAL, Role.MANAGER)
 COLLECTIVE_READERS = (Role.MANAGER,)  # besides FILING_BUNDLE_READERS: the complaints they approve
 COLLECTIVE_CREATORS = (Role.LEGAL,)
+# The lawyer's final word: a legal officer uploads the edited version of a filing, or changes a draft's language.
+FILING_EDITORS = (Role.LEGAL,)
 # Legal officers answer for most deadlines (reviews, checks, follow-ups), so they see the board too.
 BOARD_READERS = (Role.MANAGER, Role.LEGAL)
 STATISTICS_READERS = (Role.MANAGER,)

@@ -2,7 +2,10 @@
 
 A form property (or array item) may name a vocabulary with ``x-vocabulary`` (``body``, ``mandate``,
 ``legal_ground``) instead of listing an ``enum``: ``fill_enums`` gives it the active keys when the form is drawn
-and when it is checked, so a term an admin adds is offered at once and a retired one is refused.
+and when it is checked, so a term an admin adds is offered at once and a retired one is refused. An object property
+marked ``x-filing-languages`` (the legal review's ``languages``) gets one property per active body whose ``enum`` is
+the body's filing languages (``bodies.filing_languages``), so an unknown body or a language the body does not accept
+or has no template for is refused by the schema itself.
 """
 
 from __future__ import annotations
@@ -14,13 +17,14 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from sqlalchemy.orm import Session
 
 from workflow import vocab
-from workflow.bodies import active_codes
+from workflow.bodies import active_codes, language_choices
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem
 
 _FORMATS = FormatChecker()
 # The catalogue of bodies is the "vocabulary" of fields bound to ``body``.
 _CATALOGUES = {"body": active_codes}
+FILING_LANGUAGES = "x-filing-languages"
 
 
 def choices(session: Session, vocabulary: str) -> tuple[str, ...]:
@@ -32,7 +36,8 @@ def choices(session: Session, vocabulary: str) -> tuple[str, ...]:
 def fill_enums(session: Session, schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of a form schema in which each ``x-vocabulary`` property (or array item) gets its ``enum``."""
     properties = schema.get("properties", {})
-    if not any("x-vocabulary" in p or "x-vocabulary" in p.get("items", {}) for p in properties.values()):
+    if not any("x-vocabulary" in p or "x-vocabulary" in p.get("items", {}) or FILING_LANGUAGES in p
+               for p in properties.values()):
         return schema
     filled = dict(schema)
     filled["properties"] = {}
@@ -42,6 +47,10 @@ def fill_enums(session: Session, schema: dict[str, Any]) -> dict[str, Any]:
         elif "x-vocabulary" in prop.get("items", {}):
             items = prop["items"]
             prop = {**prop, "items": {**items, "enum": list(choices(session, items["x-vocabulary"]))}}
+        elif FILING_LANGUAGES in prop:
+            prop = {**prop, "additionalProperties": False, "properties": {
+                code: {"type": "string", "title": code, "enum": list(languages)}
+                for code, languages in language_choices(session).items() if languages}}
         filled["properties"][name] = prop
     return filled
 
@@ -84,8 +93,10 @@ def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
                 if field not in error.instance:
                     errors.setdefault(field, Problem("required"))
         elif error.validator == "additionalProperties":
-            for field in sorted(set(data) - set(schema.get("properties", {}))):
-                errors.setdefault(field, Problem("unknown_field"))
+            # The offending object may be nested (a language for an unknown body): name the field by its path.
+            prefix = "".join(f"{p}." for p in error.path)
+            for field in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                errors.setdefault(f"{prefix}{field}", Problem("unknown_field"))
         else:
             field = ".".join(str(p) for p in error.path) or "data"
             errors.setdefault(field, _problem(error))

@@ -57,6 +57,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "submissions.filing_version": CASEWORK,  # managers: collective complaints only (checked by the service)
     "submissions.filing_bundle": frozenset({INTAKE, LEGAL}),
     "submissions.add_response": frozenset({INTAKE, LEGAL}),
+    "submissions.upload_version": frozenset({LEGAL}),  # the lawyer's final word
+    "submissions.change_language": frozenset({LEGAL}),
     "deadlines.close": frozenset({LEGAL, MANAGER}),
     "collective.index": CASEWORK,
     "collective.new": frozenset({LEGAL}),

@@ -20,6 +20,7 @@ from workflow.bodies import CODES as BODY_CODES
 from workflow.config import load_settings
 from workflow.models import HumanTask
 from workflow.services.users import change_role, get_user
+from workflow.task_forms import FILING_LANGUAGES
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
 SCHEMAS = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(FORMS_DIR.glob("*.json"))}
@@ -33,6 +34,9 @@ def filled(schema: dict) -> dict:
     for name, prop in schema["properties"].items():
         if "x-vocabulary" in prop.get("items", {}):
             prop = {**prop, "items": {**prop["items"], "enum": SEEDED[prop["items"]["x-vocabulary"]]}}
+        if FILING_LANGUAGES in prop:  # two bodies with a choice, as fill_enums gives them
+            prop = {**prop, "properties": {"un_hrc": {"type": "string", "enum": ["en", "ru"]},
+                                           "osce_odihr": {"type": "string", "enum": ["en", "ru"]}}}
         properties[name] = prop
     return {**schema, "properties": properties}
 
@@ -45,7 +49,8 @@ EXPECTED_WIDGETS = {
     "complete_intake": {"notes": "textarea"},
     "follow_up": {"action": "select", "notes": "textarea"},
     "inform_body": {"informed_on": "date", "channel": "select", "notes": "textarea"},
-    "legal_review": {"decision": "radio", "bodies": "checkboxes", "mandates": "checkboxes", "grounds": "checkboxes",
+    "legal_review": {"decision": "radio", "bodies": "checkboxes", "languages": "selects", "mandates": "checkboxes",
+                     "grounds": "checkboxes",
                      "communication_type": "radio", "wgad_categories": "checkboxes", "urgent": "checkbox",
                      "notes": "textarea"},
     "record_outcome": {"outcome": "textarea", "notes": "textarea"},
@@ -63,6 +68,7 @@ HTML_OF = {
     "date": r'<input type="date" id="t-NAME" name="NAME"',
     "textarea": r'<textarea id="t-NAME" name="NAME"',
     "text": r'<input type="text" id="t-NAME" name="NAME"',
+    "selects": r'<fieldset id="t-NAME">',
 }
 MACRO = '{% import "macros/forms.html" as forms %}{% for f in fields %}{{ forms.field(f) }}{% endfor %}'
 
@@ -167,6 +173,11 @@ def test_posted_fields_become_json_of_the_declared_types():
         "form_of_appeal_verified": False, "power_of_attorney_verified": False}
     assert convert(SCHEMAS["submit_filing"], MultiDict([("submitted_on", "2026-01-02"), ("channel", ""),
                                                         ("reference", "")])) == {"submitted_on": "2026-01-02"}
+    # A language per body: one select each, posted as languages.<body>; one left at the default is left out.
+    languages = MultiDict([("decision", "approve"), ("bodies", "un_hrc"), ("languages.un_hrc", "ru"),
+                           ("languages.osce_odihr", ""), ("languages.smuggled", "fr")])
+    assert convert(filled(schema), languages)["languages"] == {"un_hrc": "ru"}
+    assert typed_values(filled(schema), languages)["languages"] == {"un_hrc": "ru", "osce_odihr": ""}
     number = {"type": "object", "properties": {"n": {"type": "integer"}, "x": {"type": "number"}}}
     assert convert(number, MultiDict([("n", "12"), ("x", "1.5")])) == {"n": 12, "x": 1.5}
     assert convert(number, MultiDict([("n", "twelve")])) == {"n": "twelve"}  # the schema refuses it by name

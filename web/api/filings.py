@@ -8,12 +8,17 @@ from flask import Response, abort, g, request
 
 from web.access import roles
 from web.api.base import BINARY, DOCX, ApiBlueprint, settings
-from web.api.schemas import FilingDocumentArgsSchema, ResponseUploadSchema
+from web.api.schemas import (
+    FilingDocumentArgsSchema,
+    FilingLanguageSchema,
+    FilingVersionUploadSchema,
+    ResponseUploadSchema,
+)
 from web.database import db
 from web.downloads import attachment
-from workflow.roles import CASEWORK, FILING_BUNDLE_READERS, FILING_READERS, RESPONSE_RECORDERS
-from workflow.schemas.reads import FilingSchema, ResponseSchema
-from workflow.services import filing_documents
+from workflow.roles import CASEWORK, FILING_BUNDLE_READERS, FILING_EDITORS, FILING_READERS, RESPONSE_RECORDERS
+from workflow.schemas.reads import FilingSchema, FilingVersionSchema, ResponseSchema
+from workflow.services import filing_documents, filing_versions
 from workflow.services.cases import get_case
 from workflow.services.responses import record_response
 
@@ -47,6 +52,39 @@ def document(args: dict[str, Any], filing_id: int) -> Response:
         db(), settings(), g.actor, filing_id, version=args.get("version"), as_pdf=args["format"] == "pdf",
         channel="api")
     return attachment(content, media_type, filename)
+
+
+@blp.route("/filings/<int:filing_id>/versions", methods=["POST"])
+@roles(*FILING_EDITORS)
+@blp.arguments(FilingVersionUploadSchema, location="files")
+@blp.response(201, FilingVersionSchema)
+@blp.errors(401, 403, 404, 409, 413)
+def upload_version(upload: dict[str, Any], filing_id: int) -> Any:
+    """The lawyer's final word: an edited .docx or PDF becomes the filing's next, current version (legal officers).
+
+    Accepted while the filing waits for its legal check (409 ``filing_not_in_check`` otherwise, 409
+    ``filing_frozen`` once checked or submitted); 422 for a file that is not a real .docx or PDF (by content), a zip
+    bomb or an empty file, 413 over the size limit. Stored encrypted; the file's own name is not kept.
+    """
+    limit = settings().max_document_bytes
+    file = upload["file"]
+    content = file.read(limit + 1)
+    if len(content) > limit:
+        abort(413, description=f"the file is over the limit of {limit} bytes")
+    return filing_versions.upload_version(db(), settings(), g.actor, filing_id, content, file.filename or None)
+
+
+@blp.route("/filings/<int:filing_id>/language", methods=["POST"])
+@roles(*FILING_EDITORS)
+@blp.arguments(FilingLanguageSchema)
+@blp.response(201, FilingVersionSchema)
+@blp.errors(401, 403, 404, 409)
+def change_language(body: dict[str, Any], filing_id: int) -> Any:
+    """Write a draft individual filing in another of its body's languages: a new generated version (legal officers).
+
+    Same moment as an upload (409 otherwise); 422 for a language the body does not accept or has no template for.
+    """
+    return filing_versions.change_language(db(), settings(), g.actor, filing_id, body["language"])
 
 
 @blp.route("/filings/<int:filing_id>/responses", methods=["POST"])

@@ -130,6 +130,17 @@ class ResponseUploadSchema(ResponseInputSchema):
     file = File(metadata={"description": "multipart/form-data only: the body's letter"})
 
 
+class FilingVersionUploadSchema(InputSchema):
+    """multipart/form-data: the edited filing as ``file`` (.docx that opens in Word, or PDF; by content)."""
+
+    file = File(required=True)
+
+
+class FilingLanguageSchema(InputSchema):
+    language = Text(required=True, max_length=5, metadata={
+        "description": "one of the body's languages that has a template (the service checks it per body)"})
+
+
 class FilingDocumentArgsSchema(InputSchema):
     version = Number(validate=in_range(1, 1_000_000), metadata={
         "description": "the version to download (default: the latest)"})

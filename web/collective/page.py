@@ -11,7 +11,7 @@ from web.collective.forms import SECTION_LABELS
 from web.database import db
 from web.history import history_entries
 from web.loaders import collective_or_404
-from web.submissions.panel import filing_links
+from web.submissions.panel import edit_forms, filing_links
 from web.tasks.panels import task_panels
 from workflow.models import utcnow
 from workflow.services.collective import city_count, collective_tasks
@@ -37,6 +37,7 @@ def render_collective(collective_id: int, *, refused: dict[str, Any] | None = No
         figures=Figures(len(collective.cases), city_count(session, collective), collective.appeals_received),
         panels=task_panels(session, collective_tasks(session, collective), utcnow(), bodies, refused=refused),
         versions=filing_versions(session, list(bodies)).get(filing.id, []) if filing else [],
+        edit=edit_forms(session, [filing]).get(filing.id) if filing else None,
         history=history_entries(collective_history(session, collective)),
         created_by=collective.created_by.display_name if collective.created_by else None, sections=SECTION_LABELS,
         **filing_links(collective=True))

@@ -31,3 +31,23 @@ def response_form(filing_id: int, **kwargs: Any) -> ResponseForm:
     form = ResponseForm(prefix=f"response{filing_id}", **kwargs)
     form.kind.choices = options("response_kind", ResponseKind.codes())
     return form
+
+
+class FilingVersionForm(FlaskForm):
+    """The lawyer's final word: the edited filing (``services/filing_versions.upload_version`` checks it)."""
+
+    file = FileField(_l("The edited filing (.docx or PDF)"), render_kw={"accept": ".docx,.pdf"})
+
+
+class FilingLanguageForm(FlaskForm):
+    language = SelectField(_l("Language of the filing"), validators=[Required()], validate_choice=False)
+
+
+def filing_version_form(filing_id: int, **kwargs: Any) -> FilingVersionForm:
+    return FilingVersionForm(prefix=f"version{filing_id}", **kwargs)
+
+
+def filing_language_form(filing_id: int, current: str, languages: tuple[str, ...], **kwargs: Any) -> FilingLanguageForm:
+    form = FilingLanguageForm(prefix=f"language{filing_id}", data={"language": current}, **kwargs)
+    form.language.choices = options("locale", languages)
+    return form

@@ -6,12 +6,22 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g
+from sqlalchemy.orm import Session
 
 from filings import pdf
 from web.panel import CasePage
-from web.submissions.forms import ResponseForm, response_form
-from workflow.roles import COLLECTIVE_READERS, DOCUMENT_READERS, FILING_BUNDLE_READERS, RESPONSE_RECORDERS
+from web.submissions.forms import ResponseForm, filing_language_form, filing_version_form, response_form
+from workflow.bodies import filing_languages, get_body
+from workflow.models import Filing
+from workflow.roles import (
+    COLLECTIVE_READERS,
+    DOCUMENT_READERS,
+    FILING_BUNDLE_READERS,
+    FILING_EDITORS,
+    RESPONSE_RECORDERS,
+)
 from workflow.services.filing_documents import filing_versions
+from workflow.services.filing_versions import in_check
 from workflow.states import FROZEN_FILING_STATES, OPEN_FILING_STATES, FilingState
 
 
@@ -23,6 +33,24 @@ def filing_links(*, collective: bool = False) -> dict[str, Any]:
     may = g.actor.role in FILING_BUNDLE_READERS or (collective and g.actor.role in COLLECTIVE_READERS)
     return {"may_download_filings": may, "pdf_available": pdf.office() is not None,
             "frozen_states": FROZEN_FILING_STATES}
+
+
+def edit_forms(session: Session, filings: list[Filing]) -> dict[int, dict[str, Any]]:
+    """Filing id -> the forms a legal officer may use on it now: ``version`` (upload the edited version) and, for
+    an individual filing whose body offers more than one language, ``language``. Only while the filing waits for
+    its legal check (``services/filing_versions``), which is when the service accepts them."""
+    if g.actor.role not in FILING_EDITORS:
+        return {}
+    found: dict[int, dict[str, Any]] = {}
+    for filing in filings:
+        if not in_check(session, filing):
+            continue
+        forms: dict[str, Any] = {"version": filing_version_form(filing.id, formdata=None)}
+        languages = filing_languages(get_body(session, filing.body))
+        if filing.case_id is not None and len(languages) > 1:
+            forms["language"] = filing_language_form(filing.id, filing.language, languages, formdata=None)
+        found[filing.id] = forms
+    return found
 
 
 def filings_panel(page: CasePage, posted: tuple[int, ResponseForm] | None) -> dict[str, Any]:
@@ -41,5 +69,6 @@ def filings_panel(page: CasePage, posted: tuple[int, ResponseForm] | None) -> di
         "has_bundle": any(versions[f.id] for f in filings if f.state != FilingState.CANCELLED),
         "responses": {f.id: sorted(f.responses, key=lambda r: (r.received_on, r.id)) for f in filings},
         "response_forms": forms, "may_open_documents": page.actor.role in DOCUMENT_READERS,
+        "edit_forms": edit_forms(page.session, filings),
         **filing_links(),
     }

@@ -14,12 +14,13 @@ from web.downloads import attachment
 from web.errors import refusal, too_large, too_large_message
 from web.labels import label
 from web.loaders import case_or_404, filing_or_404
-from web.messages import put_on_form
+from web.messages import messages_of, put_on_form
 from web.panel import Posted
-from web.submissions.forms import response_form
-from workflow.errors import Conflict, NotFound, ValidationFailed
+from web.submissions.forms import FilingLanguageForm, FilingVersionForm, response_form
+from workflow.errors import Conflict, NotFound, PetitioError, ValidationFailed
 from workflow.models import Filing
-from workflow.roles import FILING_BUNDLE_READERS, FILING_READERS, RESPONSE_RECORDERS
+from workflow.roles import FILING_BUNDLE_READERS, FILING_EDITORS, FILING_READERS, RESPONSE_RECORDERS
+from workflow.services import filing_versions
 from workflow.services.filing_documents import case_bundle, filing_document
 from workflow.services.responses import record_response
 
@@ -96,3 +97,53 @@ def add_response(filing_id: int) -> Response | tuple[str, int]:
     html = render_case(filing.case.ref, Posted("filings", (filing_id, form)))
     keep_despite_error_status()
     return html, 422
+
+
+def _edit_refused(err: PetitioError, back: str) -> tuple[str, int]:
+    """A refused upload or language change: nothing changed; the problems in the user's language."""
+    db().rollback()
+    status = 409 if isinstance(err, Conflict) else 422
+    details = " ".join(m for problem in err.errors.values() for m in messages_of(problem))
+    return refusal(status, _("Nothing was changed: %(details)s", details=details or err.message), back)
+
+
+@bp.route("/filings/<int:filing_id>/versions", methods=["POST"])
+@roles(*FILING_EDITORS)
+def upload_version(filing_id: int) -> Response | tuple[str, int]:
+    """The lawyer's final word: the edited .docx or PDF becomes the filing's next version."""
+    filing = filing_or_404(filing_id)
+    back = _filing_home(filing)
+    form = FilingVersionForm(prefix=f"version{filing_id}")
+    if not form.validate_on_submit():  # the CSRF token
+        return refusal(400, _("The form expired. Open the page again and repeat the upload."), back)
+    upload = form.file.data
+    limit = _settings().max_document_bytes
+    content = upload.read(limit + 1) if upload is not None else b""
+    if len(content) > limit:
+        return refusal(413, too_large_message(), back)
+    try:
+        document = filing_versions.upload_version(db(), _settings(), g.actor, filing_id, content,
+                                                  getattr(upload, "filename", None) or None)
+    except (ValidationFailed, Conflict) as err:
+        return _edit_refused(err, back)
+    flash(_("Version %(n)s uploaded: it is now the current version of this filing.", n=document.version), "success")
+    return redirect(back, 303)
+
+
+@bp.route("/filings/<int:filing_id>/language", methods=["POST"])
+@roles(*FILING_EDITORS)
+def change_language(filing_id: int) -> Response | tuple[str, int]:
+    """Write a draft filing in another of its body's languages (a new generated version)."""
+    filing = filing_or_404(filing_id)
+    back = _filing_home(filing)
+    form = FilingLanguageForm(prefix=f"language{filing_id}")
+    if not form.validate_on_submit():
+        status = 400 if form.csrf_token.errors else 422
+        return refusal(status, _("Nothing was changed: choose a language."), back)
+    try:
+        document = filing_versions.change_language(db(), _settings(), g.actor, filing_id, form.language.data)
+    except (ValidationFailed, Conflict) as err:
+        return _edit_refused(err, back)
+    flash(_("Version %(n)s generated in %(language)s.", n=document.version,
+            language=label("locale", form.language.data)), "success")
+    return redirect(back, 303)

@@ -8,7 +8,9 @@ words it).
 Widgets: boolean -> checkbox; string enum -> radio buttons (up to 3 choices) or a select; array of enum
 -> checkboxes; ``format: date`` -> date input; a string longer than 200 characters or named ``notes`` ->
 textarea; integer/number -> number input; any other string -> text input. A property bound to a vocabulary
-(``x-vocabulary``) counts as an enum: ``task_forms.fill_enums`` lists its active keys before the form is drawn.
+(``x-vocabulary``) counts as an enum: ``task_forms.fill_enums`` lists its active keys before the form is drawn. An
+object whose properties are enums (the legal review's filing language per body, once filled) -> one select per
+property, posted as ``NAME.KEY``; a select left empty is left out (the service's default).
 """
 
 from __future__ import annotations
@@ -52,7 +54,9 @@ FORM_TEXTS = (
     _l("Reference"), _l("Form of appeal verified"), _l("Power of attorney verified"), _l("Kind of communication"),
     _l("Special Procedures and WGAD: an urgent appeal for ongoing or imminent violations, a letter of allegation "
        "otherwise. Left empty, urgent cases go as urgent appeals."),
-    _l("Categories of arbitrary detention (WGAD)"),
+    _l("Categories of arbitrary detention (WGAD)"), _l("Filing languages"),
+    _l("The language of each chosen body's filing, among those the body accepts and that have a template. Left as "
+       "offered: the body's first language."),
 )
 @dataclass(frozen=True)
 class Option:
@@ -75,6 +79,7 @@ class Field:
     error: str | None = None
     max_length: int | None = None
     description: str | None = None
+    parts: list[Field] = field(default_factory=list)  # the selects of a "selects" group
 
     @property
     def error_id(self) -> str:
@@ -83,6 +88,8 @@ class Field:
 
 def widget_of(name: str, prop: Mapping[str, Any]) -> str:
     kind = prop.get("type")
+    if kind == "object":
+        return "selects"
     if kind == "boolean":
         return "checkbox"
     if kind == "array":
@@ -111,6 +118,8 @@ def _initial(prop: Mapping[str, Any], widget: str) -> Any:
         return bool(default)
     if widget == "checkboxes":
         return [str(v) for v in default or []]
+    if widget == "selects":
+        return dict(default or {})
     if widget == "textarea" and prop.get("type") == "array":
         return "\n".join(str(v) for v in default or [])
     return "" if default is None else str(default)
@@ -125,6 +134,8 @@ def typed_values(schema: Mapping[str, Any], formdata: MultiDict[str, str]) -> di
             values[name] = formdata.get(name, "").lower() in TRUE_VALUES
         elif widget == "checkboxes":
             values[name] = formdata.getlist(name)
+        elif widget == "selects":
+            values[name] = {key: formdata.get(f"{name}.{key}", "") for key in prop.get("properties", {})}
         else:
             values[name] = formdata.get(name, "")
     return values
@@ -158,6 +169,9 @@ def fields_of(schema: Mapping[str, Any], *, prefix: str, values: Mapping[str, An
         if widget in ("radio", "select", "checkboxes"):
             options = _options(prop, widget, value, labels or {})
         message = errors.get(name)
+        if widget == "selects":
+            fields.append(_selects(name, prop, prefix, value, errors, labels or {}))
+            continue
         fields.append(Field(
             name=name, widget=widget, label=_(prop.get("title") or name.replace("_", " ").capitalize()),
             id=f"{prefix}-{name}",
@@ -168,6 +182,24 @@ def fields_of(schema: Mapping[str, Any], *, prefix: str, values: Mapping[str, An
             description=_(prop["description"]) if prop.get("description") else None,
         ))
     return fields
+
+
+def _selects(name: str, prop: Mapping[str, Any], prefix: str, value: Any, errors: Mapping[str, str],
+             labels: Mapping[str, Mapping[str, str]]) -> Field:
+    """An object of enums as a group of selects: one per property, labelled by the body it names."""
+    chosen = value if isinstance(value, Mapping) else {}
+    bodies = labels.get("body", {})
+    parts = [Field(name=f"{name}.{key}", widget="select", label=bodies.get(key) or key.replace("_", " "),
+                   id=f"{prefix}-{name}-{key}", value=str(chosen.get(key, "")), error=errors.get(f"{name}.{key}"),
+                   options=[Option(str(v), label("locale", v), str(v) == str(chosen.get(key, "")))
+                            for v in sub.get("enum", [])])
+             for key, sub in prop.get("properties", {}).items()]
+    # One message for the group (the summary above the form lists fields, not their parts).
+    messages = ([errors[name]] if errors.get(name) else []) + [f"{p.label}: {p.error}" for p in parts if p.error]
+    message = "; ".join(messages)
+    return Field(name=name, widget="selects", label=_(prop.get("title") or name), id=f"{prefix}-{name}",
+                 value=chosen, error=message or None, parts=parts,
+                 description=_(prop["description"]) if prop.get("description") else None)
 
 
 def other_errors(schema: Mapping[str, Any], errors: Mapping[str, str] | None) -> list[str]:
@@ -190,6 +222,11 @@ def convert(schema: Mapping[str, Any], formdata: MultiDict[str, str]) -> dict[st
             data[name] = formdata.get(name, "").lower() in TRUE_VALUES
         elif widget == "checkboxes":
             data[name] = [v for v in formdata.getlist(name) if v != ""]
+        elif widget == "selects":  # nothing chosen is left out, as an empty string is
+            chosen = {key: formdata[f"{name}.{key}"].strip() for key in prop.get("properties", {})
+                      if formdata.get(f"{name}.{key}", "").strip()}
+            if chosen:
+                data[name] = chosen
         elif prop.get("type") == "array":
             data[name] = [line.strip() for line in formdata.get(name, "").splitlines() if line.strip()]
         else:

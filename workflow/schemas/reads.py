@@ -146,6 +146,8 @@ class ReviewSchema(Schema):
     grounds = fields.List(fields.String(), required=True)
     communication_type = fields.String(allow_none=True)
     wgad_categories = fields.List(fields.String(), required=True)
+    languages = fields.Function(lambda r: dict(r.languages or {}), required=True, metadata={
+        "type": "object", "description": "body code -> the language chosen for its filing (others: their first)"})
     urgent = fields.Boolean(required=True)
     notes = fields.String(required=True)
     checks = fields.Function(lambda r: FindingSchema(many=True).dump(recorded_findings(r.checks)), required=True,
@@ -229,6 +231,11 @@ class FilingVersionSchema(Schema):
     wording_sha256 = fields.String(allow_none=True, metadata={
         "description": "SHA-256 of the template file whose wording produced this version (templates/filings/...); "
         "null for a version not generated from a template or generated before it was recorded"})
+    media_type = fields.String(required=True, metadata={"description": "the .docx type, or application/pdf"})
+    origin = fields.Function(lambda d: "generated" if d.uploaded_by_id is None else "uploaded", required=True,
+                             metadata={"type": "string", "description": "generated, or uploaded by a legal officer"})
+    uploaded_by = fields.Function(lambda d: d.uploaded_by.username if d.uploaded_by else None, allow_none=True,
+                                  metadata={"type": "string", "description": "who uploaded it (null: generated)"})
 
 
 class FilingSchema(Schema):
@@ -244,10 +251,12 @@ class FilingSchema(Schema):
     channel = fields.String(allow_none=True)
     reference = fields.String(attribute="external_reference", allow_none=True,
                               metadata={"description": "the body's reference"})
-    versions = fields.Function(lambda f: [{**FilingVersionSchema().dump(d), "frozen": f.state in FROZEN_FILING_STATES}
-                                          for d in f.documents], required=True, metadata={
-        "type": "array", "items": {"type": "object"}, "description": "each generated version; frozen: the filing is "
-        "checked (or later): what was approved is what goes out, no new version"})
+    versions = fields.Function(lambda f: [{**FilingVersionSchema().dump(d), "frozen": f.state in FROZEN_FILING_STATES,
+                                           "current": i == len(f.documents) - 1}
+                                          for i, d in enumerate(f.documents)], required=True, metadata={
+        "type": "array", "items": {"type": "object"}, "description": "each version, generated or uploaded, oldest "
+        "first; current: the latest, which is checked, submitted and bundled; frozen: the filing is checked (or "
+        "later): what was approved is what goes out, no new version"})
     responses = fields.List(fields.Nested(ResponseSchema), required=True)
 
 

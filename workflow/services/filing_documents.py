@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 import filings
 from workflow.audit import audit
-from workflow.bodies import get_body
+from workflow.bodies import filing_languages, get_body
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.models import Case, CollectiveComplaint, Document, Filing, User
@@ -25,7 +25,7 @@ from workflow.services.review import approved_review
 from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
 from workflow.states import FROZEN_FILING_STATES, ConsentStatus, DocumentKind, FilingState
 from workflow.storage import DocumentStore
-from workflow.uploads import DOCX
+from workflow.uploads import DOCX, PDF
 
 # Annexes that carry facts, not identity: they may travel with a filing once consent is verified.
 EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
@@ -33,14 +33,23 @@ EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKin
 AUTHORISATION_BODIES = frozenset({"un_hrc"})
 
 
-def filing_language(session: Session, body: str, templates_dir: Path | None = None) -> str:
-    """The first language the body accepts that has a template (in ``templates_dir``, default the project's)."""
-    accepted = get_body(session, body).languages
-    available = filings.available(body, root=templates_dir)
-    for language in accepted:
-        if language in available:
-            return language
-    raise Conflict(f"no template for {body} in a language it accepts ({', '.join(accepted)})")
+def filing_language(session: Session, body: str, chosen: str | None = None,
+                    templates_dir: Path | None = None) -> str:
+    """``chosen`` (the review's language for the body) when the body still offers it, else the first language the
+    body accepts that has a template in ``templates_dir`` (``bodies.filing_languages``)."""
+    languages = filing_languages(get_body(session, body), templates_dir)
+    if chosen in languages:
+        return str(chosen)
+    if languages:
+        return languages[0]
+    raise Conflict(f"no template for {body} in a language it accepts")
+
+
+def version_filename(filing: Filing, version: int, extension: str = "docx", *, edited: bool = False) -> str:
+    """A version's file name: the case reference (or the complaint's), body, language and version; never a name a
+    person typed (an uploaded file's own name can carry a complainant's name, and is not kept)."""
+    owner = filing.case.ref if filing.case is not None else f"COL-{filing.collective_id or 0:03d}"
+    return f"{owner}-{filing.body}-{filing.language}-v{version}{'-edited' if edited else ''}.{extension}"
 
 
 def render_case_filing(session: Session, settings: Settings, store: DocumentStore, filing: Filing,
@@ -51,13 +60,13 @@ def render_case_filing(session: Session, settings: Settings, store: DocumentStor
     case = filing.case
     if case is None:
         raise NotFound(f"filing {filing.id} belongs to no case")
-    version = len(filing.documents) + 1
+    version = next_version(filing)
     snapshot = case_snapshot(session, case, filing.body, filing.language, settings.organisation,
                              review=approved_review(session, case), version=version)
     content = filings.render(snapshot, letterhead=settings.letterhead_bytes(), root=settings.templates_dir)
     blob = store.put_generated(content, DOCX)
     document = Document(case_id=case.id, filing_id=filing.id, kind=DocumentKind.FILING,
-                        filename=f"{case.ref}-{filing.body}-{filing.language}-v{version}.docx",
+                        filename=version_filename(filing, version),
                         media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
                         version=version, uploaded_by_id=None,
                         wording_sha256=filings.wording_sha256(filing.body, filing.language,
@@ -78,7 +87,7 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
         raise NotFound(f"collective complaint {collective.id} has no filing")
     if filing.state in FROZEN_FILING_STATES:
         raise Conflict(f"filing {filing.id} is {filing.state} and can no longer be regenerated")
-    version = len(filing.documents) + 1
+    version = next_version(filing)
     cases = load_cases(session, [c.id for c in collective.cases])
     snapshot = collective_snapshot(
         session, cases, reference=f"COL-{collective.id:03d}", title=collective.title,
@@ -90,7 +99,7 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
                                         root=settings.templates_dir)
     blob = store.put_generated(content, DOCX)
     document = Document(case_id=None, filing_id=filing.id, kind=DocumentKind.FILING,
-                        filename=f"COL-{collective.id:03d}-{collective.body}-{collective.language}-v{version}.docx",
+                        filename=version_filename(filing, version),
                         media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
                         version=version, uploaded_by_id=None,
                         wording_sha256=filings.wording_sha256(filings.COLLECTIVE, collective.language,
@@ -104,7 +113,13 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
     return document
 
 
+def next_version(filing: Filing) -> int:
+    return max((d.version for d in filing.documents), default=0) + 1
+
+
 def latest_document(filing: Filing) -> Document:
+    """The current version: the latest, generated or uploaded (``services/filing_versions``). From ``checked`` on
+    nothing can follow it, so it is the version that was approved, submitted and bundled."""
     documents = sorted(filing.documents, key=lambda d: d.version)
     if not documents:
         raise NotFound(f"filing {filing.id} has no document yet")
@@ -131,8 +146,8 @@ def filing_document(session: Session, settings: Settings, actor: User, filing_id
     if document is None:
         raise NotFound(f"filing {filing_id} has no version {version}")
     content = document_store(settings).get(document.storage_key)
-    filename, media_type = document.filename, DOCX
-    if as_pdf:
+    filename, media_type = document.filename, document.media_type
+    if as_pdf and media_type != PDF:  # a version uploaded as a PDF is served as it is
         try:
             converted = filings.to_pdf(content)
         except filings.PdfError as err:  # LibreOffice is there but failed: say so, do not answer 500
@@ -142,7 +157,7 @@ def filing_document(session: Session, settings: Settings, actor: User, filing_id
         content, filename, media_type = converted, filename.removesuffix(".docx") + ".pdf", "application/pdf"
     audit(session, actor, "document_downloaded", "document", document.id, filing.case_id,
           {"filing_id": filing.id, "version": document.version, "sha256": document.sha256,
-           "format": "pdf" if as_pdf else "docx", "channel": channel})
+           "format": "pdf" if media_type == PDF else "docx", "channel": channel})
     return filename, media_type, content
 
 
@@ -182,7 +197,6 @@ def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -
     return f"{case.ref}-filings.zip", out.getvalue()
 
 
-
 def get_filing(session: Session, filing_id: int) -> Filing:
     filing = session.scalar(select(Filing).where(Filing.id == filing_id).options(
         selectinload(Filing.documents), selectinload(Filing.responses), selectinload(Filing.case)))
@@ -192,7 +206,7 @@ def get_filing(session: Session, filing_id: int) -> Filing:
 
 
 def filing_versions(session: Session, filing_ids: list[int]) -> dict[int, list[Document]]:
-    """filing id -> its generated documents, oldest version first."""
+    """filing id -> its versions (generated and uploaded), oldest first."""
     found: dict[int, list[Document]] = {filing_id: [] for filing_id in filing_ids}
     if filing_ids:
         query = select(Document).where(Document.filing_id.in_(filing_ids), Document.kind == DocumentKind.FILING)

@@ -19,7 +19,7 @@ from workflow.models import AuditEvent, CollectiveComplaint, Deadline, Filing
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations
 from workflow.services.filing_documents import filing_language, render_case_filing, render_collective_filing
-from workflow.services.review import is_urgent
+from workflow.services.review import approved_review, is_urgent
 from workflow.states import PENDING_FILING_STATES, DeadlineState, FilingState
 
 
@@ -41,8 +41,11 @@ def generate_filing(ctx: ServiceContext, case_ref: str, body: str, filing_id: in
     if case.ref != case_ref:
         raise LookupError(f"case {case_ref} is not this instance's case")
     if filing_id is None:
-        language = filing_language(ctx.session, body, ctx.settings.templates_dir)
-        filing = Filing(case=case, body=body, language=language, kind="individual", state=FilingState.DRAFT)
+        # The language the legal officer chose for this body at the review (default: the body's first).
+        review = approved_review(ctx.session, case)
+        chosen = review.languages.get(body) if review is not None and review.languages else None
+        filing = Filing(case=case, body=body, kind="individual", state=FilingState.DRAFT,
+                        language=filing_language(ctx.session, body, chosen, ctx.settings.templates_dir))
         ctx.session.add(filing)
         ctx.session.flush()
     else:
@@ -82,8 +85,11 @@ def record_filing_submission(ctx: ServiceContext, filing_id: int, submitted_on: 
     # Read from the catalogue now: editing a window changes the clocks that start after the edit only.
     due = datetime.combine(filing.submitted_on, time(9, 0), tzinfo=UTC) + timedelta(
         days=get_body(ctx.session, filing.body).response_days)
+    # What went out: the current version, which nothing could follow once the filing was checked.
+    sent = max(filing.documents, key=lambda d: d.version, default=None)
     audit(ctx.session, ctx.actor, "filing_submitted", "filing", filing.id, filing.case_id,
-          {"body": filing.body, "channel": channel, "response_due": due.isoformat()})
+          {"body": filing.body, "channel": channel, "response_due": due.isoformat(),
+           "version": sent.version if sent else None, "document_id": sent.id if sent else None})
     return {"response_due": due.isoformat()}
 
 

@@ -127,7 +127,8 @@ def record_review(session: Session, actor: User, case: Case, task_id: str, data:
     review = Review(case_id=case.id, task_id=task_id, decision=data["decision"], bodies=list(data["bodies"]),
                     mandates=list(data.get("mandates", [])), grounds=list(data.get("grounds", [])),
                     communication_type=data.get("communication_type"),
-                    wgad_categories=list(data.get("wgad_categories", [])), urgent=bool(data.get("urgent")),
+                    wgad_categories=list(data.get("wgad_categories", [])),
+                    languages=dict(data.get("languages", {})), urgent=bool(data.get("urgent")),
                     notes=data.get("notes", ""), checks=[f.as_dict() for found in findings.values() for f in found],
                     reviewer_id=actor.id, reviewed_at=utcnow(), approval_notes="")
     session.add(review)

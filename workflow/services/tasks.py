@@ -173,8 +173,11 @@ def _legal_review(session: Session, instance: ProcessInstance, data: dict[str, A
     findings = review.check_case(session, case, bodies, choices)
     if approve and (blocked := review.blocked_bodies(findings, "bodies_blocked")):
         raise ValidationFailed("a chosen body cannot take this case", errors={"bodies": blocked})
-    # Only an approval carries bodies forward; a return or reject must not start filings later.
-    data = {**data, "bodies": bodies if approve else [], "urgent": urgent, "communication_type": communication_type}
+    # Only an approval carries bodies forward; a return or reject must not start filings later. The form offers a
+    # language for every body (the schema checked each against the body's filing languages): keep the chosen bodies'.
+    languages = {body: language for body, language in data.get("languages", {}).items() if body in bodies}
+    data = {**data, "bodies": bodies if approve else [], "urgent": urgent, "communication_type": communication_type,
+            "languages": languages if approve else {}}
     recorded = review.record_review(session, actor, case, task_id, data, findings)
     case.urgent = urgent
     return {**data, "review_notes": data.get("notes", ""), "reviewed_by": actor.username, "reviewer_id": actor.id,
@@ -207,11 +210,34 @@ def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, 
     return data
 
 
+def _approved_version(session: Session, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """An approval of a filing names the version approved: the current one, which the approver sees on the page
+    (``services/filing_versions``: nothing can be added while the manager's approval waits, nor once checked)."""
+    row = session.get(HumanTask, task_id)
+    filing = session.get(Filing, row.filing_id) if row is not None and row.filing_id is not None else None
+    if data.get("decision") != Decision.APPROVE or filing is None or not filing.documents:
+        return data
+    current = max(filing.documents, key=lambda d: d.version)
+    return {**data, "filing_version": current.version, "filing_document_id": current.id}
+
+
+def _check_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                  actor: User, task_id: str) -> dict[str, Any]:
+    return _approved_version(session, task_id, data)
+
+
+def _approve_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                    actor: User, task_id: str) -> dict[str, Any]:
+    data = collective.check_collective_approval(session, instance, data, actor, task_id)
+    return _approved_version(session, task_id, data)
+
+
 _RULES = {
     "verify_consent": _verify_consent,
     "legal_review": _legal_review,
     "approve_review": _approve_review,
-    "approve_filing": collective.check_collective_approval,
+    "check_filing": _check_filing,
+    "approve_filing": _approve_filing,
     "submit_filing": _submit_filing,
 }
 
