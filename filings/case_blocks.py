@@ -40,6 +40,11 @@ def _labelled(ctx: Case, label: str, value: str) -> Text:
     return Text(value, lead=f"{ctx.label(label)}: ")
 
 
+def _sentences(parts: list[str]) -> str:
+    """Parts as sentences: a full stop after each, unless it already ends in one ("1 марта 2023 г.")."""
+    return " ".join(part if part.endswith(".") else f"{part}." for part in parts)
+
+
 def _plain(ctx: Case, value: object) -> str:
     """A value for a summary line (no placeholder: the fact's own block reports it when missing)."""
     if value is NOT_KNOWN or value is None:
@@ -158,7 +163,7 @@ def perpetrators(ctx: Case, _section: Section, _number: int) -> list[Element]:
         took_part = [_when_where(ctx, i) for i in incidents if perpetrator.number in i.perpetrator_numbers]
         parts.append(f"{ctx.label('perpetrator_incidents')}: "
                      f"{'; '.join(took_part) or ctx.label('perpetrator_no_incident')}")
-        items.append(Text(". ".join(part.rstrip(".") for part in parts) + ".", lead=f"{perpetrator.agency}. "))
+        items.append(Text(_sentences(parts), lead=f"{perpetrator.agency}. "))
     return [ItemList(tuple(items), numbered=True)]
 
 
@@ -254,7 +259,7 @@ def domestic_remedies(ctx: Case, _section: Section, _number: int) -> list[Elemen
                      f"{ctx.label('remedy_decided_on')}: "
                      f"{ctx.fact(step.decided_on, f'{key}.decided_on', 'remedy_decided_on')}",
                      f"{ctx.label('remedy_final')}: {yes_no(ctx, step.final)}"]
-            items.append(Text("; ".join(part.rstrip(".") for part in parts) + ".", lead=f"{step.authority}. "))
+            items.append(Text(_sentences(parts), lead=f"{step.authority}. "))
         out.append(ItemList(tuple(items), numbered=True))
     elif "remedy_steps" in snapshot.not_known:
         out.extend(ctx.said("remedies_none"))

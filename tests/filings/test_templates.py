@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from filings.blocks import INDIVIDUAL_BUILDERS
+from filings.formal_blocks import INDIVIDUAL_BUILDERS
 from filings.collective import COLLECTIVE_BUILDERS
 from filings.elements import ItemList, Text, clip, paragraphs
 from filings.schema import BLOCKS, COLLECTIVE, INDIVIDUAL
