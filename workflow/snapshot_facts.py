@@ -29,13 +29,15 @@ from filings.snapshot import (
 from workflow import vocab
 from workflow.facts import ROW_KINDS
 from workflow.i18n import translate
-from workflow.models import Arrest, Case, OrganisationProfile
-from workflow.states import CONSENT_DOCUMENTS, DocumentKind
+from workflow.models import Arrest, Case, Document, OrganisationProfile
+from workflow.states import ConsentStatus, DocumentKind
 
 V = TypeVar("V")
 Scrub = Callable[[str], str]  # cuts the complainant's names out of staff-written text when not named
-# What a filing annexes: the consent documents and the evidence, never another filing or a body's letter.
-ANNEXED_KINDS = (*CONSENT_DOCUMENTS, DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
+# The evidence a filing annexes once consent is verified; the power of attorney goes only to the bodies that
+# require the author's written authorisation; the form of appeal never (it is the NGO's own record).
+EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
+AUTHORISATION_BODIES = frozenset({"un_hrc"})
 
 
 def fact(value: V | None, key: str, unknown: Iterable[str]) -> V | NotKnown | None:
@@ -130,14 +132,28 @@ def organisation_profile(session: Session) -> OrganisationSnapshot | None:
                                 representative_title=row.representative_title or None)
 
 
-def annexes(case: Case, language: str) -> tuple[str, ...]:
-    """The annexed documents by kind, in the document's language ("Court decision (2)"); never file names."""
-    counts = Counter(d.kind for d in case.documents if d.kind in ANNEXED_KINDS)
-    for kind in CONSENT_DOCUMENTS:  # a new upload of a consent document replaces the earlier one
-        counts[kind] = min(counts[kind], 1)
-    out = []
-    for kind in ANNEXED_KINDS:
-        if counts[kind]:
-            label = translate(language, kind.label)
-            out.append(label if counts[kind] == 1 else f"{label} ({counts[kind]})")
-    return tuple(out)
+def annexed_documents(case: Case, bodies: Iterable[str]) -> list[Document]:
+    """The case's documents that go with its filings to ``bodies`` (the latest version of each file), the
+    one rule for both the bundle of filings and the annex list each filing prints."""
+    consent = case.consent
+    if consent is None or consent.status != ConsentStatus.VERIFIED:
+        return []
+    kinds: set[str] = {str(k) for k in EVIDENCE_KINDS}
+    if AUTHORISATION_BODIES.intersection(bodies):
+        kinds.add(str(DocumentKind.POWER_OF_ATTORNEY))
+    latest: dict[tuple[str, str], Document] = {}
+    for document in case.documents:
+        if document.kind in kinds and document.filing_id is None:
+            key = (document.kind, document.filename)
+            if key not in latest or latest[key].version < document.version:
+                latest[key] = document
+    return sorted(latest.values(), key=lambda d: d.id)
+
+
+def annexes(case: Case, body: str, language: str) -> tuple[str, ...]:
+    """The annexes of a filing to ``body`` by kind, in the document's language ("Court decision (2)"), never
+    by file name (a file name may carry the complainant's name)."""
+    counts = Counter(d.kind for d in annexed_documents(case, (body,)))
+    order = (DocumentKind.POWER_OF_ATTORNEY, *EVIDENCE_KINDS)
+    return tuple(translate(language, kind.label) + (f" ({counts[kind]})" if counts[kind] > 1 else "")
+                 for kind in order if counts[kind])

@@ -240,7 +240,7 @@ def case_snapshot(session: Session, case: Case, body: str, language: str, organi
         remedy_steps=snapshot_facts.remedy_steps(case, cut),
         not_known=snapshot_facts.not_known_kinds(case),
         profile=profile,
-        annexes=snapshot_facts.annexes(case, language),
+        annexes=snapshot_facts.annexes(case, body, language),
         eu_status=facts.eu_status if facts.eu_status in ("citizen", "resident", "none") else None,
     )
 

@@ -93,7 +93,8 @@ def _text(content: bytes) -> str:
 
 
 def test_the_facts_of_a_case_reach_the_snapshot_and_the_filing(env, staff):
-    open_sample_case(env, "FCT-001", full_name=NAME)
+    open_sample_case(env, "FCT-001", full_name=NAME,
+                     documents=("form_of_appeal", "power_of_attorney", "court_decision", "medical"))
     do(env, "FCT-001", "verify_consent", "ina", VERIFIED)
     _record_facts(env, "FCT-001")
     with env.uow() as session:
@@ -116,7 +117,8 @@ def test_the_facts_of_a_case_reach_the_snapshot_and_the_filing(env, staff):
     assert [(s.authority, s.final) for s in snapshot.remedy_steps] == [("Almalinsky District Court", False),
                                                                        ("Almaty City Court", True)]
     assert snapshot.profile.representative == "Ruta Exampleviciene" and snapshot.organisation == "Freedom Watch"
-    assert snapshot.annexes == ("Form of appeal", "Power of attorney")
+    # What goes with the filing, as the bundle sends it: the evidence; the power of attorney only to the HRC.
+    assert snapshot.annexes == ("Court decision", "Medical report")
 
     text = _text(filings.render(snapshot))
     for expected in ("Date of arrest: 5 January 2022", "Place of arrest: Abay Avenue",
@@ -130,9 +132,12 @@ def test_the_facts_of_a_case_reach_the_snapshot_and_the_filing(env, staff):
                      "Incidents: 5 January 2022, Almaty, Republic Square", "cases@freedom-watch.example",
                      "Ruta Exampleviciene, lawyer", "Nationality Kazakhstani", "Age 41"):
         assert expected in text, expected
-    assert "Form of appeal" in text and "foa" not in text.lower().replace("form of appeal", "")
+    assert "Court decision" in text and "court_decision.pdf" not in text
     # What the intake left out is listed, what a person marked not known is not.
     assert filings.missing(snapshot) == ("person.occupation", "person.gender", "perpetrators[3].unit")
+    with env.uow() as session:
+        hrc = case_snapshot(session, _case(session, "FCT-001"), "un_hrc", "ru", "Settings NGO")
+    assert hrc.annexes == ("Доверенность", "Решение суда", "Медицинское заключение")
 
 
 def test_an_unnamed_complainant_loses_the_identifying_facts_but_officials_stay_named(env, staff):
