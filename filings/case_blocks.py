@@ -14,7 +14,7 @@ from datetime import date
 from typing import Final
 
 from filings.blocks import Context, chronological, yes_no
-from filings.elements import Element, Heading, ItemList, Table, Text, narrative
+from filings.elements import CLIPPED, Element, Heading, ItemList, Table, Text, narrative
 from filings.fields import asks
 from filings.snapshot import NOT_KNOWN, ArrestSnapshot, CaseSnapshot, IllTreatmentSnapshot, IncidentSnapshot
 from filings.wording import Section
@@ -42,7 +42,7 @@ def _labelled(ctx: Case, label: str, value: str) -> Text:
 
 def _sentences(parts: list[str]) -> str:
     """Parts as sentences: a full stop after each, unless it already ends in one ("1 марта 2023 г.")."""
-    return " ".join(part if part.endswith(".") else f"{part}." for part in parts)
+    return " ".join(part if part.endswith((".", CLIPPED)) else f"{part}." for part in parts)
 
 
 def _plain(ctx: Case, value: object) -> str:
