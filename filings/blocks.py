@@ -1,8 +1,10 @@
 """Content blocks: the parts of a filing filled from the snapshot, in the template's wording.
 
-``compose`` walks the template's sections and asks each section's blocks for elements. The blocks of an
-individual filing live here with the two shared by both kinds (rights violated, mandates); the collective
-complaint's blocks are in ``filings/collective.py``.
+``compose`` walks the template's sections and asks each section's blocks for elements. Here: the context
+every block reads (with ``Context.fact``, the one way a fact is printed: value, "not known" or a
+"[To be completed: ...]" placeholder) and the two blocks both kinds share (rights violated, mandates). The
+individual filing's blocks are in ``filings/case_blocks.py`` and ``filings/formal_blocks.py``, the
+collective complaint's in ``filings/collective.py``.
 """
 
 from __future__ import annotations
