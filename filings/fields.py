@@ -8,8 +8,11 @@ in the document (research/filing-bodies.md §1 lists the questionnaires).
 
 from __future__ import annotations
 
+import re
 from types import MappingProxyType
 from typing import Final
+
+_ROW: Final = re.compile(r"\[\d+\]")
 
 # Where each answer comes from: a model field (workflow/models.py), a ``workflow.facts`` key a person can
 # mark "not known", the organisation profile, or the template's own wording.
@@ -159,6 +162,13 @@ FIELDS: Final = MappingProxyType({
 def asks(body: str, key: str) -> bool:
     """Whether ``body``'s questionnaire asks for the field ``key`` (a key of SOURCES)."""
     return any(field == key for field, _ in FIELDS.get(body, ()))
+
+
+def field_of(key: str) -> str:
+    """The field a ``filings.missing`` key is about: "arrests[2].place" -> "arrests.place" (a key of SOURCES,
+    or a kind of row such as "perpetrators" when none is recorded); the number is the row's place in the
+    filing (incidents in date order, the others as entered)."""
+    return _ROW.sub("", key)
 
 
 def table(body: str) -> str:

@@ -14,7 +14,7 @@ from babel.dates import format_date
 
 from filings import NOT_KNOWN, CaseSnapshot, available, missing, render
 from filings.blocks import individual_values
-from filings.fields import FIELDS, SOURCES, document
+from filings.fields import FIELDS, SOURCES, document, field_of
 from filings.formatting import Formats
 from filings.wording import Template, load
 from tests.filings.samples import (
@@ -241,3 +241,13 @@ def test_a_marked_incident_date_says_so_and_a_missing_one_asks_for_it() -> None:
     assert "Date not known, Almaty" in text
     assert "[To be completed: city]" in text
     assert missing(snapshot) == ("incidents[1].city",)  # the dated incident comes first
+
+
+def test_every_missing_key_names_a_field_of_the_table_or_a_kind_of_row() -> None:
+    empty = dataclasses.replace(full_case("un_hrc"), perpetrators=(), remedy_steps=(), profile=None,
+                                person=dataclasses.replace(full_case("un_hrc").person, nationality=None))
+    arrest = dataclasses.replace(empty.arrests[0], place=None)
+    lacking = missing(dataclasses.replace(empty, arrests=(arrest,)))
+    assert "arrests[1].place" in lacking and field_of("arrests[1].place") == "arrests.place"
+    kinds = {"incidents", "perpetrators", "arrests", "ill_treatments", "remedy_steps"}
+    assert all(field_of(key) in SOURCES or field_of(key) in kinds for key in lacking), lacking
