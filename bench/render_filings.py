@@ -20,16 +20,22 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from filings import (
+    ArrestSnapshot,
     CaseSnapshot,
     CollectiveSnapshot,
     ConsentSnapshot,
     CountedEpisode,
+    CustodySnapshot,
     EpisodeSnapshot,
     GroundSnapshot,
+    IllTreatmentSnapshot,
     IncidentSnapshot,
     Official,
+    OrganisationSnapshot,
+    PerpetratorSnapshot,
     PersonSnapshot,
     RemediesSnapshot,
+    RemedyStepSnapshot,
     render,
     render_collective,
 )
@@ -59,7 +65,21 @@ def individual(body: str, description_words: int) -> CaseSnapshot:
         grounds=GROUNDS, mandates=("Freedom of peaceful assembly", "Freedom of expression"),
         communication_type="urgent_appeal", urgent=True,
         remedies=RemediesSnapshot(summary="Complaint to the prosecutor rejected."),
-        consent=ConsentSnapshot(True, True, True, False, False), state="Kazakhstan", generated_at=GENERATED_AT)
+        consent=ConsentSnapshot(True, True, True, False, False), state="Kazakhstan", generated_at=GENERATED_AT,
+        # The facts the questionnaires ask beyond the incidents, as a fully filled case has them.
+        perpetrators=tuple(PerpetratorSnapshot(n, "Police", "City police, patrol battalion", "Major",
+                                               f"Officer {n} Fictional", "Ordered the detention.") for n in (1, 2, 3)),
+        arrests=(ArrestSnapshot(date(2022, 1, 5), "Republic Square", "Patrol police", False, "Nobody",
+                                "Unauthorised assembly", "Article 488 of the Code of Administrative Offences",
+                                "15 days", "Denied for 48 hours", "One call", date(2022, 1, 20), "End of term",
+                                tuple(CustodySnapshot(f"Detention place {n}", "Police") for n in (1, 2, 3))),),
+        ill_treatments=(IllTreatmentSnapshot("Beating", "Three hours", "Bruises", "Forensic report",
+                                             "Complaint to the prosecutor", "Refused"),),
+        remedy_steps=tuple(RemedyStepSnapshot(f"Court {n}", date(2022, 2, n), "Dismissed", date(2022, 3, n))
+                           for n in (1, 2)),
+        profile=OrganisationSnapshot("Freedom Watch", "1 Example Street", "cases@example.org", "+370 600 00000",
+                                     "A. Lawyer", "lawyer"),
+        annexes=("Court decision", "Medical report"))
 
 
 def collective(complainants: int, cities: int, episodes: int) -> CollectiveSnapshot:

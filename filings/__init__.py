@@ -4,6 +4,7 @@ The wording comes from a folder of TOML files (``root``: the project's ``templat
 passes another, e.g. ``workflow.config.Settings.templates_dir``; see ``templates/README.md``):
 
     render(CaseSnapshot, *, letterhead=None, root=None) -> bytes     an individual filing to one body
+    missing(CaseSnapshot, *, root=None) -> tuple[str, ...]          facts it prints as "[To be completed: ...]"
     render_collective(CollectiveSnapshot, *, letterhead=None, root=None) -> bytes
     wording_sha256(body, language, *, root=None) -> str             the hash of the template file rendered
     available(body, *, root=None) / available_collective(*, root=None) -> languages with a template
@@ -20,19 +21,27 @@ from filings import consent_forms, wording
 from filings.consent_forms import ConsentFormData, form_of_appeal, power_of_attorney
 from filings.consent_forms import languages as consent_languages
 from filings.pdf import PdfError, to_pdf, to_pdfs
-from filings.render import available, available_collective, render, render_collective, wording_sha256
+from filings.render import available, available_collective, missing, render, render_collective, wording_sha256
 from filings.schema import COLLECTIVE
 from filings.snapshot import (
+    NOT_KNOWN,
+    ArrestSnapshot,
     CaseSnapshot,
     CollectiveSnapshot,
     ConsentSnapshot,
     CountedEpisode,
+    CustodySnapshot,
     EpisodeSnapshot,
     GroundSnapshot,
+    IllTreatmentSnapshot,
     IncidentSnapshot,
+    NotKnown,
     Official,
+    OrganisationSnapshot,
+    PerpetratorSnapshot,
     PersonSnapshot,
     RemediesSnapshot,
+    RemedyStepSnapshot,
 )
 from filings.wording import DEFAULT_ROOT, TemplateError
 
@@ -45,24 +54,33 @@ def check_wording(root: Path | str | None = None) -> list[TemplateError]:
 __all__ = [
     "COLLECTIVE",
     "DEFAULT_ROOT",
+    "NOT_KNOWN",
+    "ArrestSnapshot",
     "CaseSnapshot",
     "CollectiveSnapshot",
     "ConsentFormData",
     "ConsentSnapshot",
     "CountedEpisode",
+    "CustodySnapshot",
     "EpisodeSnapshot",
     "GroundSnapshot",
+    "IllTreatmentSnapshot",
     "IncidentSnapshot",
+    "NotKnown",
     "Official",
+    "OrganisationSnapshot",
     "PdfError",
+    "PerpetratorSnapshot",
     "PersonSnapshot",
     "RemediesSnapshot",
+    "RemedyStepSnapshot",
     "TemplateError",
     "available",
     "available_collective",
     "check_wording",
     "consent_languages",
     "form_of_appeal",
+    "missing",
     "power_of_attorney",
     "render",
     "render_collective",

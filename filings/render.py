@@ -10,14 +10,15 @@ Each takes ``root``, the wording folder (default: the project's ``templates/``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Final, TypeVar
 
-from filings.blocks import INDIVIDUAL_BUILDERS, Budget, Context, compose, individual_values
+from filings.blocks import Budget, Context, compose, individual_values
 from filings.collective import COLLECTIVE_BUILDERS, collective_values
 from filings.docx_writer import PAGE_MARK, PAGES_MARK, Page, write
 from filings.elements import Element, count_words, words
+from filings.formal_blocks import INDIVIDUAL_BUILDERS
 from filings.formatting import Formats
 from filings.schema import COLLECTIVE
 from filings.snapshot import CaseSnapshot, CollectiveSnapshot
@@ -65,6 +66,19 @@ def render(snapshot: CaseSnapshot, *, letterhead: bytes | None = None, root: Roo
     return write(elements, page, letterhead)
 
 
+def missing(snapshot: CaseSnapshot, *, root: Root = None) -> tuple[str, ...]:
+    """What the filing for ``snapshot`` still lacks: the keys of the facts it prints as "[To be completed:
+    ...]", in document order, each once ("person.nationality", "arrests[1].place", "perpetrators", ...).
+
+    Facts a person marked "not known" are not listed: the filing states them as not known.
+    """
+    template = load(snapshot.body, snapshot.language, root)
+    formats = Formats(template.locale, template.raw("unknown"))
+    ctx = Context(snapshot, template, individual_values(snapshot, formats), formats)
+    compose(ctx, INDIVIDUAL_BUILDERS)
+    return tuple(dict.fromkeys(ctx.lacking))
+
+
 def render_collective(snapshot: CollectiveSnapshot, *, letterhead: bytes | None = None, root: Root = None) -> bytes:
     """The collective complaint as .docx bytes; ValueError when its figures contradict each other."""
     _check_figures(snapshot)
@@ -104,7 +118,7 @@ def _fit(ctx: Context[CaseSnapshot], page: Page, limit: int) -> list[Element]:
     frame = words(page.header) + words(page.footer.replace(PAGE_MARK, " 1 ").replace(PAGES_MARK, " 1 "))
 
     def attempt(budget: Budget) -> list[Element] | None:
-        elements = compose(replace(ctx, budget=budget), INDIVIDUAL_BUILDERS)
+        elements = compose(replace(ctx, budget=budget, lacking=[]), INDIVIDUAL_BUILDERS)
         return elements if frame + count_words(elements) < limit else None
 
     whole = attempt(Budget())
@@ -124,7 +138,16 @@ def _fit(ctx: Context[CaseSnapshot], page: Page, limit: int) -> list[Element]:
 def _free_texts(snapshot: CaseSnapshot) -> Iterator[str]:
     yield from (incident.description for incident in snapshot.incidents)
     yield from (episode.description or "" for episode in snapshot.episodes)
+    person = snapshot.person
+    yield from (value for value in (person.activity, person.situation) if isinstance(value, str))
+    yield from (p.actions for p in snapshot.perpetrators if isinstance(p.actions, str))
+    for row in (*snapshot.arrests, *snapshot.ill_treatments):
+        yield from (value for value in vars_of(row) if isinstance(value, str))
     yield snapshot.remedies.summary
+
+
+def vars_of(row: object) -> Iterator[object]:
+    return (getattr(row, f.name) for f in fields(row))  # type: ignore[arg-type]
 
 
 def _largest(attempt: Callable[[int], T | None], low: int, high: int) -> T | None:

@@ -62,6 +62,10 @@ GLOBAL_LABELS: Final = MappingProxyType({
     "no": _PLAIN,
 })
 
+# Needed by every block that prints facts: a fact nobody recorded prints "[To be completed: {what}]",
+# where {what} is the label naming the fact.
+_MISSING: Final = {"missing": LabelSpec(frozenset({"what"}))}
+
 # Printed by free-text narrative blocks when the legal officer left the text empty.
 _NARRATIVE = BlockSpec({"narrative_missing": LabelSpec()})
 
@@ -73,22 +77,43 @@ _SHARED: Final = {
 _INDIVIDUAL_BLOCKS: Final = {
     **_SHARED,
     "victim": BlockSpec({
-        **_labels("name", "native_name", "birth_date", "gender", "city", "occupation", "affiliation",
-                  "detained_now", "not_named"),
+        **_MISSING,
+        **_labels("name", "native_name", "birth_date", "age", "gender", "nationality", "city", "occupation",
+                  "affiliation", "activity", "situation", "detained_now", "not_named"),
     }),
-    "perpetrators": BlockSpec(_labels("column_agency", "column_incidents", "perpetrators_none")),
-    "submitter": BlockSpec(_labels("submitter_organisation", "submitter_reference", "submitter_date")),
+    "perpetrators": BlockSpec({
+        **_MISSING,
+        **_labels("perpetrators_none", "perpetrators_what", "perpetrator_unit", "perpetrator_position",
+                  "perpetrator_name", "perpetrator_actions", "perpetrator_incidents", "perpetrator_no_incident"),
+    }),
     "facts": BlockSpec({
-        **_labels("facts_none", "date_unknown", "place_unknown"),
+        **_MISSING,
+        **_labels("incidents_what", "date_unknown", "place_unknown", "incident_date", "incident_city",
+                  "incident_place", "incident_perpetrators"),
         **_labels("facts_perpetrators", extras=("agencies",)),
         **_labels("facts_episode", extras=("episodes",)),
     }),
     "episodes": BlockSpec({**_labels("episodes_none"), **_labels("known_totals", extras=("totals",))}),
-    "detention": BlockSpec(_labels("detention_none", "column_date", "column_place", "column_authority",
-                                   "column_description")),
+    # WGAD arrest and detention as labelled paragraphs ("Date of arrest: ..."), one per fact.
+    "arrests": BlockSpec({
+        **_MISSING,
+        **_labels("arrests_none", "arrests_not_known", "arrests_what", "arrest_date", "arrest_place",
+                  "arrest_forces", "arrest_warrant_shown", "arrest_warrant_issued_by", "arrest_reasons",
+                  "arrest_legal_provision", "arrest_custody", "arrest_duration", "arrest_lawyer", "arrest_family",
+                  "arrest_released_on", "arrest_release", "arrest_not_released"),
+        **_labels("arrest_number", extras=("number",)),
+    }),
+    "ill_treatment": BlockSpec({
+        **_MISSING,
+        **_labels("ill_treatment_none", "ill_treatment_not_known", "ill_treatment_what", "ill_methods",
+                  "ill_duration", "ill_effects", "ill_medical", "ill_complaints", "ill_outcome"),
+        **_labels("ill_treatment_number", extras=("number", "date")),
+    }),
     "domestic_remedies": BlockSpec({
+        **_MISSING,
         **_labels("remedies_exhausted", extras=("date",)),
-        **_labels("remedies_not_exhausted", "remedies_ineffective", "remedies_none"),
+        **_labels("remedies_not_exhausted", "remedies_ineffective", "remedies_none", "remedy_steps_what",
+                  "remedy_taken_on", "remedy_outcome", "remedy_decided_on", "remedy_final"),
     }),
     "other_procedures": BlockSpec({
         **_labels("other_none"),
@@ -104,6 +129,21 @@ _INDIVIDUAL_BLOCKS: Final = {
         _labels("request", "request_urgent"),
         optional=_labels("request_urgent_appeal", "request_letter_of_allegation"),
     ),
+    "submitter": BlockSpec({
+        **_MISSING,
+        **_labels("submitter_organisation", "submitter_address", "submitter_email", "submitter_phone",
+                  "submitter_representative", "submitter_representative_title", "submitter_reference",
+                  "submitter_date"),
+    }),
+    "signature": BlockSpec({
+        **_MISSING, **_labels("signature_line", "signature_name", "signature_date", "submitter_representative"),
+    }),
+    "annexes": BlockSpec(_labels("annexes_none")),
+    "eu_standing": BlockSpec({
+        **_MISSING,
+        **_labels("eu_nationality", "eu_status", "eu_status_citizen", "eu_status_resident", "eu_status_none",
+                  "nationality"),
+    }),
 }
 
 _COLLECTIVE_BLOCKS: Final = {

@@ -5,12 +5,32 @@ redacted for the target body by the complainant's consent, with every vocabulary
 a label in the document's language. The renderer never touches the database and can only print what was
 deliberately handed to it: identity numbers and contact details have no field here at all, and a person
 who did not allow naming arrives as initials or "Complainant 17" with their other identity fields empty.
+
+A fact the bodies ask for is in one of three states: a value; ``NOT_KNOWN``, when a person recorded that it
+is not known (the filing prints the template's "not known"); or None, when nobody recorded anything (the
+filing prints a visible "[To be completed: ...]" placeholder and ``filings.missing`` lists it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Final, TypeVar
+
+
+class NotKnown(Enum):
+    """A fact a person marked "not known": distinct from None, which is a fact nobody recorded."""
+
+    NOT_KNOWN = "not known"
+
+    def __bool__(self) -> bool:  # so that ``if value:`` still means "has a value"
+        return False
+
+
+NOT_KNOWN: Final = NotKnown.NOT_KNOWN
+V = TypeVar("V")
+Fact = V | NotKnown | None  # a recorded value, marked not known, or missing
 
 
 def _utc_now() -> datetime:
@@ -37,24 +57,108 @@ class PersonSnapshot:
     display_name: str
     named: bool = False
     native_name: str | None = None
-    birth_date: date | None = None
-    gender: str | None = None  # a label in the document's language
-    city: str | None = None
-    occupation: str | None = None
-    organisation: str | None = None
+    birth_date: Fact[date] = None
+    gender: Fact[str] = None  # a label in the document's language
+    city: Fact[str] = None
+    occupation: Fact[str] = None
+    organisation: Fact[str] = None
     detained_now: bool = False
+    nationality: Fact[str] = None
+    age: Fact[str] = None  # in years, as recorded; asked when the birth date is not known
+    activity: Fact[str] = None  # human-rights, political or social activity
+    situation: Fact[str] = None  # current situation and risk
+
+
+@dataclass(frozen=True, slots=True)
+class PerpetratorSnapshot:
+    """Someone held responsible. Officials may be named: the consent rules protect the complainant only."""
+
+    number: int  # 1, 2, ... in the case's order; incidents refer to perpetrators by it
+    agency: str  # a label in the document's language
+    unit: Fact[str] = None
+    position: Fact[str] = None
+    name: Fact[str] = None
+    actions: Fact[str] = None  # what they did
 
 
 @dataclass(frozen=True, slots=True)
 class IncidentSnapshot:
     types: tuple[str, ...]  # labels in the document's language
-    occurred_on: date | None
-    place: str | None
+    occurred_on: Fact[date]
+    place: Fact[str]  # the exact place (a street, a building), within ``city``
     description: str
-    perpetrators: tuple[str, ...] = ()  # labels of the perpetrator agencies
+    perpetrators: tuple[str, ...] | NotKnown = ()  # labels of the perpetrator agencies
     episodes: tuple[str, ...] = ()  # keys of the EpisodeSnapshot(s) this incident belongs to
     type_keys: tuple[str, ...] = ()  # vocabulary keys, for counting and for body-specific wording
     deprivation_of_liberty: bool = False  # an arrest or detention (the WGAD asks for these apart)
+    ill_treatment: bool = False  # torture or ill-treatment (the Special Rapporteur asks for its details)
+    city: Fact[str] = None
+    perpetrator_numbers: tuple[int, ...] = ()  # PerpetratorSnapshot.number of those who took part
+
+
+@dataclass(frozen=True, slots=True)
+class CustodySnapshot:
+    """One place of custody; an arrest's places in order make the transfers."""
+
+    place: str
+    authority: str | None = None  # who held the person there
+    from_on: date | None = None
+    to_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ArrestSnapshot:
+    """One arrest and the detention that followed, every field the WGAD questionnaire asks."""
+
+    arrested_on: Fact[date] = None
+    place: Fact[str] = None
+    forces: Fact[str] = None
+    warrant_shown: Fact[bool] = None
+    warrant_issued_by: Fact[str] = None
+    reasons_given: Fact[str] = None
+    legal_provision: Fact[str] = None  # article and code
+    duration: Fact[str] = None
+    lawyer_access: Fact[str] = None
+    family_access: Fact[str] = None
+    released_on: Fact[date] = None
+    release: Fact[str] = None  # how and on what terms
+    custody: tuple[CustodySnapshot, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IllTreatmentSnapshot:
+    """Torture or ill-treatment, as the Special Rapporteur on torture's checklist asks for it."""
+
+    methods: Fact[str] = None
+    duration: Fact[str] = None  # and frequency
+    effects: Fact[str] = None  # physical and mental
+    medical_evidence: Fact[str] = None
+    complaints: Fact[str] = None  # lodged, and to whom
+    outcome: Fact[str] = None  # of the complaints
+    occurred_on: date | None = None  # of the incident it belongs to, when linked
+
+
+@dataclass(frozen=True, slots=True)
+class RemedyStepSnapshot:
+    """One step taken to exhaust domestic remedies."""
+
+    authority: str
+    taken_on: Fact[date] = None
+    outcome: Fact[str] = None
+    decided_on: Fact[date] = None
+    final: bool = False  # the last decision domestic law offers
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationSnapshot:
+    """The submitting organisation and its representative, for the submitter and signature blocks."""
+
+    name: str
+    address: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    representative: str | None = None
+    representative_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +224,16 @@ class CaseSnapshot:
     state: str | None = None  # the State concerned, in the document's language (every body asks for it)
     version: int = 1
     generated_at: datetime = field(default_factory=_utc_now)
+    perpetrators: tuple[PerpetratorSnapshot, ...] = ()
+    arrests: tuple[ArrestSnapshot, ...] = ()
+    ill_treatments: tuple[IllTreatmentSnapshot, ...] = ()
+    remedy_steps: tuple[RemedyStepSnapshot, ...] = ()
+    # Kinds of rows a person recorded as not known at all ("perpetrators", "arrests", "ill_treatments",
+    # "remedy_steps"): an empty list then prints "not known" instead of asking to be completed.
+    not_known: frozenset[str] = frozenset()
+    profile: OrganisationSnapshot | None = None  # None: only ``organisation`` (the name) is known
+    annexes: tuple[str, ...] = ()  # the annexed documents, named by kind in the document's language
+    eu_status: str | None = None  # EP petitions: "citizen" | "resident" | "none"; None when not recorded
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "generated_at", _aware_utc(self.generated_at))

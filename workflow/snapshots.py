@@ -8,8 +8,9 @@ Redaction happens here, not in templates, so no template can leak what it was ne
   only when the complainant allowed publication. A per-body override in the consent record wins
   (``allow``/``deny``). Anonymous, withdrawn or unverified consent: never named.
 - Not named: "A. T." when the complainant chose initials, else "Complainant <ref>"; the native name, the
-  birth date, the occupation and the organisation are then left out, and the full name or native name
-  is cut out of incident descriptions too.
+  birth date, the age, the occupation, the organisation and the activity are then left out, and the full
+  name or native name is cut out of every staff-written text (descriptions, the situation, what
+  perpetrators did, the arrest and ill-treatment accounts, remedy steps). Officials' names may print.
 - Identity numbers, phone numbers, e-mail and postal addresses have no field in a snapshot at all.
 """
 
@@ -25,7 +26,9 @@ from babel import Locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from filings.fields import asks
 from filings.snapshot import (
+    NOT_KNOWN,
     CaseSnapshot,
     CollectiveSnapshot,
     ConsentSnapshot,
@@ -37,15 +40,13 @@ from filings.snapshot import (
     PersonSnapshot,
     RemediesSnapshot,
 )
-from workflow import vocab
+from workflow import snapshot_facts, vocab
 from workflow.bodies import body_name, get_body
 from workflow.models import Case, Episode, LegalFacts, Review
 
 Naming = Literal["full", "initials", "none"]
 # Bodies whose documents are published (or may be disclosed on request) rather than sent to a government.
 PUBLIC_AUDIENCE = frozenset({"ep_droi", "ep_peti", "collective"})
-# Bodies whose questionnaires ask for the victim's date of birth or age.
-ASKS_BIRTH_DATE = frozenset({"un_sp", "un_wgad", "un_hrc"})
 GENDER_LABELS = {
     "en": {"female": "female", "male": "male", "other": "other", "undisclosed": "not disclosed"},
     "ru": {"female": "женский", "male": "мужской", "other": "другой", "undisclosed": "не указан"},
@@ -96,16 +97,27 @@ def _person(case: Case, audience: str, language: str) -> PersonSnapshot:
     level = naming(case, audience)
     person = case.person
     named = level == "full"
+    unknown = {key.removeprefix("person.") for key in case.unknown_facts or () if key.startswith("person.")}
+    fact = snapshot_facts.fact
+    gender = GENDER_LABELS.get(language, GENDER_LABELS["en"]).get(person.gender or "") or None
+    # The birth date goes only to bodies that ask for it (filings.fields), and only with the name.
+    asks_birth = named and asks(audience, "person.birth_date")
+    situation = person.situation if named or not person.situation else scrub(person.situation, case,
+                                                                             display_name(case, audience))
     return PersonSnapshot(
         display_name=display_name(case, audience),
         named=named,
         native_name=person.full_name_native if named else None,
-        birth_date=person.birth_date if named and audience in ASKS_BIRTH_DATE else None,
-        gender=GENDER_LABELS.get(language, GENDER_LABELS["en"]).get(person.gender or "") or None,
+        birth_date=fact(person.birth_date, "birth_date", unknown) if asks_birth else None,
+        age=fact(person.age, "age", unknown) if asks_birth else None,
+        gender=fact(gender, "gender", unknown),
         city=person.city,
-        occupation=person.occupation if named else None,
-        organisation=person.organisation if named else None,
+        occupation=fact(person.occupation, "occupation", unknown) if named else None,
+        organisation=fact(person.organisation, "organisation", unknown) if named else None,
         detained_now=case.detained_now,
+        nationality=fact(person.nationality, "nationality", unknown),
+        activity=fact(person.activity, "activity", unknown) if named else None,
+        situation=fact(situation, "situation", unknown),
     )
 
 
@@ -119,23 +131,30 @@ def _incidents(session: Session, case: Case, audience: str, language: str) -> tu
     deprivation = {t.key for t in vocab.terms(session, "incident_type", include_retired=True)
                    if t.extra.get("deprivation_of_liberty")}
     agencies = vocab.labels(session, "perpetrator_agency", language)
+    numbers = snapshot_facts.perpetrator_numbers(case)
     episode_keys = {e.id: e.key for e in case.episodes}
     named = naming(case, audience) == "full"
     stand_in = display_name(case, audience)
+    fact = snapshot_facts.fact
     ordered = sorted(case.incidents, key=lambda i: (i.occurred_on or date.max, i.id))
-    return tuple(
-        IncidentSnapshot(
+    out = []
+    for i in ordered:
+        unknown = i.unknown or ()
+        perpetrators = tuple(agencies.get(p.agency, p.agency) for p in i.perpetrators)
+        out.append(IncidentSnapshot(
             types=tuple(types.get(t, t) for t in i.types),
-            occurred_on=i.occurred_on,
-            place=i.place,
+            occurred_on=fact(i.occurred_on, "occurred_on", unknown),
+            city=fact(i.city, "city", unknown),
+            place=fact(i.place if named or not i.place else scrub(i.place, case, stand_in), "place", unknown),
             description=i.description if named else scrub(i.description, case, stand_in),
-            perpetrators=tuple(agencies.get(p.agency, p.agency) for p in i.perpetrators),
+            perpetrators=perpetrators or (NOT_KNOWN if "perpetrators" in unknown else ()),
+            perpetrator_numbers=tuple(numbers[p.id] for p in i.perpetrators if p.id in numbers),
             episodes=(episode_keys[i.episode_id],) if i.episode_id in episode_keys else (),
             type_keys=tuple(i.types),
             deprivation_of_liberty=bool(deprivation.intersection(i.types)),
-        )
-        for i in ordered
-    )
+            ill_treatment=bool(TORTURE_TYPES.intersection(i.types)),
+        ))
+    return tuple(out)
 
 
 def state_name(code: str, language: str) -> str:
@@ -171,33 +190,58 @@ def _consent(case: Case, body: str) -> ConsentSnapshot | None:
 
 def case_snapshot(session: Session, case: Case, body: str, language: str, organisation: str, *,
                   review: Review | None = None, version: int = 1) -> CaseSnapshot:
-    """One case for one body, redacted for that body; grounds and mandates from the approved review."""
+    """One case for one body, redacted for that body; grounds and mandates from the approved review.
+
+    ``organisation`` is the settings' name, used when no organisation profile has been filled in.
+    """
     named = naming(case, body) == "full"
+    stand_in = display_name(case, body)
+
+    def cut(text: str) -> str:
+        return text if named else scrub(text, case, stand_in)
+
     facts = LegalFacts.for_case(case)
+    profile = snapshot_facts.organisation_profile(session)
+    # The legal officer's review decides urgency; the Special Procedures' communication type follows it,
+    # so an urgent case is never filed as a letter of allegation that calls itself urgent.
+    urgent = review.urgent if review else case.urgent
+    communication_type = None
+    if body == "un_sp":
+        communication_type = "urgent_appeal" if urgent else "letter_of_allegation"
+    elif body == "un_wgad" and urgent:
+        communication_type = "urgent_appeal"
     return CaseSnapshot(
         ref=case.ref,
         body=body,
         body_name=body_name(get_body(session, body), language),
         language=language,
-        organisation=organisation,
+        organisation=profile.name if profile else organisation,
         person=_person(case, body, language),
         received_on=case.received_on,
         incidents=_incidents(session, case, body, language),
         episodes=_episodes(case.episodes),
         grounds=grounds(session, review.grounds, language) if review else (),
         mandates=mandate_labels(session, review.mandates, language) if review and body == "un_sp" else (),
-        communication_type=review.communication_type if review and body in ("un_sp", "un_wgad") else None,
+        communication_type=communication_type,
         wgad_categories=tuple(review.wgad_categories) if review and body == "un_wgad" else (),
-        urgent=case.urgent,
+        urgent=urgent,
         state=state_name(facts.state_code, language),
         remedies=RemediesSnapshot(
             exhausted_on=facts.remedies_exhausted_on,
-            summary=facts.remedies_summary if named else scrub(facts.remedies_summary, case, display_name(case, body)),
+            summary=cut(facts.remedies_summary),
             ineffective=facts.remedies_ineffective, other_procedure=facts.other_procedure,
             other_procedure_name=facts.other_procedure_name,
             other_procedure_concluded_on=facts.other_procedure_concluded_on),
         consent=_consent(case, body),
         version=version,
+        perpetrators=snapshot_facts.perpetrators(session, case, language, cut),
+        arrests=snapshot_facts.arrests(case, cut),
+        ill_treatments=snapshot_facts.ill_treatments(case, cut),
+        remedy_steps=snapshot_facts.remedy_steps(case, cut),
+        not_known=snapshot_facts.not_known_kinds(case),
+        profile=profile,
+        annexes=snapshot_facts.annexes(case, body, language),
+        eu_status=facts.eu_status if facts.eu_status in ("citizen", "resident", "none") else None,
     )
 
 

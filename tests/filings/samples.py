@@ -5,6 +5,7 @@ Every name, place of detention and official here is invented.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from datetime import UTC, date, datetime
@@ -13,16 +14,22 @@ from typing import Any
 import docx
 
 from filings import (
+    ArrestSnapshot,
     CaseSnapshot,
     CollectiveSnapshot,
     ConsentSnapshot,
     CountedEpisode,
+    CustodySnapshot,
     EpisodeSnapshot,
     GroundSnapshot,
+    IllTreatmentSnapshot,
     IncidentSnapshot,
     Official,
+    OrganisationSnapshot,
+    PerpetratorSnapshot,
     PersonSnapshot,
     RemediesSnapshot,
+    RemedyStepSnapshot,
 )
 
 GENERATED_AT = datetime(2024, 5, 17, 9, 30, tzinfo=UTC)
@@ -229,3 +236,120 @@ def every_part(content: bytes) -> dict[str, str]:
         return {name: archive.read(name).decode("utf-8") for name in archive.namelist()
                 if name.endswith((".xml", ".rels"))}
 
+
+
+# -- a fully filled case: every fact each body's questionnaire asks for (filings/fields.py) ---------------
+
+FULL: dict[str, dict[str, str]] = {
+    "en": {
+        "nationality": "Kazakhstani", "age": "33", "activity": "Monitors peaceful assemblies for Civic Future.",
+        "situation": "Released on bail; summoned weekly; her lawyer was threatened with disbarment.",
+        "city_1": "Almaty", "city_2": "Astana",
+        "agency_1": "Police", "agency_2": "National Security Committee", "agency_3": "Prosecutor's office",
+        "unit_1": "Almaty city police, patrol battalion 2", "unit_2": "Astana regional department",
+        "unit_3": "Almalinsky district prosecutor's office",
+        "position_1": "Major", "position_2": "Investigator", "position_3": "District prosecutor",
+        "name_1": "Erik Fictionov", "name_2": "Dana Inventova", "name_3": "Bolat Madeupov",
+        "actions_1": "Ordered the arrest and tore up the placard.", "actions_2": "Questioned her without a lawyer.",
+        "actions_3": "Refused to open an investigation into the beating.",
+        "arrest_place": "Corner of Abay Avenue, Almaty", "forces": "Patrol police in plain clothes",
+        "warrant_by": "No warrant; a protocol was drawn up later by the district court",
+        "reasons": "Participation in an unauthorised assembly",
+        "provision": "Article 488 of the Code of Administrative Offences", "duration": "15 days",
+        "lawyer": "Denied for the first 48 hours", "family": "Allowed one call on the third day",
+        "release": "Released at the end of the term without conditions",
+        "custody_1": "Police station No. 3, Almaty", "custody_authority_1": "City police",
+        "custody_2": "Temporary detention facility, Almaty", "custody_authority_2": "Ministry of Internal Affairs",
+        "custody_3": "Special detention centre, Astana", "custody_authority_3": "Ministry of Internal Affairs",
+        "methods": "Beating with batons, stress positions", "ill_duration": "About three hours, twice",
+        "effects": "Bruised ribs, insomnia", "medical": "Forensic report of 8 January 2022",
+        "complaints": "Complaint to the city prosecutor on 10 January 2022", "outcome": "Refused on 1 February 2022",
+        "authority_1": "Almalinsky District Court", "authority_2": "Almaty City Court",
+        "remedy_outcome_1": "Fine upheld", "remedy_outcome_2": "Appeal dismissed",
+        "org_address": "1 Example Street, Vilnius, Lithuania", "org_email": "cases@freedom-watch.example",
+        "org_phone": "+370 600 00000", "representative": "Ruta Exampleviciene", "title": "lawyer, Vilnius Bar",
+        "annex_1": "Form of appeal", "annex_2": "Power of attorney", "annex_3": "Court decision (2)",
+    },
+    "ru": {
+        "nationality": "гражданка Казахстана", "age": "33", "activity": "Наблюдает за мирными собраниями.",
+        "situation": "Освобождена под залог; еженедельно вызывается на допросы.",
+        "city_1": "Алматы", "city_2": "Астана",
+        "agency_1": "Полиция", "agency_2": "Комитет национальной безопасности", "agency_3": "Прокуратура",
+        "unit_1": "Полиция г. Алматы, 2-й батальон", "unit_2": "Департамент по г. Астане",
+        "unit_3": "Прокуратура Алмалинского района",
+        "position_1": "Майор", "position_2": "Следователь", "position_3": "Районный прокурор",
+        "name_1": "Эрик Выдуманов", "name_2": "Дана Придумова", "name_3": "Болат Несуществующий",
+        "actions_1": "Приказал задержать и порвал плакат.", "actions_2": "Допрашивала без адвоката.",
+        "actions_3": "Отказал в возбуждении дела об избиении.",
+        "arrest_place": "Угол проспекта Абая, Алматы", "forces": "Патрульная полиция в штатском",
+        "warrant_by": "Ордер не предъявлен; протокол составлен позже",
+        "reasons": "Участие в несанкционированном собрании",
+        "provision": "Статья 488 Кодекса об административных правонарушениях", "duration": "15 суток",
+        "lawyer": "Не допускали первые 48 часов", "family": "Один звонок на третий день",
+        "release": "Освобождена по окончании срока без условий",
+        "custody_1": "Отдел полиции № 3, Алматы", "custody_authority_1": "Полиция города",
+        "custody_2": "Изолятор временного содержания, Алматы", "custody_authority_2": "МВД",
+        "custody_3": "Спецприёмник, Астана", "custody_authority_3": "МВД",
+        "methods": "Избиение дубинками, стрессовые позы", "ill_duration": "Около трёх часов, дважды",
+        "effects": "Ушиб рёбер, бессонница", "medical": "Заключение судмедэксперта от 8 января 2022 г.",
+        "complaints": "Жалоба в прокуратуру города 10 января 2022 г.", "outcome": "Отказано 1 февраля 2022 г.",
+        "authority_1": "Алмалинский районный суд", "authority_2": "Алматинский городской суд",
+        "remedy_outcome_1": "Штраф оставлен в силе", "remedy_outcome_2": "Жалоба отклонена",
+        "org_address": "ул. Примерная, 1, Вильнюс, Литва", "org_email": "cases@freedom-watch.example",
+        "org_phone": "+370 600 00000", "representative": "Рута Примерене", "title": "адвокат",
+        "annex_1": "Заявление", "annex_2": "Доверенность", "annex_3": "Решение суда (2)",
+    },
+}
+ARRESTED_ON = RALLY_DAY
+RELEASED_ON = date(2022, 1, 20)
+STEP_1 = (date(2022, 2, 1), date(2022, 2, 15))
+STEP_2 = (date(2022, 3, 1), date(2022, 4, 12))
+
+
+def full_case(body: str = "un_sp", language: str = "en", **overrides: Any) -> CaseSnapshot:
+    """Every fact recorded: two incidents in two cities, three perpetrators, an arrest with two transfers,
+    ill-treatment, two remedy steps, the organisation profile and three annexes."""
+    words, full = WORDS[language], FULL[language]
+    base = case(body, language)
+    who = person(language=language)
+    incidents = (
+        IncidentSnapshot(types=(words["rally"],), occurred_on=RALLY_DAY, city=full["city_1"], place=words["place_1"],
+                         description=words["description_1"], perpetrators=(full["agency_1"],),
+                         perpetrator_numbers=(1,), episodes=("rally_jan",), type_keys=("detention_at_rally",),
+                         deprivation_of_liberty=True),
+        IncidentSnapshot(types=(words["torture"],), occurred_on=QUESTIONED_DAY, city=full["city_2"],
+                         place=words["place_2"], description=words["description_2"],
+                         perpetrators=(full["agency_2"], full["agency_3"]), perpetrator_numbers=(2, 3),
+                         type_keys=("torture_ill_treatment",), ill_treatment=True),
+    )
+    values: dict[str, Any] = dict(
+        person=PersonSnapshot(
+            display_name=who.display_name, named=True, native_name=NATIVE_NAME,
+            birth_date=BIRTH_DATE if body in ("un_sp", "un_wgad", "un_hrc") else None,
+            gender=who.gender, city=who.city, occupation=who.occupation, organisation="Civic Future",
+            detained_now=False, nationality=full["nationality"], activity=full["activity"],
+            situation=full["situation"]),
+        incidents=incidents,
+        perpetrators=tuple(PerpetratorSnapshot(number=n, agency=full[f"agency_{n}"], unit=full[f"unit_{n}"],
+                                               position=full[f"position_{n}"], name=full[f"name_{n}"],
+                                               actions=full[f"actions_{n}"]) for n in (1, 2, 3)),
+        arrests=(ArrestSnapshot(
+            arrested_on=ARRESTED_ON, place=full["arrest_place"], forces=full["forces"], warrant_shown=False,
+            warrant_issued_by=full["warrant_by"], reasons_given=full["reasons"], legal_provision=full["provision"],
+            duration=full["duration"], lawyer_access=full["lawyer"], family_access=full["family"],
+            released_on=RELEASED_ON, release=full["release"],
+            custody=tuple(CustodySnapshot(full[f"custody_{n}"], full[f"custody_authority_{n}"]) for n in (1, 2, 3))),),
+        ill_treatments=(IllTreatmentSnapshot(methods=full["methods"], duration=full["ill_duration"],
+                                             effects=full["effects"], medical_evidence=full["medical"],
+                                             complaints=full["complaints"], outcome=full["outcome"],
+                                             occurred_on=QUESTIONED_DAY),),
+        remedy_steps=(RemedyStepSnapshot(full["authority_1"], STEP_1[0], full["remedy_outcome_1"], STEP_1[1]),
+                      RemedyStepSnapshot(full["authority_2"], STEP_2[0], full["remedy_outcome_2"], STEP_2[1],
+                                         final=True)),
+        profile=OrganisationSnapshot("Freedom Watch", full["org_address"], full["org_email"], full["org_phone"],
+                                     full["representative"], full["title"]),
+        annexes=(full["annex_1"], full["annex_2"], full["annex_3"]),
+        eu_status="resident",
+    )
+    values.update(overrides)
+    return dataclasses.replace(base, **values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import zipfile
@@ -36,6 +37,7 @@ from tests.filings.samples import (
     body_text,
     case,
     every_part,
+    full_case,
     reopen,
     styled,
     unnamed_case,
@@ -72,6 +74,7 @@ REQUIRED_HEADINGS = {
 # Bodies whose filing carries each part of the case (the EP briefing is cut to the bone).
 WITH_REMEDIES = {"un_sp", "un_wgad", "un_hrc", "osce_odihr"}
 WITH_EPISODES = {"un_sp", "un_wgad", "un_hrc", "osce_odihr", "ep_peti"}
+PUBLIC = {"ep_droi", "ep_peti"}  # the European Parliament: petitions and briefings become public
 
 
 def long_date(value: date, language: str) -> str:
@@ -133,7 +136,10 @@ def test_header_footer_and_page_field(body: str, language: str) -> None:
     section = reopen(content).sections[0]
     assert section.header.paragraphs[0].text == f"APL-2024-0042 · {snapshot.body_name}"
     footer = section.footer.paragraphs[0].text
-    assert footer.startswith("Конфиденциально" if language == "ru" else "Confidential"), footer
+    if body in PUBLIC:  # their documents become public: no "Confidential" on them
+        assert footer.startswith("Page") and "onfidential" not in footer, footer
+    else:
+        assert footer.startswith("Конфиденциально" if language == "ru" else "Confidential"), footer
     footers = "".join(xml for name, xml in every_part(content).items() if name.startswith("word/footer"))
     assert 'w:instr=" PAGE "' in footers
 
@@ -226,19 +232,43 @@ def test_special_procedures_request_depends_on_the_communication_type() -> None:
     urgent = body_text(reopen(render(case("un_sp", communication_type="urgent_appeal"))))
     allegation = body_text(reopen(render(case("un_sp", communication_type="letter_of_allegation", urgent=False))))
     assert "send an urgent appeal to the Government of Kazakhstan" in urgent
-    assert "acted upon without delay" in urgent
+    assert "letter of allegation" not in urgent
     assert "send a letter of allegation to the Government of Kazakhstan" in allegation
     assert "urgent appeal" not in allegation and "without delay" not in allegation
 
 
-def test_wgad_lists_the_categories_and_the_detention() -> None:
-    document = reopen(render(case("un_wgad")))
+def test_an_urgent_case_is_never_a_letter_of_allegation_that_calls_itself_urgent() -> None:
+    # The review once said "letter of allegation" while the case was urgent: the filing asked for a letter
+    # and then called the matter urgent. Urgency decides.
+    text = body_text(reopen(render(case("un_sp", communication_type="letter_of_allegation", urgent=True))))
+    assert "send an urgent appeal to the Government of Kazakhstan" in text
+    assert "letter of allegation" not in text
+
+
+def test_wgad_states_arrest_and_detention_as_labelled_paragraphs() -> None:
+    document = reopen(render(full_case("un_wgad")))
     categories = [p for p in styled(document, "List Bullet") if p.startswith("Category")]
     assert [c.split(":")[0] for c in categories] == ["Category II", "Category III"]
-    detention = next(t for t in document.tables if t.rows[0].cells[0].text == "Date")
-    rows = [[cell.text for cell in row.cells] for row in detention.rows[1:]]
-    assert rows == [["5 January 2022", "Republic Square, Almaty", "Police", WORDS["en"]["description_1"]]]
+    paragraphs = [p.text for p in document.paragraphs]
+    assert "Date of arrest: 5 January 2022" in paragraphs
+    assert "Legal basis invoked (article and code): Article 488 of the Code of Administrative Offences" in paragraphs
+    assert "Date of release: 20 January 2022" in paragraphs
+    custody = [p for p in styled(document, "List Number") if p.endswith("Affairs)") or p.endswith("police)")]
+    assert custody == ["Police station No. 3, Almaty (City police)",
+                       "Temporary detention facility, Almaty (Ministry of Internal Affairs)",
+                       "Special detention centre, Astana (Ministry of Internal Affairs)"]
+    # No table carries the account: only the victim, consent and submitter tables, two columns each.
+    assert all(len(table.columns) == 2 for table in document.tables)
     assert "(Universal Declaration of Human Rights, article 20(1))" in body_text(document)
+
+
+def test_a_long_arrest_account_stays_a_paragraph() -> None:
+    account = "The officers gave no reason and refused to let her call anyone. " * 300
+    snapshot = full_case("un_wgad")
+    snapshot = dataclasses.replace(snapshot, arrests=(dataclasses.replace(snapshot.arrests[0], reasons_given=account),))
+    document = reopen(render(snapshot))
+    reasons = [p.text for p in document.paragraphs if p.text.startswith("Reasons given by the authorities: ")]
+    assert reasons == [f"Reasons given by the authorities: {account}"]
 
 
 def test_unknown_wgad_category_is_refused() -> None:
@@ -314,7 +344,7 @@ def test_many_incidents_keep_the_most_recent() -> None:
     document = reopen(content)
     facts = styled(document, "List Number")
     assert 0 < len(facts) < 30
-    assert facts[-1].startswith("30 March 2022, Station 30")
+    assert facts[-1].startswith("30 March 2022, [To be completed: city], Station 30")
     assert f"{30 - len(facts)} earlier incidents are not summarised here." in body_text(document)
 
 
@@ -411,7 +441,8 @@ def test_empty_collections_render() -> None:
     snapshot = case("un_sp", incidents=(), episodes=(), grounds=(), mandates=(), received_on=None, state=None,
                     remedies=RemediesSnapshot())
     text = body_text(reopen(render(snapshot)))
-    for expected in ("No incident has been recorded yet.", "No mandate has been selected.",
+    for expected in ("[To be completed: the incidents (date, place and circumstances)]",
+                     "No mandate has been selected.",
                      "The legal analysis of the facts has not yet been completed.",
                      "Domestic remedies have not been exhausted.", "the State of not known"):
         assert expected in text

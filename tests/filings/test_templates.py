@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from filings.blocks import INDIVIDUAL_BUILDERS
 from filings.collective import COLLECTIVE_BUILDERS
 from filings.elements import ItemList, Text, clip, paragraphs
+from filings.formal_blocks import INDIVIDUAL_BUILDERS
 from filings.schema import BLOCKS, COLLECTIVE, INDIVIDUAL
 from filings.wording import TemplateError, languages, load, parse
 from tests.filings.samples import BODIES, BODY_LANGUAGES

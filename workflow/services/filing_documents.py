@@ -22,15 +22,11 @@ from workflow.models import Case, CollectiveComplaint, Document, Filing, User
 from workflow.roles import FILING_BUNDLE_READERS, FILING_READERS, Role
 from workflow.runtime.context import document_store
 from workflow.services.review import approved_review
+from workflow.snapshot_facts import annexed_documents
 from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
-from workflow.states import FROZEN_FILING_STATES, ConsentStatus, DocumentKind, FilingState
+from workflow.states import FROZEN_FILING_STATES, DocumentKind, FilingState
 from workflow.storage import DocumentStore
 from workflow.uploads import DOCX, PDF
-
-# Annexes that carry facts, not identity: they may travel with a filing once consent is verified.
-EVIDENCE_KINDS = (DocumentKind.COURT_DECISION, DocumentKind.MEDICAL, DocumentKind.EVIDENCE)
-# The HRC wants written authorisation from the author: the power of attorney goes with its filing.
-AUTHORISATION_BODIES = frozenset({"un_hrc"})
 
 
 def filing_language(session: Session, body: str, chosen: str | None = None,
@@ -176,18 +172,7 @@ def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -
         raise NotFound(f"case {case.ref} has no filing documents")
     members: list[tuple[str, Document]] = [(f"filings/{latest_document(f).filename}", latest_document(f))
                                            for f in live]
-    consent = case.consent
-    if consent is not None and consent.status == ConsentStatus.VERIFIED:
-        kinds: set[str] = {str(k) for k in EVIDENCE_KINDS}
-        if AUTHORISATION_BODIES & {f.body for f in live}:
-            kinds.add(str(DocumentKind.POWER_OF_ATTORNEY))
-        latest: dict[tuple[str, str], Document] = {}
-        for document in case.documents:
-            if document.kind in kinds and document.filing_id is None:
-                key = (document.kind, document.filename)
-                if key not in latest or latest[key].version < document.version:
-                    latest[key] = document
-        members += [(f"annexes/{d.kind}-{d.filename}", d) for d in sorted(latest.values(), key=lambda d: d.id)]
+    members += [(f"annexes/{d.kind}-{d.filename}", d) for d in annexed_documents(case, {f.body for f in live})]
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, document in members:
