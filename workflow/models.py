@@ -217,6 +217,9 @@ class Case(Base):
     # below carry their own ``unknown`` list. Filings print "not known" for these and only these: a fact
     # neither recorded nor marked is reported as missing, never papered over.
     unknown_facts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What the import last wrote into the facts it only fills (``services/import_facts.py``): keyed digests and
+    # row ids, never values, so that a re-import replaces its own values and leaves a person's alone.
+    import_marks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
