@@ -95,9 +95,9 @@ def _perpetrators(session: Session, case: Case, incident: Incident, agencies: tu
         as_made = [agency, *([None] * (len(PERPETRATOR_FIELDS) - 1))]  # what the import writes: the agency only
         if agency in present or any(_is_mark(as_made, mark) for mark in deleted):
             continue
-        fresh = Perpetrator(case=case, agency=agency, unknown=[])
+        fresh = Perpetrator(agency=agency, unknown=[])
+        case.perpetrators.append(fresh)  # in the session through the case (no backref cascade in SQLAlchemy 2)
         incident.perpetrators.append(fresh)
-        session.add(fresh)
         session.flush()
         kept[str(fresh.id)] = _digest(_row_content(fresh, PERPETRATOR_FIELDS))
     marks["perpetrators"] = kept
@@ -106,8 +106,8 @@ def _perpetrators(session: Session, case: Case, incident: Incident, agencies: tu
 def _arrest(session: Session, case: Case, incident: Incident, appeal: Appeal, marks: dict[str, Any]) -> None:
     made = marks.get("arrest")  # {"id": row id, "mark": digest} once the import made one
     if made is None:
-        row = Arrest(case=case, unknown=[])
-        session.add(row)
+        row = Arrest(unknown=[])
+        case.arrests.append(row)
     else:
         row = next((a for a in case.arrests if a.id == made["id"]), None)
         if row is None or not _is_mark(_row_content(row, ARREST_FIELDS), made["mark"]):
