@@ -170,3 +170,51 @@ def test_an_update_replaces_what_the_import_wrote_and_never_what_a_person_entere
     rows[1]["situation"] = "Fictional: detained again."
     assert run(env, write(tmp_path / "c", rows)).updated == 1
     assert case_facts(env, "APL-002")["perpetrators"] == [("police", None)]
+
+
+def test_the_incident_city_follows_the_person_city_unless_someone_gave_it_its_own(env: Env, tmp_path: Path) -> None:
+    rows = appeal_rows(2, 0)
+    assert run(env, write(tmp_path / "a", rows)).created == 2
+    with env.uow() as session:
+        legacy = session.scalar(select(Case).where(Case.ref == "APL-001"))
+        legacy.import_marks = {}  # as a case imported before the import kept marks (the migration moved its city)
+        own = session.scalar(select(Case).where(Case.ref == "APL-002"))
+        own.incidents[0].city = "Fictional Village"  # a person gave the incident its own city
+    for row in rows:
+        row["city"] = "Kokshetau"
+    assert run(env, write(tmp_path / "b", rows)).updated == 2
+    assert case_facts(env, "APL-001")["incident_city"] == "Kokshetau"
+    assert case_facts(env, "APL-002")["incident_city"] == "Fictional Village"
+
+
+def test_the_migration_moves_the_imported_city_from_place_to_city(tmp_path: Path) -> None:
+    from alembic import command
+    from sqlalchemy import text
+
+    from workflow import crypto, schema
+    from workflow.config import load_settings
+    from workflow.db import make_engine
+
+    settings = load_settings({"PETITIO_HOME": str(tmp_path / "home")})
+    crypto.configure(settings)
+    engine = make_engine(settings.database_url)
+    config = schema.alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "d22a202b9480")  # before the import kept marks
+        conn.execute(text("INSERT INTO persons (id, full_name, city, created_at) "
+                          "VALUES (1, :name, 'Almaty', '2025-01-01 00:00:00')"),
+                     {"name": crypto.encrypt("persons.full_name", "Fictional Person")})
+        conn.execute(text("INSERT INTO cases (id, ref, person_id, stage, urgent, detained_now, unknown_facts, "
+                          "created_at, updated_at) VALUES (1, 'MIG-1', 1, 'intake', 0, 0, '[]', "
+                          "'2025-01-01 00:00:00', '2025-01-01 00:00:00')"))
+        for number, place in ((1, "Almaty"), (2, "z" * 200), (3, None)):
+            conn.execute(text("INSERT INTO incidents (id, case_id, types, place, description, unknown) "
+                              "VALUES (:id, 1, '[]', :place, '', '[]')"), {"id": number, "place": place})
+    schema.upgrade(engine)
+    with engine.connect() as conn:
+        got = conn.execute(text("SELECT id, city, place FROM incidents ORDER BY id")).all()
+        marks = conn.execute(text("SELECT import_marks FROM cases")).scalar_one()
+    assert [tuple(r) for r in got] == [(1, "Almaty", None), (2, None, "z" * 200), (3, None, None)]
+    assert marks in ("{}", {})
+    engine.dispose()

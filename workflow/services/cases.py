@@ -149,9 +149,10 @@ def update_case(session: Session, actor: User | None, case: Case, appeal: Appeal
     """Apply a changed appeal to an existing case; False when nothing changed (idempotent re-import)."""
     if case.source_hash == appeal.fingerprint():
         return False
+    previous_city = case.person.city
     _apply(session, case, appeal)
     session.flush()
-    apply_import_facts(session, case, appeal)
+    apply_import_facts(session, case, appeal, previous_city=previous_city)
     session.flush()
     # Field names only: the values are identity data and do not belong in the log.
     audit(session, actor, "case_updated", "case", case.ref, case.id, {"source": "import"})

@@ -47,13 +47,18 @@ def _row_content(row: Perpetrator | Arrest, fields: tuple[str, ...]) -> list[Any
     return content
 
 
-def apply_import_facts(session: Session, case: Case, appeal: Appeal) -> None:
-    """Fill the case's facts from ``appeal`` as the rule above says. The intake incident must exist."""
+def apply_import_facts(session: Session, case: Case, appeal: Appeal, *, previous_city: str | None = None) -> None:
+    """Fill the case's facts from ``appeal`` as the rule above says. The intake incident must exist.
+
+    ``previous_city``: the person's city before this update. An incident city equal to it is the default (the
+    person's city), not anyone's entry, so it follows the person's city, also on cases imported before the
+    import kept marks."""
     marks: dict[str, Any] = dict(case.import_marks or {})
     incident = case.incidents[0]
     for name in PERSON_FILLED:
         _fill(marks, f"person.{name}", case.person, name, getattr(appeal, name))
-    _fill(marks, "incident.city", incident, "city", appeal.incident_city or appeal.city or None)
+    _fill(marks, "incident.city", incident, "city", appeal.incident_city or appeal.city or None,
+          default=previous_city)
     _fill(marks, "incident.place", incident, "place", appeal.incident_place)
     if appeal.perpetrator_agencies:
         _perpetrators(session, case, incident, appeal.perpetrator_agencies, marks)
@@ -62,11 +67,11 @@ def apply_import_facts(session: Session, case: Case, appeal: Appeal) -> None:
     case.import_marks = marks
 
 
-def _fill(marks: dict[str, Any], key: str, target: object, name: str, value: Any) -> None:
+def _fill(marks: dict[str, Any], key: str, target: object, name: str, value: Any, default: Any = None) -> None:
     if value is None:
         return
     current = getattr(target, name)
-    if current in (None, "") or _is_mark(current, marks.get(key)):
+    if current in (None, "") or (default is not None and current == default) or _is_mark(current, marks.get(key)):
         setattr(target, name, value)
         marks[key] = _digest(value)
 

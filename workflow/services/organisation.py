@@ -42,9 +42,12 @@ def update_profile(session: Session, settings: Settings, actor: User, data: Mapp
         raise Forbidden("only admins change the organisation's profile")
     values = OrganisationSchema().load_or_fail(dict(data), "the organisation's profile has errors")
     profile = organisation_profile(session, settings)
-    changed = [name for name in FIELDS if getattr(profile, name) != values.get(name)]
-    if not changed and profile.id is not None:
-        return []
+    if profile.id is None:  # the first save: every field given is new
+        changed = [name for name in FIELDS if values.get(name) is not None]
+    else:
+        changed = [name for name in FIELDS if getattr(profile, name) != values.get(name)]
+        if not changed:
+            return []
     for name in FIELDS:
         setattr(profile, name, values.get(name))
     profile.updated_at = utcnow()
