@@ -127,7 +127,7 @@ def _incidents(session: Session, case: Case, audience: str, language: str) -> tu
         IncidentSnapshot(
             types=tuple(types.get(t, t) for t in i.types),
             occurred_on=i.occurred_on,
-            place=i.place,
+            place=", ".join(p for p in (i.place, i.city) if p) or None,  # the exact spot, then the town
             description=i.description if named else scrub(i.description, case, stand_in),
             perpetrators=tuple(agencies.get(p.agency, p.agency) for p in i.perpetrators),
             episodes=(episode_keys[i.episode_id],) if i.episode_id in episode_keys else (),

@@ -218,3 +218,16 @@ def test_the_migration_moves_the_imported_city_from_place_to_city(tmp_path: Path
     assert [tuple(r) for r in got] == [(1, "Almaty", None), (2, None, "z" * 200), (3, None, None)]
     assert marks in ("{}", {})
     engine.dispose()
+
+
+def test_filings_still_say_where_the_incident_happened(env: Env, tmp_path: Path) -> None:
+    # The import used to write the city into ``place``; the snapshot gives the exact place and the town.
+    from workflow.snapshots import case_snapshot
+
+    rows = appeal_rows(2, 0)
+    rows[0].update(incident_place="Fictional Square", incident_city="Oskemen")
+    assert run(env, write(tmp_path, rows)).created == 2
+    with env.uow() as session:
+        places = [case_snapshot(session, session.scalar(select(Case).where(Case.ref == row["ref"])), "un_hrc", "en",
+                                "Test NGO").incidents[0].place for row in rows]
+    assert places == ["Fictional Square, Oskemen", rows[1]["city"]]
