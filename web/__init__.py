@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 def _register_blueprints(app: Flask) -> None:
     from web.account.routes import bp as account
     from web.admin.catalogue import bp as catalogue
+    from web.admin.organisation import bp as organisation
     from web.admin.routes import bp as admin
     from web.api import register_api
     from web.auth.routes import bp as auth
@@ -115,7 +116,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.tasks.routes import bp as tasks
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
-                      collective, admin, catalogue, episodes, bulk, account, imports):
+                      collective, admin, catalogue, organisation, episodes, bulk, account, imports):
         app.register_blueprint(blueprint)
     register_api(app)
 

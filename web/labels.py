@@ -44,7 +44,7 @@ TITLED: dict[str, type[Titled]] = {
     "eu_status": EuStatus, "level": FindingLevel, "role": Role,
 }
 # Groups whose words are data an admin edits, named like the vocabularies of the task forms' ``x-vocabulary``.
-DATA_GROUPS = frozenset({"body", "incident_type", "mandate", "legal_ground"})
+DATA_GROUPS = frozenset({"body", "incident_type", "mandate", "legal_ground", "perpetrator_agency"})
 
 LABELS: dict[str, dict[str, Any]] = {
     # The user tasks of bpmn/*.bpmn by their stable ids.
@@ -70,6 +70,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "received_on": _l("Appeal received on"), "detained_now": _l("Detained now (urgent)"),
         "form_of_appeal": _l("Form of appeal, signed (PDF, JPEG, PNG or DOCX)"),
         "power_of_attorney": _l("Power of attorney, signed (PDF, JPEG, PNG or DOCX)"),
+        # The optional filing facts of the import (docs/INTERFACES.md §3.2).
+        "nationality": _l("Nationality"), "age": _l("Age"),
+        "activity": _l("Human-rights or political activity"), "situation": _l("Current situation and risk"),
+        "incident_city": _l("City of the incident"), "incident_place": _l("Exact place of the incident"),
+        "perpetrator_agencies": _l("Agencies responsible"), "arrest_date": _l("Date of arrest"),
+        "arrest_place": _l("Place of arrest"), "arrest_forces": _l("Who carried out the arrest"),
+        "legal_provision": _l("Legal provision invoked (article and code)"),
     },
     "fact": {
         "state_code": _l("State concerned (two-letter code, e.g. KZ)"),
@@ -150,6 +157,7 @@ def data_labels() -> dict[str, dict[str, str]]:
             "body": {b.code: body_name(b, language) for b in all_bodies(session, include_inactive=True)},
             "incident_type": vocab.labels(session, "incident_type", language),
             "mandate": vocab.labels(session, "mandate", language),
+            "perpetrator_agency": vocab.labels(session, "perpetrator_agency", language),
             "legal_ground": grounds,
         }
     return g.data_labels

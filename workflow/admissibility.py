@@ -13,7 +13,7 @@ fills it in, and the review records both.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -37,7 +37,8 @@ class CaseFacts:
     deprived_of_liberty: bool = False
     incident_dates: tuple[date, ...] = ()
     state_code: str = "KZ"
-    remedies_exhausted_on: date | None = None
+    remedies_exhausted_on: date | None = None  # the legal officer's explicit date
+    final_remedy_on: date | None = None  # the latest domestic remedy step marked final (``final_remedy_on``)
     remedies_ineffective: bool = False
     other_procedure: str = "none"  # none | pending | concluded
     other_procedure_name: str = ""
@@ -82,6 +83,38 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February in a year that has none
         return day.replace(year=day.year + years, day=28)
+
+
+# -- when domestic remedies were exhausted -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Exhaustion:
+    """The day remedies count as exhausted from, and what it was read from (``basis``): ``legal_facts`` (the
+    date a legal officer entered) or ``remedy_steps`` (the latest step marked final)."""
+
+    on: date
+    basis: str
+
+
+def final_remedy_on(steps: Iterable[Any]) -> date | None:
+    """The latest remedy step marked final (``models.RemedyStep``): the day it was decided, else the day it was
+    taken; None when no final step has a date."""
+    days = [step.decided_on or step.taken_on for step in steps if step.final]
+    return max((day for day in days if day is not None), default=None)
+
+
+def exhaustion(explicit: date | None, final_on: date | None) -> Exhaustion | None:
+    """The explicit date when the legal officer gave one (it may set aside a step's date on purpose), else the
+    latest final step; None when neither is known."""
+    if explicit is not None:
+        return Exhaustion(explicit, "legal_facts")
+    if final_on is not None:
+        return Exhaustion(final_on, "remedy_steps")
+    return None
+
+
+def _exhausted(facts: CaseFacts) -> Exhaustion | None:
+    return exhaustion(facts.remedies_exhausted_on, facts.final_remedy_on)
 
 
 # Each rule returns (level, message, params) triples; ``level`` is its default, the catalogue may change it.
@@ -132,16 +165,19 @@ def _deprivation_of_liberty(code: str, params: Mapping[str, Any], required: tupl
 
 def _exhaustion(code: str, params: Mapping[str, Any], required: tuple[str, ...], facts: CaseFacts, choices: Choices,
                 today: date) -> list[tuple[str, str, dict]]:
-    done = facts.remedies_exhausted_on
+    done = _exhausted(facts)
     if done is None and facts.remedies_ineffective:
         return [("warning", N_("Domestic remedies are not exhausted; the case relies on their being ineffective or "
                                "unreasonably prolonged. Explain why in the notes."), {})]
     if done is None:
         return [("error", N_("Domestic remedies are not shown to be exhausted: enter the date of the final "
                              "decision in the legal facts."), {})]
-    if done > today:
-        return [("error", N_("The final domestic decision is dated in the future (%(date)s)."),
-                 {"date": done.isoformat()})]
+    if done.on > today:
+        message = (N_("The final domestic decision is dated in the future (%(date)s, the date in the legal facts).")
+                   if done.basis == "legal_facts" else
+                   N_("The final domestic decision is dated in the future (%(date)s, the latest remedy step marked "
+                      "final)."))
+        return [("error", message, {"date": done.on.isoformat(), "basis": done.basis})]
     return []
 
 
@@ -157,12 +193,17 @@ def _time_bar(code: str, params: Mapping[str, Any], required: tuple[str, ...], f
               today: date) -> list[tuple[str, str, dict]]:
     out: list[tuple[str, str, dict]] = []
     years = int(params.get("years_after_exhaustion", 5))
-    done = facts.remedies_exhausted_on
-    if done is not None and today > add_years(done, years):
-        out.append(("error", N_("More than %(years)s years have passed since domestic remedies were exhausted on "
-                                "%(date)s (last day %(limit)s): an abuse of the right of submission unless "
-                                "justified."),
-                    {"years": str(years), "date": done.isoformat(), "limit": add_years(done, years).isoformat()}))
+    done = _exhausted(facts)
+    if done is not None and today > add_years(done.on, years):
+        # The message names what the date was read from: the legal officer must know which date to question.
+        message = (N_("More than %(years)s years have passed since domestic remedies were exhausted on %(date)s "
+                      "(the date in the legal facts; last day %(limit)s): an abuse of the right of submission "
+                      "unless justified.") if done.basis == "legal_facts" else
+                   N_("More than %(years)s years have passed since domestic remedies were exhausted on %(date)s "
+                      "(the latest remedy step marked final; last day %(limit)s): an abuse of the right of "
+                      "submission unless justified."))
+        out.append(("error", message, {"years": str(years), "date": done.on.isoformat(),
+                                       "limit": add_years(done.on, years).isoformat(), "basis": done.basis}))
     other_years = int(params.get("years_after_other_procedure", 3))
     ended = facts.other_procedure_concluded_on
     if facts.other_procedure == "concluded" and ended is not None and today > add_years(ended, other_years):

@@ -22,9 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    select,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
-from sqlalchemy.orm import DeclarativeBase, Mapped, foreign, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, foreign, mapped_column, relationship
 
 from workflow import crypto
 from workflow.crypto import EncryptedDate, EncryptedJSON, EncryptedText
@@ -217,6 +218,9 @@ class Case(Base):
     # below carry their own ``unknown`` list. Filings print "not known" for these and only these: a fact
     # neither recorded nor marked is reported as missing, never papered over.
     unknown_facts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # What the import last wrote into the facts it only fills (``services/import_facts.py``): keyed digests and
+    # row ids, never values, so that a re-import replaces its own values and leaves a person's alone.
+    import_marks: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -398,6 +402,11 @@ class OrganisationProfile(Base):
         EncryptedText("organisation_profile.representative_title"))  # e.g. "lawyer, member of the bar of ..."
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @classmethod
+    def stored(cls, session: Session) -> OrganisationProfile | None:
+        """The profile an admin saved (the lowest id, should two first saves have raced), or None."""
+        return session.scalar(select(cls).order_by(cls.id).limit(1))
 
 
 class Document(Base):

@@ -125,6 +125,7 @@ MESSAGES: dict[str, str] = {
     "no_incident_type": N_("give at least one incident type"),
     "unknown_episodes": N_("unknown episode %(keys)s"),
     "unknown_incident_types": N_("unknown incident type %(keys)s"),
+    "unknown_perpetrator_agencies": N_("unknown perpetrator agency %(keys)s"),
     "not_yes_no": N_("must be yes or no"),
     "upload_separately": N_("upload the document to the case after creating it"),
     "duplicate_ref": N_("%(ref)s is also the ref of row %(row)s"),

@@ -55,6 +55,9 @@ FILING_EDITORS = (Role.LEGAL,)
 BOARD_READERS = (Role.MANAGER, Role.LEGAL)
 STATISTICS_READERS = (Role.MANAGER,)
 ADMINS = (Role.ADMIN,)
+# The organisation's profile: the filings show it (legal officers prepare them, managers approve them).
+ORGANISATION_READERS = (Role.LEGAL, Role.MANAGER, Role.ADMIN)
+ORGANISATION_EDITORS = ADMINS
 
 # The command line on the server itself reads as the operator, whose user can read the database anyway.
 OPERATOR = "operator"

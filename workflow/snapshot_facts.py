@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from filings.snapshot import (
@@ -124,7 +123,7 @@ def remedy_steps(case: Case, scrub: Scrub) -> tuple[RemedyStepSnapshot, ...]:
 
 def organisation_profile(session: Session) -> OrganisationSnapshot | None:
     """The organisation profile row, when an admin has filled it in."""
-    row = session.scalar(select(OrganisationProfile).order_by(OrganisationProfile.id).limit(1))
+    row = OrganisationProfile.stored(session)
     if row is None:
         return None
     return OrganisationSnapshot(name=row.name, address=row.address or None, email=row.email or None,

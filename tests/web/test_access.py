@@ -77,6 +77,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "catalogue.add_term": ADMINS,
     "catalogue.update_term": ADMINS,
     "catalogue.set_term_active": ADMINS,
+    "organisation.show": ADMINS,  # the organisation's profile (filings' submitter)
+    "organisation.save": ADMINS,
     "deadlines.board": frozenset({LEGAL, MANAGER}),
     "deadlines.listing": frozenset({LEGAL, MANAGER}),
     "deadlines.statistics": frozenset({MANAGER}),

@@ -116,8 +116,9 @@ def test_admissibility_lists_every_active_body_with_its_findings(api: Api, env, 
     ok(api("PATCH", facts_path("APIR-010"), "lena", json={"remedies_exhausted_on": "2015-03-01"}))
     [bar] = ok(api("GET", "/api/v1/cases/APIR-010/admissibility", "lena"))["bodies"]["un_hrc"]
     assert (bar["rule"], bar["level"]) == ("time_bar", "error")
-    assert bar["params"] == {"years": "5", "date": "2015-03-01", "limit": "2020-03-01"}
-    assert "exhausted on 2015-03-01 (last day 2020-03-01)" in bar["message"] and "%(" not in bar["message"]
+    assert bar["params"] == {"years": "5", "date": "2015-03-01", "limit": "2020-03-01", "basis": "legal_facts"}
+    assert "exhausted on 2015-03-01 (the date in the legal facts; last day 2020-03-01)" in bar["message"]
+    assert "%(" not in bar["message"]
 
     with env.uow() as session:  # a body an admin switched off is not checked
         bodies.update_body(session, env.user(session, "ada"), "ep_peti", {"active": False})

@@ -238,6 +238,9 @@ def test_the_template_files_import_cleanly_once_their_episode_exists(env, login)
     for extension in ("csv", "xlsx"):
         response = client.get(f"/imports/template.{extension}")
         assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+        if extension == "csv":  # every column, the optional filing facts too (XLSX is the same list, zipped)
+            assert b",perpetrator_agencies,arrest_date,arrest_place,arrest_forces,legal_provision\r\n" \
+                in response.get_data()
         documents = [(fictional_pdf("foa", "T"), "foa-APL-0001.pdf"), (fictional_pdf("poa", "T"), "poa-APL-0001.pdf")]
         assert upload(client, response.get_data(), documents, name=f"template.{extension}").status_code == 303
         html = client.get(f"{UPLOAD}/preview").get_data(as_text=True)

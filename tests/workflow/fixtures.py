@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.schemas.appeal import OPTIONAL, REQUIRED
+from workflow.schemas.appeal import FILLED, OPTIONAL, REQUIRED
 from workflow.services.episodes import upsert_episode
 from workflow.vocab import INCIDENT_TYPES
 
@@ -113,6 +113,7 @@ def appeal_rows(n: int = 150, missing: int = 21, seed: int = 7) -> list[dict[str
             "occupation": rng.choice(OCCUPATIONS),
             "organisation": "Fictional Youth Club" if rng.random() < 0.1 else "",
             "detained_now": "yes" if i % 9 == 4 else "no",
+            **dict.fromkeys(FILLED, ""),  # the optional filing facts: see tests/workflow/test_import_facts.py
         }
         if i in without:
             row[without[i]] = ""

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import Env
 from tests.helpers import PDF, appeal, docx_bytes, ensure_episode
-from tests.workflow.fixtures import appeal_rows, ensure_test_episodes, write_appeals_csv
+from tests.workflow.fixtures import appeal_rows, ensure_test_episodes, write_documents, write_rows_csv
 from workflow import crypto
 from workflow.crypto import FieldDecryptionError, normalise_name
 from workflow.models import Base, Case, Document, Person
@@ -27,6 +27,10 @@ from workflow.runtime.context import document_store
 from workflow.services.cases import find_by_name, open_case
 from workflow.services.importer import import_appeals
 
+# Import columns stored encrypted (persons.nationality/age/activity/situation, arrests.place/forces/legal_provision).
+FACT_MARKERS = {"nationality": "Freedonian-Marker", "age": "Age-Marker-77", "activity": "Activity-Marker-Quill",
+                "situation": "Situation-Marker-Heron", "arrest_place": "Arrest-Place-Marker-Dune",
+                "arrest_forces": "Forces-Marker-Lantern", "legal_provision": "Provision-Marker-Article-999"}
 IDENTITY = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")
 SENTENCE = "Fictional statement: Officer Zebedee Quarrington-Fakeman struck the complainant at the kiosk."
 PDF_SENTENCE = "Fictional medical note: bruising consistent with baton blows, Dr Ottoline Fakeworth."
@@ -134,8 +138,13 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
 
     # And a batch through the CSV importer, with its fictional documents.
     folder = tmp_path / "import"
-    path = write_appeals_csv(folder, n=6, missing=0)
     rows = appeal_rows(6, 0)
+    for row in rows[:2]:  # the filing facts the import may carry, encrypted like the identity fields
+        row.update({column: f"{marker} {row['ref']}" for column, marker in FACT_MARKERS.items()},
+                   perpetrator_agencies="police", arrest_date="2022-01-05")
+    folder.mkdir(parents=True)
+    write_documents(folder, rows)
+    path = write_rows_csv(folder / "appeals.csv", rows)
     with env.uow() as session:
         ensure_test_episodes(session)
     with env.uow() as session:
@@ -151,6 +160,12 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
             assert got[column] == row[column], column
         assert got["passport_number"] == (row["passport_number"] or None)
     with env.uow() as session:
+        for row in rows[:2]:
+            case = session.scalar(select(Case).where(Case.ref == row["ref"]))
+            arrest = case.arrests[0]
+            assert (case.person.nationality, case.person.situation, arrest.place, arrest.legal_provision) == (
+                row["nationality"], row["situation"], row["arrest_place"], row["legal_provision"])
+    with env.uow() as session:
         stored = {d.filename: document_store(env.settings).get(d.storage_key)
                   for d in session.scalars(select(Document))}
     assert stored["medical-note.pdf"] == pdf and stored["statement.docx"] == docx
@@ -161,6 +176,8 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
     for row in rows:
         secrets.update({f"{row['ref']}.{k}": row[k] for k in ("full_name", "full_name_native", "birth_date",
                                                               "phone", "email", "passport_number") if row[k]})
+    for row in rows[:2]:
+        secrets.update({f"{row['ref']}.{column}": row[column] for column in FACT_MARKERS})
     secrets["pdf text"] = PDF_SENTENCE
     secrets["docx bytes"] = docx[-200:]  # DOCX is a zip: look for its raw bytes rather than its text
     secrets["pdf bytes"] = pdf

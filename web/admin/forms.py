@@ -273,3 +273,17 @@ def term_changes(form: Any, vocabulary: str) -> dict[str, Any]:
         elif kind == "text" and (value or "").strip():
             extra[name] = value.strip()
     return {"labels": dict(form.labels.data), "extra": extra}
+
+
+class OrganisationForm(FlaskForm):
+    """The organisation's profile; what is valid is ``schemas/organisation.py``'s to say (nothing checked here)."""
+
+    name = StringField(_l("Organisation name"), validators=[Required()],
+                       description=_l("As the filings name the submitting organisation."))
+    address = TextAreaField(_l("Address"), render_kw={"rows": 3})
+    email = StringField(_l("E-mail"), render_kw={"type": "email"})
+    phone = StringField(_l("Phone"))
+    representative = StringField(_l("Representative or lawyer"),
+                                 description=_l("The person named as representative, who signs the filings."))
+    representative_title = StringField(_l("Their title"),
+                                       description=_l("For example: lawyer, member of the Almaty bar."))

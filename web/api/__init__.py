@@ -29,6 +29,7 @@ def register_api(app: Flask) -> Api:
         filings,
         imports,
         jobs,
+        organisation,
         review,
         tasks,
     )
@@ -40,7 +41,8 @@ def register_api(app: Flask) -> Api:
         "security": [{"bearer": []}],
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
-    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports):
+    for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports,
+                   organisation):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api

@@ -41,12 +41,15 @@ from workflow.states import Gender
 HINTS: dict[str, Any] = {
     "ref": _l("Up to 40 letters, digits, dashes or underscores, e.g. KZ-2024-001."),
     "full_name": _l("As in the passport or ID."),
+    "age": _l("In years, when the date of birth is not known."),
+    "incident_city": _l("Leave empty when it is the complainant's city."),
 }
-LONG_TEXT = frozenset({"description"})
+LONG_TEXT = frozenset({"description", "activity", "situation"})
 CHOICES = {"gender": lambda session: options("gender", Gender.codes())}
 KEY_CHOICES = {
     "episodes": lambda session: [SelectChoice(key, title) for key, title in episode_titles(session)],
     "incident_types": lambda session: options("incident_type", vocab.keys(session, "incident_type")),
+    "perpetrator_agencies": lambda session: options("perpetrator_agency", vocab.keys(session, "perpetrator_agency")),
 }
 
 
@@ -116,7 +119,8 @@ def appeal_form(session: Session, schema: AppealSchema, names: Sequence[str] | N
             offered = {c.value for c in choices}
             # A stored key no longer offered (a retired term) stays visible: the schema then says what is wrong
             # with it, rather than the form dropping it unseen.
-            stored = [SelectChoice(k, label("incident_type", k) if name == "incident_types" else k)
+            vocabulary = {"incident_types": "incident_type", "perpetrator_agencies": "perpetrator_agency"}.get(name)
+            stored = [SelectChoice(k, label(vocabulary, k) if vocabulary else k)
                       for k in (data or {}).get(name, ()) if k not in offered]
             control.choices = [*choices, *stored]
         elif name in CHOICES:

@@ -21,16 +21,24 @@ from workflow.problems import Problem
 from workflow.schemas.base import Day, InputSchema, KeyList, Text, YesNo, fail, one_of
 from workflow.states import Gender
 
+# The facts the bodies ask for beyond the original format (issue 13), all optional so that older files keep
+# working. The import only fills them: an empty cell leaves what the case holds (``services/import_facts.py``).
+PERSON_FILLED = ("nationality", "age", "activity", "situation")
+INCIDENT_FILLED = ("incident_city", "incident_place", "perpetrator_agencies")
+ARREST_FILLED = ("arrest_date", "arrest_place", "arrest_forces", "legal_provision")
+FILLED = PERSON_FILLED + INCIDENT_FILLED + ARREST_FILLED
 REQUIRED = ("ref", "full_name", "city", "incident_types", "incident_date", "description",
             "form_of_appeal", "power_of_attorney", "consent_publish_name", "received_on")
 # `episodes` may be left out or empty: an appeal can arrive before anyone has named the event it belongs to.
 OPTIONAL = ("episodes", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number", "occupation",
-            "organisation", "detained_now")
+            "organisation", "detained_now", *FILLED)
 COLUMNS = REQUIRED + OPTIONAL
 DOCUMENT_FIELDS = ("form_of_appeal", "power_of_attorney")
 REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 20000
+MAX_SHORT = 300  # a nationality, an age, a place name
+MAX_CITY = 120  # the incident's city column (``models.Incident.city``)
 
 
 @dataclass(frozen=True)
@@ -55,19 +63,37 @@ class Appeal:
     occupation: str | None = None
     organisation: str | None = None
     detained_now: bool = False
+    nationality: str | None = None
+    age: str | None = None
+    activity: str | None = None
+    situation: str | None = None
+    incident_city: str | None = None  # None: the person's city
+    incident_place: str | None = None
+    perpetrator_agencies: tuple[str, ...] = ()
+    arrest_date: date | None = None
+    arrest_place: str | None = None
+    arrest_forces: str | None = None
+    legal_provision: str | None = None
 
     def fingerprint(self) -> str:
-        """A hash of every field, to tell an unchanged re-import from an updated row."""
-        return hashlib.sha256(json.dumps(asdict(self), default=str, sort_keys=True).encode()).hexdigest()
+        """A hash of every field, to tell an unchanged re-import from an updated row. The columns added later
+        count only when they hold a value, so a row of an older file keeps the hash it was imported with."""
+        values = {k: v for k, v in asdict(self).items() if k not in FILLED or v not in (None, ())}
+        return hashlib.sha256(json.dumps(values, default=str, sort_keys=True).encode()).hexdigest()
+
+    @property
+    def has_arrest(self) -> bool:
+        return any(getattr(self, name) is not None for name in ARREST_FILLED)
 
 
 class KnownKeys(Protocol):
     episodes: Set[str]
     incident_types: Set[str]
+    perpetrator_agencies: Set[str]
 
 
-def _optional(**kwargs: Any) -> Text:
-    return Text(max_length=MAX_TEXT, allow_none=True, load_default=None, **kwargs)
+def _optional(max_length: int = MAX_TEXT, **kwargs: Any) -> Text:
+    return Text(max_length=max_length, allow_none=True, load_default=None, **kwargs)
 
 
 class AppealSchema(InputSchema):
@@ -96,6 +122,18 @@ class AppealSchema(InputSchema):
     occupation = _optional()
     organisation = _optional()
     detained_now = YesNo(allow_none=True, load_default=False)
+    nationality = _optional(MAX_SHORT)
+    age = _optional(MAX_SHORT, metadata={"description": "years, when the birth date is not known"})
+    activity = _optional(metadata={"description": "human-rights or political activity"})
+    situation = _optional(metadata={"description": "current situation and risk"})
+    incident_city = _optional(MAX_CITY, metadata={"description": "where the incident happened; empty: `city`"})
+    incident_place = _optional(MAX_SHORT, metadata={"description": "the exact place in that city"})
+    perpetrator_agencies = KeyList(allow_none=True, load_default=list, metadata={
+        "description": "keys of the perpetrator_agency vocabulary (or one `;`-separated text); may be empty"})
+    arrest_date = Day(allow_none=True, load_default=None, past_only=True)
+    arrest_place = _optional(MAX_SHORT)
+    arrest_forces = _optional(metadata={"description": "who carried out the arrest"})
+    legal_provision = _optional(MAX_SHORT, metadata={"description": "article and code invoked"})
 
     def __init__(self, *, known: Callable[[], KnownKeys] | None = None, documents: str = "refused",
                  **kwargs: Any) -> None:
@@ -121,6 +159,10 @@ class AppealSchema(InputSchema):
     def _incident_types(self, value: list[str], **kwargs: Any) -> None:
         self._keys(value, "no_incident_type", "unknown_incident_types", lambda k: k.incident_types)
 
+    @validates("perpetrator_agencies")
+    def _perpetrator_agencies(self, value: list[str] | None, **kwargs: Any) -> None:
+        self._keys(value or [], None, "unknown_perpetrator_agencies", lambda k: k.perpetrator_agencies)
+
     def _keys(self, value: list[str], empty: str | None, unknown: str, of: Callable[[KnownKeys], Set[str]]) -> None:
         if not value and empty is not None:
             raise fail(Problem(empty))
@@ -141,4 +183,5 @@ class AppealSchema(InputSchema):
         """What ``load`` gave, as an Appeal."""
         return Appeal(**{**values, "episodes": tuple(values.get("episodes") or ()),
                          "incident_types": tuple(values["incident_types"]),
+                         "perpetrator_agencies": tuple(values.get("perpetrator_agencies") or ()),
                          "detained_now": bool(values.get("detained_now"))})

@@ -43,6 +43,7 @@ from workflow.roles import IDENTITY_FIELDS, LEGAL_FACT_VIEWERS, person_fields
 from workflow.schemas.appeal import Appeal
 from workflow.services import processes, review
 from workflow.services.documents import attach_document
+from workflow.services.import_facts import apply_import_facts
 from workflow.states import Stage
 
 PERSON_FIELDS = ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
@@ -63,6 +64,10 @@ class KnownKeys:
     @cached_property
     def incident_types(self) -> set[str]:
         return set(vocab.keys(self.session, "incident_type"))
+
+    @cached_property
+    def perpetrator_agencies(self) -> set[str]:
+        return set(vocab.keys(self.session, "perpetrator_agency"))
 
 
 def get_case(session: Session, ref: str) -> Case:
@@ -92,7 +97,6 @@ def _apply(session: Session, case: Case, appeal: Appeal) -> None:
     incident.types = list(appeal.incident_types)
     incident.occurred_on = appeal.incident_date
     incident.description = appeal.description
-    incident.place = appeal.city
     incident.episode_id = case.episodes[0].id if len(case.episodes) == 1 else None
     session.add(incident)
     consent = case.consent or ConsentRecord(case=case)
@@ -110,6 +114,7 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
     session.add(case)
     _apply(session, case, appeal)
     session.flush()
+    apply_import_facts(session, case, appeal)
     for kind, (content, filename) in documents.items():
         attach_document(session, settings, actor, case, kind, content, filename)
     audit(session, actor, "case_opened", "case", case.ref, case.id, {"imported": imported})
@@ -144,7 +149,10 @@ def update_case(session: Session, actor: User | None, case: Case, appeal: Appeal
     """Apply a changed appeal to an existing case; False when nothing changed (idempotent re-import)."""
     if case.source_hash == appeal.fingerprint():
         return False
+    previous_city = case.person.city
     _apply(session, case, appeal)
+    session.flush()
+    apply_import_facts(session, case, appeal, previous_city=previous_city)
     session.flush()
     # Field names only: the values are identity data and do not belong in the log.
     audit(session, actor, "case_updated", "case", case.ref, case.id, {"source": "import"})

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from workflow.admissibility import add_years
+from workflow.admissibility import add_years, exhaustion, final_remedy_on
 from workflow.audit import audit
 from workflow.bodies import get_body
 from workflow.errors import Conflict, Forbidden, NotFound
@@ -82,7 +82,8 @@ class Item:
 # -- the HRC time bar ----------------------------------------------------------------------------------------
 
 def sync_time_bar(session: Session, case: Case) -> Deadline | None:
-    """Replace the case's time bar after its exhaustion date changed (``review.update_legal_facts``).
+    """Replace the case's time bar after its exhaustion date changed (``review.update_legal_facts``; whatever
+    adds, changes or removes a remedy step must call it too).
 
     Once an HRC filing of the case was submitted the clock has stopped: a later correction of the date
     no longer moves it.
@@ -92,7 +93,10 @@ def sync_time_bar(session: Session, case: Case) -> Deadline | None:
     # Open or lapsed, the old rows were computed from a date that is no longer the case's.
     for row in session.scalars(_time_bars().where(Deadline.case_id == case.id)):
         session.delete(row)
-    exhausted = case.legal_facts.remedies_exhausted_on if case.legal_facts else None
+    # The same date the time-bar rule reads: the legal facts' own, else the latest final remedy step.
+    done = exhaustion(case.legal_facts.remedies_exhausted_on if case.legal_facts else None,
+                      final_remedy_on(case.remedy_steps))
+    exhausted = done.on if done is not None else None
     years = _time_bar_years(session) if exhausted else None
     row = None
     if exhausted is not None and years is not None:

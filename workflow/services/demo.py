@@ -22,6 +22,7 @@ from workflow.services.cases import open_case
 from workflow.services.collective import create_collective, eligible_cases
 from workflow.services.consent import withdraw_consent
 from workflow.services.episodes import upsert_episode
+from workflow.services.organisation import update_profile
 from workflow.services.responses import record_response
 from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
@@ -39,6 +40,12 @@ DEMO_USERS = (
     ("sergei", "manager", "Sergei Approvin"),
     ("admin", "admin", "Demo Administrator"),
 )
+# The submitter the demo's filings name (fictional; admins change it on /admin/organisation).
+DEMO_PROFILE = {
+    "name": "Demo Human Rights Bureau (fictional)", "address": "1 Example Embankment, Demo City, 000000",
+    "email": "office@demo-bureau.example.org", "phone": "+7 000 000 0000",
+    "representative": "Aliya Demolawyer", "representative_title": "Lawyer, member of the Demo City bar (fictional)",
+}
 EPISODES = (
     ("rally_jan", "Mass detentions at the January rally", date(2022, 1, 5), date(2022, 1, 7)),
     ("preventive_feb", "Preventive detentions before the February march", date(2022, 2, 20), date(2022, 2, 28)),
@@ -66,6 +73,7 @@ def load_demo(session: Session, settings: Settings) -> bool:
     users = {u: add_user(session, None, u, r, full_name=n, password=DEMO_PASSWORD) for u, r, n in DEMO_USERS}
     for key, title, start, end in EPISODES:
         upsert_episode(session, None, key, title, start, end)
+    update_profile(session, settings, users["admin"], DEMO_PROFILE)
     rng = random.Random(2026)
     number = 0
     for count, plan in PLANS:

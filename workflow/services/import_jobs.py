@@ -277,7 +277,12 @@ EXAMPLE = {
     "form_of_appeal": "foa-APL-0001.pdf", "power_of_attorney": "poa-APL-0001.pdf", "consent_publish_name": "no",
     "received_on": "2018-06-01", "full_name_native": "", "gender": "female", "birth_date": "1990-01-31",
     "phone": "+7 000 000 0000", "email": "test-person@example.org", "passport_number": "", "occupation": "teacher",
-    "organisation": "", "detained_now": "no",
+    "organisation": "", "detained_now": "no", "nationality": "Kazakhstan", "age": "",
+    "activity": "Fictional example: volunteer observer at peaceful assemblies.",
+    "situation": "Fictional example: summoned for questioning again; fears a criminal charge.",
+    "incident_city": "", "incident_place": "Astana Square", "perpetrator_agencies": "police",
+    "arrest_date": "2018-05-10", "arrest_place": "Astana Square", "arrest_forces": "Police patrol (fictional)",
+    "legal_provision": "Art. 488 of the Code of Administrative Offences",
 }
 
 

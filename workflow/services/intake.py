@@ -149,6 +149,9 @@ def _edit(session: Session, actor: User, case: Case, data: Mapping[str, Any], ve
     if not changed:
         return []
     fingerprint = case.source_hash
+    incident = case.incidents[0] if case.incidents else None
+    if "city" in changed and incident is not None and incident.city in (None, "", current.city):
+        incident.city = wanted["city"]  # the incident's city follows the person's unless it was given its own
     _apply(session, case, dataclasses.replace(current, **{field: wanted[field] for field in changed}))
     case.source_hash = fingerprint  # the imported row did not change: re-importing it must not undo this
     session.flush()

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow import admissibility, vocab
-from workflow.admissibility import CaseFacts, Choices, Finding
+from workflow.admissibility import CaseFacts, Choices, Finding, final_remedy_on
 from workflow.audit import audit
 from workflow.bodies import all_bodies, get_body
 from workflow.errors import ValidationFailed
@@ -88,6 +88,7 @@ def case_facts(session: Session, case: Case) -> CaseFacts:
         incident_dates=dated,
         state_code=legal.state_code,
         remedies_exhausted_on=legal.remedies_exhausted_on,
+        final_remedy_on=final_remedy_on(case.remedy_steps),
         remedies_ineffective=legal.remedies_ineffective,
         other_procedure=legal.other_procedure,
         other_procedure_name=legal.other_procedure_name,
