@@ -67,22 +67,23 @@ class KnownKeys(Protocol):
 
 
 def _optional(**kwargs: Any) -> Text:
-    return Text(max_length=MAX_TEXT, allow_none=True, load_default=None, **kwargs)
+    """An optional one-line text (a line break pasted into a name or a phone number becomes a space)."""
+    return Text(max_length=MAX_TEXT, allow_none=True, load_default=None, multiline=False, **kwargs)
 
 
 class AppealSchema(InputSchema):
     """The fields of the import format. ``documents``: ``"names"`` (file names in a documents folder, the import)
     or ``"refused"`` (always null: the API and the pages upload documents to the case afterwards)."""
 
-    ref = Text(required=True, metadata={"description": "up to 40 letters, digits, - or _"})
-    full_name = Text(required=True, max_length=MAX_TEXT)
-    city = Text(required=True, max_length=MAX_TEXT)
+    ref = Text(required=True, multiline=False, metadata={"description": "up to 40 letters, digits, - or _"})
+    full_name = Text(required=True, max_length=MAX_TEXT, multiline=False)
+    city = Text(required=True, max_length=MAX_TEXT, multiline=False)
     episodes = KeyList(allow_none=True, load_default=list, metadata={
         "description": "episode keys (or one `;`-separated text); may be empty"})
     incident_types = KeyList(required=True, metadata={
         "description": "keys of the incident_type vocabulary (or one `;`-separated text)"})
     incident_date = Day(required=True, past_only=True)
-    description = Text(required=True, max_length=MAX_TEXT)
+    description = Text(required=True, max_length=MAX_TEXT)  # the one multi-line text of an appeal
     form_of_appeal = _optional(metadata={"description": "import: a file name; API: null (upload it afterwards)"})
     power_of_attorney = _optional(metadata={"description": "import: a file name; API: null (upload it afterwards)"})
     consent_publish_name = YesNo(required=True)
