@@ -39,8 +39,8 @@ from workflow.runtime.context import document_store
 from workflow.services.cases import find_by_name, open_case
 from workflow.services.keys import (
     RotationRefused,
-    encrypted_tables,
     RotationReport,
+    encrypted_tables,
     reencrypt_documents,
     rotate_keys,
     start_rotation,
