@@ -68,7 +68,6 @@ class ProblemField(fields.Field):
 # line break becomes "\n", a control character is refused (`control_characters`, with its position: invisible in
 # a page, refused by a .docx, a NUL even by PostgreSQL), a lone surrogate or U+FFFE/U+FFFF too (`invalid_text`:
 # no database stores it). Refused rather than dropped: what a person typed is never changed unseen.
-
 class Text(ProblemField, fields.String):
     """Text, trimmed; ``max_length`` counts characters after trimming. Empty text is missing: a required field
     says so, an optional one that allows None becomes None.
@@ -79,8 +78,7 @@ class Text(ProblemField, fields.String):
     what the pages print as the field's limit (``max_length_of``).
     """
 
-    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text"),  # noqa: RUF012
-                              "control": Problem("control_characters"), "not_characters": Problem("invalid_text")}
+    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text")}  # noqa: RUF012
 
     def __init__(self, *, max_length: int | None = None, strip: bool = True, multiline: bool = True,
                  **kwargs: Any) -> None:
@@ -91,7 +89,6 @@ class Text(ProblemField, fields.String):
         super().__init__(validate=validators, **kwargs)
         self.strip = strip
         self.multiline = multiline
-        self.max_length = max_length
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
