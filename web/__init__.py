@@ -13,8 +13,10 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
+import filings.text as text_rule
 from web import database, dates
 from web.access import PUBLIC, rule_of
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
@@ -24,6 +26,8 @@ from workflow import crypto, roles
 from workflow.config import Settings, load_settings
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
+from workflow.problems import Problem
+from workflow.schemas.base import clean_text, problems_of
 
 API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
@@ -80,6 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     _register_blueprints(app)
 
     app.before_request(_enforce_access)
+    app.before_request(_refuse_broken_text)
     app.after_request(_security_headers)
     _register_error_handlers(app)
     app.add_template_global(label)
@@ -150,6 +155,40 @@ def _enforce_access() -> Response | None:
     if g.actor.role not in rule:
         abort(403)
     return None
+
+
+def _refuse_broken_text() -> None:
+    """The character rule (``filings/text.py``) at the door, for what no schema field may see first.
+
+    A query string is a filter, never free text: a control character or a broken one in it (a name or a value)
+    is refused. A form's texts are each checked by their schema, next to their field; only what a database
+    cannot store or even compare (a NUL: PostgreSQL refuses it in any parameter; a lone surrogate) is refused
+    here, so that a field no schema checks (a search box, a user name at sign-in) never reaches the database
+    with it. No person types either. Answers 422 like any refused input.
+    """
+    if request.endpoint is None or request.endpoint == "static":
+        return
+    errors: dict[str, Problem] = {}
+    for name, value in request.args.items(multi=True):
+        try:
+            clean_text(name, multiline=False)
+            clean_text(value, multiline=False)
+        except ValidationError as err:
+            errors[_shown_name(name)] = problems_of(err.messages)["_body"]
+    # The API reads its bodies through its schemas (web/api/base.py), and a body read here as a form would be
+    # gone for the parser that must refuse a body that is not JSON: pages only.
+    for name, value in () if is_api_request() else request.form.items(multi=True):
+        if text_rule.has_non_characters(name + value):
+            errors[_shown_name(name)] = Problem("invalid_text")
+        elif "\x00" in name + value:
+            errors[_shown_name(name)] = Problem("control_characters", {"position": value.find("\x00") + 1 or 1})
+    if errors:
+        raise ValidationFailed("the request holds characters that are not text", errors=errors)
+
+
+def _shown_name(name: str) -> str:
+    """A parameter's name as an error may name it (a broken name is named by where it was)."""
+    return name if name.isprintable() and not text_rule.has_non_characters(name) else "_query"
 
 
 def _security_headers(response: Response) -> Response:

@@ -117,7 +117,9 @@ MESSAGES: dict[str, str] = {
     "in_file": N_("%(name)s: %(problem)s"),
     "on_line": N_("line %(line)s: %(problem)s"),
     "already_exists": N_("already exists"),
-    "control_characters": N_("must not contain control characters"),
+    "control_characters": N_("must not contain control characters (an invisible one is at character "
+                             "%(position)s)"),
+    "invalid_text": N_("is not valid text: it holds a broken character (a lone surrogate)"),
     "changed_since_opened": N_("the case changed since this form was opened: nothing was saved"),
     "case_ended": N_("the case has ended: its record stays as it was"),
     # -- appeals ---------------------------------------------------------------------------------------

@@ -14,12 +14,14 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaError
+from marshmallow import ValidationError
 from sqlalchemy.orm import Session
 
 from workflow import vocab
 from workflow.bodies import active_codes, language_choices
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem
+from workflow.schemas.base import clean_text, clean_tree, problems_of
 
 _FORMATS = FormatChecker()
 # The catalogue of bodies is the "vocabulary" of fields bound to ``body``.
@@ -80,11 +82,33 @@ def _problem(error: SchemaError) -> Problem:
     return Problem("invalid")
 
 
+def _clean(data: dict[str, Any]) -> dict[str, Any]:
+    """The texts of the form data by the character rule (``schemas/base.py`` ``clean_text``: line breaks as
+    ``\n``, control characters and lone surrogates refused), before the schema counts their length: task data
+    is stored with the process and read into documents, so nothing enters it that the text fields refuse."""
+    cleaned: dict[str, Any] = {}
+    errors: dict[str, Problem] = {}
+    for name, value in data.items():
+        try:
+            field = clean_text(name)
+        except ValidationError:
+            errors["data"] = Problem("invalid_text")
+            continue
+        try:
+            cleaned[field] = clean_tree(value)
+        except ValidationError as err:
+            errors.update(problems_of(err.messages, field))
+    if errors:
+        raise ValidationFailed("the form has errors", errors=errors)
+    return cleaned
+
+
 def validate_form(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     """Return the data if it fits the schema (optional fields get their defaults); otherwise raise with one problem
     per field."""
     if not isinstance(data, dict):
         raise ValidationFailed("form data must be a JSON object", errors={"data": Problem("not_object")})
+    data = _clean(data)
     validator = Draft202012Validator(schema, format_checker=_FORMATS)
     errors: dict[str, Problem] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):

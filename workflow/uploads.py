@@ -13,6 +13,7 @@ import re
 import zipfile
 from typing import Final
 
+import filings.text as text_rule
 from workflow.problems import Problem
 
 PDF: Final = "application/pdf"
@@ -98,6 +99,16 @@ def _extension(filename: str) -> str | None:
     return f".{ext.lower()}" if ext else None
 
 
+def check_filename(filename: str) -> None:
+    """A file's name holds no control character, tab or line break, and no broken character (the rule of
+    ``filings/text.py``): it is shown in pages and written into bundles."""
+    if text_rule.has_non_characters(filename):
+        raise DocumentRejected(Problem("invalid_text"))
+    for position, char in enumerate(filename, start=1):
+        if char in "\t\n" or text_rule.CONTROL.match(char) or text_rule.LINE_BREAKS.match(char):
+            raise DocumentRejected(Problem("control_characters", {"position": position}))
+
+
 def check_document(data: bytes, filename: str | None, max_bytes: int) -> str:
     """Validate an upload and return its media type; raises DocumentRejected naming the problem."""
     if not data:
@@ -106,6 +117,8 @@ def check_document(data: bytes, filename: str | None, max_bytes: int) -> str:
         raise DocumentRejected(Problem("file_too_large", {"size": human_size(len(data)),
                                                           "limit": human_size(max_bytes)}))
 
+    if filename:
+        check_filename(filename)
     ext = _extension(filename) if filename else None
     if ext is not None and ext not in _EXTENSIONS:
         raise DocumentRejected(Problem("extension_refused", {"extension": ext, "allowed": list(_EXTENSIONS)}))

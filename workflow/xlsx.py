@@ -31,6 +31,7 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _COLUMN = re.compile(r"[A-Z]+")
 _T, _V, _IS = f"{MAIN}t", f"{MAIN}v", f"{MAIN}is"
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _BUILTIN_DATE_IDS = frozenset({*range(14, 23), *range(45, 48)})
 
 
@@ -52,8 +53,15 @@ def _parse(stream: IO[bytes], tag: str) -> Iterator[Any]:
 def _text(element: Any) -> str:
     """The text of a string item (``<si>`` or ``<is>``): its ``<t>``, or its rich-text runs joined."""
     if len(element) == 1 and element[0].tag == _T:  # the usual case, quickly
-        return element[0].text or ""
-    return "".join(t.text or "" for t in element.iter(_T) if t.getparent().tag != f"{MAIN}rPh")
+        return _unescaped(element[0].text or "")
+    return _unescaped("".join(t.text or "" for t in element.iter(_T) if t.getparent().tag != f"{MAIN}rPh"))
+
+
+def _unescaped(text: str) -> str:
+    """OOXML's escapes (ST_Xstring): what XML cannot hold, such as a vertical tab pasted into a cell, is written
+    ``_x000B_`` (and a literal ``_x`` as ``_x005F_x``). Undone here, so that the schema's character rule sees the
+    real character (a vertical tab becomes a line break, a NUL is refused) instead of the escape as text."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text) if "_x" in text else text
 
 
 def _xml(archive: zipfile.ZipFile, name: str) -> Any | None:

@@ -112,7 +112,7 @@ CLEAN = "Line one\nline two\nline three end\ttab"
 
 def test_xml_safe_keeps_breaks_and_drops_what_xml_cannot_hold() -> None:
     assert xml_safe(DIRTY) == CLEAN
-    assert xml_safe("Қазақстан 😀 «ok»\r\n") == "Қазақстан 😀 «ok»\r\n"
+    assert xml_safe("Қазақстан 😀 «ok»\r\n") == "Қазақстан 😀 «ok»\n"  # one kind of line break
 
 
 def test_text_xml_cannot_hold_is_cleaned_wherever_it_enters_the_document() -> None:

@@ -128,7 +128,7 @@ BAD_INPUT = [
      "cannot be in the future"),
     ("unknown episode", {"episodes": ["no_such_rally"]}, "episodes", "unknown episode"),
     ("bad email", {"email": "saule at example"}, "email", "e-mail address"),
-    ("control characters", {"full_name": "Saule\x00\x07 Z"}, "full_name", "control characters"),
+    ("control characters", {"full_name": "Saule\x01\x07 Z"}, "full_name", "control characters"),
     ("control characters in the facts", {"description": "Detained\x1b[31m"}, "description", "control characters"),
     ("bad reference", {"ref": "KZ 001/../x"}, "ref", "letters, digits"),
     ("publication not chosen", {"consent_publish_name": None}, "consent_publish_name", "is required"),

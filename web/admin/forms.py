@@ -40,13 +40,14 @@ from workflow.schemas.catalogue import (
     NAME_MAX,
     NOTES_MAX,
 )
+from workflow.services.users import FULL_NAME_MAX
 
 # -- users ---------------------------------------------------------------------------------------------------
 
 
 class NewUserForm(FlaskForm):
     username = StringField(_l("Username"), validators=[Required()], render_kw={"maxlength": 80})
-    full_name = StringField(_l("Full name"), render_kw={"maxlength": 200})
+    full_name = StringField(_l("Full name"), render_kw={"maxlength": FULL_NAME_MAX})
     role = SelectField(_l("Role"), choices=[SelectChoice(r.value, _l(r.label)) for r in Role], validate_choice=False)
     locale = SelectField(_l("Language"), validate_choice=False,
                          choices=[SelectChoice(code, language_name(code, code)) for code in UI_LANGUAGES])

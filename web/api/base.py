@@ -22,7 +22,7 @@ from web.api.schemas import ErrorSchema
 from workflow.config import Settings
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem
-from workflow.schemas.base import problems_of
+from workflow.schemas.base import broken_text_at, problems_of
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 BINARY = {"type": "string", "format": "binary"}
@@ -66,7 +66,11 @@ class ApiParser(FlaskParser):
             if req.get_data(cache=True):
                 raise ValidationFailed("the request body must be JSON", errors={"_body": Problem("json_expected")})
             return core.missing
-        return core.parse_json(req.get_data(cache=True))
+        parsed = core.parse_json(req.get_data(cache=True))
+        broken = broken_text_at(parsed)
+        if broken is not None:  # "\ud800" is valid JSON but no text: nothing could store it
+            raise ValidationFailed("the request body has errors", errors={broken: Problem("invalid_text")})
+        return parsed
 
     def _handle_invalid_json_error(self, error: Any, req: Any, *args: Any, **kwargs: Any) -> NoReturn:
         raise ValidationFailed("the request body is not valid JSON", errors={"_body": Problem("not_json")})

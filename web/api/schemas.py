@@ -120,7 +120,8 @@ class ConsentFormArgsSchema(InputSchema):
 
 
 class TaskCompletionSchema(InputSchema):
-    data = Dict(keys=fields.String(), required=True,
+    # Its texts are checked by the task's form, per field (workflow/task_forms.py), not here.
+    data = Dict(keys=fields.String(), required=True, clean=False,
                 metadata={"description": "the task's form data (docs/INTERFACES.md §5)"})
 
 
@@ -231,5 +232,5 @@ class CompleteManySchema(InputSchema):
     task = Text(required=True, max_length=100, metadata={"description": "the task kind, e.g. legal_review"})
     task_ids = List(Text(max_length=64), validate=at_most(1000))
     filter = Nested(TaskFilterSchema)
-    data = Dict(keys=fields.String(), required=True,
+    data = Dict(keys=fields.String(), required=True, clean=False,
                 metadata={"description": "the task's form data (docs/INTERFACES.md §5), the same for every task"})

@@ -20,7 +20,7 @@ from web.forms import Required
 from web.labels import data_labels, label
 from workflow import vocab
 from workflow.bodies import active_codes
-from workflow.schemas.collective import NARRATIVE_SECTIONS, OFFICIAL_FIELDS, TITLE_MAX
+from workflow.schemas.collective import NARRATIVE_SECTIONS, OFFICIAL_FIELDS, SECTION_MAX, TITLE_MAX
 from workflow.services.collective import EligibleCase
 
 SECTION_LABELS: dict[str, Any] = {
@@ -53,7 +53,8 @@ class CollectiveForm(FlaskForm):
 
 
 for _section in NARRATIVE_SECTIONS:
-    setattr(CollectiveForm, f"narrative_{_section}", TextAreaField(SECTION_LABELS[_section]))
+    setattr(CollectiveForm, f"narrative_{_section}", TextAreaField(SECTION_LABELS[_section],
+                                                                   render_kw={"maxlength": SECTION_MAX}))
 
 
 def collective_form(session: Session, eligible: list[EligibleCase]) -> CollectiveForm:

@@ -15,7 +15,7 @@ from web.forms import Required
 from web.labels import LABELS
 from workflow.bodies import CODES
 from workflow.models import ConsentRecord
-from workflow.schemas.consent import PERMISSION_FLAGS, RISK_NOTE_MAX
+from workflow.schemas.consent import PERMISSION_FLAGS, REASON_MAX, RISK_NOTE_MAX
 from workflow.services.cases import cities
 from workflow.services.episodes import episode_titles
 from workflow.services.queues import TaskFilter
@@ -56,7 +56,8 @@ def consent_form(consent: ConsentRecord | None, **kwargs: Any) -> ConsentPermiss
 
 
 class WithdrawConsentForm(FlaskForm):
-    reason = TextAreaField(_l("Why was consent withdrawn?"), validators=[Required()])
+    reason = TextAreaField(_l("Why was consent withdrawn?"), validators=[Required()],
+                           render_kw={"maxlength": REASON_MAX})
 
 
 # -- the consent queue -------------------------------------------------------------------------------------------

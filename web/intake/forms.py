@@ -34,7 +34,7 @@ from web.forms import Required
 from web.labels import LABELS, label, options
 from workflow import vocab
 from workflow.schemas.appeal import COLUMNS, DOCUMENT_FIELDS, AppealSchema
-from workflow.schemas.base import Day, KeyList, YesNo
+from workflow.schemas.base import Day, KeyList, YesNo, max_length_of
 from workflow.services.episodes import episode_titles
 from workflow.states import Gender
 
@@ -85,6 +85,8 @@ def _field_label(name: str) -> Any:
 def _control(name: str, spec: ma.Field) -> WTField:
     flags = [Required()] if spec.required else []
     text, hint = _field_label(name), HINTS.get(name, "")
+    limit = max_length_of(spec)  # the schema's own limit: the browser stops there, the hint says so
+    sized = {"maxlength": limit} if limit else {}
     if name in DOCUMENT_FIELDS:
         return FileField(text, validators=flags, description=hint, render_kw={"accept": ".pdf,.jpg,.jpeg,.png,.docx"})
     if isinstance(spec, KeyList):
@@ -100,8 +102,8 @@ def _control(name: str, spec: ma.Field) -> WTField:
     if name in CHOICES:
         return SelectField(text, validators=flags, description=hint, validate_choice=False)
     if name in LONG_TEXT:
-        return TextAreaField(text, validators=flags, description=hint, render_kw={"rows": 5})
-    return StringField(text, validators=flags, description=hint)
+        return TextAreaField(text, validators=flags, description=hint, render_kw={"rows": 5, **sized})
+    return StringField(text, validators=flags, description=hint, render_kw=sized or None)
 
 
 def appeal_form(session: Session, schema: AppealSchema, names: Sequence[str] | None = None, *,

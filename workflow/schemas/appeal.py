@@ -92,23 +92,24 @@ class KnownKeys(Protocol):
     perpetrator_agencies: Set[str]
 
 
-def _optional(max_length: int = MAX_TEXT, **kwargs: Any) -> Text:
-    return Text(max_length=max_length, allow_none=True, load_default=None, **kwargs)
+def _optional(max_length: int = MAX_TEXT, *, multiline: bool = False, **kwargs: Any) -> Text:
+    """An optional text, one line unless said (a line break pasted into a name or a phone number becomes a space)."""
+    return Text(max_length=max_length, allow_none=True, load_default=None, multiline=multiline, **kwargs)
 
 
 class AppealSchema(InputSchema):
     """The fields of the import format. ``documents``: ``"names"`` (file names in a documents folder, the import)
     or ``"refused"`` (always null: the API and the pages upload documents to the case afterwards)."""
 
-    ref = Text(required=True, metadata={"description": "up to 40 letters, digits, - or _"})
-    full_name = Text(required=True, max_length=MAX_TEXT)
-    city = Text(required=True, max_length=MAX_TEXT)
+    ref = Text(required=True, multiline=False, metadata={"description": "up to 40 letters, digits, - or _"})
+    full_name = Text(required=True, max_length=MAX_TEXT, multiline=False)
+    city = Text(required=True, max_length=MAX_TEXT, multiline=False)
     episodes = KeyList(allow_none=True, load_default=list, metadata={
         "description": "episode keys (or one `;`-separated text); may be empty"})
     incident_types = KeyList(required=True, metadata={
         "description": "keys of the incident_type vocabulary (or one `;`-separated text)"})
     incident_date = Day(required=True, past_only=True)
-    description = Text(required=True, max_length=MAX_TEXT)
+    description = Text(required=True, max_length=MAX_TEXT)  # the one multi-line text of an appeal
     form_of_appeal = _optional(metadata={"description": "import: a file name; API: null (upload it afterwards)"})
     power_of_attorney = _optional(metadata={"description": "import: a file name; API: null (upload it afterwards)"})
     consent_publish_name = YesNo(required=True)
@@ -124,15 +125,15 @@ class AppealSchema(InputSchema):
     detained_now = YesNo(allow_none=True, load_default=False)
     nationality = _optional(MAX_SHORT)
     age = _optional(MAX_SHORT, metadata={"description": "years, when the birth date is not known"})
-    activity = _optional(metadata={"description": "human-rights or political activity"})
-    situation = _optional(metadata={"description": "current situation and risk"})
+    activity = _optional(multiline=True, metadata={"description": "human-rights or political activity"})
+    situation = _optional(multiline=True, metadata={"description": "current situation and risk"})
     incident_city = _optional(MAX_CITY, metadata={"description": "where the incident happened; empty: `city`"})
     incident_place = _optional(MAX_SHORT, metadata={"description": "the exact place in that city"})
     perpetrator_agencies = KeyList(allow_none=True, load_default=list, metadata={
         "description": "keys of the perpetrator_agency vocabulary (or one `;`-separated text); may be empty"})
     arrest_date = Day(allow_none=True, load_default=None, past_only=True)
     arrest_place = _optional(MAX_SHORT)
-    arrest_forces = _optional(metadata={"description": "who carried out the arrest"})
+    arrest_forces = _optional(multiline=True, metadata={"description": "who carried out the arrest"})
     legal_provision = _optional(MAX_SHORT, metadata={"description": "article and code invoked"})
 
     def __init__(self, *, known: Callable[[], KnownKeys] | None = None, documents: str = "refused",

@@ -13,6 +13,7 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
+import filings.text as text_rule
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem, several
 
@@ -63,31 +64,102 @@ class ProblemField(fields.Field):
         return super().deserialize(value, attr, data, **kwargs)
 
 
-# C0 control characters and DEL, except tab, line feed and carriage return: never typed on purpose, invisible in
-# a page or a filing, and a NUL is refused by PostgreSQL itself (a 500 instead of a field error).
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
+# The character rule is filings/text.py's (one rule for what is typed and what a document holds): every kind of
+# line break becomes "\n", a control character is refused (`control_characters`, with its position: invisible in
+# a page, refused by a .docx, a NUL even by PostgreSQL), a lone surrogate or U+FFFE/U+FFFF too (`invalid_text`:
+# no database stores it). Refused rather than dropped: what a person typed is never changed unseen.
 class Text(ProblemField, fields.String):
     """Text, trimmed; ``max_length`` counts characters after trimming. Empty text is missing: a required field
-    says so, an optional one that allows None becomes None. Control characters are refused."""
+    says so, an optional one that allows None becomes None.
 
-    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text"),  # noqa: RUF012
-                              "control": Problem("control_characters")}
+    Line breaks of every kind become ``\n`` (CR LF, CR, vertical tab, form feed, U+2028/U+2029, NEL); other
+    control characters are refused (``control_characters``), so are lone surrogates (``invalid_text``).
+    ``multiline=False`` (names, places, keys): tabs and line breaks become one space. ``max_length`` is also
+    what the pages print as the field's limit (``max_length_of``).
+    """
 
-    def __init__(self, *, max_length: int | None = None, strip: bool = True, **kwargs: Any) -> None:
+    default_error_messages = {"invalid": Problem("not_text"), "invalid_utf8": Problem("not_text")}  # noqa: RUF012
+
+    def __init__(self, *, max_length: int | None = None, strip: bool = True, multiline: bool = True,
+                 **kwargs: Any) -> None:
         given = kwargs.pop("validate", None)
         validators = [given] if callable(given) else list(given or [])
         if max_length is not None:
             validators.append(at_most(max_length))
         super().__init__(validate=validators, **kwargs)
         self.strip = strip
+        self.multiline = multiline
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | None:
         text = super()._deserialize(value, attr, data, **kwargs)
-        if CONTROL_CHARACTERS.search(text):
-            raise self.make_error("control")
-        return text.strip() if self.strip else text
+        return clean_text(text, multiline=self.multiline, strip=self.strip)
+
+
+def clean_text(text: str, *, multiline: bool = True, strip: bool = True) -> str:
+    """``text`` by the character rule (``Text``), or ValidationError with its Problem. For text that reaches a
+    service without a ``Text`` field (task form data, JSON values)."""
+    if text_rule.has_non_characters(text):
+        raise fail(Problem("invalid_text"))
+    text = text_rule.normalise_breaks(text) if multiline else text_rule.one_line(text)
+    position = text_rule.first_control(text)
+    if position is not None:
+        raise fail(Problem("control_characters", {"position": position}))
+    return text.strip() if strip else text
+
+
+def clean_tree(value: Any) -> Any:
+    """Every text inside a JSON value (keys and strings of nested objects and lists) by ``clean_text``, not
+    trimmed; ValidationError on the first that breaks the rule."""
+    if isinstance(value, str):
+        return clean_text(value, strip=False)
+    if isinstance(value, Mapping):
+        cleaned = {}
+        for key, item in value.items():
+            try:
+                cleaned[clean_tree(key)] = clean_tree(item)
+            except ValidationError as err:  # said of its key, as marshmallow nests errors
+                raise ValidationError({str(key): err.messages}) from None
+        return cleaned
+    if isinstance(value, list | tuple):
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(clean_tree(item))
+            except ValidationError as err:
+                raise ValidationError({str(index): err.messages}) from None
+        return items
+    return value
+
+
+def broken_text_at(value: Any, path: str = "") -> str | None:
+    """Where the first text inside a JSON value holds a lone surrogate or another non-character (a dotted path,
+    ``"_body"`` for the value itself or a broken key), or None. Such text cannot even be stored: the API refuses
+    it at the door, whatever field or route it is meant for."""
+    if isinstance(value, str):
+        return (path or "_body") if text_rule.has_non_characters(value) else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if isinstance(key, str) and text_rule.has_non_characters(key):
+                return path or "_body"
+            found = broken_text_at(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    if isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = broken_text_at(item, f"{path}.{index}" if path else str(index))
+            if found:
+                return found
+    return None
+
+
+def max_length_of(field: fields.Field) -> int | None:
+    """The character limit a schema field declares (its ``AtMost`` validator), for a form's ``maxlength`` and
+    its "up to N characters" hint: the form states the limit the schema checks."""
+    limits = [v.max for v in field.validators if isinstance(v, AtMost) and v.max is not None]
+    inner = getattr(field, "inner", None)  # a List of Text: the limit of each item
+    if not limits and inner is not None:
+        return max_length_of(inner)
+    return min(limits) if limits else None
 
 
 class Flag(ProblemField, fields.Boolean):
@@ -189,7 +261,18 @@ class List(ProblemField, fields.List):
 
 
 class Dict(ProblemField, fields.Dict):
+    """An object; the texts inside it, however deep, follow the character rule (``clean_tree``) unless
+    ``clean=False`` says that a service checks them field by field (a task's form data)."""
+
     default_error_messages = {"invalid": Problem("not_object")}  # noqa: RUF012
+
+    def __init__(self, *args: Any, clean: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clean = clean
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        loaded = super()._deserialize(value, attr, data, **kwargs)
+        return clean_tree(loaded) if self.clean else loaded
 
 
 class Nested(ProblemField, fields.Nested):

@@ -22,6 +22,7 @@ from workflow.schemas.base import (
     List,
     Text,
     WholeNumber,
+    clean_text,
     fail,
     in_range,
     is_slug,
@@ -66,10 +67,16 @@ class LabelMap(Dict):
                 problems[language] = Problem("not_ui_language", {"languages": list(UI_LANGUAGES)})
             elif not isinstance(text, str):
                 problems[language] = Problem("not_text")
-            elif len(text.strip()) > self.max_length:
-                problems[language] = Problem("too_long", {"max": self.max_length})
-            elif text.strip():
-                clean[language] = text.strip()
+            else:
+                try:  # the character rule of every text (schemas/base.py); a name or label is one line
+                    text = clean_text(text, multiline=False)
+                except ValidationError as err:
+                    problems[language] = problems_of(err.messages)["_body"]
+                    continue
+                if len(text) > self.max_length:
+                    problems[language] = Problem("too_long", {"max": self.max_length})
+                elif text:
+                    clean[language] = text
         if "en" not in clean and "en" not in problems:
             problems["en"] = Problem("english_label_missing" if self.per_language else "english_name_missing")
         if problems and self.per_language:

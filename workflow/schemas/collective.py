@@ -13,7 +13,18 @@ from marshmallow import ValidationError, validates, validates_schema
 
 import filings
 from workflow.problems import Problem
-from workflow.schemas.base import Dict, InputSchema, List, Nested, Text, WholeNumber, fail, in_range
+from workflow.schemas.base import (
+    Dict,
+    InputSchema,
+    List,
+    Nested,
+    Text,
+    WholeNumber,
+    clean_text,
+    fail,
+    in_range,
+    problems_of,
+)
 from workflow.schemas.catalogue import Codes
 
 NARRATIVE_SECTIONS = ("summary", "legal_basis", "context", "methods", "patterns", "pressure_on_defenders",
@@ -50,14 +61,23 @@ class Narrative(Dict):
         if not isinstance(value, dict):
             raise self.make_error("invalid")
         problems: dict[str, Problem] = {}
+        cleaned: dict[str, str] = {}
         for key, text in value.items():
             if key not in NARRATIVE_SECTIONS:
                 problems[key] = Problem("not_a_section", {"sections": list(NARRATIVE_SECTIONS)})
-            elif not isinstance(text, str) or len(text) > SECTION_MAX:
-                problems[key] = Problem("too_long", {"max": SECTION_MAX})
+            elif not isinstance(text, str):
+                problems[key] = Problem("not_text")
+            else:
+                try:  # the character rule of every text field (schemas/base.py)
+                    cleaned[key] = clean_text(text)
+                except ValidationError as err:
+                    problems[key] = problems_of(err.messages)["_body"]
+                    continue
+                if len(cleaned[key]) > SECTION_MAX:
+                    problems[key] = Problem("too_long", {"max": SECTION_MAX})
         if problems:
             raise ValidationError(problems)  # type: ignore[arg-type]
-        return {k: v.strip() for k, v in value.items() if v.strip()}
+        return {k: v for k, v in cleaned.items() if v}
 
 
 class CollectiveInputSchema(InputSchema):

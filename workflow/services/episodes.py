@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,7 @@ from workflow.audit import audit
 from workflow.errors import ValidationFailed
 from workflow.models import Episode, User, case_episodes
 from workflow.problems import Problem
-from workflow.schemas.base import is_slug, parse_day
+from workflow.schemas.base import clean_text, is_slug, parse_day, problems_of
 from workflow.tabular import blank_row, cell_value, is_blank, read_table
 
 EPISODE_REQUIRED = ("key", "title", "start_date", "end_date")
@@ -103,16 +104,24 @@ def read_episodes(path: Path) -> list[dict[str, Any]]:
         errors: dict[str, Problem] = {}
         if number in table.extra_cells:
             errors["row"] = Problem("extra_cells", {"count": table.extra_cells[number]})
-        text = {c: ("" if is_blank(row.get(c)) else str(row.get(c)).strip())
-                for c in ("key", "title", "description")}
+        text: dict[str, str] = {}
+        for column in ("key", "title", "description"):
+            raw = "" if is_blank(row.get(column)) else str(row.get(column))
+            try:  # the character rule of every text (schemas/base.py): only a description has lines
+                text[column] = clean_text(raw, multiline=column == "description")
+            except ValidationError as err:
+                errors[column] = problems_of(err.messages)["_body"]
+                text[column] = ""
         key = text["key"]
-        if not is_slug(key):
+        if "key" in errors:
+            pass
+        elif not is_slug(key):
             errors["key"] = Problem("bad_key")
         elif key in seen:
             errors["key"] = Problem("duplicate_episode_key", {"key": key, "row": seen[key]})
         else:
             seen[key] = number
-        if not text["title"]:
+        if not text["title"] and "title" not in errors:
             errors["title"] = Problem("required")
         for column, limit in _EPISODE_LIMITS.items():
             if len(text[column]) > limit:

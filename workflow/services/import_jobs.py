@@ -32,7 +32,7 @@ from workflow.services.cases import KnownKeys
 from workflow.services.importer import ImportPlan, StagedDocuments, ValidRow, apply_row, check_row, plan_import
 from workflow.storage import DocumentStore
 from workflow.tabular import MAX_CSV_BYTES, MAX_XLSX_BYTES, Table, parse_table
-from workflow.uploads import human_size
+from workflow.uploads import DocumentRejected, check_filename, human_size
 
 KIND = "import_appeals"
 _MB = 1024 * 1024
@@ -117,6 +117,10 @@ def stage_upload(settings: Settings, actor: User, table: Upload, documents: Sequ
     """Check the upload's shape and stage it encrypted; ValidationFailed (``spreadsheet`` or ``documents``)
     names what was refused, and then nothing stays staged."""
     name = base_name(table.filename)
+    try:  # shown on the pages and in the report: the rule of every file name
+        check_filename(name)
+    except DocumentRejected as err:
+        raise _refused("spreadsheet", err.problem) from None
     suffix = PurePosixPath(name.lower()).suffix
     if suffix not in (".csv", ".xlsx"):
         raise _refused("spreadsheet", Problem("import_file_type"))

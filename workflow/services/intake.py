@@ -27,7 +27,6 @@ from workflow.models import AuditEvent, Case, User
 from workflow.problems import Problem
 from workflow.roles import APPEAL_EDITORS, APPEAL_REGISTRARS, CASE_FACT_EDITORS, IDENTITY_FIELDS
 from workflow.schemas.appeal import DOCUMENT_FIELDS, Appeal, AppealSchema
-from workflow.schemas.base import CONTROL_CHARACTERS
 from workflow.services.cases import KnownKeys, _apply, open_appeal
 from workflow.states import ENDED_STAGES
 from workflow.uploads import DocumentRejected, check_document
@@ -54,9 +53,6 @@ def document_problems(settings: Settings, documents: Mapping[str, tuple[bytes, s
     for kind, (content, filename) in documents.items():
         if kind not in DOCUMENT_FIELDS:
             problems[kind] = Problem("unknown_field")
-            continue
-        if CONTROL_CHARACTERS.search(filename):
-            problems[kind] = Problem("control_characters")
             continue
         try:
             check_document(content, filename, settings.max_document_bytes)

@@ -1,9 +1,10 @@
-"""``petitio keys rotate``: re-encrypt every document and identity field under a new key, then retire the old.
+"""``petitio keys rotate``: re-encrypt every document and encrypted field under a new key, then retire the old.
 
 Reads never stop: the new key is added (and made current) first, the old key stays readable until every
 blob and field has been rewritten, and readers in other processes reload the key ring when they meet a
-key id they do not know. Each document is replaced atomically; identity fields are rewritten in batches,
-one transaction per batch. A rotation that is interrupted leaves several key files behind; the next run
+key id they do not know. Each document is replaced atomically; encrypted fields (every ``EncryptedText``
+column of the model, found in its metadata: identities, facts, job parameters) are rewritten table by table in
+batches, one transaction per batch. A rotation that is interrupted leaves several key files behind; the next run
 sees them and finishes the job (what is already under the new key is skipped) instead of starting
 another rotation. Only then are the old key files deleted: what they encrypted, including any copy of
 the database or the documents taken before, can no longer be decrypted with the keys on this machine.
@@ -21,19 +22,40 @@ from workflow import crypto
 from workflow.config import Settings
 from workflow.errors import PetitioError
 from workflow.keyring import KeyRing
+from workflow.models import Base
 from workflow.storage import DocumentStore
 
-ENCRYPTED_COLUMNS = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")
-INDEXES = {"full_name": "full_name_index", "full_name_native": "full_name_native_index"}
 SWEEPS = 5  # passes over everything before giving up on retiring the old keys (writers racing the rotation)
+INDEX_SUFFIX = "_index"  # `persons.full_name_index` is the blind index of `persons.full_name` (the model's naming)
 
-# Raw columns: the ciphertext as stored, untouched by the ORM's decrypting types.
-_persons = sa.table(
-    "persons",
-    sa.column("id", sa.Integer()),
-    *(sa.column(c, sa.LargeBinary()) for c in ENCRYPTED_COLUMNS),
-    *(sa.column(i, sa.String()) for i in INDEXES.values()),
-)
+
+@dataclass(frozen=True)
+class EncryptedTable:
+    """A table's encrypted columns as stored: raw ciphertext, untouched by the ORM's decrypting types."""
+
+    name: str
+    table: sa.TableClause  # the primary key, the encrypted columns (bytes) and their blind indexes (text)
+    key: str  # the primary key column
+    columns: dict[str, str]  # column -> the name its ciphertext is bound to ("persons.full_name")
+    indexes: dict[str, str]  # encrypted column -> its blind index column
+
+
+def encrypted_tables(metadata: sa.MetaData | None = None) -> list[EncryptedTable]:
+    """Every table with an ``EncryptedText`` column (dates and JSON included), read from the model's metadata:
+    the model is the one owner of what is encrypted, so a column added there is rotated without a change here.
+    A column ``<name>_index`` beside an encrypted ``<name>`` is its blind index, recomputed under the new key."""
+    found = []
+    for table in (metadata or Base.metadata).sorted_tables:
+        columns = {c.name: c.type.column for c in table.columns if isinstance(c.type, crypto.EncryptedText)}
+        if not columns:
+            continue
+        (key,) = (c.name for c in table.primary_key.columns)  # every encrypted table has a one-column key
+        indexes = {name: name + INDEX_SUFFIX for name in columns if name + INDEX_SUFFIX in table.columns}
+        raw = sa.table(table.name, sa.column(key, table.c[key].type),
+                       *(sa.column(c, sa.LargeBinary()) for c in columns),
+                       *(sa.column(i, sa.String()) for i in indexes.values()))
+        found.append(EncryptedTable(table.name, raw, key, columns, indexes))
+    return found
 
 
 class RotationRefused(PetitioError):
@@ -48,10 +70,22 @@ class RotationReport:
     documents_skipped: int = 0
     persons_reencrypted: int = 0
     persons_skipped: int = 0
+    rows_reencrypted: dict[str, int] = field(default_factory=dict)  # per table, persons included
+    rows_skipped: dict[str, int] = field(default_factory=dict)
     retired: list[str] = field(default_factory=list)
 
+    def count(self, table: str, *, reencrypted: bool) -> None:
+        counts = self.rows_reencrypted if reencrypted else self.rows_skipped
+        counts[table] = counts.get(table, 0) + 1
+        if table == "persons":  # the report's first figures, kept for whoever reads them
+            if reencrypted:
+                self.persons_reencrypted += 1
+            else:
+                self.persons_skipped += 1
+
     def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+        return {**self.__dict__, "rows_reencrypted": dict(self.rows_reencrypted),
+                "rows_skipped": dict(self.rows_skipped)}
 
 
 def start_rotation(settings: Settings) -> tuple[KeyRing, bool]:
@@ -84,44 +118,48 @@ def reencrypt_documents(settings: Settings, ring: KeyRing, report: RotationRepor
 
 def reencrypt_fields(engine: Engine, ring: KeyRing, report: RotationReport, *, batch_size: int = 200,
                      count_skipped: bool = True) -> int:
-    """Rewrite identity fields not under the current key and recompute every blind index; one
-    transaction per batch. Returns how many persons were rewritten."""
+    """Rewrite the encrypted fields of every table (``encrypted_tables``) not under the current key and
+    recompute every blind index; one transaction per batch of rows. Returns how many rows were rewritten."""
     fields = crypto.FieldCrypto(ring)
+    return sum(_reencrypt_table(engine, fields, ring.current_id, table, report, batch_size=batch_size,
+                                count_skipped=count_skipped) for table in encrypted_tables())
+
+
+def _reencrypt_table(engine: Engine, fields: crypto.FieldCrypto, current: str, encrypted: EncryptedTable,
+                     report: RotationReport, *, batch_size: int, count_skipped: bool) -> int:
+    table, key = encrypted.table, encrypted.table.c[encrypted.key]
     done = 0
-    last = 0
+    last: Any = None
     while True:
         with engine.begin() as conn:
-            rows = conn.execute(
-                sa.select(_persons).where(_persons.c.id > last).order_by(_persons.c.id).limit(batch_size)
-                .with_for_update()
-            ).all()
+            query = sa.select(table).order_by(key).limit(batch_size).with_for_update()
+            rows = conn.execute(query if last is None else query.where(key > last)).all()
             if not rows:
                 return done
             for row in rows:
                 values: dict[str, Any] = {}
                 plain: dict[str, str | None] = {}
-                for column in ENCRYPTED_COLUMNS:
+                for column, bound_to in encrypted.columns.items():
                     blob = row._mapping[column]
                     if blob is None:
                         plain[column] = None
                         continue
-                    qualified = f"persons.{column}"
-                    plain[column] = fields.decrypt(qualified, blob)
-                    if crypto.key_id_of(blob) != ring.current_id:
-                        values[column] = fields.encrypt(qualified, plain[column])
+                    plain[column] = fields.decrypt(bound_to, blob)
+                    if crypto.key_id_of(blob) != current:
+                        values[column] = fields.encrypt(bound_to, plain[column])
                 reencrypted = bool(values)
-                for column, index in INDEXES.items():
+                for column, index in encrypted.indexes.items():
                     digest = fields.blind_index(plain[column])
                     if digest != row._mapping[index]:
                         values[index] = digest
                 if values:
-                    conn.execute(_persons.update().where(_persons.c.id == row.id).values(**values))
+                    conn.execute(table.update().where(key == row._mapping[encrypted.key]).values(**values))
                 if reencrypted:
                     done += 1
-                    report.persons_reencrypted += 1
+                    report.count(encrypted.name, reencrypted=True)
                 elif count_skipped:
-                    report.persons_skipped += 1
-            last = rows[-1].id
+                    report.count(encrypted.name, reencrypted=False)
+            last = rows[-1]._mapping[encrypted.key]
 
 
 def rotate_keys(engine: Engine, settings: Settings, *, batch_size: int = 200) -> dict[str, Any]:

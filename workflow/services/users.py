@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,10 +19,12 @@ from workflow.i18n import UI_LANGUAGES, is_timezone
 from workflow.models import ApiToken, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import Role
+from workflow.schemas.base import clean_text, problems_of
 
 _HASHER = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 MIN_PASSWORD = 10
+FULL_NAME_MAX = 200  # users.full_name is String(200)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
@@ -40,6 +43,13 @@ def add_user(session: Session, actor: User | None, username: str, role: str, *, 
         errors["password"] = Problem("too_short", {"min": MIN_PASSWORD})
     if timezone and not is_timezone(timezone):
         errors["timezone"] = Problem("unknown_timezone")
+    try:  # typed on the command line or the admin page: the character rule of every text, one line
+        full_name = clean_text(full_name, multiline=False)
+    except ValidationError as err:
+        errors["full_name"] = problems_of(err.messages)["_body"]
+    else:
+        if len(full_name) > FULL_NAME_MAX:
+            errors["full_name"] = Problem("too_long", {"max": FULL_NAME_MAX})
     if errors:
         raise ValidationFailed("cannot create the user", errors=errors)
     user = User(username=username, role=role, full_name=full_name, locale=locale, timezone=timezone or None,
