@@ -49,7 +49,8 @@ def test_person_facts_are_recorded_audited_by_name_and_marked_not_known(case_env
         assert sorted(data["fields"]) == ["activity", "age", "nationality", "unknown"]
         assert "Kazakhstan" not in str(data)
         # the same values again change nothing and record nothing
-        assert facts.update_person_facts(session, case_env.user(session, "ina"), case, {"nationality": "Kazakhstan"}) == []
+        ina = case_env.user(session, "ina")
+        assert facts.update_person_facts(session, ina, case, {"nationality": "Kazakhstan"}) == []
 
 
 @pytest.mark.parametrize(("data", "field", "code"), [
@@ -71,8 +72,9 @@ def test_bad_person_facts_are_refused_and_change_nothing(case_env, data, field, 
 def test_rows_of_every_kind_are_added_updated_and_removed(case_env) -> None:
     with case_env.uow() as session:
         ina, case = case_env.user(session, "ina"), case_of(session)
-        police = facts.add_perpetrator(session, ina, case, {"agency": "police", "unit": "District 3 patrol",
-                                                            "name": "Officer Fictional Petrov", "unknown": ["position"]})
+        police = facts.add_perpetrator(session, ina, case, {
+            "agency": "police", "unit": "District 3 patrol", "name": "Officer Fictional Petrov",
+            "unknown": ["position"]})
         court = facts.add_perpetrator(session, ina, case, {"agency": "court", "position": "Judge"})
         second = facts.add_incident(session, ina, case, {
             "occurred_on": "2022-02-10", "city": "Astana", "place": "Court building", "types": ["detention_at_rally"],
@@ -185,7 +187,7 @@ def test_case_level_markers_and_a_row_that_makes_one_untrue(case_env) -> None:
             facts.mark_unknown(session, ina, case, ["gossip"])
         assert err.value.errors["mark"].code == "not_markable"
         assert facts.unmark_unknown(session, ina, case, ["arrests"]) == ["person.nationality"]
-        assert [d["marked"] for d in events(session, "unknown_facts_changed")][0] == [
+        assert events(session, "unknown_facts_changed")[0]["marked"] == [
             "arrests", "perpetrators", "person.nationality"]
 
 
