@@ -66,7 +66,7 @@ LABELS: dict[str, dict[str, Any]] = {
     },
     # The facts for the filings (web/facts): each kind of row's fields, by the names of workflow/schemas/facts.py.
     "perpetrators": {
-        "agency": _l("Agency"), "unit": _l("Unit"), "position": _l("Position or rank"), "name": _l("Name"),
+        "agency": _l("Agency"), "unit": _l("Unit"), "position": _l("Position or rank"), "name": _l("Name, if known"),
         "actions": _l("What they did"),
     },
     "incidents": {

@@ -111,8 +111,9 @@ def _control(kind: str, name: str, spec: ma.Field) -> WTField:
         return StringField(text, render_kw={"type": "number", "min": 0, "max": 130})
     cap = _cap(spec)
     if cap is not None and cap >= ACCOUNT_MAX:
+        shown = format(cap, ",").replace(",", " ")  # 10 000
         return TextAreaField(text, render_kw={"maxlength": cap, "rows": 3},
-                             description=_l("Up to %(max)s characters.", max=f"{cap:,}".replace(",", " ")))
+                             description=_l("Up to %(max)s characters.", max=shown))
     return StringField(text, render_kw={"maxlength": cap or SHORT_MAX})
 
 
