@@ -30,6 +30,7 @@ from wtforms import (
 from wtforms import Field as WTField
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from web.dates import day
 from web.labels import LABELS, label, options
 from workflow import vocab
 from workflow.facts import ROW_KINDS
@@ -210,8 +211,8 @@ def perpetrator_line(p: Any) -> str:
 
 
 def incident_line(i: Any) -> str:
-    day = i.occurred_on.isoformat() if i.occurred_on else _("date not recorded")
-    return " · ".join(part for part in (day, i.city or i.place, ", ".join(label("incident_type", t) for t in i.types))
+    when = day(i.occurred_on) if i.occurred_on else _("date not recorded")
+    return " · ".join(part for part in (when, i.city or i.place, ", ".join(label("incident_type", t) for t in i.types))
                       if part)
 
 
