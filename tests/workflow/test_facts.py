@@ -12,7 +12,7 @@ from sqlalchemy import select
 from tests.helpers import open_sample_case
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import AuditEvent, Case, CustodyPlace
-from workflow.services import facts
+from workflow.services import fact_access, facts
 from workflow.services.cases import read_case
 from workflow.states import Stage
 
@@ -201,12 +201,12 @@ def test_who_may_edit_ended_cases_and_stale_forms(case_env) -> None:
                 facts.update_person_facts(session, case_env.user(session, username), case, {"nationality": "X"})
         ina = case_env.user(session, "ina")
         row = facts.add_perpetrator(session, ina, case, {"agency": "police"})
-        opened = facts.version(session, case, "perpetrators", row.id)
+        opened = fact_access.version(session, case, "perpetrators", row.id)
         facts.update_perpetrator(session, ina, case, row.id, {"unit": "A"}, version=opened)
         with pytest.raises(Conflict) as err:  # a second form opened before the first save
             facts.update_perpetrator(session, ina, case, row.id, {"unit": "B"}, version=opened)
         assert "version" in err.value.errors
-        person = facts.version(session, case, "person")
+        person = fact_access.version(session, case, "person")
         facts.update_person_facts(session, ina, case, {"age": 30}, version=person)
         with pytest.raises(Conflict):
             facts.update_person_facts(session, ina, case, {"age": 31}, version=person)
@@ -215,7 +215,7 @@ def test_who_may_edit_ended_cases_and_stale_forms(case_env) -> None:
         with pytest.raises(Conflict) as err:
             facts.update_perpetrator(session, ina, case, row.id, {"unit": "C"})
         assert err.value.errors["_case"].code == "case_ended"
-        assert facts.may_edit(ina, case) is False
+        assert fact_access.may_edit(ina, case) is False
 
 
 def test_the_case_read_carries_the_rows_and_audits_their_read(case_env) -> None:

@@ -23,7 +23,7 @@ from workflow.models import Case
 from workflow.roles import FILING_FACT_EDITORS, FILING_FACT_READERS, IDENTITY_FIELDS
 from workflow.schemas.fact_reads import ROW_READ_SCHEMAS, UnknownFactsReadSchema
 from workflow.schemas.facts import ROW_SCHEMAS, PersonFactsSchema, UnknownFactsSchema
-from workflow.services import facts
+from workflow.services import fact_access, facts
 from workflow.services.cases import get_case
 
 blp = ApiBlueprint("api_facts", __name__, description="Facts for the filings: the person, perpetrators, incidents, "
@@ -35,10 +35,10 @@ KINDS = {"perpetrators": ("perpetrators", "perpetrator"), "incidents": ("inciden
          "remedy_steps": ("remedy-steps", "remedy step")}
 
 
-def _request_keys() -> facts.CaseKeys:
+def _request_keys() -> fact_access.CaseKeys:
     """The keys and ids the request's case allows (its path names it), read once a request."""
     if "fact_keys" not in g:
-        g.fact_keys = facts.CaseKeys(db(), get_case(db(), str((request.view_args or {}).get("ref"))))
+        g.fact_keys = fact_access.CaseKeys(db(), get_case(db(), str((request.view_args or {}).get("ref"))))
     return g.fact_keys
 
 

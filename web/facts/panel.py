@@ -27,7 +27,7 @@ from web.labels import LABELS, label
 from web.panel import CasePage
 from workflow.facts import PERSON_FACTS
 from workflow.schemas.facts import ROW_SCHEMAS
-from workflow.services import facts
+from workflow.services import fact_access, facts
 
 # The kinds in the order a filing tells the story: what happened, who, the arrest, ill-treatment, remedies.
 KINDS = ("incidents", "perpetrators", "arrests", "ill_treatments", "remedy_steps")
@@ -85,7 +85,7 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
     if read is None:
         return None
     case, session = page.read.case, page.session
-    editable = facts.may_edit(page.actor, case)
+    editable = fact_access.may_edit(page.actor, case)
     refused = posted.form if posted is not None else None
     key = posted.key if posted is not None else None
     kinds = []
@@ -99,7 +99,7 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
                 mine = key == f"{kind}:{row.id}"
                 view.form = refused if mine else facts_form(session, case, kind, row.id, data=values)
                 if not mine:
-                    view.form.version.data = facts.version(session, case, kind, row.id)
+                    view.form.version.data = fact_access.version(session, case, kind, row.id)
                 view.remove = RemoveForm(prefix=f"remove-{kind}-{row.id}", formdata=None,
                                          data={"version": view.form.version.data})
                 view.open = mine
@@ -114,7 +114,7 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
             person_form = refused
         else:
             person_form = facts_form(session, case, "person", data=facts.person_values(case))
-            person_form.version.data = facts.version(session, case, "person")
+            person_form.version.data = fact_access.version(session, case, "person")
     marked = [name.removeprefix("person.") for name in read.unknown_facts if name.startswith("person.")]
     return {
         "editable": editable, "kinds": kinds, "first_incident": case.incidents[0].id if case.incidents else None,

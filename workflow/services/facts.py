@@ -13,19 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from workflow import vocab
 from workflow.audit import audit
-from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from workflow.errors import NotFound, ValidationFailed
 from workflow.facts import CASE_FACTS, PERSON_FACTS, ROW_KINDS
 from workflow.models import (
     Arrest,
-    AuditEvent,
     Case,
     CustodyPlace,
     Episode,
@@ -36,109 +33,25 @@ from workflow.models import (
     User,
 )
 from workflow.problems import Problem
-from workflow.roles import FILING_FACT_EDITORS, FILING_FACT_READERS, OPERATOR
+from workflow.roles import FILING_FACT_READERS, OPERATOR
 from workflow.schemas.facts import (
     ROW_SCHEMAS,
-    FactsInput,
-    PersonFactsSchema,
     UnknownFactsSchema,
     record_problems,
 )
-from workflow.states import ENDED_STAGES
+from workflow.services.fact_access import (
+    PERSON_FACTS_EDITED,
+    ROW_NAMES,
+    UNKNOWN_FACTS_CHANGED,
+    check_may_edit,
+    check_version,
+    load_input,
+)
 
 MODELS: Mapping[str, type[Any]] = {
     "perpetrators": Perpetrator, "incidents": Incident, "arrests": Arrest, "ill_treatments": IllTreatment,
     "remedy_steps": RemedyStep,
 }
-# A row's name in the audit log (object_type and the action's prefix: perpetrator_added, ..._updated, ..._removed).
-ROW_NAMES: Mapping[str, str] = {
-    "perpetrators": "perpetrator", "incidents": "incident", "arrests": "arrest", "ill_treatments": "ill_treatment",
-    "remedy_steps": "remedy_step",
-}
-PERSON_FACTS_EDITED = "person_facts_edited"
-UNKNOWN_FACTS_CHANGED = "unknown_facts_changed"
-# The audit events that change what the person's facts form shows (intake's correction of the complainant too).
-PERSON_CHANGES = ("case_opened", "case_updated", "person_edited", PERSON_FACTS_EDITED)
-# What else changes an incident's form: the intake's facts are the first incident's.
-INCIDENT_CHANGES = ("case_opened", "case_updated", "facts_edited")
-# The relations an input names that are not columns of the row.
-_RELATIONS = frozenset({"perpetrators", "episode", "custody"})
-
-
-def may_edit(actor: User, case: Case) -> bool:
-    return actor.role in FILING_FACT_EDITORS and case.stage not in ENDED_STAGES
-
-
-def _may(actor: User, case: Case) -> None:
-    if actor.role not in FILING_FACT_EDITORS:
-        raise Forbidden("your role may not change the facts of this case")
-    if case.stage in ENDED_STAGES:
-        raise Conflict("the case has ended; its record stays as it was", errors={"_case": Problem("case_ended")})
-
-
-class CaseKeys:
-    """The keys and ids an input about this case may name (``schemas.facts.FactsKeys``), read when first asked."""
-
-    def __init__(self, session: Session, case: Case) -> None:
-        self.session, self.case = session, case
-
-    @cached_property
-    def agencies(self) -> set[str]:
-        return set(vocab.keys(self.session, "perpetrator_agency"))
-
-    @cached_property
-    def incident_types(self) -> set[str]:
-        return set(vocab.keys(self.session, "incident_type"))
-
-    @cached_property
-    def episodes(self) -> set[str]:
-        return set(self.session.scalars(select(Episode.key)))
-
-    @cached_property
-    def perpetrator_ids(self) -> set[int]:
-        return {p.id for p in self.case.perpetrators}
-
-    @cached_property
-    def incident_ids(self) -> set[int]:
-        return {i.id for i in self.case.incidents}
-
-
-def input_schema(session: Session, case: Case, kind: str) -> FactsInput:
-    """The input schema of ``kind`` ("person" or a row kind) checking keys against this case."""
-    keys = CaseKeys(session, case)
-    schema_class = PersonFactsSchema if kind == "person" else ROW_SCHEMAS[kind]
-    return schema_class(known=lambda: keys)
-
-
-def _load(session: Session, case: Case, kind: str, data: Any, *, update: bool) -> dict[str, Any]:
-    schema = input_schema(session, case, kind)
-    # An update keeps what it leaves out: partial at the top level only, so a custody place still needs its place.
-    partial = tuple(schema.fields) if update else False
-    return schema.load_or_fail(data, "the facts have errors", partial=partial)
-
-
-def version(session: Session, case: Case, kind: str, row_id: int | None = None) -> str:
-    """The id of the latest audit event that changed what a form shows ("0" when none did): the person's facts
-    (``kind`` "person"), or one row."""
-    query = select(func.max(AuditEvent.id)).where(AuditEvent.case_id == case.id)
-    if kind == "person":
-        query = query.where(AuditEvent.action.in_(PERSON_CHANGES))
-    else:
-        own = (AuditEvent.object_type == ROW_NAMES[kind]) & (AuditEvent.object_id == str(row_id))
-        query = query.where(or_(own, AuditEvent.action.in_(INCIDENT_CHANGES)) if kind == "incidents" else own)
-    return str(session.scalar(query) or 0)
-
-
-def _check_version(session: Session, case: Case, kind: str, row_id: int | None, given: str | None) -> None:
-    if given is None:
-        return
-    # Lock the case so that two edits cannot both pass the comparison (PostgreSQL; SQLite serialises writers).
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    if version(session, case, kind, row_id) != str(given):
-        raise Conflict("the case changed since the form was opened",
-                       errors={"version": Problem("changed_since_opened")})
-
-
 # -- the person's facts ----------------------------------------------------------------------------------------
 
 def person_values(case: Case) -> dict[str, Any]:
@@ -153,9 +66,9 @@ def update_person_facts(session: Session, actor: User, case: Case, data: Any, *,
                         channel: str = "web") -> list[str]:
     """Change the person's facts (fields left out keep their value; ``unknown`` replaces the person's markers).
     Returns the names changed, audited as ``person_facts_edited``. Raises ValidationFailed, Conflict."""
-    _may(actor, case)
-    values = _load(session, case, "person", data, update=True)
-    _check_version(session, case, "person", None, version)
+    check_may_edit(actor, case)
+    values = load_input(session, case, "person", data, update=True)
+    check_version(session, case, "person", None, version)
     stored = person_values(case)
     wanted = {**stored, **values}
     wanted["unknown"] = list(dict.fromkeys(wanted.get("unknown") or ()))
@@ -179,7 +92,7 @@ def update_person_facts(session: Session, actor: User, case: Case, data: Any, *,
 def change_unknown_facts(session: Session, actor: User, case: Case, data: Any, *, channel: str = "web") -> list[str]:
     """Mark (``mark``) or unmark (``unmark``) case-level facts "not known" (``facts.CASE_FACTS``). A fact that is
     recorded (a person's value, a row of that kind) cannot be marked. Returns the case's markers afterwards."""
-    _may(actor, case)
+    check_may_edit(actor, case)
     values = UnknownFactsSchema().load_or_fail(data, "the facts have errors")
     mark, unmark = list(values.get("mark") or ()), set(values.get("unmark") or ())
     person = person_values(case)
@@ -274,8 +187,8 @@ def _checked(kind: str, wanted: dict[str, Any]) -> None:
 
 def add_row(session: Session, actor: User, case: Case, kind: str, data: Any, *, channel: str = "web") -> Any:
     """A new row of ``kind`` on the case; audited as ``<row>_added`` with the names of the fields given."""
-    _may(actor, case)
-    values = _load(session, case, kind, data, update=False)
+    check_may_edit(actor, case)
+    values = load_input(session, case, kind, data, update=False)
     _checked(kind, values)
     row = MODELS[kind](case=case)
     session.add(row)
@@ -293,10 +206,10 @@ def update_row(session: Session, actor: User, case: Case, kind: str, row_id: int
                version: str | None = None, channel: str = "web") -> list[str]:
     """Change a row (fields left out keep their value; ``custody`` and ``perpetrators`` replace their lists).
     Returns the names changed, audited as ``<row>_updated``. Raises NotFound, ValidationFailed, Conflict."""
-    _may(actor, case)
+    check_may_edit(actor, case)
     row = row_of(case, kind, row_id)
-    values = _load(session, case, kind, data, update=True)
-    _check_version(session, case, kind, row_id, version)
+    values = load_input(session, case, kind, data, update=True)
+    check_version(session, case, kind, row_id, version)
     stored = row_values(session, kind, row)
     wanted = {**stored, **values}
     _checked(kind, wanted)
@@ -314,11 +227,11 @@ def remove_row(session: Session, actor: User, case: Case, kind: str, row_id: int
                channel: str = "web") -> None:
     """Remove a row (a perpetrator leaves the incidents that named it; arrests and ill-treatment keep no link to a
     removed incident). The incident recorded at intake stays: the appeal's corrections edit it."""
-    _may(actor, case)
+    check_may_edit(actor, case)
     row = row_of(case, kind, row_id)
     if kind == "incidents" and row is case.incidents[0]:
         raise ValidationFailed("the incident recorded at intake stays", errors={"_row": Problem("intake_incident")})
-    _check_version(session, case, kind, row_id, version)
+    check_version(session, case, kind, row_id, version)
     if kind == "perpetrators":
         for incident in case.incidents:
             if row in incident.perpetrators:
