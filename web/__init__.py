@@ -113,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.deadlines.routes import bp as deadlines
     from web.documents.routes import bp as documents
     from web.episodes.routes import bp as episodes
+    from web.facts.routes import bp as facts
     from web.imports.routes import bp as imports
     from web.inbox.routes import bp as inbox
     from web.intake.routes import bp as intake
@@ -121,7 +122,8 @@ def _register_blueprints(app: Flask) -> None:
     from web.tasks.routes import bp as tasks
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
-                      collective, admin, catalogue, organisation, episodes, bulk, account, imports):
+                      collective, admin, catalogue, organisation, episodes, bulk, account, imports,
+                      facts):
         app.register_blueprint(blueprint)
     register_api(app)
 

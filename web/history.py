@@ -38,7 +38,22 @@ ACTION_LABELS: dict[str, Any] = {
     "timers_fired": _l("A deadline passed"),
     "timers_rescheduled": _l("Deadlines moved"),
     "demo_clock_moved": _l("Deadlines moved (demo data)"),
+    # The facts for the filings (services/facts.py): the detail names the fields, never their values.
+    "person_facts_edited": _l("The person's facts changed"),
+    "unknown_facts_changed": _l("Facts marked as not known changed"),
+    "perpetrator_added": _l("Perpetrator added"), "perpetrator_updated": _l("Perpetrator changed"),
+    "perpetrator_removed": _l("Perpetrator removed"),
+    "incident_added": _l("Incident added"), "incident_updated": _l("Incident changed"),
+    "incident_removed": _l("Incident removed"),
+    "arrest_added": _l("Arrest added"), "arrest_updated": _l("Arrest changed"), "arrest_removed": _l("Arrest removed"),
+    "ill_treatment_added": _l("Ill-treatment added"), "ill_treatment_updated": _l("Ill-treatment changed"),
+    "ill_treatment_removed": _l("Ill-treatment removed"),
+    "remedy_step_added": _l("Remedy step added"), "remedy_step_updated": _l("Remedy step changed"),
+    "remedy_step_removed": _l("Remedy step removed"),
 }
+# The label group of a row's fields (web/labels.py), by the row's name in the audit log.
+FACT_GROUPS = {"person_facts": "person", "perpetrator": "perpetrators", "incident": "incidents", "arrest": "arrests",
+               "ill_treatment": "ill_treatments", "remedy_step": "remedy_steps"}
 # The steps whose refusal or return carries the reason given (the form's notes) into the history.
 REVIEW_STEPS = ("legal_review", "approve_review")
 
@@ -73,6 +88,10 @@ def _detail(action: str, data: dict[str, Any]) -> str:
         return _("imported")
     if action in ("person_edited", "facts_edited"):  # the names of the fields, never their values
         return ", ".join(label("appeal", f, label("person", f)) for f in data.get("fields", ()))
+    if (group := FACT_GROUPS.get(action.rsplit("_", 1)[0])) is not None:
+        return ", ".join(_("not known") if f == "unknown" else label(group, f) for f in data.get("fields", ()))
+    if action == "unknown_facts_changed":
+        return ", ".join(label("case_fact", k) for k in (*data.get("marked", ()), *data.get("unmarked", ())))
     if action == "document_downloaded" and data.get("filing_id"):
         return _("filing, version %(version)s (%(format)s)", version=data.get("version"),
                  format=str(data.get("format", "docx")).upper())

@@ -61,6 +61,49 @@ LABELS: dict[str, dict[str, Any]] = {
         "birth_date": _l("Date of birth"), "phone": _l("Phone"), "email": _l("E-mail"),
         "passport_number": _l("Passport or ID number"), "address": _l("Address"), "occupation": _l("Occupation"),
         "organisation": _l("Organisation"), "city": _l("City"),
+        "nationality": _l("Nationality"), "age": _l("Age (years)"),
+        "activity": _l("Human-rights or political activity"), "situation": _l("Current situation and risk"),
+    },
+    # The facts for the filings (web/facts): each kind of row's fields, by the names of workflow/schemas/facts.py.
+    "perpetrators": {
+        "agency": _l("Agency"), "unit": _l("Unit"), "position": _l("Position or rank"), "name": _l("Name, if known"),
+        "actions": _l("What they did"),
+    },
+    "incidents": {
+        "occurred_on": _l("Date"), "city": _l("City"), "place": _l("Exact place"), "types": _l("Type"),
+        "description": _l("What happened"), "perpetrators": _l("Perpetrators"), "episode": _l("Episode"),
+    },
+    "arrests": {
+        "incident_id": _l("Incident"), "arrested_on": _l("Date of arrest"), "place": _l("Place of arrest"),
+        "forces": _l("Forces who carried out the arrest"), "warrant_shown": _l("A warrant or decision was shown"),
+        "warrant_issued_by": _l("Warrant or decision issued by"), "reasons_given": _l("Reasons given"),
+        "legal_provision": _l("Legal provision invoked (article and code)"), "duration": _l("Duration of detention"),
+        "lawyer_access": _l("Access to a lawyer"), "family_access": _l("Access to family"),
+        "released_on": _l("Released on"), "release": _l("Release: how and on what terms"),
+        "custody": _l("Places of custody and transfers, in order"),
+    },
+    "custody": {
+        "place": _l("Place of custody"), "authority": _l("Held by"), "from_on": _l("From"), "to_on": _l("Until"),
+    },
+    "ill_treatments": {
+        "incident_id": _l("Incident"), "methods": _l("Methods"), "duration": _l("Duration and frequency"),
+        "effects": _l("Physical and mental effects"), "medical_evidence": _l("Medical evidence"),
+        "complaints": _l("Complaints lodged, and to whom"), "outcome": _l("Outcome of the complaints"),
+    },
+    "remedy_steps": {
+        "taken_on": _l("Taken on"), "authority": _l("Authority"), "outcome": _l("Outcome"),
+        "decided_on": _l("Decided on"), "final": _l("Final domestic decision"),
+    },
+    # The case-level "not known" markers (workflow/facts.py CASE_FACTS).
+    "case_fact": {
+        "person.nationality": _l("Nationality"), "person.gender": _l("Gender"),
+        "person.birth_date": _l("Date of birth"), "person.age": _l("Age (years)"),
+        "person.occupation": _l("Occupation"), "person.organisation": _l("Organisation"),
+        "person.activity": _l("Human-rights or political activity"),
+        "person.situation": _l("Current situation and risk"),
+        "perpetrators": _l("Who acted (no perpetrator could be identified)"),
+        "arrests": _l("Arrests (whether there was one)"), "ill_treatments": _l("Ill-treatment (whether there was any)"),
+        "remedy_steps": _l("Domestic remedies (whether any were taken)"),
     },
     # The fields of an appeal (docs/INTERFACES.md §3) that are not the complainant's ("person" names those).
     "appeal": {

@@ -232,4 +232,11 @@ MESSAGES: dict[str, str] = {
     "own_admin_role": N_("you cannot remove your own admin role: ask another admin"),
     "own_account": N_("you cannot deactivate yourself: ask another admin"),
     "account_inactive": N_("reactivate the account first"),
+    # -- the facts for the filings (schemas/facts.py, services/facts.py) ----------------------------------------
+    "not_markable": N_("cannot be marked not known: %(names)s (these can: %(choices)s)"),
+    "known_and_unknown": N_("is given and marked not known: clear one of them"),
+    "not_on_case": N_("not of this case: %(ids)s"),
+    "inactive_agency": N_("not an active perpetrator agency; one of: %(choices)s"),
+    "before_start": N_("cannot be earlier than the date it follows"),
+    "intake_incident": N_("the incident recorded at intake stays; correct it instead"),
 }

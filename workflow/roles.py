@@ -33,6 +33,11 @@ EPISODE_EDITORS = (Role.INTAKE, Role.MANAGER)
 # officers also the facts they review.
 APPEAL_EDITORS = (Role.INTAKE,)
 CASE_FACT_EDITORS = (Role.INTAKE, Role.LEGAL)
+# The facts the filing bodies ask for (the person's facts, perpetrators, incidents, arrests, ill-treatment, remedy
+# steps: services/facts.py) follow the case's facts: intake and legal officers record them, managers read the rows
+# (they approve what is filed) and the person's facts as PERSON_FIELDS_BY_ROLE allows.
+FILING_FACT_EDITORS = CASE_FACT_EDITORS
+FILING_FACT_READERS = CASEWORK
 APPEAL_IMPORTERS = (Role.INTAKE, Role.MANAGER)  # "Import appeals" (managers may import a spreadsheet too)
 CONSENT_EDITORS = (Role.INTAKE, Role.LEGAL)
 # The lane of ``verify_consent`` in bpmn/case.bpmn: the consent queue is theirs.
@@ -63,13 +68,16 @@ ORGANISATION_EDITORS = ADMINS
 OPERATOR = "operator"
 IDENTITY_FIELDS = frozenset({"full_name", "full_name_native", "birth_date", "phone", "email", "passport_number",
                              "address"})
+# The person's facts a filing states beyond the name (workflow/facts.py PERSON_FACTS): who records them reads them.
+_PERSON_FACT_FIELDS = ("nationality", "age", "activity", "situation")
 _EVERY_PERSON_FIELD = ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
-                       "address", "occupation", "organisation", "city")
+                       "address", "occupation", "organisation", "city", *_PERSON_FACT_FIELDS)
 # Intake registers people; legal officers need what a filing needs; managers see the case through its
 # reference and city only; admins see no case.
 PERSON_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
     Role.INTAKE: _EVERY_PERSON_FIELD,
-    Role.LEGAL: ("full_name", "full_name_native", "gender", "birth_date", "occupation", "organisation", "city"),
+    Role.LEGAL: ("full_name", "full_name_native", "gender", "birth_date", "occupation", "organisation", "city",
+                 *_PERSON_FACT_FIELDS),
     Role.MANAGER: ("city",),
     OPERATOR: _EVERY_PERSON_FIELD,
 }

@@ -54,6 +54,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "episodes.index": frozenset({INTAKE, LEGAL, MANAGER}),
     "episodes.upload": frozenset({INTAKE, MANAGER}),
     "review.update_facts": frozenset({LEGAL}),
+    "facts.person": frozenset({INTAKE, LEGAL}),
+    "facts.not_known": frozenset({INTAKE, LEGAL}),
+    "facts.add": frozenset({INTAKE, LEGAL}),
+    "facts.update": frozenset({INTAKE, LEGAL}),
+    "facts.remove": frozenset({INTAKE, LEGAL}),
     "submissions.filing_version": CASEWORK,  # managers: collective complaints only (checked by the service)
     "submissions.filing_bundle": frozenset({INTAKE, LEGAL}),
     "submissions.add_response": frozenset({INTAKE, LEGAL}),
@@ -195,7 +200,8 @@ def test_anonymous_visitors_are_sent_to_sign_in_and_api_callers_get_401(app, sta
 def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
     return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
-            "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type"}
+            "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type",
+            "segment": "perpetrators"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):

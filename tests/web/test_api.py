@@ -22,7 +22,8 @@ APPROVE_UN_SP = {"decision": "approve", "bodies": ["un_sp"], "mandates": ["assem
                  "notes": "Peaceful assembly."}
 SUMMARY_KEYS = {"ref", "stage", "urgent", "received_on", "city", "overdue", "ready_tasks"}
 CASE_KEYS = {"ref", "stage", "urgent", "received_on", "person", "episodes", "incidents", "documents", "consent",
-             "tasks", "deadlines", "filings", "review"}
+             "tasks", "deadlines", "filings", "review", "unknown_facts", "perpetrators", "arrests", "ill_treatments",
+             "remedy_steps"}
 
 
 Api = Callable[..., TestResponse]  # the `api` fixture of tests/web/conftest.py

@@ -24,8 +24,10 @@ from workflow import crypto
 from workflow.crypto import FieldDecryptionError, normalise_name
 from workflow.models import Base, Case, Document, Person
 from workflow.runtime.context import document_store
+from workflow.services import facts
 from workflow.services.cases import find_by_name, open_case
 from workflow.services.importer import import_appeals
+from workflow.services.users import add_user
 
 # Import columns stored encrypted (persons.nationality/age/activity/situation, arrests.place/forces/legal_provision).
 FACT_MARKERS = {"nationality": "Freedonian-Marker", "age": "Age-Marker-77", "activity": "Activity-Marker-Quill",
@@ -34,6 +36,42 @@ FACT_MARKERS = {"nationality": "Freedonian-Marker", "age": "Age-Marker-77", "act
 IDENTITY = ("full_name", "full_name_native", "birth_date", "phone", "email", "passport_number", "address")
 SENTENCE = "Fictional statement: Officer Zebedee Quarrington-Fakeman struck the complainant at the kiosk."
 PDF_SENTENCE = "Fictional medical note: bruising consistent with baton blows, Dr Ottoline Fakeworth."
+
+# The facts for the filings (services/facts.py) that name officials or carry the complainant's account.
+FILING_FACTS: dict[str, dict[str, Any]] = {
+    "person": {"nationality": "Freedonian-Zembla", "activity": "Runs the Quillfeather monitoring circle",
+               "situation": "Summoned by Inspector Vantablack weekly"},
+    "perpetrators": {"agency": "police", "unit": "Zorglub special patrol", "position": "Major Fakerank",
+                     "name": "Officer Quentin Notreal-Bashir", "actions": "Hit the complainant with a zorblaxe"},
+    "arrests": {"place": "Kiosk Plumtree corner", "forces": "Grumbleton riot squad", "warrant_issued_by": "Judge Xylo",
+                "reasons_given": "Alleged snorkelling offence", "legal_provision": "Article 9999 of the Zog Code",
+                "lawyer_access": "Denied until Flibbertuesday", "family_access": "Mother Ottoline not told",
+                "release": "Bail by Quibbleshire court", "duration": "Nineteen fortnights",
+                "custody": [{"place": "Wobblecourt holding cells", "authority": "Snarkville police"}]},
+    "ill_treatments": {"methods": "Forced to hold the Plonkton stance", "effects": "Fractured wibblebone",
+                       "medical_evidence": "Dr Fenwick Imaginary's certificate", "complaints": "To prosecutor Dorkin",
+                       "outcome": "Prosecutor Dorkin declined", "duration": "Three Plinkdays"},
+    "remedy_steps": {"authority": "Grand Snorlax appellate court", "outcome": "Dismissed by Judge Mumblecrust"},
+}
+
+
+def record_filing_facts(env: Env, ref: str) -> dict[str, object]:
+    """The facts above recorded on the case through the services; returns them as needles by name."""
+    with env.uow() as session:
+        actor = add_user(session, None, "enc-intake", "intake", full_name="Enc Intake", password="horse battery staple")
+        case = session.scalar(select(Case).where(Case.ref == ref))
+        facts.update_person_facts(session, actor, case, FILING_FACTS["person"])
+        for kind in ("perpetrators", "arrests", "ill_treatments", "remedy_steps"):
+            facts.add_row(session, actor, case, kind, FILING_FACTS[kind])
+    found: dict[str, object] = {}
+    for kind, values in FILING_FACTS.items():
+        for name, value in values.items():
+            if name == "custody":
+                found.update({f"{kind}.custody.{k}": v for place in value for k, v in place.items()})
+            elif name != "agency":
+                found[f"{kind}.{name}"] = value
+    return found
+
 
 PEOPLE: dict[str, dict[str, Any]] = {
     "ENC-001": {
@@ -135,6 +173,7 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
     open_person(env, "ENC-001", PEOPLE["ENC-001"],
                 {"form_of_appeal": (pdf, "medical-note.pdf"), "power_of_attorney": (docx, "statement.docx")})
     open_person(env, "ENC-002", PEOPLE["ENC-002"])
+    filing_facts = record_filing_facts(env, "ENC-001")
 
     # And a batch through the CSV importer, with its fictional documents.
     folder = tmp_path / "import"
@@ -178,6 +217,7 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
                                                               "phone", "email", "passport_number") if row[k]})
     for row in rows[:2]:
         secrets.update({f"{row['ref']}.{column}": row[column] for column in FACT_MARKERS})
+    secrets.update(filing_facts)
     secrets["pdf text"] = PDF_SENTENCE
     secrets["docx bytes"] = docx[-200:]  # DOCX is a zip: look for its raw bytes rather than its text
     secrets["pdf bytes"] = pdf
@@ -202,6 +242,9 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
             raw = conn.execute(text("SELECT full_name, phone, birth_date FROM persons")).all()
         for values in raw:
             assert all(isinstance(v, bytes) and v.startswith(b"PTO1") for v in values)
+        with env.engine.connect() as conn:
+            names = conn.execute(text("SELECT name, unit FROM perpetrators")).all()
+        assert names and all(v.startswith(b"PTO1") for row in names for v in row)
 
 
 def test_blind_index_finds_exact_names_only(fields: Env) -> None:

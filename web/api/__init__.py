@@ -26,6 +26,7 @@ def register_api(app: Flask) -> Api:
         consent,
         deadlines,
         documents,
+        facts,
         filings,
         imports,
         jobs,
@@ -42,7 +43,7 @@ def register_api(app: Flask) -> Api:
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
     for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports,
-                   organisation):
+                   organisation, facts):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api

@@ -17,6 +17,7 @@ from web.consent.panel import consent_panel
 from web.database import db
 from web.deadlines.panel import deadlines_panel
 from web.documents.panel import documents_panel
+from web.facts.panel import facts_panel
 from web.loaders import no_case
 from web.panel import CasePage, Posted
 from web.review.panel import legal_facts_panel, review_parts
@@ -40,6 +41,7 @@ PANELS: dict[str, Callable[[CasePage, Any], dict[str, Any] | None]] = {
     "consent": consent_panel,
     "legal_facts": legal_facts_panel,
     "incidents": case_panels.incidents_panel,
+    "facts": facts_panel,
     "deadlines": deadlines_panel,
     "filings": filings_panel,
     "documents": documents_panel,

@@ -12,6 +12,13 @@ from typing import Any
 from marshmallow import Schema, fields, post_dump
 
 from workflow.admissibility import Finding
+from workflow.schemas.fact_reads import (
+    ArrestReadSchema,
+    IllTreatmentReadSchema,
+    IncidentReadSchema,
+    PerpetratorReadSchema,
+    RemedyStepReadSchema,
+)
 from workflow.states import FROZEN_FILING_STATES, EuStatus, OtherProcedure
 
 
@@ -33,6 +40,10 @@ class PersonSchema(Schema):
     occupation = fields.String(allow_none=True)
     organisation = fields.String(allow_none=True)
     city = fields.String(allow_none=True)
+    nationality = fields.String(allow_none=True)
+    age = fields.String(allow_none=True, metadata={"description": "in years, when the birth date is not known"})
+    activity = fields.String(allow_none=True, metadata={"description": "human-rights or political activity"})
+    situation = fields.String(allow_none=True, metadata={"description": "current situation and risk"})
 
 
 class EpisodeRefSchema(Schema):
@@ -40,11 +51,8 @@ class EpisodeRefSchema(Schema):
     title = fields.String(required=True)
 
 
-class IncidentSchema(Schema):
-    types = fields.List(fields.String(), required=True)
-    occurred_on = fields.Date(allow_none=True)
-    place = fields.String(allow_none=True)
-    description = fields.String(allow_none=True)
+class IncidentSchema(IncidentReadSchema):
+    """An incident (``fact_reads``: with its id, city, perpetrators' ids, episode and "not known" fields)."""
 
 
 class DocumentSchema(Schema):
@@ -180,11 +188,21 @@ class CaseSchema(Schema):
     filings = fields.List(fields.Nested(CaseFilingSchema), required=True)
     review = fields.Nested(ReviewSchema, allow_none=True, required=True)
     legal_facts = fields.Nested(LegalFactsSchema, metadata={"description": "legal officers and managers only"})
+    # The facts for the filings (services/facts.read_facts): for the roles that read them, the read audited.
+    unknown_facts = fields.List(fields.String(), attribute="facts.unknown_facts", metadata={
+        "description": "case-level facts marked \"not known\" (docs/INTERFACES.md)"})
+    perpetrators = fields.List(fields.Nested(PerpetratorReadSchema), attribute="facts.perpetrators")
+    arrests = fields.List(fields.Nested(ArrestReadSchema), attribute="facts.arrests")
+    ill_treatments = fields.List(fields.Nested(IllTreatmentReadSchema), attribute="facts.ill_treatments")
+    remedy_steps = fields.List(fields.Nested(RemedyStepReadSchema), attribute="facts.remedy_steps")
 
-    @post_dump
-    def _only_for_readers(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    @post_dump(pass_original=True)
+    def _only_for_readers(self, data: dict[str, Any], original: Any, **kwargs: Any) -> dict[str, Any]:
         if data.get("legal_facts") is None:
             data.pop("legal_facts", None)  # a role that may not read them sees no such key
+        if getattr(original, "facts", None) is None:
+            for name in ("unknown_facts", "perpetrators", "arrests", "ill_treatments", "remedy_steps"):
+                data.pop(name, None)
         return data
 
 

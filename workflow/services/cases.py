@@ -43,6 +43,7 @@ from workflow.roles import IDENTITY_FIELDS, LEGAL_FACT_VIEWERS, person_fields
 from workflow.schemas.appeal import Appeal
 from workflow.services import processes, review
 from workflow.services.documents import attach_document
+from workflow.services.facts import FactsRead, read_facts
 from workflow.services.import_facts import apply_import_facts
 from workflow.states import Stage
 
@@ -179,6 +180,7 @@ class CaseRead:
     deadlines: list[Deadline]
     review: Review | None
     legal_facts: LegalFactsRead | None  # legal officers, managers and the operator
+    facts: FactsRead | None = None  # the rows of the facts for the filings, for the roles that read them
 
     def __getattr__(self, name: str) -> Any:
         # ref, stage, urgent, received_on, episodes, incidents, documents, consent, filings: the case's own.
@@ -203,7 +205,8 @@ def read_case(session: Session, ref: str, *, actor: User | None, role: str, chan
     deadlines = session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at))
     return CaseRead(case, {f: getattr(case.person, f) for f in fields}, list(tasks), list(deadlines),
                     review.latest_review(session, case),
-                    legal_facts_read(session, case) if role in LEGAL_FACT_VIEWERS else None)
+                    legal_facts_read(session, case) if role in LEGAL_FACT_VIEWERS else None,
+                    read_facts(session, actor, case, role=role, channel=channel))
 
 
 # -- lists of cases ------------------------------------------------------------------------------------------

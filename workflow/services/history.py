@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from workflow.models import AuditEvent, CollectiveComplaint, Document
 
-HISTORY_HIDDEN = frozenset({"identity_read"})
+HISTORY_HIDDEN = frozenset({"identity_read", "facts_read"})
 HISTORY_LIMIT = 300
 CHANGE_HISTORY_LIMIT = 500
 

@@ -27,6 +27,7 @@ from workflow.models import AuditEvent, Case, User
 from workflow.problems import Problem
 from workflow.roles import APPEAL_EDITORS, APPEAL_REGISTRARS, CASE_FACT_EDITORS, IDENTITY_FIELDS
 from workflow.schemas.appeal import DOCUMENT_FIELDS, Appeal, AppealSchema
+from workflow.services import fact_access
 from workflow.services.cases import KnownKeys, _apply, open_appeal
 from workflow.states import ENDED_STAGES
 from workflow.uploads import DocumentRejected, check_document
@@ -37,8 +38,8 @@ PERSON_EDIT_FIELDS = ("full_name", "full_name_native", "gender", "birth_date", "
 FACT_EDIT_FIELDS = ("city", "episodes", "incident_types", "incident_date", "description", "detained_now",
                     "received_on")
 # The audit events that change what each form shows: a form opened before the latest of them is stale.
-PERSON_CHANGES = ("case_opened", "case_updated", "person_edited")
-FACT_CHANGES = ("case_opened", "case_updated", "facts_edited")
+PERSON_CHANGES = fact_access.PERSON_CHANGES  # the person's facts (services/facts.py) share the gender, birth date...
+FACT_CHANGES = (*fact_access.INCIDENT_CHANGES, "incident_updated")  # ... and the first incident is the intake's
 
 
 def appeal_schema(session: Session, fields: Sequence[str] | None = None) -> AppealSchema:
