@@ -99,10 +99,10 @@ class NameScrubber:
     """Cuts the names of several complainants out of free text, each replaced by its own stand-in.
 
     A name is cut as a whole word, or as a word it starts with up to three more letters, so inflected forms go
-    too ("Ивановым" for "Иванов"): the full name, the native name, and each of their parts of three letters or more, ignoring
-    case. A word inside another word ("Ali" in "legality") is left alone. Adjacent cut words with the same
-    stand-in make one stand-in. Built once for many complainants (a collective complaint's narrative): each
-    word of the text is then a few set lookups, however many names there are.
+    too ("Ивановым" for "Иванов"): the full name, the native name, and each of their parts of three letters or
+    more, ignoring case. A word inside another word ("Ali" in "legality") is left alone. Adjacent cut words
+    with the same stand-in make one stand-in. Built once for many complainants (a collective complaint's
+    narrative): each word of the text is then a few set lookups, however many names there are.
     """
 
     def __init__(self, people: Iterable[tuple[Case, str]]) -> None:

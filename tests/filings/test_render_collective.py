@@ -104,8 +104,8 @@ def test_more_appeals_left_out_than_received_is_refused() -> None:
 def test_charts_by_episode_city_and_kind_with_alt_text(english: bytes, russian: bytes) -> None:
     for content, titles in ((english, ["Complainants by city or town", "Complainants by episode",
                                        "Complainants by form of persecution"]),
-                            (russian, ["Число заявителей по городам и населённым пунктам", "Число заявителей по эпизодам",
-                                       "Число заявителей по видам преследования"])):
+                            (russian, ["Число заявителей по городам и населённым пунктам",
+                                       "Число заявителей по эпизодам", "Число заявителей по видам преследования"])):
         document = reopen(content)
         shapes = document.inline_shapes
         assert len(shapes) == 3
