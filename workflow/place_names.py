@@ -14,10 +14,21 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+import filings
 from workflow import vocab
+from workflow.bodies import all_bodies
 from workflow.models import Episode
+from workflow.schemas.catalogue import FILING_LANGUAGES
 
 CITY_VOCABULARY = "city"
+
+
+def document_languages(session: Session) -> tuple[str, ...]:
+    """The languages documents are written in here: those the active bodies accept and the collective
+    complaint's; an episode's title may be given in each."""
+    used = {language for body in all_bodies(session) for language in body.languages}
+    used.update(filings.available_collective())
+    return tuple(code for code in FILING_LANGUAGES if code in used)
 
 
 def episode_title(episode: Episode, language: str) -> str:

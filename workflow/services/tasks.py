@@ -28,7 +28,7 @@ from workflow.models import (
 from workflow.problems import Problem
 from workflow.runtime import instances
 from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
-from workflow.services import collective, processes, review
+from workflow.services import collective, collective_checks, processes, review
 from workflow.states import ConsentStatus, Decision
 from workflow.task_forms import fill_enums, validate_form
 
@@ -207,11 +207,18 @@ def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, 
     return data
 
 
+def _approve_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
+                    actor: User, task_id: str) -> dict[str, Any]:
+    data = collective.check_collective_approval(session, instance, data, actor, task_id)
+    return collective_checks.check_collective_finished(session, instance, data, actor, task_id)
+
+
 _RULES = {
     "verify_consent": _verify_consent,
     "legal_review": _legal_review,
     "approve_review": _approve_review,
-    "approve_filing": collective.check_collective_approval,
+    "check_filing": collective_checks.check_collective_finished,
+    "approve_filing": _approve_filing,
     "submit_filing": _submit_filing,
 }
 
