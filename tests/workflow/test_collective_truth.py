@@ -19,6 +19,7 @@ from workflow.errors import Conflict, Unfinished
 from workflow.models import Case, CollectiveComplaint, ConsentRecord, Document, Episode, HumanTask, Incident, Person
 from workflow.place_names import city_name, episode_title
 from workflow.runtime.context import document_store
+from workflow.services import bulk
 from workflow.services.collective import create_collective, update_narrative
 from workflow.services.collective_checks import exclusion_reasons, sections_with_names_cut
 from workflow.services.tasks import complete_task
@@ -169,6 +170,11 @@ def test_no_check_or_approval_while_a_section_is_still_to_be_completed(env, refe
     assert isinstance(refused.value, Conflict) and refused.value.code == "sections_unfinished"
     assert sorted(refused.value.errors) == ["narrative.patterns", "narrative.requests"]
     assert _ready(env, collective_id, "check_filing") == check  # nothing moved
+    with env.uow() as session:  # a bulk check obeys the same rule: refused with the sections, not "skipped"
+        [(_row, result)] = bulk.dry_run(session, env.settings, env.user(session, "leo"), "check_filing",
+                                        {"decision": "approve"}, bulk.Selection(task_ids=(check,)))
+        assert result.state == "refused"
+        assert sorted(p.params["section"] for p in result.problems) == ["patterns", "requests"]
     with env.uow() as session:  # the legal officer writes them: version 2, and the check passes
         update_narrative(session, env.settings, env.user(session, "lena"),
                          session.get(CollectiveComplaint, collective_id), FULL)
