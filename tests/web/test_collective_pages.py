@@ -275,6 +275,10 @@ def test_the_text_form_refuses_bad_input_and_other_roles(env, login, cases):
     assert too_long.status_code == 422 and "Nothing was saved" in text_of(too_long)
     with env.uow() as session:
         assert len(session.get(CollectiveComplaint, collective_id).filing.documents) == 1
+    # A refused task form on the same page leaves the text form showing the text on record.
+    check = ready_task(env, collective_id, "check_filing")
+    refused = lena.post(f"/tasks/{check}", data={"csrf_token": token, "decision": "nonsense"})
+    assert refused.status_code == 422 and "Lawyers were warned.</textarea>" in text_of(refused)
     for user in ("ina", "mara"):
         client = login(user)
         page = text_of(client.get(home))

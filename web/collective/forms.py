@@ -56,12 +56,11 @@ for _section in NARRATIVE_SECTIONS:
 
 
 def narrative_form(narrative: dict[str, str] | None = None) -> NarrativeForm:
-    """The form, filled with the text on record unless it was posted."""
-    form = NarrativeForm()
-    if not form.is_submitted():
-        for section in NARRATIVE_SECTIONS:
-            form[f"narrative_{section}"].data = (narrative or {}).get(section, "")
-    return form
+    """The form as posted (no ``narrative``), or filled with the text on record and never with a request's
+    fields (the page is also drawn after another form on it, a task's, was posted)."""
+    if narrative is None:
+        return NarrativeForm()
+    return NarrativeForm(formdata=None, data={f"narrative_{s}": narrative.get(s, "") for s in NARRATIVE_SECTIONS})
 
 
 def collective_form(session: Session, eligible: list[EligibleCase]) -> CollectiveForm:
