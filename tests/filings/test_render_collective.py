@@ -282,3 +282,18 @@ def test_the_same_snapshot_gives_the_same_bytes() -> None:
 def test_a_language_without_a_template_is_refused() -> None:
     with pytest.raises(ValueError, match="no filing template for body 'collective' in language 'de'"):
         render_collective(collective("de"))
+
+
+def test_chart_labels_in_cyrillic_and_kazakh_have_every_glyph() -> None:
+    import warnings
+
+    from filings.charts import MAX_BARS, bar_chart
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = bar_chart([("Қарағанды, Өскемен: ә ғ қ ң ө ұ ү һ і", 3), ("Алматы", 2)], "Шағымданушылар саны",
+                        "Басқалар")
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from" in str(w.message)]  # matplotlib: "Glyph ... missing from font"
+    many = [(f"City {n}", 100 - n) for n in range(MAX_BARS + 5)]
+    assert bar_chart(many, "Cities", "Others") == bar_chart(many, "Cities", "Others")  # same figures, same bytes
