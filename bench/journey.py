@@ -110,12 +110,26 @@ def manager_approves_reviews(manager: Person) -> None:
     manager.wait_until_finished()
 
 
+COMPLAINT_TEXT = {
+    "summary": "Supporters of a peaceful movement were detained at rallies throughout 2022.",
+    "legal_basis": "A district court declared the movement extremist.",
+    "context": "The movement campaigns peacefully for free elections.",
+    "methods": "Detention at rallies, phone searches, fingerprinting.",
+    "patterns": "Interrogations about political views.",
+    "pressure_on_defenders": "Lawyers who took the cases were warned.",
+    "requests": "Ask the government to release those detained and drop the charges.",
+}
+
+
 def officer_opens_the_collective_complaint(officer: Person) -> None:
     officer.click("nav a[href='/collective']")
     officer.click("a[href='/collective/new']")
     officer.fill("input[name=title]", "Mass detentions of peaceful protesters, 2022")
     officer.select("select[name=body]", "ep_droi")
     officer.check("input[name=all_cases]")
+    # Every section written: one still "to be completed" would block the check and the manager's approval.
+    for section, wording in COMPLAINT_TEXT.items():
+        officer.fill(f"textarea[name=narrative_{section}]", wording)
     officer.click("form.collective-form button[type=submit]")
 
 

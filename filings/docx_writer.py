@@ -26,6 +26,7 @@ from docx.oxml import parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.parts.numbering import NumberingPart
 from docx.section import _Footer, _Header
+from docx.shared import Cm
 from docx.text.paragraph import Paragraph
 
 from filings.docx_layout import (
@@ -38,7 +39,7 @@ from filings.docx_layout import (
     tag_language,
     write_with_fields,
 )
-from filings.elements import Element, Heading, ItemList, Table, Text
+from filings.elements import Element, Heading, ItemList, Picture, Table, Text
 from filings.text import xml_safe
 
 __all__ = ["PAGES_MARK", "PAGE_MARK", "Page", "append_page_field", "write"]
@@ -57,6 +58,7 @@ _APP_XML: Final = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
                    b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
                    b"<Application>Petitio</Application><DocSecurity>0</DocSecurity></Properties>")
 _ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
+PICTURE_WIDTH: Final = Cm(16)  # the text width of an A4 page with 2.5 cm margins
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,8 +189,20 @@ class _Content:
             _runs(self._paragraph(None), element)
         elif isinstance(element, ItemList):
             self._list(element)
+        elif isinstance(element, Picture):
+            self._picture(element)
         else:
             self._table(element)
+
+    def _picture(self, picture: Picture) -> None:
+        run = self._paragraph(None).add_run()
+        shape = run.add_picture(io.BytesIO(picture.png), width=PICTURE_WIDTH)
+        # python-docx has no alt-text API: wp:docPr's descr is what Word shows as alternative text and what
+        # screen readers say; its title is the short name.
+        properties = shape._inline.docPr
+        properties.set("descr", picture.alt)
+        if picture.title:
+            properties.set("title", picture.title)
 
     def _paragraph(self, style: str | None) -> Paragraph:
         paragraph = self.doc.add_paragraph()

@@ -42,7 +42,16 @@ class Table:
     rows: tuple[tuple[str, ...], ...]
 
 
-Element = Heading | Text | ItemList | Table
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """An image (a chart) as PNG bytes, with the text a screen reader says instead (``alt``)."""
+
+    png: bytes
+    alt: str
+    title: str = ""
+
+
+Element = Heading | Text | ItemList | Table | Picture
 
 
 def paragraphs(text: str) -> list[Element]:
@@ -87,6 +96,8 @@ def count_words(elements: Iterable[Element]) -> int:
             total += words(element.lead) + words(element.body)
         elif isinstance(element, ItemList):
             total += sum(words(item.lead) + words(item.body) for item in element.items)
+        elif isinstance(element, Picture):
+            continue  # an image has no words on the page
         else:
             total += sum(words(cell) for row in (element.columns, *element.rows) for cell in row)
     return total

@@ -105,6 +105,9 @@ def _check_figures(snapshot: CollectiveSnapshot) -> None:
     if snapshot.appeals_received < snapshot.complainants:
         raise ValueError(f"{snapshot.appeals_received} appeals received cannot yield "
                          f"{snapshot.complainants} complainants")
+    if (left_out := sum(n for _reason, n in snapshot.excluded)) > snapshot.appeals_received - snapshot.complainants:
+        raise ValueError(f"{left_out} appeals left out and {snapshot.complainants} complainants make more than the "
+                         f"{snapshot.appeals_received} appeals received")
 
 
 # -- the word limit (European Parliament summaries) ------------------------------------------------------

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final
 
+from filings.snapshot import EXCLUSION_REASONS
+
 INDIVIDUAL: Final = "individual"
 COLLECTIVE: Final = "collective"
 
@@ -49,7 +51,8 @@ PLACEHOLDERS: Final = MappingProxyType({
                            "version", "mandates"}),
     COLLECTIVE: frozenset({"organisation", "body_name", "reference", "title", "state", "period", "period_start",
                            "period_end", "appeals_received", "complainants", "cities", "excluded", "torture_cases",
-                           "named_count", "unnamed", "episodes", "generated_on", "version"}),
+                           "named_count", "unnamed", "episodes", "generated_on", "version", "received_period",
+                           "received_start", "received_end"}),
 })
 
 # Labels every template needs: the running header, the footer around the page number ({page}, required)
@@ -146,11 +149,14 @@ _INDIVIDUAL_BLOCKS: Final = {
     }),
 }
 
+# The bar of a chart that sums what does not fit ("Others").
+_CHART: Final = ("chart_others",)
+
 _COLLECTIVE_BLOCKS: Final = {
     **_SHARED,
     # Figures go in a table ("Complainants: 129") so that no sentence has to agree a noun with a number.
-    "summary": BlockSpec({**_NARRATIVE.required, **_labels("summary_figures", "figure_period", "figure_appeals",
-                                                            "figure_complainants", "figure_cities",
+    "summary": BlockSpec({**_NARRATIVE.required, **_labels("summary_figures", "figure_period", "figure_received",
+                                                            "figure_appeals", "figure_complainants", "figure_cities",
                                                             "figure_episodes", "figure_torture")}),
     "legal_basis": _NARRATIVE,
     "context": _NARRATIVE,
@@ -158,15 +164,19 @@ _COLLECTIVE_BLOCKS: Final = {
     "patterns": _NARRATIVE,
     "pressure_on_defenders": _NARRATIVE,
     "requests": _NARRATIVE,
-    "signatories": BlockSpec(_labels("signatories_text", "column_city", "column_complainants", "total")),
+    # Why appeals were left out: one row per reason (filings/snapshot.py EXCLUSION_REASONS) with its count.
+    "signatories": BlockSpec(_labels("signatories_text", "excluded_text", "excluded_none", "column_reason",
+                                     "column_appeals", *(f"reason_{r}" for r in EXCLUSION_REASONS), "cities_text",
+                                     "column_city", "column_complainants", "total", "chart_cities", *_CHART)),
     "episodes": BlockSpec({
         **_labels("column_episode", "column_period", "column_known_totals", "column_complainants",
-                  "episodes_overlap", "episodes_none"),
+                  "episodes_overlap", "episodes_none", "chart_episodes", *_CHART),
         **_labels("episode_known_totals", extras=("totals",)),
         **_labels("episode_count", extras=("count",), counted=True),
     }),
     "incident_types": BlockSpec({
-        **_labels("column_incident_type", "column_complainants", "incident_types_none"),
+        **_labels("column_incident_type", "column_complainants", "incident_types_none", "chart_incident_types",
+                  *_CHART),
         **_labels("torture_sentence", counted=True),
     }),
     "officials": BlockSpec(_labels("column_position", "column_agency", "column_official_name",

@@ -239,6 +239,19 @@ class CaseSnapshot:
         object.__setattr__(self, "generated_at", _aware_utc(self.generated_at))
 
 
+# Why an appeal received is not part of a collective complaint, in the order the complaint lists them.
+EXCLUSION_REASONS = (
+    "missing_form_of_appeal",  # the power of attorney came, the signed form of appeal did not
+    "missing_power_of_attorney",  # the form of appeal came, the power of attorney did not
+    "missing_both",  # neither document came
+    "not_verified",  # both documents are on file but were not (yet) verified
+    "withdrawn",  # the complainant withdrew their consent
+    "not_reviewed",  # consent verified, but no review approved the case for filing
+    "not_included",  # could have been included; the legal officer left it out
+    "not_recorded",  # counted in the appeals received but not recorded in the system case by case
+)
+
+
 @dataclass(frozen=True, slots=True)
 class CountedEpisode:
     episode: EpisodeSnapshot
@@ -261,7 +274,7 @@ class CollectiveSnapshot:
 
     Counts cover every included complainant; ``named`` lists only those who allowed publication of their
     name (sorted), and ``unnamed`` says how many others there are. Narrative sections are the legal
-    officer's text, printed as given.
+    officer's text, printed as given (the names of those who may not be named already cut out).
     """
 
     reference: str
@@ -291,6 +304,11 @@ class CollectiveSnapshot:
     grounds: tuple[GroundSnapshot, ...] = ()
     mandates: tuple[str, ...] = ()
     state: str | None = None  # the State concerned, in the document's language
+    # When the included complainants' appeals were received (their ``received_on``), not when things happened.
+    received_start: date | None = None
+    received_end: date | None = None
+    # (reason, appeals) for the appeals received but not included: a key of ``EXCLUSION_REASONS``, counted.
+    excluded: tuple[tuple[str, int], ...] = ()
     version: int = 1
     generated_at: datetime = field(default_factory=_utc_now)
 

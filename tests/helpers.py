@@ -35,6 +35,17 @@ def docx_bytes(text: str) -> bytes:
     return out.getvalue()
 
 
+# A collective complaint's text with every section written: one still "to be completed" blocks its legal check
+# and its approval (services/collective_checks.py).
+COLLECTIVE_TEXT = {
+    "summary": "Supporters of a fictional movement were detained at rallies.",
+    "legal_basis": "A district court banned the movement as extremist.",
+    "context": "The movement campaigns peacefully.", "methods": "Detentions at rallies, phone searches.",
+    "patterns": "Interrogations about political views.", "pressure_on_defenders": "Lawyers were warned.",
+    "requests": "Ask the government to release those detained.",
+}
+
+
 def appeal(ref: str, **overrides: Any) -> Appeal:
     values: dict[str, Any] = {
         "ref": ref,

@@ -27,6 +27,7 @@ ACTION_LABELS: dict[str, Any] = {
     "consent_form_downloaded": _l("Form to sign prepared"),
     "consent_withdrawn": _l("Consent withdrawn"),
     "filing_generated": _l("Filing document generated"),
+    "collective_narrative_changed": _l("Complaint's text rewritten"),
     "filing_checked": _l("Filing checked"),
     "filing_submitted": _l("Filing submitted"),
     "filing_cancelled": _l("Filing cancelled"),
@@ -86,6 +87,8 @@ def _detail(action: str, data: dict[str, Any]) -> str:
         return _completion(data["task"], data.get("form") or {})
     if action == "case_opened" and data.get("imported"):
         return _("imported")
+    if action == "collective_narrative_changed":  # the sections, never their text
+        return ", ".join(label("collective_section", s) for s in data.get("sections", ()))
     if action in ("person_edited", "facts_edited"):  # the names of the fields, never their values
         return ", ".join(label("appeal", f, label("person", f)) for f in data.get("fields", ()))
     if (group := FACT_GROUPS.get(action.rsplit("_", 1)[0])) is not None:

@@ -56,6 +56,19 @@ LABELS: dict[str, dict[str, Any]] = {
         "follow_up": _l("Follow up: no response"), "record_outcome": _l("Record the outcome"),
         "inform_body": _l("Inform the body of the withdrawal"),
     },
+    # The parts of a collective complaint a legal officer writes (workflow/schemas/collective.NARRATIVE_SECTIONS)
+    # and the others whose text may have a complainant's name cut out.
+    "collective_section": {
+        "summary": _l("Summary"),
+        "legal_basis": _l("The legal basis of the persecution"),
+        "context": _l("The movement and why it was banned"),
+        "methods": _l("Methods used by law enforcement"),
+        "patterns": _l("Patterns"),
+        "pressure_on_defenders": _l("Pressure on human rights defenders"),
+        "requests": _l("Requests"),
+        "episodes": _l("Episodes (their descriptions)"),
+        "officials": _l("Officials responsible (what they did)"),
+    },
     "person": {
         "full_name": _l("Full name"), "full_name_native": _l("Name in native script"), "gender": _l("Gender"),
         "birth_date": _l("Date of birth"), "phone": _l("Phone"), "email": _l("E-mail"),

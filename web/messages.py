@@ -16,7 +16,8 @@ from web.labels import label
 from workflow.problems import SEVERAL, Problem
 
 # Parameters whose values are codes of a label group: shown as words.
-PARAMETER_GROUPS = {"bodies": "body", "flags": "permission", "lane": "role"}
+PARAMETER_GROUPS = {"bodies": "body", "flags": "permission", "lane": "role", "sections": "collective_section",
+                    "section": "collective_section"}
 
 
 def message(problem: Problem) -> str:

@@ -49,6 +49,13 @@ class FilingNotInCheck(Conflict):
     code = "filing_not_in_check"
 
 
+class Unfinished(Conflict):
+    """A document that still holds text to be written (a collective complaint's empty sections); ``errors`` names
+    each unfinished part (``narrative.<section>``)."""
+
+    code = "sections_unfinished"
+
+
 class ValidationFailed(PetitioError):
     """Input that breaks a schema or a domain rule; ``errors`` maps field names to problems."""
 

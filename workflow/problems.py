@@ -208,6 +208,11 @@ MESSAGES: dict[str, str] = {
     "cases_without_consent": N_("no verified consent: %(refs)s"),
     "cases_without_review": N_("no approved review: %(refs)s"),
     "approver_reviewed_cases": N_("four eyes: you reviewed %(refs)s, so another manager must approve"),
+    "sections_unfinished": N_("these sections still say they are to be completed: %(sections)s; write them "
+                              "first"),
+    "section_unfinished": N_("this section still says it is to be completed (%(section)s)"),
+    "collective_text_locked": N_("the complaint's text can be rewritten only while its check is waiting; a "
+                                 "manager sends it back to be revised"),
     # -- the catalogue and the vocabularies ------------------------------------------------------------
     "english_name_missing": N_("an English name is required"),
     "not_ui_language": N_("not a UI language (%(languages)s)"),

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import date
 from typing import Literal
 
@@ -43,6 +44,7 @@ from filings.snapshot import (
 from workflow import snapshot_facts, vocab
 from workflow.bodies import body_name, get_body
 from workflow.models import Case, Episode, LegalFacts, Review
+from workflow.place_names import city_names, episode_title
 
 Naming = Literal["full", "initials", "none"]
 # Bodies whose documents are published (or may be disclosed on request) rather than sent to a government.
@@ -86,11 +88,61 @@ def display_name(case: Case, audience: str) -> str:
 
 def scrub(text: str, case: Case, replacement: str) -> str:
     """Cut the complainant's names out of free text written by staff (a description may quote them)."""
-    names = [n for n in (case.person.full_name, case.person.full_name_native) if n]
-    parts = [p for n in names for p in n.split() if len(p) >= 3]
-    for needle in sorted({*names, *parts}, key=len, reverse=True):
-        text = re.sub(re.escape(needle), replacement, text, flags=re.IGNORECASE)
-    return text
+    return NameScrubber([(case, replacement)]).scrub(text)[0]
+
+
+_WORD = re.compile(r"\w[\w'’-]*")
+_SHORTEST_PART = 3  # shorter parts ("Li", initials) would cut ordinary words
+_ENDING = 3  # letters an inflection adds to a name (Russian and Kazakh case endings)
+
+
+class NameScrubber:
+    """Cuts the names of several complainants out of free text, each replaced by its own stand-in.
+
+    A name is cut as a whole word, or as a word it starts with up to three more letters, so inflected forms go
+    too ("Ивановым" for "Иванов"): the full name, the native name, and each of their parts of three letters or
+    more, ignoring case. A word inside another word ("Ali" in "legality") is left alone. Adjacent cut words
+    with the same stand-in make one stand-in. Built once for many complainants (a collective complaint's
+    narrative): each word of the text is then a few set lookups, however many names there are.
+    """
+
+    def __init__(self, people: Iterable[tuple[Case, str]]) -> None:
+        self._stand_in: dict[str, str] = {}
+        for case, replacement in people:
+            for name in (case.person.full_name, case.person.full_name_native):
+                for part in _WORD.findall(name or ""):
+                    for piece in {part, *part.split("-")}:
+                        if len(piece) >= _SHORTEST_PART:
+                            self._stand_in.setdefault(piece.casefold(), replacement)
+        self._longest = max(map(len, self._stand_in), default=0)
+
+    def _replacement(self, word: str) -> str | None:
+        folded = word.casefold()
+        for end in range(min(len(folded), self._longest), max(len(folded) - _ENDING, _SHORTEST_PART) - 1, -1):
+            if (found := self._stand_in.get(folded[:end])) is not None:
+                return found
+        return None
+
+    def scrub(self, text: str) -> tuple[str, bool]:
+        """The text with the names cut out, and whether anything was cut."""
+        if not self._stand_in or not text:
+            return text, False
+        out: list[str] = []
+        last_end, last_stand_in = 0, None
+        for match in _WORD.finditer(text):
+            replacement = self._replacement(match.group())
+            if replacement is None:
+                continue
+            between = text[last_end:match.start()]
+            if last_stand_in == replacement and out and not between.strip():
+                out.append("")  # the next word of the same name: one stand-in for the whole name
+            else:
+                out.extend((between, replacement))
+            last_end, last_stand_in = match.end(), replacement
+        if not out:
+            return text, False
+        out.append(text[last_end:])
+        return "".join(out), True
 
 
 def _person(case: Case, audience: str, language: str) -> PersonSnapshot:
@@ -253,12 +305,55 @@ def load_cases(session: Session, case_ids: Iterable[int]) -> list[Case]:
                  selectinload(Case.consent), selectinload(Case.legal_facts))))
 
 
+COLLECTIVE = "collective"  # the audience of a collective complaint: published, so names need publication consent
+NARRATIVE_KEYS = ("summary", "legal_basis", "context", "methods", "patterns", "pressure_on_defenders", "requests")
+
+
+def unnamed_scrubber(cases: Iterable[Case]) -> NameScrubber:
+    """Cuts out of staff-written text the names of every complainant a collective complaint may not name in full
+    (no publication consent, or initials only), each replaced by how the complaint refers to them."""
+    return NameScrubber((c, display_name(c, COLLECTIVE)) for c in cases if naming(c, COLLECTIVE) != "full")
+
+
+def redact_collective_texts(scrubber: NameScrubber, narrative: Mapping[str, str], episodes: Iterable[Episode],
+                            officials: Iterable[Mapping[str, str]]) -> tuple[dict[str, str], dict[int, str | None],
+                                                                             list[dict[str, str]], list[str]]:
+    """The narrative, the episodes' descriptions and the officials as the complaint prints them, and the keys of
+    the sections a name was cut from (narrative keys, ``episodes``, ``officials``), for the legal officer."""
+    cut: list[str] = []
+    texts: dict[str, str] = {}
+    for key in NARRATIVE_KEYS:
+        texts[key], changed = scrubber.scrub(narrative.get(key, ""))
+        if changed:
+            cut.append(key)
+    descriptions: dict[int, str | None] = {}
+    for episode in episodes:
+        descriptions[episode.id], changed = scrubber.scrub(episode.description or "")
+        if changed and "episodes" not in cut:
+            cut.append("episodes")
+    # An official is named as entered (officials may be named); only what they did is the complainants' account.
+    listed = []
+    for official in officials:
+        role, changed = scrubber.scrub(official.get("role", ""))
+        listed.append({**official, "role": role})
+        if changed and "officials" not in cut:
+            cut.append("officials")
+    return texts, descriptions, listed, cut
+
+
 def collective_snapshot(session: Session, cases: list[Case], *, reference: str, title: str, body: str,
                         language: str, organisation: str, appeals_received: int, narrative: dict[str, str],
                         officials: list[dict[str, str]], grounds_keys: Iterable[str] = (),
-                        mandate_keys: Iterable[str] = (), version: int = 1) -> CollectiveSnapshot:
-    """Many cases as one complaint: counts over everyone, names only of those who allowed publication."""
-    cities = Counter(c.person.city or "—" for c in cases)
+                        mandate_keys: Iterable[str] = (), excluded: Iterable[tuple[str, int]] = (),
+                        version: int = 1) -> CollectiveSnapshot:
+    """Many cases as one complaint: counts over everyone, names only of those who allowed publication.
+
+    ``excluded``: (reason, appeals) for the appeals received but not included (``services/collective_checks``).
+    Cities and episode titles are written in the document's language (``workflow/place_names.py``); the names of
+    complainants who may not be named are cut out of the staff-written text.
+    """
+    city = city_names(session, language)
+    cities = Counter(city(c.person.city) or "—" for c in cases)
     per_episode: Counter[int] = Counter()
     episodes: dict[int, Episode] = {}
     per_type: Counter[str] = Counter()
@@ -268,16 +363,25 @@ def collective_snapshot(session: Session, cases: list[Case], *, reference: str, 
             episodes[episode.id] = episode
         per_type.update({t for incident in case.incidents for t in incident.types})
     type_labels = vocab.labels(session, "incident_type", language)
-    named = sorted(display_name(c, "collective") for c in cases if naming(c, "collective") != "none")
+    named = sorted(display_name(c, COLLECTIVE) for c in cases if naming(c, COLLECTIVE) != "none")
     dated = [i.occurred_on for c in cases for i in c.incidents if i.occurred_on]
-    ordered_episodes = _episodes(episodes.values())
+    received = [c.received_on for c in cases if c.received_on]
+    left_out = {reason: n for reason, n in excluded if n}
+    texts, descriptions, listed, _cut = redact_collective_texts(unnamed_scrubber(cases), narrative,
+                                                                episodes.values(), officials)
     by_key = {e.key: e for e in episodes.values()}
+    ordered_episodes = [replace(e, title=episode_title(by_key[e.key], language),
+                                description=descriptions[by_key[e.key].id] or None)
+                        for e in _episodes(episodes.values())]
     return CollectiveSnapshot(
         reference=reference, title=title, body=body,
-        body_name=body_name(get_body(session, body), language) if body != "collective" else title,
+        body_name=body_name(get_body(session, body), language) if body != COLLECTIVE else title,
         language=language, organisation=organisation,
         period_start=min(dated, default=None), period_end=max(dated, default=None),
-        appeals_received=max(appeals_received, len(cases)), complainants=len(cases),
+        received_start=min(received, default=None), received_end=max(received, default=None),
+        # The figures must add up: every appeal left out for a known reason was received.
+        appeals_received=max(appeals_received, len(cases) + sum(left_out.values())), complainants=len(cases),
+        excluded=tuple(left_out.items()),
         cities=tuple(sorted(cities.items(), key=lambda kv: (-kv[1], kv[0]))),
         episodes=tuple(CountedEpisode(e, per_episode[by_key[e.key].id]) for e in ordered_episodes),
         incident_types=tuple(sorted(((type_labels.get(k, k), n) for k, n in per_type.items()),
@@ -286,12 +390,9 @@ def collective_snapshot(session: Session, cases: list[Case], *, reference: str, 
         named=tuple(named), unnamed=len(cases) - len(named),
         state=state_name(Counter(LegalFacts.for_case(c).state_code for c in cases).most_common(1)[0][0], language)
         if cases else None,
-        summary=narrative.get("summary", ""), legal_basis=narrative.get("legal_basis", ""),
-        context=narrative.get("context", ""), methods=narrative.get("methods", ""),
-        patterns=narrative.get("patterns", ""), pressure_on_defenders=narrative.get("pressure_on_defenders", ""),
-        requests=narrative.get("requests", ""),
+        **texts,
         officials=tuple(Official(o.get("position", ""), o.get("agency", ""), o.get("name", ""), o.get("role", ""))
-                        for o in officials),
+                        for o in listed),
         grounds=grounds(session, grounds_keys, language),
         mandates=mandate_labels(session, mandate_keys, language),
         version=version,

@@ -79,6 +79,10 @@ DEFAULTS: dict[str, tuple[tuple[str, dict[str, str], dict[str, Any]], ...]] = {
         ("torture", {"en": "Torture", "ru": "Пытки"}, {}),
         ("defenders", {"en": "Human rights defenders", "ru": "Правозащитники"}, {}),
     ),
+    # Cities as the documents write them in each language (workflow/place_names.py): admins add one term per
+    # city (key "almaty", labels {"en": "Almaty", "ru": "Алматы"}); a city typed at intake matches a term by
+    # any of its labels. None are seeded: the organisation knows where its complainants live.
+    "city": (),
 }
 VOCABULARIES = tuple(DEFAULTS)
 # The seeded incident types (demo data and fixtures use them; input is checked against the database).

@@ -62,9 +62,10 @@ def test_the_sections_of_the_reference_report(english: bytes) -> None:
 
 def test_the_figures(english: bytes) -> None:
     document = reopen(english)
-    figures = {row[0]: row[1] for row in table_starting(document, "Period covered")}
+    figures = {row[0]: row[1] for row in table_starting(document, "Period covered by the incidents")}
     assert figures == {
-        "Period covered": "1 January 2022 – 31 August 2022",
+        "Period covered by the incidents": "1 January 2022 – 31 August 2022",
+        "Period in which the complainants' appeals were received": "14 February 2022 – 30 November 2022",
         "Appeals received by Freedom Watch": "150",
         "Complainants included in this complaint": "129",
         "Cities and towns where the complainants live": "19",
@@ -73,9 +74,64 @@ def test_the_figures(english: bytes) -> None:
     }
     text = body_text(document)
     assert "Freedom Watch received 150 appeals. This complaint includes only the 129 complainants who sent both " \
-           "a signed form of appeal and a power of attorney." in text
-    assert "so the other 21 appeals are not included" in text
+           "a signed form of appeal and a power of attorney, verified by Freedom Watch." in text
+    # When the appeals were received is the appeals' date of receipt, not the incidents' dates.
+    assert "The complainants included sent their appeals between 14 February 2022 and 30 November 2022." in text
+    assert "The other appeals are not included, for the following reasons:" in text
+    assert table_starting(document, "Reason") == [
+        ["Reason", "Appeals"],
+        ["The signed form of appeal was not received", "7"],
+        ["The power of attorney was not received", "12"],
+        ["Neither the form of appeal nor the power of attorney was received", "2"],
+        ["Total", "21"]]
+    assert "both documents" not in text.replace("without both documents", "")
     assert "The complainants live in 19 cities and towns:" in text
+
+
+def test_appeals_counted_beyond_those_recorded_are_said_to_be_so() -> None:
+    document = reopen(render_collective(collective(appeals_received=160)))
+    assert table_starting(document, "Reason")[4:] == [["Not recorded appeal by appeal", "10"], ["Total", "31"]]
+    every = reopen(render_collective(collective(appeals_received=129, excluded=())))
+    assert "Every appeal received is included." in body_text(every)
+    assert not any(t.rows[0].cells[0].text == "Reason" for t in every.tables)
+
+
+def test_more_appeals_left_out_than_received_is_refused() -> None:
+    with pytest.raises(ValueError, match="appeals left out"):
+        render_collective(collective(appeals_received=140))
+
+
+def test_charts_by_episode_city_and_kind_with_alt_text(english: bytes, russian: bytes) -> None:
+    for content, titles in ((english, ["Complainants by city or town", "Complainants by episode",
+                                       "Complainants by form of persecution"]),
+                            (russian, ["Число заявителей по городам и населённым пунктам",
+                                       "Число заявителей по эпизодам", "Число заявителей по видам преследования"])):
+        document = reopen(content)
+        shapes = document.inline_shapes
+        assert len(shapes) == 3
+        described = [(s._inline.docPr.get("title"), s._inline.docPr.get("descr")) for s in shapes]
+        assert [title for title, _ in described] == sorted(titles, key=[t for t, _ in described].index)
+        assert sorted(title for title, _ in described) == sorted(titles)
+        for _title, alt in described:
+            assert alt and re.search(r"— \d", alt)  # every bar's figure is in the alternative text
+        for shape in shapes:
+            image = document.part.related_parts[shape._inline.graphic.graphicData.pic.blipFill.blip.embed]
+            assert image.content_type == "image/png" and image.blob.startswith(b"\x89PNG")
+    english_alts = [s._inline.docPr.get("descr") for s in reopen(english).inline_shapes]
+    assert any("Mass detentions at the January rally — 87" in alt for alt in english_alts)
+    assert any("Almaty — 7" in alt for alt in english_alts)
+    russian_alts = [s._inline.docPr.get("descr") for s in reopen(russian).inline_shapes]
+    assert any("Массовые задержания на январской акции — 87" in alt for alt in russian_alts)
+
+
+def test_a_chart_follows_its_table(english: bytes) -> None:
+    body = reopen(english).element.body
+    order = [child for child in body.iterchildren() if child.tag.endswith(("}tbl", "}p"))]
+    for first_cell in ("City or town", "Episode", "Form of persecution"):
+        table = next(i for i, child in enumerate(order) if child.tag.endswith("}tbl")
+                     and child.xpath("string(.//w:tc[1])").startswith(first_cell))
+        following = order[table + 1]
+        assert following.xpath(".//wp:docPr"), first_cell
 
 
 def test_the_cities(english: bytes) -> None:
@@ -165,10 +221,14 @@ def test_the_russian_complaint(russian: bytes) -> None:
                                                  "3. Движение и причины его запрета", "4. Кто подписал жалобу"]
     assert styled(document, "Heading 2")[0] == "5.1 Массовые задержания на январской акции"
     text = body_text(document)
-    start, end = (format_date(d, format="long", locale="ru") for d in (collective().period_start,
-                                                                      collective().period_end))
-    assert f"За период с {start} по {end}" in text and "января" in text and "августа" in text
-    assert "их общее число — 150" in text and "их число — 129" in text and "(их число — 21)" in text
+    start, end = (format_date(d, format="long", locale="ru") for d in (collective().received_start,
+                                                                      collective().received_end))
+    assert f"прислали свои обращения в период с {start} по {end}" in text and "февраля" in text
+    assert "организацией Freedom Watch, — 150" in text and "их число — 129" in text
+    assert "Остальные обращения в жалобу не включены по следующим причинам:" in text
+    assert table_starting(document, "Причина")[1:] == [
+        ["Не получено подписанное обращение", "7"], ["Не получена доверенность", "12"],
+        ["Не получены ни обращение, ни доверенность", "2"], ["Итого", "21"]]
     assert "(всего — 19)" in text
     assert "В этом эпизоде пострадали 87 заявителей по настоящей жалобе." in text
     assert "В этом эпизоде пострадали 23 заявителя по настоящей жалобе." in text
@@ -222,3 +282,18 @@ def test_the_same_snapshot_gives_the_same_bytes() -> None:
 def test_a_language_without_a_template_is_refused() -> None:
     with pytest.raises(ValueError, match="no filing template for body 'collective' in language 'de'"):
         render_collective(collective("de"))
+
+
+def test_chart_labels_in_cyrillic_and_kazakh_have_every_glyph() -> None:
+    import warnings
+
+    from filings.charts import MAX_BARS, bar_chart
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = bar_chart([("Қарағанды, Өскемен: ә ғ қ ң ө ұ ү һ і", 3), ("Алматы", 2)], "Шағымданушылар саны",
+                        "Басқалар")
+    assert png.startswith(b"\x89PNG")
+    assert not [w for w in caught if "missing from" in str(w.message)]  # matplotlib: "Glyph ... missing from font"
+    many = [(f"City {n}", 100 - n) for n in range(MAX_BARS + 5)]
+    assert bar_chart(many, "Cities", "Others") == bar_chart(many, "Cities", "Others")  # same figures, same bytes

@@ -53,6 +53,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "documents.download": frozenset({INTAKE, LEGAL}),
     "episodes.index": frozenset({INTAKE, LEGAL, MANAGER}),
     "episodes.upload": frozenset({INTAKE, MANAGER}),
+    "episodes.edit": frozenset({INTAKE, MANAGER}),
     "review.update_facts": frozenset({LEGAL}),
     "facts.person": frozenset({INTAKE, LEGAL}),
     "facts.not_known": frozenset({INTAKE, LEGAL}),
@@ -68,6 +69,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "collective.index": CASEWORK,
     "collective.new": frozenset({LEGAL}),
     "collective.show": CASEWORK,
+    "collective.narrative": frozenset({LEGAL}),
     "admin.users": ADMINS,
     "admin.create_user": ADMINS,
     "admin.change_role": ADMINS,
@@ -114,7 +116,7 @@ ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabula
                   # The sample case has no filing yet and there is no collective complaint: past the access
                   # check, an allowed role finds nothing.
                   "submissions.filing_version": 404, "submissions.filing_bundle": 404, "collective.show": 404,
-                  "bulk.job": 404, "bulk.job_progress": 404,
+                  "bulk.job": 404, "bulk.job_progress": 404, "episodes.edit": 404,
                   "bulk.complete": 400,  # it asks which kind of task
                   "consent.job": 404,
                   # Nothing uploaded yet: the preview sends back to the upload; there is no import job 1.

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from filings.pdf import office
-from tests.helpers import PDF, do, is_a4, letters, open_sample_case, read_pdf, task
+from tests.helpers import COLLECTIVE_TEXT, PDF, do, is_a4, letters, open_sample_case, read_pdf, task
 from tests.web.test_api import error, ok
 from workflow.models import AuditEvent, CollectiveComplaint, Filing
 
@@ -45,7 +45,7 @@ def eligible(env, staff) -> list[str]:  # type: ignore[no-untyped-def]
 def complaint(cases: list[str], **overrides) -> dict:  # type: ignore[no-untyped-def]
     return {"body": "un_sp", "mandates": ["assembly", "expression"], "language": "en", "cases": cases,
             "title": TITLE, "grounds": ["iccpr_21"],
-            "narrative": {"summary": "Supporters were detained at rallies.", "requests": "Release them."},
+            "narrative": COLLECTIVE_TEXT,
             "officials": [{"position": "Head of the city police", "agency": "Police", "name": "", "role": "ordered"}],
             **overrides}
 

@@ -16,11 +16,17 @@ from sqlalchemy import func, select
 from filings.pdf import office
 from tests.helpers import do, is_a4, letters, open_sample_case, read_pdf, require_office
 from tests.web.conftest import csrf_token
-from workflow.models import CollectiveComplaint, HumanTask
+from workflow.models import Case, CollectiveComplaint, HumanTask
+from workflow.runtime.context import document_store
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 COLLECTIVE_ONLY = {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]}
 TITLE = "Persecution of a fictional movement"
+# Every section written: a complaint with a section still "to be completed" cannot be checked or approved.
+NARRATIVE = {"narrative_summary": "Supporters were detained at rallies.", "narrative_requests": "Release them.",
+             "narrative_legal_basis": "A court banned the movement.", "narrative_context": "A peaceful movement.",
+             "narrative_methods": "Detentions at rallies.", "narrative_patterns": "Interrogations.",
+             "narrative_pressure_on_defenders": "Lawyers were warned."}
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -45,8 +51,7 @@ def form_data(client: FlaskClient, **overrides) -> dict:  # type: ignore[no-unty
     token = csrf_token(text_of(client.get("/collective/new")))
     return {"csrf_token": token, "title": TITLE, "body": "un_sp", "language": "en",
             "cases": ["APL-301", "APL-303"], "mandates": ["assembly"], "grounds": ["iccpr_21", "iccpr_19"],
-            "narrative_summary": "Supporters were detained at rallies.", "narrative_requests": "Release them.",
-            "officials": "Head of the city police | Police | | ordered the dispersal\n\nCity prosecutor",
+            **NARRATIVE, "officials": "Head of the city police | Police | | ordered the dispersal\n\nCity prosecutor",
             "appeals_received": "", **overrides}
 
 
@@ -238,3 +243,78 @@ def test_a_completed_collective_task_answers_409_with_a_way_back(env, login, cas
 
 def test_an_unknown_complaint_is_404(env, login, cases):
     assert login("ina").get("/collective/999").status_code == 404
+
+
+# -- sections still to be completed, names cut out ------------------------------------------------------------
+
+def test_a_section_still_to_be_completed_blocks_the_check_until_the_text_is_written(env, login, cases):
+    lena, collective_id = open_complaint(login, narrative_patterns="", narrative_context="")
+    home = f"/collective/{collective_id}"
+    page = text_of(lena.get(home))
+    warning = page[page.index('class="flash error unfinished"'):]
+    warning = warning[:warning.index("</div>")]
+    assert "The movement and why it was banned" in warning and "Patterns" in warning and "Summary" not in warning
+    check = ready_task(env, collective_id, "check_filing")
+    leo = login("leo")
+    refused = complete(leo, collective_id, check, {"decision": "approve"})
+    assert refused.status_code == 409
+    assert "The movement and why it was banned, Patterns" in text_of(refused)
+    assert ready_task(env, collective_id, "check_filing") == check  # nothing moved
+
+    # The legal officer writes the two sections: a new version, and then the check passes.
+    token = csrf_token(page)
+    written = {**NARRATIVE, "narrative_patterns": "Interrogations about political views."}
+    assert lena.post(f"{home}/narrative", data={"csrf_token": token, **written}).status_code == 303
+    page = text_of(lena.get(home))
+    assert 'class="flash error unfinished"' not in page and "version 2" in page
+    assert "Complaint&#39;s text rewritten" in page and "The movement and why it was banned, Patterns" in page
+    with env.uow() as session:
+        collective = session.get(CollectiveComplaint, collective_id)
+        assert collective.narrative["patterns"] == "Interrogations about political views."
+        assert len(collective.filing.documents) == 2
+    response = complete(leo, collective_id, check, {"decision": "approve"})
+    assert (response.status_code, response.headers["Location"]) == (303, home)
+    # Checked: the text is no longer offered for rewriting, and a post is refused.
+    assert f'action="{home}/narrative"' not in text_of(lena.get(home))
+    again = lena.post(f"{home}/narrative", data={"csrf_token": token, **NARRATIVE})
+    assert again.status_code == 409 and "only while its check is waiting" in text_of(again)
+
+
+def test_the_text_form_refuses_bad_input_and_other_roles(env, login, cases):
+    lena, collective_id = open_complaint(login)
+    home = f"/collective/{collective_id}"
+    token = csrf_token(text_of(lena.get(home)))
+    too_long = lena.post(f"{home}/narrative", data={"csrf_token": token, **NARRATIVE,
+                                                    "narrative_methods": "x" * 20001})
+    assert too_long.status_code == 422 and "Nothing was saved" in text_of(too_long)
+    with env.uow() as session:
+        assert len(session.get(CollectiveComplaint, collective_id).filing.documents) == 1
+    # A refused task form on the same page leaves the text form showing the text on record.
+    check = ready_task(env, collective_id, "check_filing")
+    refused = lena.post(f"/tasks/{check}", data={"csrf_token": token, "decision": "nonsense"})
+    assert refused.status_code == 422 and "Lawyers were warned.</textarea>" in text_of(refused)
+    for user in ("ina", "mara"):
+        client = login(user)
+        page = text_of(client.get(home))
+        assert f'action="{home}/narrative"' not in page
+        posted = client.post(f"{home}/narrative", data={"csrf_token": csrf_token(page), **NARRATIVE})
+        assert posted.status_code == 403
+    assert lena.post("/collective/999/narrative", data={"csrf_token": token, **NARRATIVE}).status_code == 404
+
+
+def test_a_name_cut_from_the_text_is_told_to_the_legal_officer_without_the_name(env, login, cases):
+    with env.uow() as session:
+        case = session.scalar(select(Case).where(Case.ref == "APL-303"))
+        case.consent.publish_name = False  # this complainant did not agree to be named in public
+        name = case.person.full_name
+    lena, collective_id = open_complaint(login, narrative_methods=f"{name} was beaten at the station.")
+    page = text_of(lena.get(f"/collective/{collective_id}"))
+    warning = page[page.index('class="flash error names-cut"'):]
+    warning = warning[:warning.index("</div>")]
+    assert "Methods used by law enforcement" in warning and "Summary" not in warning and name not in warning
+    with env.uow() as session:
+        document = session.get(CollectiveComplaint, collective_id).filing.documents[0]
+        content = document_store(env.settings).get(document.storage_key)
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(content)).paragraphs]
+    assert "Complainant APL-303 was beaten at the station." in paragraphs
+    assert not any(name in p for p in paragraphs)

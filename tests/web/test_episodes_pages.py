@@ -56,3 +56,56 @@ def test_legal_officers_read_the_list_but_cannot_import(env, login) -> None:
     assert answer.status_code == 403
     with env.uow() as session:
         assert session.scalars(select(Episode)).all() == []
+
+
+# -- titles per document language and known totals ---------------------------------------------------------
+
+WITH_TITLES = ("key,title,start_date,end_date,title_ru,known_totals\r\n"
+               "rally_2022_01_05,Mass detentions at the January rally,2022-01-05,2022-01-07,"
+               "Массовые задержания на январской акции,more than 150 detained\r\n".encode())
+
+
+def test_titles_per_language_and_known_totals_come_from_the_file_and_an_older_file_keeps_them(env, login) -> None:
+    ina = login("ina")
+    assert _upload(ina, WITH_TITLES).status_code == 303
+    with env.uow() as session:
+        episode = session.scalar(select(Episode).where(Episode.key == "rally_2022_01_05"))
+        assert episode.titles == {"ru": "Массовые задержания на январской акции"}
+        assert episode.known_totals == "more than 150 detained"
+    assert "more than 150 detained" in ina.get("/episodes").get_data(as_text=True)
+    assert _upload(ina, GOOD).status_code == 303  # a file without those columns leaves them as they are
+    with env.uow() as session:
+        episode = session.scalar(select(Episode).where(Episode.key == "rally_2022_01_05"))
+        assert episode.titles["ru"] == "Массовые задержания на январской акции"
+        assert episode.known_totals == "more than 150 detained"
+    unknown = _upload(ina, b"key,title,start_date,end_date,title_xx\r\nk,T,,,x\r\n")
+    assert unknown.status_code == 422 and "title_xx" in unknown.get_data(as_text=True)
+
+
+def test_a_manager_edits_an_episodes_titles_and_known_totals_on_its_page(env, login) -> None:
+    mara = login("mara")
+    assert _upload(mara, GOOD).status_code == 303
+    page = mara.get("/episodes/online_posts").get_data(as_text=True)
+    assert 'name="title_ru"' in page and 'name="known_totals"' in page
+    token = csrf_token(page)
+    answer = mara.post("/episodes/online_posts", data={
+        "csrf_token": token, "title": "Prosecutions for online comments", "title_ru": "Преследование за посты",
+        "known_totals": "14 criminal cases opened"})
+    assert answer.status_code == 303
+    listing = mara.get("/episodes").get_data(as_text=True)
+    assert "14 criminal cases opened" in listing and 'href="/episodes/online_posts"' in listing
+    with env.uow() as session:
+        episode = session.scalar(select(Episode).where(Episode.key == "online_posts"))
+        assert (episode.titles, episode.known_totals) == ({"ru": "Преследование за посты"},
+                                                          "14 criminal cases opened")
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "episode_updated")).all()[-1]
+        assert event.data["fields"] == ["known_totals", "titles"]  # names of fields, never their values
+    refused = mara.post("/episodes/online_posts", data={"csrf_token": token, "title": "",
+                                                         "title_ru": "x" * 301, "known_totals": ""})
+    assert refused.status_code == 422 and "Nothing was saved" in refused.get_data(as_text=True)
+    with env.uow() as session:
+        assert session.scalar(select(Episode).where(Episode.key == "online_posts")).known_totals
+    assert mara.get("/episodes/nowhere").status_code == 404
+    lena = login("lena")
+    assert lena.get("/episodes/online_posts").status_code == 403
+    assert 'href="/episodes/online_posts"' not in lena.get("/episodes").get_data(as_text=True)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import PDF, appeal, do, ensure_episode, ready_ids, stage
+from tests.helpers import COLLECTIVE_TEXT, PDF, appeal, do, ensure_episode, ready_ids, stage
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.models import AuditEvent, Case, CollectiveComplaint, HumanTask, Job, JobItem, Review
 from workflow.runtime.specs import deploy_directory
@@ -229,7 +229,7 @@ def test_a_collective_only_review_needs_no_approval_and_its_reviewer_may_not_app
         assert [c.ref for c in eligible_cases(session)] == ["BLK-001", "BLK-002", "BLK-003"]
         collective = create_collective(session, env.settings, env.user(session, "leo"), body="un_sp",
                                        language="en", title="Rally dispersal", cases=["BLK-001", "BLK-002", "BLK-003"],
-                                       grounds=["iccpr_21"])
+                                       grounds=["iccpr_21"], narrative=COLLECTIVE_TEXT)
         collective_id, filing_id = collective.id, collective.filing.id
 
     def ready_of_filing(bpmn_id: str) -> str:

@@ -28,6 +28,9 @@ NARRATIVE = {
     "legal_basis": "A court declared the fictional movement 'extremist' in 2021.",
     "methods": "Detention at rallies, phone searches, fingerprinting, forced declarations.",
     "requests": "Ask the government to release those detained and to stop the prosecutions.",
+    # Every section written: one still "to be completed" would block the check and the approval.
+    "context": "A fictional movement campaigning peacefully.", "patterns": "Interrogations about views.",
+    "pressure_on_defenders": "Lawyers were warned.",
 }
 OFFICIALS = [{"position": "Head of the city police department", "agency": "Police", "name": "",
               "role": "ordered the dispersal"}]

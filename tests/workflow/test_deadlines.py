@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import PDF, do, open_sample_case, ready
+from tests.helpers import COLLECTIVE_TEXT, PDF, do, open_sample_case, ready
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.models import Body, Case, Deadline, Document, Filing, HumanTask, Response
 from workflow.runtime.context import document_store
@@ -235,7 +235,8 @@ def test_a_collective_filing_keeps_its_deadlines_and_letters_without_a_case(env,
     do(env, "APL-331", "legal_review", "lena", {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]})
     with env.uow() as session:
         collective = create_collective(session, env.settings, env.user(session, "lena"), body="un_sp", language="en",
-                                       title="Detentions at the rally", cases=["APL-331"], grounds=["iccpr_21"])
+                                       title="Detentions at the rally", cases=["APL-331"], grounds=["iccpr_21"],
+                                       narrative=COLLECTIVE_TEXT)
         filing_id = collective.filing.id
     for bpmn_id, username, data in (("check_filing", "leo", {"decision": "approve"}),
                                     ("approve_filing", "mara", {"decision": "approve"}),

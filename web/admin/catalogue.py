@@ -35,6 +35,7 @@ bp = Blueprint("catalogue", __name__, url_prefix="/admin", template_folder="temp
 VOCABULARY_NAMES = {
     "incident_type": _l("Incident types"), "perpetrator_agency": _l("Perpetrator agencies"),
     "legal_ground": _l("Legal grounds"), "mandate": _l("Special Procedures mandates"),
+    "city": _l("Cities (names per document language)"),
 }
 TERM_FIELD_NAMES = {"labels": _l("Labels"), "extra": _l("Details"), "active": _l("Active")}
 

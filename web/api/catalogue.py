@@ -71,7 +71,7 @@ def patch_body(changes: dict[str, Any], code: str) -> Body:
 @blp.response(200, TermListSchema)
 @blp.errors(401, 404)
 def list_terms(args: dict[str, Any], vocabulary: str) -> dict[str, Any]:
-    """The terms of a vocabulary (incident_type, perpetrator_agency, legal_ground, mandate), active ones unless
+    """The terms of a vocabulary (incident_type, perpetrator_agency, legal_ground, mandate, city), active ones unless
     include_retired."""
     return {"vocabulary": vocabulary, "items": vocab.terms(db(), vocabulary, include_retired=args["include_retired"])}
 

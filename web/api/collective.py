@@ -11,7 +11,7 @@ from web.api.base import ApiBlueprint, settings
 from web.api.schemas import CollectiveCreatedSchema, PageArgsSchema
 from web.database import db
 from workflow.roles import CASEWORK, COLLECTIVE_CREATORS
-from workflow.schemas.collective import CollectiveInputSchema
+from workflow.schemas.collective import CollectiveInputSchema, CollectiveTextSchema
 from workflow.schemas.reads import CollectivePageSchema, CollectiveSchema
 from workflow.services.collective import (
     KnownTerms,
@@ -19,6 +19,7 @@ from workflow.services.collective import (
     create_collective,
     get_collective,
     read_collective,
+    update_narrative,
 )
 
 blp = ApiBlueprint("api_collective", __name__, description="Collective complaints")
@@ -59,3 +60,17 @@ def list_all(args: dict[str, Any]) -> dict[str, Any]:
 def get(collective_id: int) -> Any:
     """A collective complaint: its fields, the cases' references, its filing with versions, its ready tasks."""
     return read_collective(db(), get_collective(db(), collective_id))
+
+
+@blp.route("/collective-complaints/<int:collective_id>/narrative", methods=["PUT"])
+@roles(*COLLECTIVE_CREATORS)
+@blp.arguments(CollectiveTextSchema)
+@blp.response(200, CollectiveSchema)
+@blp.errors(401, 403, 404, 409)
+def put_narrative(body: dict[str, Any], collective_id: int) -> Any:
+    """Rewrite the complaint's text (every section as it should now read; legal officers, while its filing is a
+    draft); the next version is generated from it at once. 409 once the filing is checked."""
+    session = db()
+    collective = update_narrative(session, settings(), g.actor, get_collective(session, collective_id),
+                                  body["narrative"])
+    return read_collective(session, collective)

@@ -17,21 +17,13 @@ from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField
 
 import filings
 from web.forms import Required
-from web.labels import data_labels, label
+from web.labels import LABELS, data_labels, label
 from workflow import vocab
 from workflow.bodies import active_codes
 from workflow.schemas.collective import NARRATIVE_SECTIONS, OFFICIAL_FIELDS, SECTION_MAX, TITLE_MAX
 from workflow.services.collective import EligibleCase
 
-SECTION_LABELS: dict[str, Any] = {
-    "summary": _l("Summary"),
-    "legal_basis": _l("The legal basis of the persecution"),
-    "context": _l("The movement and why it was banned"),
-    "methods": _l("Methods used by law enforcement"),
-    "patterns": _l("Patterns"),
-    "pressure_on_defenders": _l("Pressure on human rights defenders"),
-    "requests": _l("Requests"),
-}
+SECTION_LABELS: dict[str, Any] = {key: LABELS["collective_section"][key] for key in NARRATIVE_SECTIONS}
 OFFICIALS_HELP = _l("One official per line, parts separated by “|”: position | agency | name | role. Only the "
                     "position is required; leave a part empty to skip it, e.g. “Head of the city police | Police "
                     "| | ordered the dispersal”.")
@@ -55,6 +47,22 @@ class CollectiveForm(FlaskForm):
 for _section in NARRATIVE_SECTIONS:
     setattr(CollectiveForm, f"narrative_{_section}", TextAreaField(SECTION_LABELS[_section],
                                                                    render_kw={"maxlength": SECTION_MAX}))
+
+
+class NarrativeForm(FlaskForm):
+    """The complaint's text rewritten by the legal officer (every section as it should now read)."""
+
+
+for _section in NARRATIVE_SECTIONS:
+    setattr(NarrativeForm, f"narrative_{_section}", TextAreaField(SECTION_LABELS[_section]))
+
+
+def narrative_form(narrative: dict[str, str] | None = None) -> NarrativeForm:
+    """The form as posted (no ``narrative``), or filled with the text on record and never with a request's
+    fields (the page is also drawn after another form on it, a task's, was posted)."""
+    if narrative is None:
+        return NarrativeForm()
+    return NarrativeForm(formdata=None, data={f"narrative_{s}": narrative.get(s, "") for s in NARRATIVE_SECTIONS})
 
 
 def collective_form(session: Session, eligible: list[EligibleCase]) -> CollectiveForm:

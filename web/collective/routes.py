@@ -11,17 +11,31 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
-from web.collective.forms import CollectiveForm, appeals_received, collective_form, parse_officials
+from web.collective.forms import (
+    CollectiveForm,
+    appeals_received,
+    collective_form,
+    narrative_form,
+    parse_officials,
+)
 from web.collective.page import render_collective
 from web.collective.selection import from_these_cases
 from web.database import db
-from web.messages import put_on_form
-from workflow.errors import ValidationFailed
+from web.errors import refusal
+from web.loaders import collective_or_404
+from web.messages import message, put_on_form
+from workflow.errors import Conflict, ValidationFailed
 from workflow.models import CollectiveComplaint
 from workflow.problems import Problem
 from workflow.roles import CASEWORK, COLLECTIVE_CREATORS
 from workflow.schemas.collective import NARRATIVE_SECTIONS
-from workflow.services.collective import EligibleCase, collective_rows, create_collective, eligible_cases
+from workflow.services.collective import (
+    EligibleCase,
+    collective_rows,
+    create_collective,
+    eligible_cases,
+    update_narrative,
+)
 
 bp = Blueprint("collective", __name__, url_prefix="/collective", template_folder="templates")
 MAX_LISTED = 500
@@ -97,4 +111,29 @@ def _render_new(form: CollectiveForm, eligible: list[EligibleCase], left_out: li
 @roles(*CASEWORK)
 def show(collective_id: int) -> str:
     return render_collective(collective_id)
+
+
+@bp.route("/<int:collective_id>/narrative", methods=["POST"])
+@roles(*COLLECTIVE_CREATORS)
+def narrative(collective_id: int) -> Response | tuple[str, int]:
+    """The legal officer rewrites the complaint's text; the next version is generated from it at once."""
+    session = db()
+    collective = collective_or_404(collective_id)
+    form = narrative_form()
+    if form.validate():
+        try:
+            update_narrative(session, current_app.config["PETITIO_SETTINGS"], g.actor, collective,
+                             {s: form[f"narrative_{s}"].data or "" for s in NARRATIVE_SECTIONS})
+        except Conflict as err:  # checked since the page was drawn: nothing to correct on the form
+            session.rollback()
+            home = url_for("collective.show", collective_id=collective_id)
+            return refusal(409, " ".join(message(p) for p in err.errors.values()), home,
+                           _("Back to the collective complaint"))
+        except ValidationFailed as err:
+            session.rollback()
+            put_on_form(form, _on_the_page(err.errors, []), default="narrative_summary")
+        else:
+            flash(_("The complaint's text is saved and a new version generated."), "success")
+            return redirect(url_for("collective.show", collective_id=collective_id, _anchor="h-text"), 303)
+    return render_collective(collective_id, text_form=form), 422
 

@@ -7,19 +7,21 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from web.access import roles
 from web.database import db
-from web.episodes.forms import EpisodesUploadForm
+from web.episodes.forms import EpisodesUploadForm, episode_form
 from web.errors import too_large
-from web.messages import message
-from workflow.errors import ValidationFailed
+from web.labels import label
+from web.messages import message, put_on_form
+from workflow.errors import NotFound, ValidationFailed
+from workflow.place_names import document_languages
 from workflow.roles import CASEWORK, EPISODE_EDITORS
-from workflow.services.episodes import episode_rows, import_episodes
+from workflow.services.episodes import edit_episode, episode_rows, get_episode, import_episodes
 
 bp = Blueprint("episodes", __name__, template_folder="templates")
 bp.register_error_handler(RequestEntityTooLarge, too_large)
@@ -63,3 +65,35 @@ def upload() -> Response | tuple[str, int]:
         os.unlink(name)
     flash(_("Episodes: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.", **counts), "success")
     return redirect(url_for("episodes.index"), 303)
+
+
+@bp.route("/episodes/<key>", methods=["GET", "POST"])
+@roles(*EPISODE_EDITORS)
+def edit(key: str) -> Response | str | tuple[str, int]:
+    """An episode's title in each document language and its known totals (intake and managers)."""
+    session = db()
+    try:
+        episode = get_episode(session, key)
+    except NotFound:
+        abort(404, description=_("There is no such episode."))
+    languages = document_languages(session)
+    form = episode_form(languages, {code: label("locale", code) for code in languages})
+    if not form.is_submitted():
+        form.title.data, form.known_totals.data = episode.title, episode.known_totals or ""
+        for language in languages:
+            form[f"title_{language}"].data = (episode.titles or {}).get(language, "")
+    elif form.validate():
+        data = {"title": form.title.data or "", "known_totals": form.known_totals.data or "",
+                "titles": {language: form[f"title_{language}"].data or "" for language in languages}}
+        try:
+            edit_episode(session, g.actor, key, data)
+        except ValidationFailed as err:
+            session.rollback()
+            put_on_form(form, {name.replace("titles.", "title_"): problem for name, problem in err.errors.items()},
+                        default="title")
+        else:
+            flash(_("Episode saved."), "success")
+            return redirect(url_for("episodes.index"), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("episodes/edit.html", episode=episode, form=form,
+                           title_fields=[f"title_{language}" for language in languages]), status

@@ -20,7 +20,8 @@ from web.messages import message
 from web.panel import Posted
 from web.tasks import forms
 from web.tasks.panels import QUEUE_PREFIX, Refused, queue_params
-from workflow.errors import Conflict, Forbidden, ValidationFailed
+from workflow.errors import Conflict, Forbidden, Unfinished, ValidationFailed
+from workflow.problems import Problem
 from workflow.roles import CASEWORK
 from workflow.services.queues import TaskFilter, next_task
 from workflow.services.tasks import TaskHome, complete_task, task_home, task_schema
@@ -58,6 +59,9 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     except Conflict as err:
         if "task" in err.errors:  # held by someone else: say who, rather than "completed first"
             return refusal(409, message(err.errors["task"]), home, back_label)
+        if isinstance(err, Unfinished):  # a collective complaint with sections still to write: name them
+            sections = [name.partition(".")[2] for name in err.errors]
+            return refusal(409, message(Problem("sections_unfinished", {"sections": sections})), home, back_label)
         return _conflict(home, back_label)
     flash(_("Done: %(task)s.", task=task_name(row.bpmn_id, row.name)), "success")
     if request.form.get("and_next"):

@@ -128,3 +128,11 @@ class CollectiveInputSchema(InputSchema):
     def _mandates_for_un_sp(self, data: dict[str, Any], **kwargs: Any) -> None:
         if data.get("mandates") and data.get("body") not in (None, "un_sp"):
             raise ValidationError({"mandates": Problem("mandates_need_un_sp_body")})  # type: ignore[dict-item]
+
+
+class CollectiveTextSchema(InputSchema):
+    """The narrative of a collective complaint as the legal officer rewrites it (before the check)."""
+
+    narrative = Narrative(required=True, metadata={
+        "description": f"section -> text, every section as it should now read (an absent or empty one is "
+                       f"emptied); sections: {', '.join(NARRATIVE_SECTIONS)}"})

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow.config import Settings
-from workflow.errors import Conflict, Forbidden, PetitioError, ValidationFailed
+from workflow.errors import Conflict, Forbidden, PetitioError, Unfinished, ValidationFailed
 from workflow.models import Case, CollectiveComplaint, Filing, HumanTask, Job, JobItem, Person, Review, User
 from workflow.problems import MESSAGES, SEVERAL, Problem
 from workflow.roles import CASEWORK
@@ -123,6 +123,8 @@ def _complete_one(session: Session, settings: Settings, actor: User, job: Job, i
                         errors={"task": Problem("not_your_lane", {"lane": row.lane})})
     try:
         tasks.complete_task(session, settings, row.id, actor, dict(data))
+    except Unfinished as err:  # a complaint with sections still to write: refused, with the sections named
+        raise _flat(err) from err
     except Conflict:
         # Someone completed it between the selection and now: nothing to do, and nothing done twice.
         return ItemResult(ItemState.SKIPPED, problems=[Problem("task_not_ready")])

@@ -15,14 +15,14 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from workflow import vocab
 from workflow.audit import audit
 from workflow.bodies import SERVICE_LEVELS, active_codes
 from workflow.config import Settings
-from workflow.errors import Forbidden, NotFound, ValidationFailed
+from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import (
     Case,
     CollectiveComplaint,
@@ -40,9 +40,12 @@ from workflow.models import (
 from workflow.paging import paginate
 from workflow.problems import Problem, several
 from workflow.roles import COLLECTIVE_CREATORS
-from workflow.schemas.collective import OFFICIAL_FIELDS, CollectiveInputSchema
+from workflow.runtime.context import document_store
+from workflow.schemas.collective import OFFICIAL_FIELDS, CollectiveInputSchema, CollectiveTextSchema
 from workflow.services import processes
-from workflow.states import ConsentStatus, Decision, FilingState, Stage
+from workflow.services.collective_checks import collective_of_instance, review_accepted
+from workflow.services.filing_documents import render_collective_filing
+from workflow.states import ConsentStatus, Decision, FilingState
 
 
 class KnownTerms:
@@ -68,14 +71,6 @@ def get_collective(session: Session, collective_id: int) -> CollectiveComplaint:
     collective = session.get(CollectiveComplaint, collective_id)
     if collective is None:
         raise NotFound(f"no collective complaint {collective_id}")
-    return collective
-
-
-def collective_of_instance(session: Session, instance_id: int) -> CollectiveComplaint:
-    """The collective complaint a process instance without a case belongs to."""
-    collective = session.scalar(select(CollectiveComplaint).where(CollectiveComplaint.instance_id == instance_id))
-    if collective is None:
-        raise NotFound(f"process instance {instance_id} belongs to no case or collective complaint")
     return collective
 
 
@@ -117,18 +112,36 @@ def create_collective(session: Session, settings: Settings, actor: User, **field
     return collective
 
 
-def _review_accepted() -> ColumnElement[bool]:
-    """A case whose review stands for a collective complaint: a manager approved a review of it, or its process
-    ended as approved for collective complaints (reviewed with no body of its own, which needs no approval)."""
-    approved = exists().where(Review.case_id == Case.id, Review.approval == Decision.APPROVE)
-    return approved | (Case.stage == Stage.APPROVED)
+def update_narrative(session: Session, settings: Settings, actor: User, collective: CollectiveComplaint,
+                     narrative: Any) -> CollectiveComplaint:
+    """Rewrite the complaint's narrative (every section as it should now read) and generate the next version
+    from it, so the version the legal officer checks is always the text on record. Legal officers only, and only
+    while the legal check is waiting: a text changed after the check would reach the manager unchecked (the
+    manager sends it back to revise instead). Audited by section name, never the text."""
+    if actor.role not in COLLECTIVE_CREATORS:
+        raise Forbidden("only legal officers write a collective complaint")
+    if not any(task.bpmn_id == "check_filing" for task in collective_tasks(session, collective)):
+        raise Conflict(f"collective complaint {collective.id} is not waiting for its check",
+                       errors={"narrative": Problem("collective_text_locked")})
+    values = CollectiveTextSchema().load_or_fail({"narrative": narrative}, "the collective complaint has errors")
+    before = dict(collective.narrative or {})
+    after = values["narrative"]
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    if not changed:
+        return collective
+    collective.narrative = after
+    session.flush()
+    audit(session, actor, "collective_narrative_changed", "collective", collective.id, None,
+          {"sections": changed})
+    render_collective_filing(session, settings, document_store(settings), collective, actor)
+    return collective
 
 
 def _eligible(session: Session, refs: list[str]) -> tuple[list[Case], Problem | None]:
     """The cases, and the problem naming every reference that may not be included (None when all may)."""
     found = {c.ref: c for c in session.scalars(select(Case).where(Case.ref.in_(refs)))}
     approved = set(session.scalars(select(Case.id).where(Case.id.in_([c.id for c in found.values()]),
-                                                         _review_accepted())))
+                                                         review_accepted())))
     unknown = [r for r in refs if r not in found]
     unconsented = [r for r in refs if r in found and (found[r].consent is None
                                                       or found[r].consent.status != ConsentStatus.VERIFIED)]
@@ -204,7 +217,7 @@ def eligible_cases(session: Session) -> list[EligibleCase]:
     rows = session.execute(
         select(Case.ref, Person.city).join(ConsentRecord, ConsentRecord.case_id == Case.id)
         .join(Person, Case.person_id == Person.id)
-        .where(ConsentRecord.status == ConsentStatus.VERIFIED, _review_accepted()).order_by(Case.ref))
+        .where(ConsentRecord.status == ConsentStatus.VERIFIED, review_accepted()).order_by(Case.ref))
     return [EligibleCase(ref, city) for ref, city in rows]
 
 

@@ -98,7 +98,10 @@ def _collective(session: Session, settings: Settings, users: dict[str, User]) ->
                        "questioned for carrying its symbol and prosecuted for comments online.",
             "legal_basis": "A district court declared the movement 'extremist'; the prosecutor warned that "
                            "support, posts, leaflets and rallies would be prosecuted.",
+            "context": "The movement campaigns peacefully for free elections and an end to corruption.",
             "methods": "Detention at rallies, searches of phones, fingerprinting, forced declarations.",
+            "patterns": "Supporters are questioned about their views and put on lists of 'unreliable' citizens.",
+            "pressure_on_defenders": "Lawyers who took the supporters' cases were warned by the bar association.",
             "requests": "Ask the government to release those still detained, drop the charges and revoke the ban.",
         },
         officials=[{"position": "Head of the city police department", "agency": "Police",

@@ -21,6 +21,7 @@ from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.models import Case, CollectiveComplaint, Document, Filing, User
 from workflow.roles import FILING_BUNDLE_READERS, FILING_READERS, Role
 from workflow.runtime.context import document_store
+from workflow.services.collective_checks import exclusion_reasons
 from workflow.services.review import approved_review
 from workflow.snapshot_facts import annexed_documents
 from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
@@ -90,6 +91,7 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
         body=collective.body, language=collective.language, organisation=settings.organisation,
         appeals_received=collective.appeals_received, narrative=dict(collective.narrative),
         officials=list(collective.officials), grounds_keys=collective.grounds, mandate_keys=collective.mandates,
+        excluded=exclusion_reasons(session, collective),
         version=version)
     content = filings.render_collective(snapshot, letterhead=settings.letterhead_bytes(),
                                         root=settings.templates_dir)

@@ -36,7 +36,7 @@ def collective_history(session: Session, collective: CollectiveComplaint, *,
     """What happened to the complaint: its process (tasks, timers), its filing (versions, states, responses) and
     the downloads of its documents. A collective belongs to no case, so these are found by object."""
     filing = collective.filing
-    mine = []
+    mine = [and_(AuditEvent.object_type == "collective", AuditEvent.object_id == str(collective.id))]
     if collective.instance_id is not None:
         mine.append(and_(AuditEvent.object_type == "process_instance",
                          AuditEvent.object_id == str(collective.instance_id)))

@@ -28,7 +28,7 @@ from workflow.models import (
 from workflow.problems import Problem
 from workflow.runtime import instances
 from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
-from workflow.services import collective, processes, review
+from workflow.services import collective, collective_checks, processes, review
 from workflow.states import ConsentStatus, Decision
 from workflow.task_forms import fill_enums, validate_form
 
@@ -223,12 +223,14 @@ def _approved_version(session: Session, task_id: str, data: dict[str, Any]) -> d
 
 def _check_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
                   actor: User, task_id: str) -> dict[str, Any]:
+    data = collective_checks.check_collective_finished(session, instance, data, actor, task_id)
     return _approved_version(session, task_id, data)
 
 
 def _approve_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],
                     actor: User, task_id: str) -> dict[str, Any]:
     data = collective.check_collective_approval(session, instance, data, actor, task_id)
+    data = collective_checks.check_collective_finished(session, instance, data, actor, task_id)
     return _approved_version(session, task_id, data)
 
 
