@@ -16,9 +16,8 @@ Redaction happens here, not in templates, so no template can leak what it was ne
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import date
 from typing import Literal
@@ -44,6 +43,7 @@ from filings.snapshot import (
 from workflow import snapshot_facts, vocab
 from workflow.bodies import body_name, get_body
 from workflow.models import Case, Episode, LegalFacts, Review
+from workflow.name_scrubber import NameScrubber
 from workflow.place_names import city_names, episode_title
 
 Naming = Literal["full", "initials", "none"]
@@ -91,61 +91,7 @@ def scrub(text: str, case: Case, replacement: str) -> str:
     return NameScrubber([(case, replacement)]).scrub(text)[0]
 
 
-_WORD = re.compile(r"\w[\w'’-]*")
-_SHORTEST_PART = 3  # shorter parts ("Li", initials) would cut ordinary words
-_ENDING = 3  # letters an inflection adds to a name (Russian and Kazakh case endings)
-
-
-class NameScrubber:
-    """Cuts the names of several complainants out of free text, each replaced by its own stand-in.
-
-    A name is cut as a whole word, or as a word it starts with up to three more letters, so inflected forms go
-    too ("Ивановым" for "Иванов"): the full name, the native name, and each of their parts of three letters or
-    more, ignoring case. A word inside another word ("Ali" in "legality") is left alone. Adjacent cut words
-    with the same stand-in make one stand-in. Built once for many complainants (a collective complaint's
-    narrative): each word of the text is then a few set lookups, however many names there are.
-    """
-
-    def __init__(self, people: Iterable[tuple[Case, str]]) -> None:
-        self._stand_in: dict[str, str] = {}
-        for case, replacement in people:
-            for name in (case.person.full_name, case.person.full_name_native):
-                for part in _WORD.findall(name or ""):
-                    for piece in {part, *part.split("-")}:
-                        if len(piece) >= _SHORTEST_PART:
-                            self._stand_in.setdefault(piece.casefold(), replacement)
-        self._longest = max(map(len, self._stand_in), default=0)
-
-    def _replacement(self, word: str) -> str | None:
-        folded = word.casefold()
-        for end in range(min(len(folded), self._longest), max(len(folded) - _ENDING, _SHORTEST_PART) - 1, -1):
-            if (found := self._stand_in.get(folded[:end])) is not None:
-                return found
-        return None
-
-    def scrub(self, text: str) -> tuple[str, bool]:
-        """The text with the names cut out, and whether anything was cut."""
-        if not self._stand_in or not text:
-            return text, False
-        out: list[str] = []
-        last_end, last_stand_in = 0, None
-        for match in _WORD.finditer(text):
-            replacement = self._replacement(match.group())
-            if replacement is None:
-                continue
-            between = text[last_end:match.start()]
-            if last_stand_in == replacement and out and not between.strip():
-                out.append("")  # the next word of the same name: one stand-in for the whole name
-            else:
-                out.extend((between, replacement))
-            last_end, last_stand_in = match.end(), replacement
-        if not out:
-            return text, False
-        out.append(text[last_end:])
-        return "".join(out), True
-
-
-def _person(case: Case, audience: str, language: str) -> PersonSnapshot:
+def _person(case: Case, audience: str, language: str, city: Callable[[str | None], str | None]) -> PersonSnapshot:
     level = naming(case, audience)
     person = case.person
     named = level == "full"
@@ -163,7 +109,7 @@ def _person(case: Case, audience: str, language: str) -> PersonSnapshot:
         birth_date=fact(person.birth_date, "birth_date", unknown) if asks_birth else None,
         age=fact(person.age, "age", unknown) if asks_birth else None,
         gender=fact(gender, "gender", unknown),
-        city=person.city,
+        city=city(person.city),
         occupation=fact(person.occupation, "occupation", unknown) if named else None,
         organisation=fact(person.organisation, "organisation", unknown) if named else None,
         detained_now=case.detained_now,
@@ -173,12 +119,14 @@ def _person(case: Case, audience: str, language: str) -> PersonSnapshot:
     )
 
 
-def _episodes(episodes: Iterable[Episode]) -> tuple[EpisodeSnapshot, ...]:
-    return tuple(EpisodeSnapshot(e.key, e.title, e.start_date, e.end_date, e.description, e.known_totals)
+def _episodes(episodes: Iterable[Episode], language: str) -> tuple[EpisodeSnapshot, ...]:
+    return tuple(EpisodeSnapshot(e.key, episode_title(e, language), e.start_date, e.end_date, e.description,
+                                 e.known_totals)
                  for e in sorted(episodes, key=lambda e: (e.start_date or date.min, e.key)))
 
 
-def _incidents(session: Session, case: Case, audience: str, language: str) -> tuple[IncidentSnapshot, ...]:
+def _incidents(session: Session, case: Case, audience: str, language: str,
+               city: Callable[[str | None], str | None]) -> tuple[IncidentSnapshot, ...]:
     types = vocab.labels(session, "incident_type", language)
     deprivation = {t.key for t in vocab.terms(session, "incident_type", include_retired=True)
                    if t.extra.get("deprivation_of_liberty")}
@@ -196,7 +144,7 @@ def _incidents(session: Session, case: Case, audience: str, language: str) -> tu
         out.append(IncidentSnapshot(
             types=tuple(types.get(t, t) for t in i.types),
             occurred_on=fact(i.occurred_on, "occurred_on", unknown),
-            city=fact(i.city, "city", unknown),
+            city=fact(city(i.city), "city", unknown),
             place=fact(i.place if named or not i.place else scrub(i.place, case, stand_in), "place", unknown),
             description=i.description if named else scrub(i.description, case, stand_in),
             perpetrators=perpetrators or (NOT_KNOWN if "perpetrators" in unknown else ()),
@@ -254,6 +202,7 @@ def case_snapshot(session: Session, case: Case, body: str, language: str, organi
 
     facts = LegalFacts.for_case(case)
     profile = snapshot_facts.organisation_profile(session)
+    cities = city_names(session, language)  # the city vocabulary's names in the document's language
     # The legal officer's review decides urgency; the Special Procedures' communication type follows it,
     # so an urgent case is never filed as a letter of allegation that calls itself urgent.
     urgent = review.urgent if review else case.urgent
@@ -268,10 +217,10 @@ def case_snapshot(session: Session, case: Case, body: str, language: str, organi
         body_name=body_name(get_body(session, body), language),
         language=language,
         organisation=profile.name if profile else organisation,
-        person=_person(case, body, language),
+        person=_person(case, body, language, cities),
         received_on=case.received_on,
-        incidents=_incidents(session, case, body, language),
-        episodes=_episodes(case.episodes),
+        incidents=_incidents(session, case, body, language, cities),
+        episodes=_episodes(case.episodes, language),
         grounds=grounds(session, review.grounds, language) if review else (),
         mandates=mandate_labels(session, review.mandates, language) if review and body == "un_sp" else (),
         communication_type=communication_type,
@@ -370,9 +319,8 @@ def collective_snapshot(session: Session, cases: list[Case], *, reference: str, 
     texts, descriptions, listed, _cut = redact_collective_texts(unnamed_scrubber(cases), narrative,
                                                                 episodes.values(), officials)
     by_key = {e.key: e for e in episodes.values()}
-    ordered_episodes = [replace(e, title=episode_title(by_key[e.key], language),
-                                description=descriptions[by_key[e.key].id] or None)
-                        for e in _episodes(episodes.values())]
+    ordered_episodes = [replace(e, description=descriptions[by_key[e.key].id] or None)
+                        for e in _episodes(episodes.values(), language)]
     return CollectiveSnapshot(
         reference=reference, title=title, body=body,
         body_name=body_name(get_body(session, body), language) if body != COLLECTIVE else title,

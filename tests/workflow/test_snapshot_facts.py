@@ -178,3 +178,24 @@ def test_the_special_procedures_communication_type_follows_urgency(env, staff):
         assert case_snapshot(session, case, "un_sp", "en", "NGO", review=calm).communication_type == \
             "letter_of_allegation"
         session.expunge_all()
+
+
+def test_a_russian_filing_gives_cities_and_episode_titles_in_russian(env, staff):
+    # The city vocabulary and an episode's own titles translate; a city in no term prints as typed.
+    from workflow import vocab
+
+    open_sample_case(env, "FCT-005", full_name=NAME)  # in the episode rally_2022
+    _record_facts(env, "FCT-005")
+    with env.uow() as session:
+        vocab.add_term(session, env.user(session, "ada"), "city", "almaty", {"en": "Almaty", "ru": "Алматы"})
+        (episode,) = _case(session, "FCT-005").episodes
+        episode.title, episode.titles = "January 2022 rallies", {"ru": "Январские митинги 2022"}
+    with env.uow() as session:
+        ru = case_snapshot(session, _case(session, "FCT-005"), "un_hrc", "ru", "NGO")
+        en = case_snapshot(session, _case(session, "FCT-005"), "un_hrc", "en", "NGO")
+    assert [i.city for i in ru.incidents] == ["Алматы", "Astana"] and ru.person.city == "Алматы"
+    assert [e.title for e in ru.episodes] == ["Январские митинги 2022"]
+    assert [i.city for i in en.incidents] == ["Almaty", "Astana"] and [e.title for e in en.episodes] == [
+        "January 2022 rallies"]
+    text = _text(filings.render(ru))
+    assert "Январские митинги 2022" in text and "Алматы" in text and "January 2022 rallies" not in text
