@@ -7,6 +7,7 @@ remains here are the pages' own names for fields, task steps and options of the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -106,6 +107,16 @@ LABELS: dict[str, dict[str, Any]] = {
     "remedy_steps": {
         "taken_on": _l("Taken on"), "authority": _l("Authority"), "outcome": _l("Outcome"),
         "decided_on": _l("Decided on"), "final": _l("Final domestic decision"),
+    },
+    # Each kind of row of the facts for the filings, as a heading (web/facts, and what a filing still lacks).
+    "fact_kind": {
+        "incidents": _l("Incidents"), "perpetrators": _l("Perpetrators"), "arrests": _l("Arrest and detention"),
+        "ill_treatments": _l("Torture and ill-treatment"), "remedy_steps": _l("Domestic remedies"),
+        "organisation": _l("Organisation profile"),
+    },
+    "organisation": {
+        "name": _l("Organisation name"), "address": _l("Address"), "email": _l("E-mail"), "phone": _l("Phone"),
+        "representative": _l("Representative or lawyer"), "representative_title": _l("Their title"),
     },
     # The case-level "not known" markers (workflow/facts.py CASE_FACTS).
     "case_fact": {
@@ -222,3 +233,23 @@ def data_labels() -> dict[str, dict[str, str]]:
 def options(group: str, codes: Any) -> list[SelectChoice]:
     """The choices of a select or a group of checkboxes: each code with its label."""
     return [SelectChoice(str(code), label(group, code)) for code in codes]
+
+
+_LACKING = re.compile(r"^(?P<kind>\w+)(?:\[(?P<number>\d+)\])?(?:\.(?P<field>\w+))?$")
+
+
+def lacking_fact(key: str) -> str:
+    """A fact a filing still prints as "to be completed" (``filings.missing``'s keys) in words:
+    "person.nationality" -> "Nationality", "arrests[1].place" -> "Arrest and detention 1: Place of arrest",
+    "perpetrators" -> the case-level question, "organisation.email" -> "Organisation profile: E-mail"."""
+    found = _LACKING.match(key)
+    if found is None:
+        return key
+    kind, number, field = found.group("kind", "number", "field")
+    if field is None:
+        return label("case_fact", kind)
+    if kind == "person":
+        return label("person", field)
+    heading = label("fact_kind", kind)
+    group = "organisation" if kind == "organisation" else kind
+    return f"{heading}{f' {number}' if number else ''}: {label(group, field)}"

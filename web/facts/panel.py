@@ -75,8 +75,7 @@ class KindView:
 
 
 def _titles() -> dict[str, str]:
-    return {"incidents": _("Incidents"), "perpetrators": _("Perpetrators"), "arrests": _("Arrest and detention"),
-            "ill_treatments": _("Torture and ill-treatment"), "remedy_steps": _("Domestic remedies")}
+    return {kind: label("fact_kind", kind) for kind in KINDS}
 
 
 def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None:

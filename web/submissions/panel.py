@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import current_app, g
 from sqlalchemy.orm import Session
 
 from filings import pdf
+from web.labels import lacking_fact
 from web.panel import CasePage
 from web.submissions.forms import ResponseForm, filing_language_form, filing_version_form, response_form
 from workflow.bodies import filing_languages, get_body
@@ -20,7 +21,7 @@ from workflow.roles import (
     FILING_EDITORS,
     RESPONSE_RECORDERS,
 )
-from workflow.services.filing_documents import filing_versions
+from workflow.services.filing_documents import filing_versions, lacking_facts
 from workflow.services.filing_versions import in_check
 from workflow.states import FROZEN_FILING_STATES, OPEN_FILING_STATES, FilingState
 
@@ -37,15 +38,19 @@ def filing_links(*, collective: bool = False) -> dict[str, Any]:
 
 def edit_forms(session: Session, filings: list[Filing]) -> dict[int, dict[str, Any]]:
     """Filing id -> the forms a legal officer may use on it now: ``version`` (upload the edited version) and, for
-    an individual filing whose body offers more than one language, ``language``. Only while the filing waits for
+    an individual filing whose body offers more than one language, ``language``; ``lacking``, the facts the filing
+    still prints as "to be completed", in words. Only while the filing waits for
     its legal check (``services/filing_versions``), which is when the service accepts them."""
     if g.actor.role not in FILING_EDITORS:
         return {}
+    settings = current_app.config["PETITIO_SETTINGS"]
     found: dict[int, dict[str, Any]] = {}
     for filing in filings:
         if not in_check(session, filing):
             continue
         forms: dict[str, Any] = {"version": filing_version_form(filing.id, formdata=None)}
+        # What the filing still prints as "to be completed": the legal officer records or marks each first.
+        forms["lacking"] = [lacking_fact(key) for key in lacking_facts(session, settings, filing)]
         languages = filing_languages(get_body(session, filing.body))
         if filing.case_id is not None and len(languages) > 1:
             forms["language"] = filing_language_form(filing.id, filing.language, languages, formdata=None)

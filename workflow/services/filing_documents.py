@@ -49,6 +49,16 @@ def version_filename(filing: Filing, version: int, extension: str = "docx", *, e
     return f"{owner}-{filing.body}-{filing.language}-v{version}{'-edited' if edited else ''}.{extension}"
 
 
+def lacking_facts(session: Session, settings: Settings, filing: Filing) -> tuple[str, ...]:
+    """The facts an individual filing prints as "[To be completed: ...]" (``filings.missing``'s keys), from the
+    case as it stands now: what the legal officer still has to record, or mark "not known", before the check."""
+    if filing.case is None:
+        return ()
+    snapshot = case_snapshot(session, filing.case, filing.body, filing.language, settings.organisation,
+                             review=approved_review(session, filing.case))
+    return filings.missing(snapshot, root=settings.templates_dir)
+
+
 def render_case_filing(session: Session, settings: Settings, store: DocumentStore, filing: Filing,
                        actor: User | None) -> Document:
     """Render and store a new version of an individual filing; refused once the filing is frozen."""
