@@ -29,7 +29,14 @@ from docx.text.paragraph import Paragraph
 
 from filings.docx_layout import a4, append_page_field, language_tag, lay_out_table, tag_language
 from filings.text import xml_safe
-from filings.wording import TemplateError, check_locale, check_placeholders, is_name, wording_root
+from filings.wording import (
+    TemplateError,
+    check_language_files,
+    check_locale,
+    check_placeholders,
+    is_name,
+    wording_root,
+)
 
 CONSENT: Final = "consent"  # the sub-folder of the wording root
 CHECKED: Final = "☒"
@@ -202,19 +209,9 @@ def _clean(value: object, allowed: frozenset[str], where: str) -> str:
 def check_folder(root: Path | str | None = None) -> list[TemplateError]:
     """Every problem of the consent wording under ``root``, one per broken file; nothing is cached."""
     folder = wording_root(root) / CONSENT
-    paths = sorted(folder.glob("*.toml")) if folder.is_dir() else []
-    if not paths:
+    if not folder.is_dir() or not any(folder.glob("*.toml")):
         return [TemplateError(f"{folder}: no consent wording (a <language>.toml file per language)")]
-    problems = []
-    for path in paths:
-        if not is_name(path.stem):
-            problems.append(TemplateError(f"{path}: a language file is named like en.toml"))
-            continue
-        try:
-            read(path, path.stem)
-        except TemplateError as error:
-            problems.append(error)
-    return problems
+    return check_language_files(folder, read)
 
 
 def _value(data: ConsentFormData, name: str, text: ConsentWording) -> str:

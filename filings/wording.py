@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
@@ -164,6 +164,21 @@ def read(path: Path, *, body: str, language: str) -> Template:
         raise TemplateError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
     template = parse(source, kind=kind, body=body, language=language, origin=str(path))
     return replace(template, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def check_language_files(folder: Path, read: Callable[[Path, str], object]) -> list[TemplateError]:
+    """Each ``<language>.toml`` in ``folder`` read with ``read(path, language)``: a problem per misnamed or
+    broken file (the consent forms' and the digest's folders share this check)."""
+    problems = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        if not is_name(path.stem):
+            problems.append(TemplateError(f"{path}: a language file is named like en.toml"))
+            continue
+        try:
+            read(path, path.stem)
+        except TemplateError as error:
+            problems.append(error)
+    return problems
 
 
 def check_folder(root: Path | str | None = None) -> list[TemplateError]:

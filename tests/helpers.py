@@ -98,6 +98,17 @@ def do(env: Any, ref: str, bpmn_id: str, username: str, data: dict[str, Any]) ->
         complete_task(session, env.settings, row.id, env.user(session, username), data)
 
 
+def filing_in_check(env: Any, ref: str) -> int:
+    """A sample case approved for the Special Procedures; the id of its filing, whose version 1 waits for the
+    legal check."""
+    open_sample_case(env, ref)
+    do(env, ref, "verify_consent", "ina", {"form_of_appeal_verified": True, "power_of_attorney_verified": True})
+    do(env, ref, "legal_review", "lena", {"decision": "approve", "bodies": ["un_sp"], "mandates": ["assembly"],
+                                         "grounds": ["iccpr_21"]})
+    do(env, ref, "approve_review", "mara", {"decision": "approve"})
+    return task(env, ref, "check_filing").filing_id
+
+
 def stage(env: Any, ref: str) -> str:
     with env.uow() as session:
         return session.scalar(select(Case.stage).where(Case.ref == ref))

@@ -16,7 +16,7 @@ from types import MappingProxyType
 from typing import Final
 
 import filings
-from filings.wording import TemplateError, check_placeholders, is_name, wording_root
+from filings.wording import TemplateError, check_language_files, check_placeholders, is_name, wording_root
 
 DIGEST: Final = "digest"  # the sub-folder of the digest's texts, one <language>.toml each
 FALLBACK: Final = "en"  # a user whose language has no digest file reads this one
@@ -75,15 +75,7 @@ def check_digest(root: Path | str | None = None) -> list[TemplateError]:
     if not (folder / f"{FALLBACK}.toml").is_file():
         problems.append(TemplateError(f"{folder / f'{FALLBACK}.toml'}: missing (the digest of any language "
                                       "without its own file)"))
-    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-        if not is_name(path.stem):
-            problems.append(TemplateError(f"{path}: a language file is named like en.toml"))
-            continue
-        try:
-            read_digest(path, path.stem)
-        except TemplateError as error:
-            problems.append(error)
-    return problems
+    return problems + check_language_files(folder, read_digest)
 
 
 def check_folder(root: Path | str | None = None) -> list[TemplateError]:

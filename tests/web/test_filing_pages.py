@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from filings import wording_sha256
 from filings.pdf import office
-from tests.helpers import do, is_a4, letters, open_sample_case, read_pdf, require_office, task
+from tests.helpers import do, filing_in_check, is_a4, letters, read_pdf, require_office
 from workflow.models import AuditEvent, Filing
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -30,12 +30,7 @@ def text_of(response) -> str:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def filing_id(env, staff) -> int:  # type: ignore[no-untyped-def]
-    """A case approved for the Special Procedures: its filing's version 1 waits for the legal check."""
-    open_sample_case(env, REF)
-    do(env, REF, "verify_consent", "ina", VERIFIED)
-    do(env, REF, "legal_review", "lena", UN_SP)
-    do(env, REF, "approve_review", "mara", {"decision": "approve"})
-    return task(env, REF, "check_filing").filing_id
+    return filing_in_check(env, REF)
 
 
 def versions_cell(page: str) -> str:

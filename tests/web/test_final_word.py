@@ -16,7 +16,7 @@ import docx
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers import PDF, do, docx_bytes, open_sample_case, task
+from tests.helpers import PDF, do, docx_bytes, filing_in_check, open_sample_case
 from tests.web.conftest import PASSWORD, csrf_token
 from tests.web.test_api import error, ok
 from tests.web.test_api_filings import complaint
@@ -35,12 +35,7 @@ PERSONAL_NAME = "Aigerim Testova statement.docx"
 
 @pytest.fixture
 def filing_id(env, staff) -> int:  # type: ignore[no-untyped-def]
-    """A case approved for the Special Procedures: its filing's version 1 waits for the legal check."""
-    open_sample_case(env, REF)
-    do(env, REF, "verify_consent", "ina", VERIFIED)
-    do(env, REF, "legal_review", "lena", UN_SP)
-    do(env, REF, "approve_review", "mara", {"decision": "approve"})
-    return task(env, REF, "check_filing").filing_id
+    return filing_in_check(env, REF)
 
 
 def text_of(response) -> str:  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 import filings
-from tests.helpers import do, open_sample_case, task
+from tests.helpers import filing_in_check
 from workflow.cli import main
 from workflow.config import PROJECT_ROOT, load_settings
 from workflow.models import Filing, User
@@ -121,11 +121,7 @@ def test_the_digest_speaks_each_language_from_its_file_and_falls_back_to_english
 
 @pytest.fixture
 def filing_id(env, staff) -> int:  # type: ignore[no-untyped-def]
-    open_sample_case(env, REF)
-    do(env, REF, "verify_consent", "ina", VERIFIED)
-    do(env, REF, "legal_review", "lena", UN_SP)
-    do(env, REF, "approve_review", "mara", {"decision": "approve"})
-    return task(env, REF, "check_filing").filing_id
+    return filing_in_check(env, REF)
 
 
 def test_an_edited_copy_changes_the_filing_and_its_recorded_hash(env, filing_id, tmp_path: Path) -> None:
