@@ -197,7 +197,7 @@ def test_an_episodes_file_follows_the_rule(tmp_path: Path) -> None:
                     encoding="utf-8")
     assert read_episodes(path) == [{"key": "rally", "title": f"Rally in the square {KAZAKH}",
                                     "start_date": date(2022, 1, 5), "end_date": date(2022, 1, 6),
-                                    "description": "Day one\nday two"}]
+                                    "description": "Day one\nday two", "titles": {}}]
     path.write_text("key,title,start_date,end_date\nrally,Bell\x07,2022-01-05,2022-01-06\n", encoding="utf-8")
     with pytest.raises(ValidationFailed) as caught:
         read_episodes(path)
