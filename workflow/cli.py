@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
+from workflow.cli_backup import backup, restore
 from workflow.cli_support import Runtime, one_line_errors, pass_runtime
 from workflow.cli_tasks import tasks
 from workflow.cli_templates import templates
@@ -263,6 +264,8 @@ def cases_show(rt: Runtime, ref: str) -> None:
 
 main.add_command(tasks)
 main.add_command(templates)
+main.add_command(backup)
+main.add_command(restore)
 
 
 # -- keys ----------------------------------------------------------------------------------------------

@@ -27,10 +27,29 @@ def upgrade(engine: Engine) -> None:
         command.upgrade(config, "head")
 
 
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def is_known(revision: str) -> bool:
+    """Whether ``revision`` is one of this version's migrations (a backup from a newer version is not)."""
+    try:
+        return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None
+    except Exception:  # alembic raises its own errors for malformed and unknown ids alike
+        return False
+
+
 def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return MigrationContext.configure(connection).get_current_revision() == head_revision()
+
+
+def upgrade_to(engine: Engine, revision: str) -> None:
+    """Create or upgrade the schema up to ``revision`` (a restore recreates the schema its archive was taken at)."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
 
 
 def revision(engine: Engine, message: str) -> None:

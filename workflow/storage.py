@@ -76,9 +76,7 @@ class DocumentStore:
 
     def blob_keys(self) -> list[str]:
         """Every stored blob's key (files on disk, including any no row refers to any more)."""
-        if not self.root.is_dir():
-            return []
-        return sorted(p.name for p in self.root.glob("??/??/*") if _BLOB_KEY_RE.fullmatch(p.name) and p.is_file())
+        return blob_keys(self.root)
 
     def reencrypt(self, key: str) -> bool:
         """Rewrite one blob under the current key (atomically); False when it already is."""
@@ -104,13 +102,24 @@ class DocumentStore:
         return StoredBlob(key=key, sha256=digest, size=len(data), media_type=media_type)
 
     def _path(self, key: str) -> Path:
-        # Keys come back from the database/URLs; only our own format may ever become a path.
-        if not _BLOB_KEY_RE.fullmatch(key):
-            raise ValueError(f"invalid document key {key!r}")
-        return self.root / key[:2] / key[2:4] / key
+        return blob_path(self.root, key)
 
     def _make_dirs(self, leaf: Path) -> None:
         # mkdir(parents=True) ignores `mode` for intermediate dirs, so create each level explicitly.
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         leaf.parent.mkdir(mode=0o700, exist_ok=True)
         leaf.mkdir(mode=0o700, exist_ok=True)
+
+
+def blob_keys(root: Path) -> list[str]:
+    """The keys of the blobs under ``root`` (backups read and write the encrypted blobs without any key)."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.glob("??/??/*") if _BLOB_KEY_RE.fullmatch(p.name) and p.is_file())
+
+
+def blob_path(root: Path, key: str) -> Path:
+    # Keys come back from the database/URLs; only our own format may ever become a path.
+    if not _BLOB_KEY_RE.fullmatch(key):
+        raise ValueError(f"invalid document key {key!r}")
+    return root / key[:2] / key[2:4] / key
