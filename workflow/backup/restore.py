@@ -148,6 +148,7 @@ class _Written:
         self.settings = settings
         self.paths: list[Path] = []
         self.set_aside: Path | None = None
+        self.open_document: IO[bytes] | None = None  # the blob being written, closed even when the restore fails
 
     def keys(self, files: dict[str, bytes], report: RestoreReport) -> None:
         keys_dir = self.settings.keys_dir
@@ -168,6 +169,8 @@ class _Written:
             report.keys_written.append(name)
 
     def undo(self) -> None:
+        if self.open_document is not None:
+            self.open_document.close()
         for path in reversed(self.paths):
             path.unlink(missing_ok=True)
         if self.set_aside is not None:
@@ -212,13 +215,15 @@ def _load(conn: Connection, frames: Iterator[tuple[bytes, bytes]], report: Resto
             for folder in (final.parents[2], final.parents[1], final.parent):
                 folder.mkdir(mode=0o700, exist_ok=True)
             temp = final.with_name(f".restore-{key}")
-            document = (key, final, _create(temp, written.paths), hashlib.sha256())
+            written.open_document = _create(temp, written.paths)
+            document = (key, final, written.open_document, hashlib.sha256())
         elif kind == b"B" and document is not None:
             document[2].write(payload)
             document[3].update(payload)
         elif kind == b"E" and document is not None:
             key, final, fh, digest = document
             fh.close()
+            written.open_document = None
             end = json.loads(payload)
             temp = final.with_name(f".restore-{key}")
             if end["key"] != key or end["sha256"] != digest.hexdigest() or end["size"] != temp.stat().st_size:
