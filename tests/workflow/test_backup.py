@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from tests.conftest import Env
 from tests.helpers import PDF, appeal, docx_bytes, ensure_episode
 from workflow import crypto, schema
+from workflow.audit import audit
 from workflow.backup.archive import ArchiveError, BackupSecret, new_key_text
 from workflow.backup.dump import write_backup
 from workflow.backup.restore import RestoreRefused, TargetNotEmpty, check_empty, restore_archive
@@ -107,6 +108,9 @@ def new_instance(tmp_path: Path, name: str, database_url: str | None = None) -> 
 def test_backup_restores_identical_on_both_databases_and_across(env: Env, tmp_path: Path, secret: BackupSecret,
                                                                  pg_schema_restored: None) -> None:
     seed(env)
+    with env.uow() as session:  # a table of several frames (500 rows each)
+        for i in range(1200):
+            audit(session, None, "backup_test", "case", i, None, {"fields": ["note"], "n": i})
     before = what_services_read(env.settings, env.engine)
     assert before["people"]["BAK-002"]["full_name"] == "Aigerim Backupova 2" and len(before["documents"]) == 6
     archive = tmp_path / "first.ptob"
@@ -217,6 +221,23 @@ def test_restore_refuses_a_target_that_holds_data(env: Env, tmp_path: Path, secr
     assert blob_keys(env.settings.documents_dir) == blobs and sorted(env.settings.keys_dir.iterdir()) == keys
     with pytest.raises(ArchiveError, match="exists"):
         write_backup(env.engine, env.settings, archive, secret)  # an archive is never overwritten
+
+
+def test_restore_into_an_instance_petitio_init_has_prepared(env: Env, tmp_path: Path, secret: BackupSecret) -> None:
+    seed(env, n=3)
+    before = what_services_read(env.settings, env.engine)
+    archive = tmp_path / "a.ptob"
+    write_backup(env.engine, env.settings, archive, secret)
+    target, engine = new_instance(tmp_path, "prepared")
+    try:
+        initialise(engine, target)  # seeds the catalogue and makes a key of its own: still an empty instance
+        own_key = sorted(p.name for p in target.keys_dir.glob("*.key"))
+        restored = restore_archive(engine, target, archive, secret)
+        assert restored.keys_set_aside
+        assert sorted(p.name for p in Path(restored.keys_set_aside).glob("*.key")) == own_key
+        assert what_services_read(target, engine) == before
+    finally:
+        engine.dispose()
 
 
 def test_a_backup_from_before_a_rotation_restores_readable_after_it(env: Env, tmp_path: Path,

@@ -5,7 +5,7 @@ The frames, in the order they are written (and read back by ``workflow.backup.re
     M  meta: format, Alembic revision, source database, time, whether keys are inside, the ring's key ids
     K  one key file of PETITIO_HOME/keys (only with keys)                      {"name", "content" (base64)}
     T  a table starts                                                          {"table", "columns"}
-    R  up to 500 of its rows, values as stored (``workflow.backup.rows``)       [[...], ...]
+    R  up to 500 of its rows (4 MiB), values as stored (``workflow.backup.rows``) [[...], ...]
     D  a document starts                                                       {"key"}
     B  up to 1 MiB of its encrypted blob, byte for byte
     E  the document ends                                                       {"key", "size", "sha256"}
@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection
 
 from workflow import schema
 from workflow.backup.archive import CHUNK_BYTES, FORMAT, ArchiveError, ArchiveWriter, BackupSecret, create_private
-from workflow.backup.rows import ROWS_PER_FRAME, TableDigest, encoded_rows, raw_tables
+from workflow.backup.rows import BYTES_PER_FRAME, ROWS_PER_FRAME, TableDigest, canonical, encoded_rows, raw_tables
 from workflow.config import Settings
 from workflow.db import READ_ONLY, is_sqlite
 from workflow.keyring import KeyRing
@@ -166,15 +166,18 @@ def _write_tables(conn: Connection, writer: ArchiveWriter) -> dict[str, dict[str
     for raw in raw_tables():
         writer.json_frame(b"T", {"table": raw.name, "columns": list(raw.columns)})
         digest = TableDigest()
-        batch: list[list[Any]] = []
+        batch: list[str] = []
+        size = 0
         for row in encoded_rows(conn, raw):
-            digest.add(row)
-            batch.append(row)
-            if len(batch) >= ROWS_PER_FRAME:
-                writer.json_frame(b"R", batch)
-                batch = []
+            line = canonical(row)
+            digest.add_line(line)
+            batch.append(line)
+            size += len(line)
+            if len(batch) >= ROWS_PER_FRAME or size >= BYTES_PER_FRAME:
+                writer.frame(b"R", ("[" + ",".join(batch) + "]").encode("utf-8"))
+                batch, size = [], 0
         if batch:
-            writer.json_frame(b"R", batch)
+            writer.frame(b"R", ("[" + ",".join(batch) + "]").encode("utf-8"))
         digests[raw.name] = digest.as_dict()
     return digests
 

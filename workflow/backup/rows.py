@@ -22,6 +22,7 @@ from workflow import crypto
 from workflow.models import Base, UTCDateTime
 
 ROWS_PER_FRAME: Final = 500
+BYTES_PER_FRAME: Final = 4 << 20  # rows are sent on earlier when they are large (process state, audit data)
 _MODULUS: Final = 1 << 256
 
 
@@ -93,9 +94,9 @@ def decode(value: Any, kind: str) -> Any:
     return value
 
 
-def row_hash(encoded: list[Any]) -> int:
-    line = json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return int.from_bytes(hashlib.sha256(line.encode("utf-8")).digest(), "big")
+def canonical(encoded: list[Any]) -> str:
+    """One row as the digest sees it and the archive holds it (JSON values' keys sorted, no spaces)."""
+    return json.dumps(encoded, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class TableDigest:
@@ -107,8 +108,11 @@ class TableDigest:
         self._sum = 0
 
     def add(self, encoded: list[Any]) -> None:
+        self.add_line(canonical(encoded))
+
+    def add_line(self, line: str) -> None:
         self.rows += 1
-        self._sum = (self._sum + row_hash(encoded)) % _MODULUS
+        self._sum = (self._sum + int.from_bytes(hashlib.sha256(line.encode("utf-8")).digest(), "big")) % _MODULUS
 
     @property
     def hexdigest(self) -> str:
