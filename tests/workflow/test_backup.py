@@ -329,3 +329,49 @@ def test_the_petitio_commands(tmp_path: Path) -> None:
     assert "does not authenticate" in _one_line_error(
         _run(live, "backup", "verify", archive, PETITIO_BACKUP_PASSPHRASE="another fictional passphrase"), 1)
     assert "no backup secret" in _one_line_error(_run(live, "backup", tmp_path / "x", PETITIO_BACKUP_PASSPHRASE=""), 1)
+
+
+def test_key_file_without_keys_and_passphrase_file_through_the_command(tmp_path: Path) -> None:
+    """The other ways of giving the secret, and an archive made --without-keys restored with the saved folder
+    (in-process through click: the subprocess test above already runs the installed command)."""
+    from click.testing import CliRunner
+
+    from workflow.cli import main
+
+    settings, engine = new_instance(tmp_path, "live")  # the command's options do not depend on the database
+    try:
+        initialise(engine, settings)
+        seed(Env(settings, engine, "sqlite"), n=1)
+    finally:
+        engine.dispose()
+    env = Env(settings, engine, "sqlite")
+    runner = CliRunner()
+    live = {"PETITIO_HOME": str(env.settings.home), "PETITIO_BACKUP_PASSPHRASE": ""}
+    key_file, archive, saved = tmp_path / "backup.key", tmp_path / "nokeys.ptob", tmp_path / "saved-keys"
+    assert runner.invoke(main, ["backup", "new-key", str(key_file)]).exit_code == 0
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert runner.invoke(main, ["backup", "new-key", str(key_file)]).exit_code == 1  # never overwritten
+    made = runner.invoke(main, ["backup", "--without-keys", "--key-file", str(key_file), str(archive)], env=live)
+    assert made.exit_code == 0, made.output
+    assert json.loads(made.output)["keys_included"] is False
+    shutil.copytree(env.settings.keys_dir, saved)
+
+    copy = {"PETITIO_HOME": str(tmp_path / "copy"), "PETITIO_BACKUP_PASSPHRASE": ""}
+    refused = runner.invoke(main, ["restore", str(archive), "--key-file", str(key_file)], env=copy)
+    assert refused.exit_code == 1 and "--keys DIR" in refused.output
+    restored = runner.invoke(main, ["restore", str(archive), "--key-file", str(key_file), "--keys", str(saved)],
+                             env=copy)
+    assert restored.exit_code == 0, restored.output
+    assert sorted(p.name for p in (tmp_path / "copy" / "keys").iterdir()) == sorted(p.name for p in saved.iterdir())
+
+    passphrase_file = tmp_path / "passphrase.txt"
+    passphrase_file.write_text(PASSPHRASE + "\n", encoding="utf-8")
+    with_passphrase = tmp_path / "pass.ptob"
+    assert runner.invoke(main, ["backup", str(with_passphrase), "--passphrase-file", str(passphrase_file)],
+                         env=live).exit_code == 0
+    checked = runner.invoke(main, ["backup", "verify", str(with_passphrase), "--passphrase-file", str(passphrase_file)],
+                            env=live)
+    assert checked.exit_code == 0 and json.loads(checked.output)["ok"], checked.output
+    both = runner.invoke(main, ["backup", "verify", str(with_passphrase), "--passphrase-file", str(passphrase_file),
+                                "--key-file", str(key_file)], env=live)
+    assert both.exit_code == 1 and "not both" in both.output
