@@ -24,7 +24,7 @@ from tests.helpers import PDF, appeal, docx_bytes, ensure_episode
 from workflow import crypto, schema
 from workflow.audit import audit
 from workflow.backup.archive import ArchiveError, BackupSecret, new_key_text
-from workflow.backup.dump import write_backup
+from workflow.backup.dump import BackupRefused, write_backup
 from workflow.backup.restore import RestoreRefused, TargetNotEmpty, check_empty, restore_archive
 from workflow.backup.verify import verify_archive
 from workflow.config import Settings, load_settings
@@ -220,7 +220,7 @@ def test_restore_refuses_a_target_that_holds_data(env: Env, tmp_path: Path, secr
     with pytest.raises(TargetNotEmpty, match="not empty"):
         restore_archive(env.engine, env.settings, archive, secret)
     assert blob_keys(env.settings.documents_dir) == blobs and sorted(env.settings.keys_dir.iterdir()) == keys
-    with pytest.raises(ArchiveError, match="exists"):
+    with pytest.raises(BackupRefused, match="exists"):
         write_backup(env.engine, env.settings, archive, secret)  # an archive is never overwritten
 
 

@@ -34,10 +34,11 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
 from workflow import schema
-from workflow.backup.archive import CHUNK_BYTES, FORMAT, ArchiveError, ArchiveWriter, BackupSecret, create_private
+from workflow.backup.archive import CHUNK_BYTES, FORMAT, ArchiveWriter, BackupSecret, create_private
 from workflow.backup.rows import BYTES_PER_FRAME, ROWS_PER_FRAME, TableDigest, canonical, encoded_rows, raw_tables
 from workflow.config import Settings
 from workflow.db import READ_ONLY, is_sqlite
+from workflow.errors import PetitioError
 from workflow.keyring import KeyRing
 from workflow.storage import blob_keys, blob_path
 
@@ -46,7 +47,7 @@ from workflow.storage import blob_keys, blob_path
 KEY_FILE_RE: Final = re.compile(r"(?:[0-9A-Za-z_-]{8}\.key|current)")
 
 
-class BackupRefused(ArchiveError):
+class BackupRefused(PetitioError):
     code = "backup_refused"
 
 
