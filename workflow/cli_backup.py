@@ -54,7 +54,11 @@ def _secret(passphrase_file: Path | None, key_file: Path | None) -> BackupSecret
 
 @click.group(cls=_BackupGroup)
 def backup() -> None:
-    """One encrypted archive of the database, the documents and the keys: `petitio backup OUT`."""
+    """One encrypted archive of the database, the documents and the keys.
+
+    `petitio backup OUT` (the same as `petitio backup create OUT`) writes it; `petitio backup verify ARCHIVE` proves
+    it restores identical; `petitio restore ARCHIVE` brings it back into an empty instance. The secret comes from
+    PETITIO_BACKUP_PASSPHRASE, --passphrase-file or --key-file (docs/OPERATIONS.md, "Backups")."""
 
 
 @backup.command("create")

@@ -225,18 +225,20 @@ def test_help_never_touches_the_database(tmp_path: Path) -> None:
     # A database nobody could reach: any attempt to connect would fail the command.
     cli.environ["DATABASE_URL"] = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
     commands: list[list[str | Path]] = [[], ["users"], ["episodes"], ["intake"], ["cases"], ["tasks"],
-                                        ["intake", "import"]]
+                                        ["intake", "import"], ["backup"], ["restore"]]
     outputs = {}
     for command, result in zip(commands, cli.run_many(*[[*c, "--help"] for c in commands]), strict=True):
         assert succeeded(result).startswith("Usage: petitio"), describe(result)
         assert result.stderr == "", describe(result)
         outputs[" ".join(map(str, command))] = result.stdout
-    for name in ("init", "users", "episodes", "intake", "worker", "demo", "serve", "cases", "tasks"):
+    for name in ("init", "users", "episodes", "intake", "worker", "demo", "serve", "cases", "tasks", "backup",
+                 "restore"):
         assert re.search(rf"^  {name}\b", outputs[""], re.MULTILINE), f"{name} missing from petitio --help"
     assert "add" in outputs["users"] and "token" in outputs["users"]
     assert "import" in outputs["episodes"] and "import" in outputs["intake"]
     assert "list" in outputs["cases"] and "show" in outputs["cases"]
     assert "complete" in outputs["tasks"]
+    assert all(c in outputs["backup"] for c in ("create", "verify", "new-key")) and "--keys" in outputs["restore"]
     for option in ("--documents", "--dry-run", "--partial"):
         assert option in outputs["intake import"]
     assert not (tmp_path / "home").exists(), "--help created PETITIO_HOME"
