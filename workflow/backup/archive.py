@@ -23,7 +23,7 @@ import json
 import os
 import secrets
 import struct
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Final
@@ -262,7 +262,7 @@ class FrameReader:
             yield kind, payload
 
 
-def open_frames(path: Path, secret: BackupSecret) -> Iterator[tuple[bytes, bytes]]:
+def open_frames(path: Path, secret: BackupSecret) -> Generator[tuple[bytes, bytes], None, None]:
     with Path(path).open("rb") as source:
         yield from FrameReader(decrypted_chunks(source, secret))
 

@@ -90,6 +90,14 @@ def restore_archive(engine: Engine, settings: Settings, archive: Path, secret: B
                     keys_from: Path | None = None, need_keys: bool = True) -> RestoreReport:
     """Restore ``archive``; ``need_keys=False`` (verify) restores an archive without keys and without ``--keys``."""
     frames = open_frames(Path(archive), secret)
+    try:
+        return _restore(engine, settings, frames, keys_from, need_keys)
+    finally:
+        frames.close()  # the archive file is closed at once, also when the restore is refused before its end
+
+
+def _restore(engine: Engine, settings: Settings, frames: Iterator[tuple[bytes, bytes]], keys_from: Path | None,
+             need_keys: bool) -> RestoreReport:
     report = RestoreReport()
     kind, payload = next(frames, (b"", b""))
     if kind != b"M":
