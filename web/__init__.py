@@ -15,10 +15,12 @@ from flask import Flask, Response, abort, current_app, g, jsonify, redirect, ren
 from flask_login import current_user
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import filings.text as text_rule
 from web import database, dates
 from web.access import PUBLIC, rule_of
+from web.auth.sessions import password_change_gate
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
 from web.messages import messages_of
@@ -26,13 +28,14 @@ from workflow import crypto, roles
 from workflow.config import Settings, load_settings
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
+from workflow.models import utcnow
 from workflow.problems import Problem
 from workflow.schemas.base import clean_text, problems_of
 
 API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
 PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json"})
-SESSION_MINUTES = 30
+SESSION_MINUTES = 30  # the cookie's own expiry; the server's record ends an idle session too (services/sessions.py)
 STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422}
 
 
@@ -65,7 +68,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_document_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which times out itself
         BABEL_TRANSLATION_DIRECTORIES=str(CATALOGS),  # the one catalog the worker's mails use too
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        PETITIO_CLOCK=utcnow,  # what "now" is for sessions; tests move it instead of sleeping
         RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="Petitio API",
         API_VERSION="v1",
@@ -74,6 +78,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.config.update(overrides)
+    if settings.proxy_hops:  # the client's address (throttling) and scheme as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore[method-assign]
+                                x_proto=settings.proxy_hops)
 
     database.init_app(app)
     login_manager.init_app(app)
@@ -154,6 +161,8 @@ def _enforce_access() -> Response | None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         session.permanent = True
         g.actor = current_user._get_current_object()
+        if (gate := password_change_gate(g.actor)) is not None:
+            return gate
     if g.actor.role not in rule:
         abort(403)
     return None
