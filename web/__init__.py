@@ -13,7 +13,9 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from limits.errors import StorageError
 from marshmallow import ValidationError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -240,6 +242,16 @@ def _register_error_handlers(app: Flask) -> None:
             code = (err.name or "error").lower().replace(" ", "_")
             return _json_error(err.code or 500, code, err.description or err.name, flat_errors(err))
         return render_template("error.html", status=err.code, message=err.description), err.code
+
+    @app.errorhandler(RedisError)
+    @app.errorhandler(StorageError)
+    def throttle_store_down(err: Exception):  # type: ignore[no-untyped-def]
+        # The store of the sign-in counts is unreachable: refuse (503) rather than let guesses through uncounted.
+        # Its URI is not logged (it may hold a password).
+        app.logger.error("the rate limit store is unreachable (%s) on %s", type(err).__name__, request.url_rule)
+        if is_api_request():
+            return _json_error(503, "service_unavailable", "try again in a moment")
+        return render_template("error.html", status=503, message=None), 503
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # type: ignore[no-untyped-def]

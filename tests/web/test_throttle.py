@@ -160,3 +160,13 @@ def test_two_web_processes_share_the_count_in_redis(env, staff):
     keys = store.keys("*")
     assert keys and not any(b"ina" in key or b"lena" in key for key in keys)
     store.flushdb()
+
+
+@sqlite_only
+def test_an_unreachable_store_refuses_sign_in_rather_than_counting_nothing(env, staff):
+    app = create_app(dataclasses.replace(env.settings, ratelimit_storage_uri="redis://127.0.0.1:1/0"), TESTING=True)
+    client = app.test_client()
+    token = csrf_token(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": "ina", "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 503  # not signed in uncounted, and not a 500
+    assert client.get("/tasks").status_code == 302

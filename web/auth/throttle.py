@@ -30,7 +30,7 @@ ACCOUNT_SCOPE = "password-checks"  # one count per account for every form that c
 
 def failed(response: Response) -> bool:
     """A sign-in that did not get through (a success redirects), or a wrong password on another form."""
-    if request.method != "POST":
+    if request.method != "POST" or response.status_code == 503:  # 503: the store is down, nothing to count in
         return False
     if request.endpoint == SIGN_IN_ENDPOINT:
         return response.status_code not in (302, 303)
