@@ -13,12 +13,16 @@ from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from limits.errors import StorageError
 from marshmallow import ValidationError
+from redis.exceptions import RedisError
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import filings.text as text_rule
 from web import database, dates
 from web.access import PUBLIC, rule_of
+from web.auth.sessions import password_change_gate
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
 from web.messages import messages_of
@@ -26,13 +30,14 @@ from workflow import crypto, roles
 from workflow.config import Settings, load_settings
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
+from workflow.models import utcnow
 from workflow.problems import Problem
 from workflow.schemas.base import clean_text, problems_of
 
 API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
 PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json"})
-SESSION_MINUTES = 30
+SESSION_MINUTES = 30  # the cookie's own expiry; the server's record ends an idle session too (services/sessions.py)
 STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422}
 
 
@@ -65,7 +70,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_document_bytes + 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session, which times out itself
         BABEL_TRANSLATION_DIRECTORIES=str(CATALOGS),  # the one catalog the worker's mails use too
-        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
+        PETITIO_CLOCK=utcnow,  # what "now" is for sessions; tests move it instead of sleeping
         RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="Petitio API",
         API_VERSION="v1",
@@ -74,6 +80,9 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.config.update(overrides)
+    if settings.proxy_hops:  # the client's address (throttling) and scheme as the trusted proxies saw them
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore[method-assign]
+                                x_proto=settings.proxy_hops)
 
     database.init_app(app)
     login_manager.init_app(app)
@@ -154,6 +163,8 @@ def _enforce_access() -> Response | None:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         session.permanent = True
         g.actor = current_user._get_current_object()
+        if (gate := password_change_gate(g.actor)) is not None:
+            return gate
     if g.actor.role not in rule:
         abort(403)
     return None
@@ -231,6 +242,16 @@ def _register_error_handlers(app: Flask) -> None:
             code = (err.name or "error").lower().replace(" ", "_")
             return _json_error(err.code or 500, code, err.description or err.name, flat_errors(err))
         return render_template("error.html", status=err.code, message=err.description), err.code
+
+    @app.errorhandler(RedisError)
+    @app.errorhandler(StorageError)
+    def throttle_store_down(err: Exception):  # type: ignore[no-untyped-def]
+        # The store of the sign-in counts is unreachable: refuse (503) rather than let guesses through uncounted.
+        # Its URI is not logged (it may hold a password).
+        app.logger.error("the rate limit store is unreachable (%s) on %s", type(err).__name__, request.url_rule)
+        if is_api_request():
+            return _json_error(503, "service_unavailable", "try again in a moment")
+        return render_template("error.html", status=503, message=None), 503
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
 from flask_wtf import CSRFProtect
 
-from web.database import db
+from web.auth.sessions import load_signed_in_user
 from workflow.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES, is_timezone
 from workflow.models import User
 
@@ -18,13 +18,13 @@ csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.session_protection = "strong"
+# Off on purpose: the session record binds the cookie to its User-Agent instead (web/auth/sessions.py says why).
+login_manager.session_protection = None
 
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    user = db().get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.active else None
+    return load_signed_in_user(user_id)
 
 
 def select_locale() -> str:

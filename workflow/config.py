@@ -7,6 +7,7 @@ An optional ``PETITIO_HOME/config.toml`` supplies defaults; environment variable
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ class Settings:
     timezone: str = "UTC"
     # The wording staff edit (filing templates, consent forms, digest mail): templates/README.md.
     templates_dir: Path = PROJECT_ROOT / "templates"
+    # Where the web app counts failed sign-ins (a ``limits`` storage URI). ``memory://`` counts per process:
+    # several web processes need a store they share, e.g. ``redis://host:6379/0``. May hold a password.
+    ratelimit_storage_uri: str = field(default="memory://", repr=False)
+    # How many reverse proxies in front of the web app append to X-Forwarded-For (0: none; the header is ignored).
+    proxy_hops: int = 0
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -83,7 +89,27 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         timezone=_timezone(pick("PETITIO_TIMEZONE", "timezone", "UTC")),
         templates_dir=_folder("PETITIO_TEMPLATES_DIR", pick("PETITIO_TEMPLATES_DIR", "templates_dir",
                                                             PROJECT_ROOT / "templates")),
+        ratelimit_storage_uri=_storage_uri(pick("PETITIO_RATELIMIT_STORAGE_URI", "ratelimit_storage_uri", "memory://")),
+        proxy_hops=_hops(pick("PETITIO_PROXY_HOPS", "proxy_hops", 0)),
     )
+
+
+def _storage_uri(value: object) -> str:
+    uri = str(value).strip()
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", uri):
+        raise ValueError("PETITIO_RATELIMIT_STORAGE_URI must be a storage URI such as memory:// or "
+                         "redis://host:6379/0")
+    return uri
+
+
+def _hops(value: object) -> int:
+    try:
+        hops = int(str(value))
+    except ValueError:
+        raise ValueError(f"PETITIO_PROXY_HOPS must be a whole number, not {value!r}") from None
+    if not 0 <= hops <= 10:
+        raise ValueError("PETITIO_PROXY_HOPS must be between 0 and 10")
+    return hops
 
 
 def _folder(name: str, value: object) -> Path:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     event,
+    false,
     select,
 )
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -99,6 +100,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))  # where the daily digest of deadlines goes
     password_hash: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set when an admin resets the password: the pages let the user do nothing but choose a new one.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
@@ -136,6 +139,27 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class UserSession(Base):
+    """One signed-in browser (``workflow/services/sessions.py``): the cookie carries a random id, this row its hash.
+
+    A row is never reopened: sign-out, idleness, another User-Agent, a password, role or account change each
+    end it (``ended_at`` and ``end_reason``). Rows are looked up by ``secret_hash`` once per page request.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 hex of the cookie's session id
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_agent_hash: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the User-Agent it was started with
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(30))
+
+    user: Mapped[User] = relationship()
 
 
 class Person(Base):

@@ -237,6 +237,11 @@ MESSAGES: dict[str, str] = {
     "own_admin_role": N_("you cannot remove your own admin role: ask another admin"),
     "own_account": N_("you cannot deactivate yourself: ask another admin"),
     "account_inactive": N_("reactivate the account first"),
+    "weak_password": N_("too easy to guess: use a longer phrase of several unrelated words, without your name "
+                        "or username"),
+    "wrong_password": N_("this is not your current password"),
+    "same_password": N_("choose a password different from the current one"),
+    "passwords_differ": N_("the two new passwords differ"),
     # -- the facts for the filings (schemas/facts.py, services/facts.py) ----------------------------------------
     "not_markable": N_("cannot be marked not known: %(names)s (these can: %(choices)s)"),
     "known_and_unknown": N_("is given and marked not known: clear one of them"),

@@ -76,6 +76,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "admin.set_active": ADMINS,
     "admin.issue_token": ADMINS,
     "admin.change_email": ADMINS,
+    "admin.reset_user_password": ADMINS,
+    "admin.end_user_sessions": ADMINS,
     "catalogue.bodies": ADMINS,
     "catalogue.body": ADMINS,
     "catalogue.save_body": ADMINS,
@@ -96,6 +98,9 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "deadlines.feed": PUBLIC,  # calendar applications cannot sign in: the secret in the URL is the credential
     "account.account": EVERYONE,  # each user's own language and time zone
     "account.save": EVERYONE,
+    "account.password": EVERYONE,  # each user's own password
+    "account.change_password": EVERYONE,
+    "account.end_sessions": EVERYONE,  # "sign out everywhere" for oneself
     "bulk.review": frozenset({LEGAL}),
     "bulk.approve": frozenset({MANAGER}),
     "bulk.complete": CASEWORK,  # the lane of each task is checked per item, as for one completion

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out, CSRF, throttling, cookies and the session timeout."""
+"""Sign-in, sign-out, CSRF, throttling and cookies (the session timeout: test_sessions.py, on a moved clock)."""
 
 from __future__ import annotations
 
@@ -47,19 +47,3 @@ def test_wrong_password_ten_times_is_throttled(client, staff):
     # Even the right password waits until the window passes.
     right = client.post("/login", data={"username": "ina", "password": PASSWORD, "csrf_token": token})
     assert right.status_code == 429
-
-
-def test_the_session_times_out_without_activity(env, staff):
-    import time
-    from datetime import timedelta
-
-    from web import create_app
-
-    app = create_app(env.settings, TESTING=True, PERMANENT_SESSION_LIFETIME=timedelta(seconds=1))
-    client = app.test_client()
-    page = client.get("/login")
-    client.post("/login", data={"username": "ina", "password": PASSWORD,
-                                "csrf_token": csrf_token(page.get_data(as_text=True))})
-    assert client.get("/tasks").status_code == 200
-    time.sleep(2.2)  # the signed cookie carries whole seconds
-    assert client.get("/tasks").status_code == 302  # back to the sign-in page

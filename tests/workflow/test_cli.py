@@ -279,7 +279,7 @@ def test_init_keeps_petitio_home_private(sqlite_cli: Cli) -> None:
 
 
 def test_users_add_and_token(cli_env: Cli) -> None:
-    from workflow.services.users import check_password
+    from workflow.services.passwords import verify_password
 
     cli_env.initialise()
     out = cli_env.ok("users", "add", "lena", "--role", "legal", "--full-name", "Lena Legal", stdin=PASSWORD + "\n")
@@ -287,10 +287,11 @@ def test_users_add_and_token(cli_env: Cli) -> None:
     with cli_env.session() as session:
         user = session.scalars(select(User).where(User.username == "lena")).one()
         assert (user.role, user.full_name, user.locale) == ("legal", "Lena Legal", "en")
-        assert check_password(user, PASSWORD), "the password read from stdin is not the one stored"
+        assert verify_password(user, PASSWORD), "the password read from stdin is not the one stored"
 
-    short, taken, role, issued, nobody = cli_env.run_many(
+    short, weak, taken, role, issued, nobody = cli_env.run_many(
         (["users", "add", "leo", "--role", "legal"], "short\n"),
+        (["users", "add", "leo", "--role", "admin"], "admin12345\n"),
         (["users", "add", "lena", "--role", "intake"], PASSWORD + "\n"),
         (["users", "add", "leo", "--role", "boss"], PASSWORD + "\n"),
         ["users", "token", "lena"],
@@ -298,6 +299,7 @@ def test_users_add_and_token(cli_env: Cli) -> None:
     )
     line = one_line_error(short)
     assert "password" in line and "10" in line, line
+    assert "password: too easy to guess" in one_line_error(weak)  # zxcvbn, not only the length
     assert "already taken" in one_line_error(taken)
     assert "role" in one_line_error(role) and "legal" in one_line_error(role)
     assert "nobody" in one_line_error(nobody)

@@ -1,4 +1,5 @@
-"""Admin pages: user accounts (create, change role, deactivate/reactivate, issue API tokens). Admins only."""
+"""Admin pages: user accounts (create, change role, deactivate/reactivate, issue API tokens, reset a password,
+sign a user out everywhere). Admins only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from werkzeug import Response
 
 from web.access import roles
 from web.admin.forms import NewUserForm
+from web.auth.sessions import end_this_session
 from web.database import db
 from web.dates import timezone_choices
 from web.labels import label
@@ -19,18 +21,20 @@ from workflow.problems import Problem
 from workflow.roles import ADMINS, Role
 from workflow.services import users as user_service
 from workflow.services.digest import set_email
+from workflow.services.passwords import reset_password
+from workflow.services.sessions import sign_out_everywhere
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
 
 def _render(form: NewUserForm, *, status: int = 200, row_errors: dict[str, dict[str, str]] | None = None,
-            new_token: dict[str, str] | None = None) -> tuple[str, int]:
+            new_token: dict[str, str] | None = None, new_password: dict[str, str] | None = None) -> tuple[str, int]:
     session = db()
     form.timezone.choices = timezone_choices()
     return render_template(
         "admin/users.html", form=form, users=user_service.list_users(session),
         tokens=user_service.active_token_counts(session), role_choices=[(r.value, label("role", r)) for r in Role],
-        row_errors=row_errors or {}, new_token=new_token, languages=UI_LANGUAGES,
+        row_errors=row_errors or {}, new_token=new_token, new_password=new_password, languages=UI_LANGUAGES,
     ), status
 
 
@@ -123,4 +127,34 @@ def change_email(username: str) -> Response | tuple[str, int]:
         flash(_("The digest for %(username)s goes to %(email)s.", username=username, email=user.email), "success")
     else:
         flash(_("%(username)s has no e-mail address: no digest is sent.", username=username), "success")
+    return redirect(url_for("admin.users"), 303)
+
+
+@bp.post("/users/<username>/password")
+@roles(*ADMINS)
+def reset_user_password(username: str) -> Response | tuple[str, int]:
+    """A new password the user must replace at their next sign-in: the one typed here, else a temporary one."""
+    user = _user(username)
+    typed = request.form.get("password", "")
+    try:
+        password = reset_password(db(), g.actor, user, typed or None)
+    except ValidationFailed as err:
+        return _fail(username, "password", err.errors)
+    if typed:
+        flash(_("%(username)s has a new password and must change it at the next sign-in.", username=username),
+              "success")
+        return redirect(url_for("admin.users"), 303)
+    # Answered directly, like a new token: a flash would carry the password in the session cookie.
+    return _render(NewUserForm(formdata=None), new_password={"username": username, "password": password})
+
+
+@bp.post("/users/<username>/sessions/end")
+@roles(*ADMINS)
+def end_user_sessions(username: str) -> Response:
+    user = _user(username)
+    sign_out_everywhere(db(), g.actor, user)
+    if user.id == g.actor.id:  # this session ended too
+        end_this_session()
+        return redirect(url_for("auth.login"), 303)
+    flash(_("%(username)s was signed out everywhere.", username=username), "success")
     return redirect(url_for("admin.users"), 303)

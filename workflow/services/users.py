@@ -1,4 +1,4 @@
-"""Users, passwords (argon2) and API tokens (only a SHA-256 of each token is stored)."""
+"""Users and API tokens (only a SHA-256 of each token is stored); passwords are ``services/passwords.py``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ import re
 import secrets
 from datetime import timedelta
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,10 +18,10 @@ from workflow.models import ApiToken, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import Role
 from workflow.schemas.base import clean_text, problems_of
+from workflow.services.passwords import hash_password, password_problem
+from workflow.services.sessions import end_user_sessions
 
-_HASHER = PasswordHasher()
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
-MIN_PASSWORD = 10
 FULL_NAME_MAX = 200  # users.full_name is String(200)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -39,8 +37,6 @@ def add_user(session: Session, actor: User | None, username: str, role: str, *, 
         errors["role"] = Problem("not_one_of", {"choices": list(Role.codes())})
     if locale not in UI_LANGUAGES:
         errors["locale"] = Problem("not_one_of", {"choices": list(UI_LANGUAGES)})
-    if password is not None and len(password) < MIN_PASSWORD:
-        errors["password"] = Problem("too_short", {"min": MIN_PASSWORD})
     if timezone and not is_timezone(timezone):
         errors["timezone"] = Problem("unknown_timezone")
     try:  # typed on the command line or the admin page: the character rule of every text, one line
@@ -50,10 +46,12 @@ def add_user(session: Session, actor: User | None, username: str, role: str, *, 
     else:
         if len(full_name) > FULL_NAME_MAX:
             errors["full_name"] = Problem("too_long", {"max": FULL_NAME_MAX})
+    if password is not None and (problem := password_problem(password, username=username, full_name=full_name)):
+        errors["password"] = problem
     if errors:
         raise ValidationFailed("cannot create the user", errors=errors)
     user = User(username=username, role=role, full_name=full_name, locale=locale, timezone=timezone or None,
-                password_hash=_HASHER.hash(password) if password else None)
+                password_hash=hash_password(password) if password else None)
     session.add(user)
     session.flush()
     audit(session, actor, "user_created", "user", user.id, None, {"username": username, "role": role})
@@ -90,13 +88,9 @@ def get_user(session: Session, username: str) -> User:
     return user
 
 
-def check_password(user: User, password: str) -> bool:
-    if not user.password_hash or not user.active:
-        return False
-    try:
-        return _HASHER.verify(user.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+def normalised_username(typed: str) -> str:
+    """A username as typed at sign-in, as it is stored (and as the sign-in throttle counts it)."""
+    return typed.strip().lower()
 
 
 def _token_hash(token: str) -> str:
@@ -129,6 +123,8 @@ def change_role(session: Session, actor: User, user: User, role: str) -> None:
     if user.id == actor.id and role != Role.ADMIN:
         raise ValidationFailed("you cannot remove your own admin role", errors={"role": Problem("own_admin_role")})
     before, user.role = user.role, role
+    if before != role:  # what the open sessions were allowed is no longer what the user may do
+        end_user_sessions(session, user, "role_changed")
     audit(session, actor, "user_role_changed", "user", user.id, None, {"from": before, "to": role})
 
 
@@ -136,9 +132,10 @@ def set_active(session: Session, actor: User, user: User, active: bool) -> None:
     if user.id == actor.id and not active:
         raise ValidationFailed("you cannot deactivate yourself", errors={"active": Problem("own_account")})
     user.active = active
-    if not active:  # a deactivated account keeps no working token
+    if not active:  # a deactivated account keeps no working token and no open session
         for token in user.tokens:
             token.revoked_at = token.revoked_at or utcnow()
+        end_user_sessions(session, user, "deactivated")
     audit(session, actor, "user_activated" if active else "user_deactivated", "user", user.id, None, {})
 
 
