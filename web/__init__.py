@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import filings.text as text_rule
-from web import database, dates
+from web import converters, database, dates
 from web.access import PUBLIC, rule_of
 from web.auth.sessions import password_change_gate
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore[method-assign]
                                 x_proto=settings.proxy_hops)
 
+    converters.install(app.url_map.converters)  # before any route: every <int:...> is bounded
     database.init_app(app)
     login_manager.init_app(app)
     csrf.init_app(app)
@@ -240,8 +241,15 @@ def _register_error_handlers(app: Flask) -> None:
             from web.api.base import flat_errors
 
             code = (err.name or "error").lower().replace(" ", "_")
-            return _json_error(err.code or 500, code, err.description or err.name, flat_errors(err))
-        return render_template("error.html", status=err.code, message=err.description), err.code
+            response = _json_error(err.code or 500, code, err.description or err.name, flat_errors(err))
+        else:
+            response = app.make_response((render_template("error.html", status=err.code, message=err.description),
+                                          err.code))
+        # The headers the error itself carries stay: a 405's Allow (RFC 9110 requires it), a 429's Retry-After.
+        for name, value in err.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(RedisError)
     @app.errorhandler(StorageError)

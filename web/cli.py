@@ -22,6 +22,10 @@ def serve(rt: Runtime, host: str, port: int) -> None:
     """Serve the web app (the built-in threaded server; use gunicorn behind a proxy in production)."""
     rt.ready_engine()
     with socket.socket() as probe:
+        # Address reuse, as the server itself binds (werkzeug's server is an http.server with allow_reuse_address):
+        # after a crash the port's old connections wait in TIME_WAIT for about a minute, which must not keep the
+        # server from starting again at once. A server still listening on the port is refused all the same.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

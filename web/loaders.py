@@ -9,20 +9,28 @@ from flask_babel import gettext as _
 
 from web.database import db
 from workflow.errors import NotFound
-from workflow.models import Case, CollectiveComplaint, Filing
-from workflow.paging import MAX_PER_PAGE
+from workflow.models import MAX_ID, Case, CollectiveComplaint, Filing
+from workflow.paging import MAX_PAGE, MAX_PER_PAGE
 from workflow.services.cases import get_case
 from workflow.services.collective import get_collective
 
-MAX_PAGE = 10_000_000
+
+def whole_number(raw: str, high: int = MAX_ID) -> int | None:
+    """A query string's whole number from 0 to ``high`` (ASCII digits only: "²" is a digit to Python, not to int());
+    None for anything else, which the caller answers 400 or 404 (a number beyond ``high`` names nothing)."""
+    raw = raw.strip()
+    # Python refuses to read a number of more than 4300 digits (ValueError): length first.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 40 or int(raw) > high:
+        return None
+    return int(raw)
 
 
 def page_arg() -> int:
     """``page`` of a list's query string: a whole number from 1 (default 1); anything else is a 400, not a guess."""
-    raw = request.args.get("page", "").strip() or "1"
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    page = whole_number(request.args.get("page", "").strip() or "1", MAX_PAGE)
+    if not page:
         abort(400, description=_("The page number must be a whole number from 1."))
-    return int(raw)
+    return page
 
 
 def per_page_arg(default: int) -> int:
@@ -30,9 +38,10 @@ def per_page_arg(default: int) -> int:
     raw = request.args.get("per_page", "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
+    per_page = whole_number(raw, MAX_PER_PAGE)
+    if not per_page:
         abort(400, description=_("Show from 1 to %(max)d items a page.", max=MAX_PER_PAGE))
-    return int(raw)
+    return per_page
 
 
 def no_case() -> NoReturn:

@@ -287,3 +287,36 @@ def keys_rotate(rt: Runtime, batch_size: int) -> None:
     from workflow.services.keys import rotate_keys
 
     click.echo(json.dumps(rotate_keys(rt.ready_engine(), rt.settings, batch_size=batch_size), sort_keys=True))
+
+
+# -- storage -------------------------------------------------------------------------------------------
+
+@main.group()
+def storage() -> None:
+    """The encrypted document store."""
+
+
+@storage.command("check")
+@click.option("--remove", is_flag=True, help="Delete the orphaned files older than the grace period, and give "
+                                             "committed documents' pending files their final name.")
+@click.option("--grace-hours", default=24.0, show_default=True, type=click.FloatRange(min=0),
+              help="Files younger than this are left alone (a running import's, a preview awaiting confirmation).")
+@pass_runtime
+@one_line_errors
+def storage_check(rt: Runtime, remove: bool, grace_hours: float) -> None:
+    """Files in storage that no document names (orphans), and documents whose file is gone; prints one JSON report.
+
+    Exit 0 when storage and the database agree (after --remove, when everything found was repaired), 1 otherwise.
+    """
+    from datetime import timedelta
+
+    from workflow.services.storage_check import check_storage
+
+    with unit_of_work(rt.ready_engine()) as session:
+        report = check_storage(session, rt.settings, remove=remove, grace=timedelta(hours=grace_hours))
+    click.echo(json.dumps(report.as_json(), sort_keys=True))
+    if not report.ok:
+        left = len(report.orphans) - report.removed
+        raise click.ClickException(
+            f"{left} orphaned file(s), {len(report.unpublished) - report.published} unpublished, "
+            f"{len(report.missing)} document(s) without a file" + ("" if remove else "; --remove deletes orphans"))

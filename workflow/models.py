@@ -40,6 +40,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# The largest id a row can have: every primary key is an INTEGER, 32 bits on PostgreSQL. A larger number names no
+# row; it is refused (404, 422) where it comes in, before any query (PostgreSQL: out of range; SQLite: over 64 bits).
+MAX_ID = 2_147_483_647
+
 # "Overdue" and "due soon", once for Python and SQL alike: the hybrid methods below compare with these.
 DUE_SOON = timedelta(days=7)
 

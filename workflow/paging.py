@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_PER_PAGE = 500
+MAX_PAGE = 10_000_000  # far beyond any list; a larger page number is refused before it reaches OFFSET
 DEFAULT_PER_PAGE = 50
 
 

@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     "end_before_start": N_("is before start_date"),
     # -- documents -------------------------------------------------------------------------------------
     "file_empty": N_("file is empty"),
+    "not_file": N_("must be a file, sent as multipart/form-data"),
     "file_too_large": N_("file is %(size)s, over the %(limit)s limit"),
     "extension_refused": N_("files ending in %(extension)s are not accepted (allowed: %(allowed)s)"),
     "unknown_content": N_("content is not a PDF, JPEG, PNG or DOCX"),
@@ -143,6 +144,7 @@ MESSAGES: dict[str, str] = {
     "docx_too_many_entries": N_("DOCX has more than %(max)s entries (zip bomb?)"),
     "docx_too_large": N_("DOCX expands to more than %(size)s (zip bomb?)"),
     "docx_compressed": N_("DOCX entry %(entry)s is compressed more than %(ratio)s:1 (zip bomb?)"),
+    "docx_size_lies": N_("DOCX entry %(entry)s holds more than its declared size (zip bomb?)"),
     "name_mismatch": N_("content is a %(type)s but the name says %(extension)s"),
     "no_documents_folder": N_("names a document, but no documents folder was given (--documents)"),
     "document_path": N_("give a plain file name inside the documents folder, not a path"),

@@ -9,6 +9,7 @@ checked first (``workflow/uploads.py``). Free of Flask and SQLAlchemy: callers k
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from dataclasses import dataclass
@@ -20,6 +21,15 @@ from workflow.problems import Problem
 from workflow.uploads import DEFAULT_MAX_DOCUMENT_BYTES, DocumentRejected, check_document, sniff_media_type
 
 _BLOB_KEY_RE: Final = re.compile(r"[0-9a-f]{32}")
+PENDING_SUFFIX: Final = ".pending"  # a new blob whose row has not committed yet (workflow/runtime/pending_blobs.py)
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    path: str  # relative to the store's root
+    key: str | None  # None: a temporary file of a write that never finished
+    pending: bool
+    modified: float  # seconds since the epoch
 
 
 @dataclass(frozen=True)
@@ -38,12 +48,13 @@ class DocumentStore:
         self.keyring = keyring
         self.max_bytes = max_bytes
 
-    def put(self, data: bytes, filename: str | None = None) -> StoredBlob:
-        """Validate an uploaded document and store it encrypted; raises DocumentRejected."""
+    def put(self, data: bytes, filename: str | None = None, *, pending: bool = False) -> StoredBlob:
+        """Validate an uploaded document and store it encrypted; raises DocumentRejected. ``pending``: under the
+        pending name until ``publish`` (``workflow/runtime/pending_blobs.py`` does it when the row commits)."""
         media_type = check_document(data, filename, self.max_bytes)
-        return self._store(data, media_type)
+        return self._store(data, media_type, pending=pending)
 
-    def put_generated(self, data: bytes, media_type: str) -> StoredBlob:
+    def put_generated(self, data: bytes, media_type: str, *, pending: bool = False) -> StoredBlob:
         """Store a document we produced ourselves.
 
         No filename or upload-size check (the upload limit is about untrusted input), but the
@@ -54,16 +65,28 @@ class DocumentStore:
         sniffed = sniff_media_type(data)
         if sniffed != media_type:
             raise DocumentRejected(Problem("unknown_content"))
-        return self._store(data, media_type)
+        return self._store(data, media_type, pending=pending)
 
     def stage(self, data: bytes) -> StoredBlob:
         """Keep an upload that is checked later (an import's spreadsheet and documents, between the preview and
         the job): encrypted like every blob, its content unchecked, so callers check what they read back."""
         return self._store(data, "application/octet-stream")
 
+    def publish(self, key: str) -> None:
+        """A pending blob takes its final name (its row has committed); nothing to do when it already has it."""
+        try:
+            os.replace(self._pending_path(key), self._path(key))
+        except FileNotFoundError:
+            if not self._path(key).exists():
+                raise
+
+    def discard(self, key: str) -> None:
+        """A pending blob is deleted (the transaction that would have recorded it rolled back)."""
+        self._pending_path(key).unlink(missing_ok=True)
+
     def get(self, key: str) -> bytes:
         """Decrypted content; raises FileNotFoundError, UnknownKey or DocumentCorrupted."""
-        blob = self._path(key).read_bytes()
+        blob = self._read(key)
         try:
             return self.keyring.decrypt(blob, aad=key.encode("ascii"))
         except UnknownKey:
@@ -72,7 +95,38 @@ class DocumentStore:
             if fresh is None or fresh.key_ids == self.keyring.key_ids:
                 raise
             self.keyring = fresh
-            return self.keyring.decrypt(self._path(key).read_bytes(), aad=key.encode("ascii"))
+            return self.keyring.decrypt(self._read(key), aad=key.encode("ascii"))
+
+    def _read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            # Its row committed, the rename did not happen yet (or the process died in between): still readable.
+            return self._pending_path(key).read_bytes()
+
+    def files(self) -> list[StoredFile]:
+        """Every file under the root that the store wrote: blobs, pending blobs, and temporary files a killed write
+        left (``atomic_write``), with their age, for ``petitio storage check``."""
+        if not self.root.is_dir():
+            return []
+        found = []
+        for path in sorted(self.root.glob("??/??/*")):
+            name = path.name
+            key = name.removesuffix(PENDING_SUFFIX)
+            if not path.is_file():
+                continue
+            if _BLOB_KEY_RE.fullmatch(key):
+                found.append(StoredFile(path.relative_to(self.root).as_posix(), key, name != key, path.stat().st_mtime))
+            elif name.startswith(".tmp-"):
+                found.append(StoredFile(path.relative_to(self.root).as_posix(), None, False, path.stat().st_mtime))
+        return found
+
+    def remove_file(self, relative: str) -> None:
+        """Delete one file ``files`` listed (an orphan); a path outside the root or not of ours is refused."""
+        path = (self.root / relative).resolve()
+        if path.parent.parent.parent != self.root.resolve() or not any(f.path == relative for f in self.files()):
+            raise ValueError(f"not a file of the document store: {relative!r}")
+        path.unlink(missing_ok=True)
 
     def blob_keys(self) -> list[str]:
         """Every stored blob's key (files on disk, including any no row refers to any more)."""
@@ -92,9 +146,9 @@ class DocumentStore:
         """Remove a blob; deleting one that is already gone is not an error (retries are safe)."""
         self._path(key).unlink(missing_ok=True)
 
-    def _store(self, data: bytes, media_type: str) -> StoredBlob:
+    def _store(self, data: bytes, media_type: str, *, pending: bool = False) -> StoredBlob:
         key = uuid.uuid4().hex
-        path = self._path(key)
+        path = self._pending_path(key) if pending else self._path(key)
         self._make_dirs(path.parent)
         # Binding the blob to its key (AAD) stops an attacker with disk access swapping files.
         atomic_write(path, self.keyring.encrypt(data, aad=key.encode("ascii")))
@@ -103,6 +157,10 @@ class DocumentStore:
 
     def _path(self, key: str) -> Path:
         return blob_path(self.root, key)
+
+    def _pending_path(self, key: str) -> Path:
+        path = self._path(key)
+        return path.with_name(path.name + PENDING_SUFFIX)
 
     def _make_dirs(self, leaf: Path) -> None:
         # mkdir(parents=True) ignores `mode` for intermediate dirs, so create each level explicitly.

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
+import zlib
 from typing import Final
 
 import filings.text as text_rule
@@ -67,8 +69,9 @@ def sniff_media_type(data: bytes) -> str:
 
 
 def _check_docx(data: bytes) -> None:
-    # Only the central directory is read; nothing is decompressed here. Declared sizes can lie, so
-    # these checks stop honest-looking bombs cheaply; any later consumer must still bound its reads.
+    # The central directory first: its declared sizes stop honest-looking bombs cheaply. Declared sizes can lie, so
+    # every entry is then inflated as a stream, without keeping what comes out, and refused as soon as it gives more
+    # than it declared (_check_actual_sizes): what Word, LibreOffice or python-docx will later inflate is bounded.
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             entries = archive.infolist()
@@ -88,6 +91,61 @@ def _check_docx(data: bytes) -> None:
     if "[Content_Types].xml" not in names or "word/document.xml" not in names:
         # Some other zip (xlsx, odt, plain archive): not something we accept.
         raise DocumentRejected(Problem("unknown_content"))
+    _check_actual_sizes(data, entries)
+
+
+_LOCAL_HEADER: Final = struct.Struct("<4s2B4HL2L2H")  # a zip entry's local header (APPNOTE 4.3.7), 30 bytes
+_LOCAL_SIGNATURE: Final = b"PK\x03\x04"
+_INFLATE_CHUNK: Final = 64 * 1024
+
+
+def _check_actual_sizes(data: bytes, entries: list[zipfile.ZipInfo]) -> None:
+    """Each entry's data, inflated as a stream from where its local header says it starts (not trusting either
+    header's sizes), gives no more than its declared size: refused (``docx_size_lies``) as soon as it does, so no
+    more than the declared total (at most _DOCX_MAX_TOTAL_UNCOMPRESSED) is ever inflated, and nothing is kept."""
+    view = memoryview(data)
+    for info in entries:
+        start = info.header_offset
+        header = bytes(view[start:start + _LOCAL_HEADER.size])
+        if len(header) < _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+            raise DocumentRejected(Problem("docx_malformed"))
+        fields = _LOCAL_HEADER.unpack(header)
+        flags, method, name_length, extra_length = fields[3], fields[4], fields[10], fields[11]
+        if flags & 0x1:  # encrypted: no DOCX Word writes, and nothing we could look into
+            raise DocumentRejected(Problem("docx_malformed"))
+        begin = start + _LOCAL_HEADER.size + name_length + extra_length
+        if method == zipfile.ZIP_STORED:
+            # Stored as is: its data is what the central directory says it compressed to, no more than it declares.
+            actual = min(info.compress_size, len(data) - begin)
+        elif method == zipfile.ZIP_DEFLATED:
+            actual = _inflated_size(view[begin:], info.file_size)
+        else:  # bzip2, lzma...: Word writes only the two above
+            raise DocumentRejected(Problem("docx_malformed"))
+        if actual > info.file_size:
+            raise DocumentRejected(Problem("docx_size_lies", {"entry": info.filename}))
+
+
+def _inflated_size(stream: memoryview, declared: int) -> int:
+    """How many bytes a raw deflate stream inflates to, counting no further than ``declared`` + one chunk."""
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced, position = 0, 0
+    pending = b""
+    try:
+        while not inflater.eof and produced <= declared:
+            if pending or position < len(stream):
+                if not pending:
+                    pending = bytes(stream[position:position + _INFLATE_CHUNK])
+                    position += _INFLATE_CHUNK
+                out = inflater.decompress(pending, _INFLATE_CHUNK)  # never more than a chunk at once
+                pending = inflater.unconsumed_tail
+            else:  # all read: what the inflater still holds, and if nothing, the stream was cut short
+                out = inflater.decompress(b"", _INFLATE_CHUNK)
+                if not out:
+                    raise DocumentRejected(Problem("docx_malformed"))
+            produced += len(out)
+    except zlib.error:
+        raise DocumentRejected(Problem("docx_malformed")) from None
+    return produced
 
 
 def _extension(filename: str) -> str | None:

@@ -7,12 +7,16 @@ by the route modules directly. Unknown fields are refused (marshmallow's RAISE).
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields
+from werkzeug.datastructures import FileStorage
 
 from web.database import db
 from workflow import vocab
-from workflow.paging import DEFAULT_PER_PAGE, MAX_PER_PAGE
+from workflow.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
+from workflow.problems import Problem
 from workflow.schemas.base import (
     Boolean,
     Dict,
@@ -36,7 +40,15 @@ DOCUMENT_FORMATS = ("docx", "pdf")
 
 
 class File(ProblemField, Upload):
-    """An uploaded file (multipart/form-data)."""
+    """An uploaded file (multipart/form-data). Anything else under its name (a JSON value, a text part of the form)
+    is refused with ``not_file``: flask-smorest's Upload passes any value through, and reading it failed (a 500)."""
+
+    default_error_messages = {"invalid": Problem("not_file")}  # noqa: RUF012
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> FileStorage:
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        return value
 
 
 class ErrorSchema(Schema):
@@ -53,7 +65,7 @@ class HealthSchema(Schema):
 
 
 class PageArgsSchema(InputSchema):
-    page = Number(load_default=1, validate=in_range(1, 10_000_000), metadata={"description": "page number, from 1"})
+    page = Number(load_default=1, validate=in_range(1, MAX_PAGE), metadata={"description": "page number, from 1"})
     per_page = Number(load_default=DEFAULT_PER_PAGE, validate=in_range(1, MAX_PER_PAGE),
                       metadata={"description": f"items per page, 1 to {MAX_PER_PAGE}"})
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import g
 from werkzeug.datastructures import MultiDict
 
+from web.loaders import whole_number
 from workflow.services.queues import TaskFilter
 
 TEXT_MAX = 200
@@ -30,7 +31,7 @@ def _assignee(args: MultiDict[str, str]) -> int | None:
         return int(g.actor.id)
     if value in ("none", "nobody"):
         return 0
-    return int(value) if value.isdigit() and len(value) < 12 else None
+    return whole_number(value)
 
 
 def task_filter(args: MultiDict[str, str], task: str) -> TaskFilter:

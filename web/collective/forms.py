@@ -97,4 +97,4 @@ def parse_officials(text: str) -> tuple[list[dict[str, str]], list[int], str | N
 def appeals_received(text: str) -> int | str | None:
     """Empty: counted by the service; a whole number as a number; anything else as typed, for the service to refuse."""
     text = text.strip()
-    return None if not text else int(text) if text.isdigit() else text
+    return None if not text else int(text) if text.isascii() and text.isdigit() and len(text) <= 40 else text

@@ -21,8 +21,10 @@ from web.downloads import attachment
 from web.errors import refusal
 from web.extensions import limiter
 from web.labels import label
+from web.loaders import whole_number
 from workflow.errors import Conflict, NotFound
 from workflow.models import Case, User, utcnow
+from workflow.paging import MAX_PAGE
 from workflow.roles import ALL_STAFF, BOARD_READERS, DEADLINE_CLOSERS, STATISTICS_READERS
 from workflow.services import dashboard
 from workflow.services.calendar import (
@@ -85,7 +87,8 @@ def _list_filter() -> tuple[str, str | None, str | None]:
 @roles(*BOARD_READERS)
 def listing() -> str:
     status, by, key = _list_filter()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    # Lenient, as this list always was (a bad page is the first), and bounded: no OFFSET beyond any list.
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
     rows, total = dashboard.board_deadlines(db(), utcnow(), status, by=by, key=key, page=page, per_page=PER_PAGE)
     args = {k: v for k, v in (("status", status), ("by", by), ("key", key)) if v}
     group = None
@@ -98,7 +101,8 @@ def listing() -> str:
 
 def _officer_name(key: str) -> str | None:
     # Named as the board names them. The key is a user id as text.
-    user = db().get(User, int(key)) if key.isdigit() else None
+    user_id = whole_number(key)
+    user = db().get(User, user_id) if user_id is not None else None
     return user.display_name if user is not None else None
 
 

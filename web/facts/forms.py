@@ -76,9 +76,9 @@ class FactsForm(FlaskForm):
                 values[name] = [{k: (v or None) for k, v in place.items()} for place in data
                                 if any((v or "").strip() for v in place.values())]
             elif name == "perpetrators":
-                values[name] = [int(v) if str(v).isdigit() else v for v in data or ()]
+                values[name] = [int(v) if _digits(v) else v for v in data or ()]
             elif name == "incident_id":
-                values[name] = int(data) if str(data or "").isdigit() else (data or None)
+                values[name] = int(data) if _digits(data) else (data or None)
             elif isinstance(data, str):
                 values[name] = data.replace("\r\n", "\n")  # browsers send CR LF; stored text has LF
             else:
@@ -241,3 +241,10 @@ class RemoveForm(FlaskForm):
     """Removing a row: the CSRF token and the version of the row as shown."""
 
     version = HiddenField()
+
+
+def _digits(value: object) -> bool:
+    """A whole number as a form sends it, short enough to read ("²" is a digit to Python, not to int()); a larger
+    one goes to the schema as typed, which refuses it."""
+    text = str(value or "")
+    return text.isascii() and text.isdigit() and len(text) <= 40

@@ -14,7 +14,7 @@ from web.access import roles
 from web.database import db
 from web.errors import refusal
 from web.labels import label, task_name
-from web.loaders import page_arg, per_page_arg
+from web.loaders import page_arg, per_page_arg, whole_number
 from web.messages import message
 from workflow.bodies import all_bodies
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
@@ -139,10 +139,10 @@ def release(task_id: str) -> Response | tuple[str, int]:
 @roles(Role.MANAGER)
 def assign(task_id: str) -> Response | tuple[str, int]:
     # Each row's menu has its own name: one form carries the menus of every row of the page.
-    raw = (request.form.get(f"assignee-{task_id}") or request.form.get("assignee") or "").strip()
-    if not raw.isdigit() or len(raw) > 10:
+    assignee = whole_number(request.form.get(f"assignee-{task_id}") or request.form.get("assignee") or "")
+    if assignee is None:
         return refusal(422, _("Choose the person to give the task to."), safe_back(request.form.get("next")))
-    return _act(task_id, lambda t: assign_task(db(), g.actor, t, int(raw)), _("The task is assigned."))
+    return _act(task_id, lambda t: assign_task(db(), g.actor, t, assignee), _("The task is assigned."))
 
 
 @bp.route("/search", methods=["GET", "POST"])

@@ -15,6 +15,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 import filings.text as text_rule
 from workflow.errors import ValidationFailed
+from workflow.models import MAX_ID
 from workflow.problems import Problem, several
 
 # marshmallow's own messages, where one slips through (a library's field, webargs): the code they stand for.
@@ -224,7 +225,18 @@ class Day(ProblemField, fields.Date):
         return self.today() if self.today is not None else utcnow().date()
 
 
-class WholeNumber(ProblemField, fields.Integer):
+class _Bounded(fields.Integer):
+    """Whole numbers are bounded: a field without a range of its own is an id (0 to ``MAX_ID``), so that a number
+    no database column can hold is a 422 here rather than an error of the database's (and the OpenAPI document
+    shows the bound)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not any(isinstance(check, validate.Range) for check in self.validators):
+            self.validators.append(in_range(0, MAX_ID))
+
+
+class WholeNumber(ProblemField, _Bounded):
     """A JSON integer only: not a string of digits, a fraction or a boolean."""
 
     default_error_messages = {"invalid": Problem("not_whole_number"),  # noqa: RUF012
@@ -239,7 +251,7 @@ class WholeNumber(ProblemField, fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
-class Number(ProblemField, fields.Integer):
+class Number(ProblemField, _Bounded):
     """An integer, also from text (query strings and form fields)."""
 
     default_error_messages = {"invalid": Problem("not_whole_number"),  # noqa: RUF012

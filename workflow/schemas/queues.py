@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from workflow.models import MAX_ID
 from workflow.schemas.base import Boolean, InputSchema, Number, Text, in_range
 
-# Assignees are user ids; anything beyond a 32-bit id cannot name a user and is refused rather than overflowing
-# PostgreSQL's integer column.
-MAX_ID = 2_147_483_647
+__all__ = ["MAX_ID", "TaskFilterSchema"]  # assignees are user ids: MAX_ID is the models'
 
 
 class TaskFilterSchema(InputSchema):

@@ -238,13 +238,16 @@ def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_pag
     if filters.incident_type:
         # Incident types are a JSON list; match the quoted key inside its text form on both databases.
         query = query.where(exists().where(Incident.case_id == Case.id,
-                                           cast(Incident.types, String).contains(f'"{filters.incident_type}"')))
+                                           cast(Incident.types, String).contains(f'"{filters.incident_type}"',
+                                                                                        autoescape=True)))
     if filters.overdue:
         query = query.where(exists().where(Deadline.case_id == Case.id, Deadline.overdue(now)))
     if filters.q:
-        query = query.where(func.lower(Case.ref).contains(filters.q.strip().lower()))
+        # What was typed is literal: "%" and "_" are no wildcards (autoescape escapes them, on both databases).
+        query = query.where(func.lower(Case.ref).contains(filters.q.strip().lower(), autoescape=True))
     if filters.body:
-        reviewed_for = select(Review.case_id).where(cast(Review.bodies, String).contains(f'"{filters.body}"'))
+        reviewed_for = select(Review.case_id).where(cast(Review.bodies, String).contains(f'"{filters.body}"',
+                                                                                         autoescape=True))
         query = query.where(or_(Case.id.in_(reviewed_for),
                                 exists().where(Filing.case_id == Case.id, Filing.body == filters.body)))
     if filters.urgent is not None:

@@ -13,6 +13,7 @@ from workflow.models import Case, Document, User
 from workflow.problems import Problem
 from workflow.roles import DOCUMENT_READERS
 from workflow.runtime.context import document_store
+from workflow.runtime.pending_blobs import put_document
 from workflow.states import UPLOAD_KINDS
 from workflow.uploads import DocumentRejected, check_document
 
@@ -32,7 +33,7 @@ def attach_document(session: Session, settings: Settings, actor: User | None, ca
         errors["file"] = err.problem
     if errors:
         raise ValidationFailed("the document was refused", errors=errors)
-    blob = document_store(settings).put(content, filename)
+    blob = put_document(session, settings, content, filename)
     previous = session.scalar(select(func.max(Document.version)).where(Document.case_id == case.id,
                                                                        Document.kind == kind))
     document = Document(case_id=case.id, kind=kind, filename=filename[-255:], media_type=blob.media_type,

@@ -21,6 +21,7 @@ from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.models import Case, CollectiveComplaint, Document, Filing, User
 from workflow.roles import FILING_BUNDLE_READERS, FILING_READERS, Role
 from workflow.runtime.context import document_store
+from workflow.runtime.pending_blobs import put_generated
 from workflow.services.collective_checks import exclusion_reasons
 from workflow.services.review import approved_review
 from workflow.snapshot_facts import annexed_documents
@@ -71,7 +72,7 @@ def render_case_filing(session: Session, settings: Settings, store: DocumentStor
     snapshot = case_snapshot(session, case, filing.body, filing.language, settings.organisation,
                              review=approved_review(session, case), version=version)
     content = filings.render(snapshot, letterhead=settings.letterhead_bytes(), root=settings.templates_dir)
-    blob = store.put_generated(content, DOCX)
+    blob = put_generated(session, store, content, DOCX)
     document = Document(case_id=case.id, filing_id=filing.id, kind=DocumentKind.FILING,
                         filename=version_filename(filing, version),
                         media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,
@@ -105,7 +106,7 @@ def render_collective_filing(session: Session, settings: Settings, store: Docume
         version=version)
     content = filings.render_collective(snapshot, letterhead=settings.letterhead_bytes(),
                                         root=settings.templates_dir)
-    blob = store.put_generated(content, DOCX)
+    blob = put_generated(session, store, content, DOCX)
     document = Document(case_id=None, filing_id=filing.id, kind=DocumentKind.FILING,
                         filename=version_filename(filing, version),
                         media_type=blob.media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key,

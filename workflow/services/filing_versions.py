@@ -30,6 +30,7 @@ from workflow.models import Document, Filing, HumanTask, User
 from workflow.problems import Problem
 from workflow.roles import FILING_EDITORS
 from workflow.runtime.context import document_store
+from workflow.runtime.pending_blobs import put_document
 from workflow.services.filing_documents import next_version, render_case_filing, version_filename
 from workflow.states import FROZEN_FILING_STATES, DocumentKind
 from workflow.uploads import DOCX, PDF, DocumentRejected, check_document
@@ -97,7 +98,7 @@ def upload_version(session: Session, settings: Settings, actor: User, filing_id:
     """Store an edited .docx or PDF as the next version of the filing (encrypted), audited without its name."""
     filing = editable_filing(session, actor, filing_id)
     media_type = check_edited(content, filename, settings.max_document_bytes)
-    blob = document_store(settings).put(content, None)  # checked again by content; the name is not kept
+    blob = put_document(session, settings, content, None)  # checked again by content; the name is not kept
     version = next_version(filing)
     document = Document(case_id=filing.case_id, filing_id=filing.id, kind=DocumentKind.FILING,
                         filename=version_filename(filing, version, _EXTENSIONS[media_type], edited=True),

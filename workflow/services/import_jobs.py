@@ -242,6 +242,16 @@ def _finish(session: Session, settings: Settings, job: Job) -> None:
     discard_staging(settings, _staging_of(job))
 
 
+def staged_keys(session: Session) -> set[str]:
+    """The blobs import jobs stage (spreadsheets, documents, manifests): not orphans while their job may need them
+    (a finished job's are deleted). A staging no job was made from (a preview never confirmed) is in no row."""
+    keys: set[str] = set()
+    for params in session.scalars(select(Job.params).where(Job.kind == KIND)):
+        if params and params.get("staging"):
+            keys.update(Staging(**params["staging"]).blob_keys())
+    return keys
+
+
 jobs.FINISHERS[KIND] = _finish
 
 
@@ -315,4 +325,4 @@ def template_xlsx() -> bytes:
 
 
 __all__ = ["KIND", "ReportLine", "Staging", "Upload", "discard_staging", "load_staging", "preview",
-           "report_lines", "stage_upload", "start_import", "template_csv", "template_xlsx"]
+           "report_lines", "stage_upload", "staged_keys", "start_import", "template_csv", "template_xlsx"]

@@ -90,7 +90,8 @@ def task_query(role: str, flt: TaskFilter, *, now: datetime | None = None) -> Se
         query = query.where(Case.person_id.in_(select(Person.id).where(Person.city == flt.city)))
     if flt.body:
         # A filing's task names its body; a review step's case is about the bodies of its latest review.
-        reviewed_for = select(Review.case_id).where(cast(Review.bodies, String).contains(f'"{flt.body}"'))
+        reviewed_for = select(Review.case_id).where(cast(Review.bodies, String).contains(f'"{flt.body}"',
+                                                                                         autoescape=True))
         query = query.where(or_(Filing.body == flt.body, Case.id.in_(reviewed_for)))
     if flt.urgent is not None:
         query = query.where(Case.urgent.is_(flt.urgent))

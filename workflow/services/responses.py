@@ -21,7 +21,7 @@ from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import CollectiveComplaint, Document, Filing, ProcessInstance, Response, User, utcnow
 from workflow.roles import RESPONSE_RECORDERS
 from workflow.runtime import instances
-from workflow.runtime.context import document_store
+from workflow.runtime.pending_blobs import put_document
 from workflow.schemas.responses import ResponseInputSchema
 from workflow.services import processes
 from workflow.services.deadlines import RFI, RFI_LABEL, close_response_deadlines, open_response_deadline
@@ -120,7 +120,7 @@ def _store_document(session: Session, settings: Settings, actor: User, filing: F
         return attach_document(session, settings, actor, filing.case, DocumentKind.RESPONSE, content, filename)
     # A collective complaint's filing belongs to no case: its answers are kept on the filing itself.
     try:
-        blob = document_store(settings).put(content, filename)
+        blob = put_document(session, settings, content, filename)
     except DocumentRejected as err:
         raise ValidationFailed(f"{filename}: {err}", errors={"file": err.problem}) from None
     previous = session.scalar(select(func.max(Document.version)).where(Document.filing_id == filing.id,
