@@ -21,6 +21,7 @@ from web import database, dates
 from web.access import PUBLIC, rule_of
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
+from web.logs import install_log_redaction
 from web.messages import messages_of
 from workflow import crypto, roles
 from workflow.config import Settings, load_settings
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.config.update(overrides)
+    install_log_redaction()  # the calendar feed's secret never reaches a request log
 
     database.init_app(app)
     login_manager.init_app(app)
