@@ -37,6 +37,8 @@ IDENTITY_TEXT: Mapping[str, Mapping[str, Callable[[Any], Any]]] = {
     "ill_treatments": {name: _none for name in ("methods", "duration", "effects", "medical_evidence", "complaints",
                                                 "outcome")},
     "remedy_steps": {"authority": lambda step: "", "outcome": _none},
+    # A body's answer about one person (the reference is the body's number, kept).
+    "responses": {"summary": _none},
 }
 
 
@@ -73,6 +75,14 @@ class Seen:
     def __getattr__(self, name: str) -> Any:
         replace = self._hidden.get(name)
         return replace(self._row) if replace is not None else getattr(self._row, name)
+
+
+def filing_as_seen(role: str, filing: Any) -> Any:
+    """A filing with its responses as ``role`` may read them: an individual filing's answers are about one person;
+    a collective complaint's are read in full by those who read the complaint."""
+    if filing.case_id is None or reads_identity_text(role):
+        return filing
+    return Seen(filing, {"responses": lambda f: as_seen(role, "responses", f.responses)})
 
 
 def as_seen(role: str, kind: str, rows: Iterable[Any]) -> list[Any]:

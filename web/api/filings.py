@@ -21,6 +21,7 @@ from workflow.schemas.reads import FilingSchema, FilingVersionSchema, ResponseSc
 from workflow.services import filing_documents, filing_versions
 from workflow.services.cases import get_case
 from workflow.services.responses import record_response
+from workflow.visibility import filing_as_seen
 
 blp = ApiBlueprint("api_filings", __name__, description="Filings, their documents and the responses of bodies")
 PDF = "application/pdf"
@@ -32,8 +33,9 @@ FILING_DOWNLOAD = "The version asked for (default: the latest): .docx, or PDF wi
 @blp.response(200, FilingSchema)
 @blp.errors(401, 403, 404)
 def get(filing_id: int) -> Any:
-    """A filing with its document versions and the responses recorded so far."""
-    return filing_documents.get_filing(db(), filing_id)
+    """A filing with its document versions and the responses recorded so far (managers read an individual
+    filing's responses without their summary: it is about one person)."""
+    return filing_as_seen(g.actor.role, filing_documents.get_filing(db(), filing_id))
 
 
 @blp.route("/filings/<int:filing_id>/document", methods=["GET"])
