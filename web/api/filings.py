@@ -21,7 +21,6 @@ from workflow.schemas.reads import FilingSchema, FilingVersionSchema, ResponseSc
 from workflow.services import filing_documents, filing_versions
 from workflow.services.cases import get_case
 from workflow.services.responses import record_response
-from workflow.visibility import filing_as_seen
 
 blp = ApiBlueprint("api_filings", __name__, description="Filings, their documents and the responses of bodies")
 PDF = "application/pdf"
@@ -35,7 +34,7 @@ FILING_DOWNLOAD = "The version asked for (default: the latest): .docx, or PDF wi
 def get(filing_id: int) -> Any:
     """A filing with its document versions and the responses recorded so far (managers read an individual
     filing's responses without their summary: it is about one person)."""
-    return filing_as_seen(g.actor.role, filing_documents.get_filing(db(), filing_id))
+    return filing_documents.read_filing(db(), g.actor, filing_id, role=g.actor.role, channel="api")
 
 
 @blp.route("/filings/<int:filing_id>/document", methods=["GET"])
