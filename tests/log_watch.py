@@ -37,11 +37,11 @@ def remember(secret: str) -> str:
 
 def offending_lines(path: Path, markers: Iterable[str] = MARKERS, secrets: Iterable[str] = ()) -> list[str]:
     """The lines of the log at ``path`` that hold a marker, a given secret, or a token-shaped string."""
-    needles = [m for m in (*markers, *secrets, *_issued) if m]
+    needles = [m.lower() for m in (*markers, *secrets, *_issued) if m]  # "aigerim testova" typed in lower case too
     found = []
     with path.open(encoding="utf-8", errors="replace") as log:
         for line in log:
-            if any(needle in line for needle in needles) or TOKEN_SHAPE.search(line):
+            if any(needle in line.lower() for needle in needles) or TOKEN_SHAPE.search(line):
                 found.append(line.rstrip("\n"))
     return found
 

@@ -16,13 +16,17 @@ REDACTED = "[redacted]"
 # The path segments that are credentials, whatever comes before them (a prefix, a proxy's mount point) and
 # wherever they stand in a log line (the request line, a referrer, an absolute URL).
 _SECRET_IN_PATH = re.compile(r"(/calendar/)(?!(?:link|revoke)(?:[\s?#\"']|$))[^/\s?#\"']+?(\.ics)?(?=[\s?#\"']|$)")
+# The search box takes a reference or a person's exact name (by POST; a GET with a name finds nothing, but the
+# request line would still carry it).
+_SEARCH_QUERY = re.compile(r"(/search\?)[^\s#\"']+")
 # The request loggers of the servers we run under: werkzeug's (``petitio serve``) and gunicorn's.
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 
 def loggable(text: str) -> str:
-    """``text`` with every secret a URL in it carries replaced by ``[redacted]``."""
-    return _SECRET_IN_PATH.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(2) or ''}", text)
+    """``text`` with every secret a URL in it carries replaced by ``[redacted]`` (and a search's query)."""
+    text = _SECRET_IN_PATH.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(2) or ''}", text)
+    return _SEARCH_QUERY.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
 
 
 def loggable_path(path: str) -> str:
@@ -54,3 +58,8 @@ def install_log_redaction() -> None:
         logger = logging.getLogger(name)
         if _FILTER not in logger.filters:
             logger.addFilter(_FILTER)
+    # SpiffWorkflow attaches a task's data to its records below INFO; under a server that configures logging
+    # itself (gunicorn) it would otherwise follow the root's level. ``petitio`` sets the same (workflow/cli.py).
+    spiff = logging.getLogger("spiff")
+    if spiff.level == logging.NOTSET:
+        spiff.setLevel(logging.WARNING)

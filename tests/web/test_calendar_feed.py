@@ -148,6 +148,7 @@ def test_the_request_log_of_a_real_server_redacts_the_secret_and_the_feed_still_
     ("/calendar/revoke", "/calendar/revoke"),
     ("/calendar/link-pc_abc.ics", "/calendar/[redacted].ics"),  # a secret that starts like a page's name
     ("/cases/APL-1", "/cases/APL-1"),
+    ('"GET /search?q=aigerim+testova HTTP/1.1" 200', '"GET /search?[redacted] HTTP/1.1" 200'),  # a name typed in
 ])
 def test_loggable_path_redacts_the_feed_secret_only(line, expected):
     assert loggable_path(line) == expected
