@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from workflow.roles import sees_names
+from workflow.roles import LEGAL_FACT_VIEWERS, sees_names
 
 
 def _none(row: Any) -> Any:
@@ -83,6 +83,15 @@ def filing_as_seen(role: str, filing: Any) -> Any:
     if filing.case_id is None or reads_identity_text(role):
         return filing
     return Seen(filing, {"responses": lambda f: as_seen(role, "responses", f.responses)})
+
+
+def review_as_seen(role: str, review: Any) -> Any:
+    """A review as ``role`` may read it: the decision for every case worker; the admissibility findings recorded
+    with it, which follow from the legal facts, only for the roles that read those (intake reads neither, in the
+    pages as in the API)."""
+    if review is None or role in LEGAL_FACT_VIEWERS:
+        return review
+    return Seen(review, {"checks": lambda r: []})
 
 
 def as_seen(role: str, kind: str, rows: Iterable[Any]) -> list[Any]:

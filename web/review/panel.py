@@ -76,10 +76,18 @@ class ReviewFacts:
 def review_parts(session: Session, bpmn_id: str, read: CaseRead, role: str) -> dict[str, Any]:
     """What the reviewer, or the manager approving, decides on: the facts of the case as ``role`` may read them
     (``read`` comes from ``read_case``), the checks per body today, the review so far and the checks recorded with
-    it, or the manager's reasons for sending it back. Empty for other steps, and for a role that may not read the
-    legal facts and the review (intake: the API refuses it ``/legal-facts`` and ``/admissibility`` too)."""
-    if bpmn_id not in REVIEW_STEPS or role not in LEGAL_FACT_READERS:
+    it, or the manager's reasons for sending it back. Empty for other steps. The checks follow from the legal
+    facts: a role that may not read those (intake, refused ``/legal-facts`` and ``/admissibility`` by the API
+    too) sees the review's decision without them."""
+    if bpmn_id not in REVIEW_STEPS:
         return {}
+    parts = _review_parts(session, bpmn_id, read)
+    if role not in LEGAL_FACT_READERS:
+        parts["admissibility"], parts["recorded"] = [], []
+    return parts
+
+
+def _review_parts(session: Session, bpmn_id: str, read: CaseRead) -> dict[str, Any]:
     case = read.case
     facts = ReviewFacts({k: v for k, v in read.person.items() if k in SUMMARY_FIELDS}, list(case.episodes),
                         read.incidents, case.consent.status if case.consent else None,

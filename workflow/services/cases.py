@@ -46,7 +46,7 @@ from workflow.services.documents import attach_document
 from workflow.services.facts import FactsRead, read_facts
 from workflow.services.import_facts import apply_import_facts
 from workflow.states import Stage
-from workflow.visibility import as_seen, text_fields_read
+from workflow.visibility import as_seen, review_as_seen, text_fields_read
 
 PERSON_FIELDS = ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
                  "occupation", "organisation", "city")
@@ -215,7 +215,7 @@ def read_case(session: Session, ref: str, *, actor: User | None, role: str, chan
                             .order_by(HumanTask.created_at))
     deadlines = session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at))
     return CaseRead(case, {f: getattr(case.person, f) for f in fields}, list(tasks), list(deadlines),
-                    review.latest_review(session, case),
+                    review_as_seen(role, review.latest_review(session, case)),
                     legal_facts_read(session, case) if role in LEGAL_FACT_VIEWERS else None,
                     read_facts(session, actor, case, role=role, channel=channel), role)
 
