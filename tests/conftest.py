@@ -19,6 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from tests import log_watch
 from workflow import schema
 from workflow.config import Settings, load_settings
 from workflow.db import make_engine, unit_of_work
@@ -27,6 +28,28 @@ from workflow.services.install import initialise
 from workflow.services.users import add_user
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+_SESSION_LOG = pytest.StashKey[log_watch.SessionLog]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every log record of the run, at DEBUG, to a file scanned at the end (tests/log_watch.py)."""
+    config.stash[_SESSION_LOG] = log_watch.SessionLog()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fail the run when a log line holds an identity, a note, a password or a token, printing the line."""
+    watch = session.config.stash.get(_SESSION_LOG, None)
+    if watch is None:
+        return
+    found = watch.close()
+    if found:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write("\n")
+            reporter.write_sep("=", f"secrets in the logs of this run ({watch.path})", red=True)
+            for line in found[:20]:
+                reporter.write_line(line)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 KNOWN_BACKENDS = ("sqlite", "postgresql")
 
 

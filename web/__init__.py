@@ -25,6 +25,7 @@ from web.access import PUBLIC, rule_of
 from web.auth.sessions import password_change_gate
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
+from web.logs import install_log_redaction
 from web.messages import messages_of
 from workflow import crypto, roles
 from workflow.config import Settings, load_settings
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings.proxy_hops:  # the client's address (throttling) and scheme as the trusted proxies saw them
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops,  # type: ignore[method-assign]
                                 x_proto=settings.proxy_hops)
+    install_log_redaction()  # the calendar feed's secret never reaches a request log
 
     converters.install(app.url_map.converters)  # before any route: every <int:...> is bounded
     database.init_app(app)

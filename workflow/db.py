@@ -57,6 +57,9 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
+    # A database error's text would otherwise carry the statement's parameters (identities, notes, tokens'
+    # digests) into every log and traceback that prints it.
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":

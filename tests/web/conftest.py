@@ -10,6 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests import log_watch
 from web import create_app
 from workflow.services.users import get_user, issue_token
 
@@ -53,7 +54,7 @@ def token(env, staff) -> Callable[[str], dict[str, str]]:
 
     def headers(username: str) -> dict[str, str]:
         with env.uow() as session:
-            value = issue_token(session, None, get_user(session, username))
+            value = log_watch.remember(issue_token(session, None, get_user(session, username)))
         return {"Authorization": f"Bearer {value}"}
 
     return headers

@@ -480,6 +480,14 @@ def test_filing_document_and_responses(api, env, staff):
     assert is_aware_iso(recorded["recorded_at"])
     filing = ok(api("GET", path, "ina"))
     assert filing["state"] == "acknowledged" and [r["id"] for r in filing["responses"]] == [recorded["id"]]
+    assert filing["responses"][0]["summary"] == "Received."
+    with env.uow() as session:  # the summary is about one person: its read is audited, by field name
+        [read] = session.scalars(select(AuditEvent).where(AuditEvent.action == "identity_read",
+                                                          AuditEvent.object_type == "filing")).all()
+        assert read.data == {"fields": ["responses.summary"], "channel": "api"}
+    # The body's answer about one person: managers read its kind, date and reference, not its summary.
+    [answer] = ok(api("GET", path, "mara"))["responses"]
+    assert (answer["kind"], answer["reference"], answer["summary"]) == ("acknowledgement", "AL KAZ 1/2026", None)
     # Response validation and unknown filings.
     bad = error(api("POST", f"{path}/responses", "ina", json={**response, "kind": "postcard", "received_on": "x"}),
                 422, "invalid")

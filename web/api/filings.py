@@ -32,8 +32,9 @@ FILING_DOWNLOAD = "The version asked for (default: the latest): .docx, or PDF wi
 @blp.response(200, FilingSchema)
 @blp.errors(401, 403, 404)
 def get(filing_id: int) -> Any:
-    """A filing with its document versions and the responses recorded so far."""
-    return filing_documents.get_filing(db(), filing_id)
+    """A filing with its document versions and the responses recorded so far (managers read an individual
+    filing's responses without their summary: it is about one person)."""
+    return filing_documents.read_filing(db(), g.actor, filing_id, role=g.actor.role, channel="api")
 
 
 @blp.route("/filings/<int:filing_id>/document", methods=["GET"])

@@ -31,7 +31,7 @@ from workflow.services.cases import read_case
 def _tasks(page: CasePage, refused: Any) -> dict[str, Any]:
     panels = task_panels(page.session, page.read.tasks, page.now, page.bodies, refused=refused)
     for panel in panels:
-        panel.parts = review_parts(page.session, panel.bpmn_id, page.read.case, page.read.person)
+        panel.parts = review_parts(page.session, panel.bpmn_id, page.read, page.actor.role)
     return {"panels": panels}
 
 

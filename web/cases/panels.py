@@ -19,7 +19,8 @@ def person_panel(page: CasePage, posted: Any) -> dict[str, Any]:
 
 
 def incidents_panel(page: CasePage, posted: Any) -> dict[str, Any]:
-    return {"episodes": page.read.case.episodes, "incidents": page.read.case.incidents,
+    """Places and descriptions only for the roles that read them (``workflow.visibility``)."""
+    return {"episodes": page.read.case.episodes, "incidents": page.read.incidents,
             "editable": may_edit_facts(page.actor, page.read.case)}
 
 

@@ -13,7 +13,7 @@ from workflow.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS, sees_names
 def documents_panel(page: CasePage, posted: DocumentUploadForm | None) -> dict[str, Any]:
     role = page.actor.role
     return {
-        "documents": sorted(page.read.case.documents, key=lambda d: (d.kind, d.version)),
+        "documents": sorted(page.read.documents, key=lambda d: (d.kind, d.version)),
         # File names are typed by people and often carry the complainant's name: only for roles that see it.
         "show_filenames": sees_names(role),
         "may_download": role in DOCUMENT_READERS,

@@ -28,6 +28,7 @@ from web.panel import CasePage
 from workflow.facts import PERSON_FACTS
 from workflow.schemas.facts import ROW_SCHEMAS
 from workflow.services import fact_access, facts
+from workflow.services.facts import FactsRead
 
 # The kinds in the order a filing tells the story: what happened, who, the arrest, ill-treatment, remedies.
 KINDS = ("incidents", "perpetrators", "arrests", "ill_treatments", "remedy_steps")
@@ -93,7 +94,7 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
         rows = []
         for row in getattr(read, kind):
             values = facts.row_values(session, kind, row)
-            view = RowView(row.id, _summary(kind, row), _lines(kind, row, values))
+            view = RowView(row.id, _summary(kind, row), _lines(kind, row, values, read))
             if editable:
                 mine = key == f"{kind}:{row.id}"
                 view.form = refused if mine else facts_form(session, case, kind, row.id, data=values)
@@ -143,18 +144,19 @@ def _summary(kind: str, row: Any) -> str:
                                   _("final") if row.final else "") if p)
 
 
-def _lines(kind: str, row: Any, values: dict[str, Any]) -> list[Line]:
+def _lines(kind: str, row: Any, values: dict[str, Any], read: FactsRead) -> list[Line]:
     unknown = set(values.get("unknown") or ())
     lines = []
     for name in ROW_SCHEMAS[kind]._declared_fields:
         if name == "unknown":
             continue
-        lines.append(Line(str(LABELS[kind].get(name, name)), _text(kind, name, values[name], row), name in unknown,
+        lines.append(Line(str(LABELS[kind].get(name, name)), _text(kind, name, values[name], row, read),
+                          name in unknown,
                           name in ("description", "actions", "methods", "effects", "reasons_given")))
     return lines
 
 
-def _text(kind: str, name: str, value: Any, row: Any = None) -> str:
+def _text(kind: str, name: str, value: Any, row: Any = None, read: FactsRead | None = None) -> str:
     """A stored value as words (codes as labels, days in the reader's language)."""
     if value is None or value == "" or value == []:
         return ""
@@ -164,10 +166,10 @@ def _text(kind: str, name: str, value: Any, row: Any = None) -> str:
         return label("gender", value)
     if name == "types":
         return "; ".join(label("incident_type", t) for t in value)
-    if name == "perpetrators" and row is not None:
-        return "; ".join(perpetrator_line(p) for p in row.perpetrators)
+    if name == "perpetrators" and read is not None:  # the perpetrators as the reader sees them
+        return "; ".join(perpetrator_line(p) for p in read.perpetrators if p.id in value)
     if name == "incident_id" and row is not None:
-        found = next((i for i in row.case.incidents if i.id == value), None)
+        found = next((i for i in read.incidents if i.id == value), None) if read else None  # as the reader sees it
         return incident_line(found) if found is not None else ""
     if name == "custody":
         return " → ".join(" · ".join(p for p in (c["place"], c.get("authority"),

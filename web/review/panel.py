@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from web.panel import CasePage
 from web.review.forms import LegalFactsForm, legal_facts_form
 from workflow.admissibility import Finding
-from workflow.models import Case, Review
-from workflow.roles import LEGAL_FACT_EDITORS
+from workflow.models import Review
+from workflow.roles import LEGAL_FACT_EDITORS, LEGAL_FACT_READERS
 from workflow.schemas.reads import recorded_findings
+from workflow.services.cases import CaseRead
 from workflow.services.review import admissibility_now, latest_review
 from workflow.states import Decision
 
@@ -72,15 +73,24 @@ class ReviewFacts:
     urgent: bool
 
 
-def review_parts(session: Session, bpmn_id: str, case: Case,
-                 person: dict[str, Any] | None = None) -> dict[str, Any]:
-    """What the reviewer, or the manager approving, decides on: the facts of the case (``person``: the fields
-    the role may read), the checks per body today, the review so far and the checks recorded with it, or the
-    manager's reasons for sending it back. Empty for other steps."""
+def review_parts(session: Session, bpmn_id: str, read: CaseRead, role: str) -> dict[str, Any]:
+    """What the reviewer, or the manager approving, decides on: the facts of the case as ``role`` may read them
+    (``read`` comes from ``read_case``), the checks per body today, the review so far and the checks recorded with
+    it, or the manager's reasons for sending it back. Empty for other steps. The checks follow from the legal
+    facts: a role that may not read those (intake, refused ``/legal-facts`` and ``/admissibility`` by the API
+    too) sees the review's decision without them."""
     if bpmn_id not in REVIEW_STEPS:
         return {}
-    facts = ReviewFacts({k: v for k, v in (person or {}).items() if k in SUMMARY_FIELDS}, list(case.episodes),
-                        list(case.incidents), case.consent.status if case.consent else None,
+    parts = _review_parts(session, bpmn_id, read)
+    if role not in LEGAL_FACT_READERS:
+        parts["admissibility"], parts["recorded"] = [], []
+    return parts
+
+
+def _review_parts(session: Session, bpmn_id: str, read: CaseRead) -> dict[str, Any]:
+    case = read.case
+    facts = ReviewFacts({k: v for k, v in read.person.items() if k in SUMMARY_FIELDS}, list(case.episodes),
+                        read.incidents, case.consent.status if case.consent else None,
                         bool(case.detained_now), bool(case.urgent))
     latest = latest_review(session, case)
     if bpmn_id == "legal_review":

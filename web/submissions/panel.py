@@ -24,6 +24,7 @@ from workflow.roles import (
 from workflow.services.filing_documents import filing_versions, lacking_facts
 from workflow.services.filing_versions import in_check
 from workflow.states import FROZEN_FILING_STATES, OPEN_FILING_STATES, FilingState
+from workflow.visibility import as_seen
 
 
 def filing_links(*, collective: bool = False) -> dict[str, Any]:
@@ -72,7 +73,9 @@ def filings_panel(page: CasePage, posted: tuple[int, ResponseForm] | None) -> di
         "filings": filings, "versions": versions,
         # The bundle zips the latest version of each filing not cancelled: offered when there is one.
         "has_bundle": any(versions[f.id] for f in filings if f.state != FilingState.CANCELLED),
-        "responses": {f.id: sorted(f.responses, key=lambda r: (r.received_on, r.id)) for f in filings},
+        # An individual filing's responses are about one person: summaries for the roles that read names.
+        "responses": {f.id: sorted(as_seen(page.actor.role, "responses", f.responses),
+                                   key=lambda r: (r.received_on, r.id)) for f in filings},
         "response_forms": forms, "may_open_documents": page.actor.role in DOCUMENT_READERS,
         "edit_forms": edit_forms(page.session, filings),
         **filing_links(),

@@ -32,7 +32,7 @@ class PerpetratorReadSchema(Schema):
 
 
 def _episode_key(incident: Any) -> str | None:
-    session = object_session(incident)
+    session = object_session(getattr(incident, "stored", incident))  # a row as a role sees it: its row
     if incident.episode_id is None or session is None:
         return None
     episode = session.get(Episode, incident.episode_id)

@@ -46,6 +46,7 @@ from workflow.services.documents import attach_document
 from workflow.services.facts import FactsRead, read_facts
 from workflow.services.import_facts import apply_import_facts
 from workflow.states import Stage
+from workflow.visibility import as_seen, review_as_seen, text_fields_read
 
 PERSON_FIELDS = ("full_name", "full_name_native", "gender", "birth_date", "phone", "email", "passport_number",
                  "occupation", "organisation", "city")
@@ -181,6 +182,15 @@ class CaseRead:
     review: Review | None
     legal_facts: LegalFactsRead | None  # legal officers, managers and the operator
     facts: FactsRead | None = None  # the rows of the facts for the filings, for the roles that read them
+    role: str = ""  # the reader's: documents and incidents are shown as it may see them (``workflow.visibility``)
+
+    @property
+    def documents(self) -> list[Any]:
+        return as_seen(self.role, "documents", self.case.documents)
+
+    @property
+    def incidents(self) -> list[Any]:
+        return as_seen(self.role, "incidents", self.case.incidents)
 
     def __getattr__(self, name: str) -> Any:
         # ref, stage, urgent, received_on, episodes, incidents, documents, consent, filings: the case's own.
@@ -198,15 +208,16 @@ def read_case(session: Session, ref: str, *, actor: User | None, role: str, chan
     web, api or cli). Raises NotFound."""
     case = get_case(session, ref)
     fields = person_fields(role)
-    if read := sorted(IDENTITY_FIELDS.intersection(fields)):
+    texts = text_fields_read(role, [kind for kind in ("documents", "incidents") if getattr(case, kind)])
+    if read := sorted(IDENTITY_FIELDS.intersection(fields)) + texts:
         audit(session, actor, "identity_read", "case", case.ref, case.id, {"fields": read, "channel": channel})
     tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready")
                             .order_by(HumanTask.created_at))
     deadlines = session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at))
     return CaseRead(case, {f: getattr(case.person, f) for f in fields}, list(tasks), list(deadlines),
-                    review.latest_review(session, case),
+                    review_as_seen(role, review.latest_review(session, case)),
                     legal_facts_read(session, case) if role in LEGAL_FACT_VIEWERS else None,
-                    read_facts(session, actor, case, role=role, channel=channel))
+                    read_facts(session, actor, case, role=role, channel=channel), role)
 
 
 # -- lists of cases ------------------------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from workflow.services.fact_access import (
     check_version,
     load_input,
 )
+from workflow.visibility import as_seen, text_fields_read
 
 MODELS: Mapping[str, type[Any]] = {
     "perpetrators": Perpetrator, "incidents": Incident, "arrests": Arrest, "ill_treatments": IllTreatment,
@@ -265,10 +266,14 @@ def read_facts(session: Session, actor: User | None, case: Case, *, role: str, c
     sensitive: a read of any is audited as ``facts_read`` with the kinds read (never values)."""
     if role not in (*FILING_FACT_READERS, OPERATOR):
         return None
-    read = FactsRead(list(case.unknown_facts or ()), list(case.perpetrators), list(case.incidents),
-                     list(case.arrests), list(case.ill_treatments), list(case.remedy_steps))
+    # The rows as the role sees them: a role that does not read names reads no identity-bearing text either.
+    read = FactsRead(list(case.unknown_facts or ()), *(as_seen(role, kind, getattr(case, kind)) for kind in (
+        "perpetrators", "incidents", "arrests", "ill_treatments", "remedy_steps")))
     if kinds := [kind for kind in ROW_KINDS if getattr(read, kind)]:
-        audit(session, actor, "facts_read", "case", case.ref, case.id, {"kinds": kinds, "channel": channel})
+        # The identity-bearing texts read are named too (``visibility``): none for a role that reads none.
+        texts = text_fields_read(role, [kind for kind in (*ROW_KINDS, "incidents") if getattr(read, kind)])
+        audit(session, actor, "facts_read", "case", case.ref, case.id,
+              {"kinds": kinds, "channel": channel, **({"fields": texts} if texts else {})})
     return read
 
 

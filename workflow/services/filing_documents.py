@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -29,6 +30,7 @@ from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
 from workflow.states import FROZEN_FILING_STATES, DocumentKind, FilingState
 from workflow.storage import DocumentStore
 from workflow.uploads import DOCX, PDF
+from workflow.visibility import filing_as_seen, text_fields_read
 
 
 def filing_language(session: Session, body: str, chosen: str | None = None,
@@ -211,3 +213,14 @@ def filing_versions(session: Session, filing_ids: list[int]) -> dict[int, list[D
         for document in session.scalars(query.order_by(Document.filing_id, Document.version)):
             found[document.filing_id or 0].append(document)
     return found
+
+
+def read_filing(session: Session, actor: User, filing_id: int, *, role: str, channel: str) -> Any:
+    """A filing as ``role`` may read it (``visibility.filing_as_seen``). Reading an individual filing's response
+    summaries, which are about one person, is audited as ``identity_read`` naming the fields (never the values),
+    as the case page's read is. Raises NotFound."""
+    filing = get_filing(session, filing_id)
+    if filing.case_id is not None and filing.responses and (texts := text_fields_read(role, ["responses"])):
+        audit(session, actor, "identity_read", "filing", filing.id, filing.case_id,
+              {"fields": texts, "channel": channel})
+    return filing_as_seen(role, filing)
