@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
-from flask_login import current_user
+from flask_login import current_user, logout_user
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -28,6 +28,7 @@ from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, Validat
 from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
 from workflow.problems import Problem
 from workflow.schemas.base import clean_text, problems_of
+from workflow.services import two_factor
 
 API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.admin.routes import bp as admin
     from web.api import register_api
     from web.auth.routes import bp as auth
+    from web.auth.second_factor import bp as second_factor
     from web.bulk.routes import bp as bulk
     from web.cases.routes import bp as cases
     from web.collective.routes import bp as collective
@@ -123,7 +125,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts):
+                      facts, second_factor):
         app.register_blueprint(blueprint)
     register_api(app)
 
@@ -151,6 +153,11 @@ def _enforce_access() -> Response | None:
         g.actor = user
     else:
         if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if two_factor.needs_enrolment(database.db(), current_user):
+            # Signed in before the role required a second factor, or an admin removed a lost one: sign in again,
+            # which sets one up first.
+            logout_user()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         session.permanent = True
         g.actor = current_user._get_current_object()

@@ -12,7 +12,8 @@ from web.database import db
 from web.dates import timezone_choices
 from web.messages import put_on_form
 from workflow.errors import ValidationFailed
-from workflow.roles import ALL_STAFF
+from workflow.roles import ALL_STAFF, second_factor_required
+from workflow.services import two_factor
 from workflow.services.users import set_preferences
 
 bp = Blueprint("account", __name__, template_folder="templates")
@@ -20,7 +21,10 @@ bp = Blueprint("account", __name__, template_folder="templates")
 
 def _render(form: PreferencesForm, status: int = 200) -> tuple[str, int]:
     form.timezone.choices = timezone_choices()
-    return render_template("account/account.html", form=form), status
+    second_factor = {"enrolled": two_factor.has_second_factor(db(), g.actor),
+                     "required": second_factor_required(g.actor.role),
+                     "recovery_codes": two_factor.unused_recovery_codes(db(), g.actor)}
+    return render_template("account/account.html", form=form, second_factor=second_factor), status
 
 
 @bp.get("/account")

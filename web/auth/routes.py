@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from werkzeug import Response
 
 from web.access import public, roles
 from web.auth.forms import LocaleForm, LoginForm
+from web.auth.sign_in import after_password
 from web.database import db
 from web.extensions import limiter
-from workflow.audit import audit
 from workflow.i18n import UI_LANGUAGES
 from workflow.models import User
 from workflow.roles import ALL_STAFF
@@ -42,10 +42,8 @@ def login() -> str | Response:
     if form.validate_on_submit():
         user = db().query(User).filter_by(username=form.username.data.strip().lower()).one_or_none()
         if user is not None and check_password(user, form.password.data):
-            session.permanent = True  # expires after PERMANENT_SESSION_LIFETIME without activity
-            login_user(user)
-            audit(db(), user, "signed_in", "user", user.id, None, {})
-            return redirect(_safe_next(request.args.get("next")))
+            # The second factor (or its enrolment) comes next, where the user has or needs one.
+            return after_password(user, _safe_next(request.args.get("next")))
         # One message for unknown user and wrong password: do not reveal who has an account.
         flash(_l("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)
