@@ -51,6 +51,8 @@ def after_password(user: User, next_url: str) -> Response:
         _hold(user, next_url, enrol=False)
         return redirect(url_for("second_factor.code"))
     if two_factor.needs_enrolment(db(), user):
+        # The secret is made here, in this POST, so that the enrolment page (a GET, which only reads) shows it.
+        two_factor.begin_enrolment(db(), user, user)
         _hold(user, next_url, enrol=True)
         return redirect(url_for("second_factor.enrol_at_sign_in"))
     complete_sign_in(user)
