@@ -35,8 +35,7 @@ def _qr(user: User, secret: str) -> Markup:
 
 
 def _enrol_page(user: User, secret: str, form: CodeForm, action: str, status: int = 200) -> tuple[str, int]:
-    return render_template("auth/enrol.html", form=form, action=action, secret=secret, qr=_qr(user, secret),
-                           uri=two_factor.provisioning_uri(user, secret)), status
+    return render_template("auth/enrol.html", form=form, action=action, secret=secret, qr=_qr(user, secret)), status
 
 
 def _codes_page(codes: list[str], continue_to: str) -> tuple[str, int]:
