@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.api import register_api
     from web.auth.routes import bp as auth
     from web.auth.second_factor import bp as second_factor
+    from web.auth.security_keys import bp as security_keys
     from web.bulk.routes import bp as bulk
     from web.cases.routes import bp as cases
     from web.collective.routes import bp as collective
@@ -125,7 +126,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts, second_factor):
+                      facts, second_factor, security_keys):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -250,4 +250,5 @@ MESSAGES: dict[str, str] = {
     "second_factor_required": N_("your role requires a second factor: it cannot be switched off"),
     "no_second_factor": N_("no second factor is set up"),
     "second_factor_exists": N_("a second factor is already set up"),
+    "security_key_refused": N_("the security key's answer was refused: try again"),
 }

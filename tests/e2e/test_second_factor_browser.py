@@ -8,7 +8,9 @@ import re
 
 from journey_stage import fresh_code
 
+from tests.e2e.conftest import DEMO_PASSWORD
 from tests.e2e.test_review_flow import sign_in
+from workflow.services.demo import demo_totp_secret
 
 PASSWORD = "violet harbour lantern 1987"
 
@@ -81,3 +83,45 @@ def test_a_legal_officer_sets_up_a_second_factor_and_signs_in_with_it(server, br
         else:
             assert page.url.endswith("/login/code")
             assert "nor an unused recovery code" in page.inner_text("main")
+
+
+def test_a_security_key_replaces_the_code(server, browser, shoot):
+    """WebAuthn with Chromium's virtual authenticator (CDP): a manager adds a key on the account page, signs out,
+    and signs in with the key instead of a code. A relying party is a host name: the test uses localhost."""
+    base = server.replace("127.0.0.1", "localhost")
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "usb", "hasResidentKey": False, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True}})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def password(username: str) -> None:
+        page.goto(f"{base}/login")
+        page.fill("#username", username)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("main button[type=submit]")
+        page.wait_for_url(re.compile(r"/login/code$"))
+
+    password("sergei")
+    assert page.locator("#use-security-key").count() == 0  # no key yet: only the code
+    page.fill("#code", fresh_code(demo_totp_secret("sergei"), base, "sergei"))
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r"/tasks$"))
+    page.goto(f"{base}/account")
+    page.fill("#security-key-name", "Blue key")
+    page.click("#add-security-key")
+    page.wait_for_function("document.querySelector('ul.security-keys') !== null")
+    assert "Blue key" in page.inner_text("ul.security-keys")
+    shoot(page, "second-factor-security-key-added")
+    sign_out(page)
+
+    password("sergei")
+    page.click("#use-security-key")
+    page.wait_for_url(re.compile(r"/tasks$"))
+    page.goto(f"{base}/cases")
+    assert page.url.endswith("/cases")
+    assert not [e for e in errors if "Content Security Policy" in e], errors

@@ -106,6 +106,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "second_factor.regenerate": EVERYONE,
     "second_factor.disable": EVERYONE,
     "second_factor.reset": ADMINS,
+    "security_keys.registration_options": EVERYONE,
+    "security_keys.add": EVERYONE,
+    "security_keys.remove": EVERYONE,
+    "security_keys.authentication_options": PUBLIC,
+    "security_keys.authenticate": PUBLIC,
     "bulk.review": frozenset({LEGAL}),
     "bulk.approve": frozenset({MANAGER}),
     "bulk.complete": CASEWORK,  # the lane of each task is checked per item, as for one completion

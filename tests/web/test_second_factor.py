@@ -153,3 +153,28 @@ def test_an_admin_resets_a_lost_second_factor_and_the_user_sets_up_a_new_one(env
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "second_factor_reset"))
         assert event.actor_id == get_user(session, "ada").id and event.data == {
             "fields": ["totp_secret", "recovery_codes"]}
+
+
+def test_security_key_posts_refuse_what_is_not_a_key_answer(app, staff, clock, login):
+    """The WebAuthn steps (the browser test makes real keys) answer bad input with a 4xx and sign nobody in."""
+    client = app.test_client()
+    password_step(client, "lena")
+    token = csrf_of(text_of(client.get("/login/code")))
+    headers = {"X-CSRFToken": token}
+    assert client.post("/login/security-key/options", headers=headers).status_code == 409  # she has no key
+    for body in ({}, {"credential": "x"}, {"credential": {"id": "AAAA", "rawId": "AAAA", "type": "public-key",
+                                                          "response": {}}}):
+        assert client.post("/login/security-key", json=body, headers=headers).status_code == 422, body
+    assert client.post("/login/security-key", data="not json", headers=headers).status_code == 422
+    assert client.get("/cases").status_code == 302
+    lena = login("lena")
+    token = csrf_of(text_of(lena.get("/account")))
+    options = lena.post("/account/security-keys/options", headers={"X-CSRFToken": token})
+    assert options.status_code == 200 and options.get_json()["rp"]["id"] == "localhost"
+    refused = lena.post("/account/security-keys", json={"credential": {"id": "AAAA"}, "name": "x"},
+                        headers={"X-CSRFToken": token})
+    assert refused.status_code == 422 and refused.get_json()["error"] == "invalid"
+    assert lena.post("/account/security-keys/999/remove", data={"csrf_token": token}).status_code == 404
+    ina = login("ina")  # no second factor: a key comes after the app
+    ina_token = csrf_of(text_of(ina.get("/account")))
+    assert ina.post("/account/security-keys/options", headers={"X-CSRFToken": ina_token}).status_code == 409

@@ -13,7 +13,7 @@ from web.dates import timezone_choices
 from web.messages import put_on_form
 from workflow.errors import ValidationFailed
 from workflow.roles import ALL_STAFF, second_factor_required
-from workflow.services import two_factor
+from workflow.services import security_keys, two_factor
 from workflow.services.users import set_preferences
 
 bp = Blueprint("account", __name__, template_folder="templates")
@@ -23,7 +23,8 @@ def _render(form: PreferencesForm, status: int = 200) -> tuple[str, int]:
     form.timezone.choices = timezone_choices()
     second_factor = {"enrolled": two_factor.has_second_factor(db(), g.actor),
                      "required": second_factor_required(g.actor.role),
-                     "recovery_codes": two_factor.unused_recovery_codes(db(), g.actor)}
+                     "recovery_codes": two_factor.unused_recovery_codes(db(), g.actor),
+                     "security_keys": security_keys.keys_of(db(), g.actor)}
     return render_template("account/account.html", form=form, second_factor=second_factor), status
 
 

@@ -11,23 +11,25 @@ from werkzeug import Response
 
 from web.access import public, roles
 from web.auth.forms import CodeForm
-from web.auth.sign_in import complete_sign_in, count_wrong_code, drop_pending, now, pending_user
+from web.auth.sign_in import (
+    CODE_LIMIT,
+    complete_sign_in,
+    count_wrong_code,
+    drop_pending,
+    failed_code,
+    now,
+    pending_user,
+)
 from web.database import db
 from web.extensions import limiter
 from web.messages import put_on_form
 from workflow.errors import ValidationFailed
 from workflow.models import User
 from workflow.roles import ADMINS, ALL_STAFF
-from workflow.services import two_factor
+from workflow.services import security_keys, two_factor
 from workflow.services.users import get_user
 
 bp = Blueprint("second_factor", __name__, template_folder="templates")
-CODE_LIMIT = "10 per 15 minutes"  # like the password (web/auth/routes.py LOGIN_LIMIT), per address
-
-
-def _failed_code(response: Response) -> bool:
-    return request.method == "POST" and response.status_code >= 400
-
 
 def _qr(user: User, secret: str) -> Markup:
     # segno writes the SVG itself (no user text inside but the otpauth address): safe to put in the page as is.
@@ -42,12 +44,17 @@ def _codes_page(codes: list[str], continue_to: str) -> tuple[str, int]:
     return render_template("auth/recovery_codes.html", codes=codes, continue_to=continue_to), 200
 
 
+def _code_page(user: User, form: CodeForm, status: int) -> tuple[str, int]:
+    return render_template("auth/code.html", form=form,
+                           has_security_key=bool(security_keys.keys_of(db(), user))), status
+
+
 # -- at sign-in -----------------------------------------------------------------------------------------------------
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
-@limiter.limit(CODE_LIMIT, methods=["POST"], deduct_when=_failed_code)
+@limiter.limit(CODE_LIMIT, methods=["POST"], deduct_when=failed_code)
 def code() -> Response | tuple[str, int]:
     held = pending_user(enrol=False)
     if held is None:
@@ -61,15 +68,15 @@ def code() -> Response | tuple[str, int]:
             db().commit()  # the wrong code is counted on the account, whatever this answer is
             count_wrong_code()
             put_on_form(form, err.errors, default="code")
-            return render_template("auth/code.html", form=form), 422
+            return _code_page(user, form, 422)
         complete_sign_in(user)
         return redirect(pending["next"])
-    return render_template("auth/code.html", form=form), 422 if request.method == "POST" else 200
+    return _code_page(user, form, 422 if request.method == "POST" else 200)
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
 @public
-@limiter.limit(CODE_LIMIT, methods=["POST"], deduct_when=_failed_code)
+@limiter.limit(CODE_LIMIT, methods=["POST"], deduct_when=failed_code)
 def enrol_at_sign_in() -> Response | tuple[str, int]:
     """A user whose role requires a second factor and who has none sets it up before reaching anything."""
     held = pending_user(enrol=True)
@@ -107,7 +114,7 @@ def begin() -> Response:
 
 @bp.route("/account/second-factor/enrol", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
-@limiter.limit(CODE_LIMIT, methods=["POST"], deduct_when=_failed_code)
+@limiter.limit(CODE_LIMIT, methods=["POST"], deduct_when=failed_code)
 def enrol() -> Response | tuple[str, int]:
     secret = two_factor.pending_secret(db(), g.actor, g.actor)
     if secret is None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import current_app, redirect, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from flask_login import login_user
 from werkzeug import Response
 
@@ -23,7 +23,12 @@ from workflow.services import two_factor
 
 PENDING = "sign_in_pending"
 PENDING_SECONDS = 600  # the password is asked again after ten minutes at the code or enrolment page
+CODE_LIMIT = "10 per 15 minutes"  # failed code posts per address, like the password (web/auth/routes.py)
 PENDING_ATTEMPTS = 5  # wrong codes before the password is asked again (the account's own count is in the database)
+
+
+def failed_code(response: Response) -> bool:
+    return request.method == "POST" and response.status_code >= 400
 
 
 def now() -> datetime:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from workflow.audit import audit
 from workflow.errors import Conflict, Forbidden, ValidationFailed
-from workflow.models import RecoveryCode, SecondFactor, User, utcnow
+from workflow.models import RecoveryCode, SecondFactor, SecurityKey, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import Role, second_factor_required
 
@@ -200,6 +200,23 @@ def stored_secret(session: Session, user: User) -> str | None:
     return row.totp_secret if row is not None and row.confirmed_at is not None else None
 
 
+def confirmed_row(session: Session, user: User) -> SecondFactor:
+    """The user's second factor, locked, for another way of passing it (a security key: services/security_keys.py);
+    refused while the account's codes are locked after wrong ones."""
+    row = _row(session, user, lock=True)
+    if row is None or row.confirmed_at is None:
+        raise Conflict("no second factor", errors={"code": Problem("no_second_factor")})
+    return row
+
+
+def check_lock(row: SecondFactor, at: datetime) -> None:
+    _check_lock(row, at)
+
+
+def count_failure(row: SecondFactor, at: datetime) -> None:
+    _fail(row, at)
+
+
 # -- inside -------------------------------------------------------------------------------------------------------
 
 
@@ -260,6 +277,7 @@ def _use_recovery_code(session: Session, user: User, code: str, at: datetime) ->
 
 
 def _remove(session: Session, user: User) -> None:
+    session.execute(delete(SecurityKey).where(SecurityKey.user_id == user.id))  # a second option of the same factor
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     session.execute(delete(SecondFactor).where(SecondFactor.user_id == user.id))
     session.flush()
