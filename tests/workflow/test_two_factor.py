@@ -88,3 +88,15 @@ def test_the_secret_is_stored_encrypted(env, staff):
         raw = conn.execute(text("SELECT totp_secret FROM second_factors")).scalars().all()
     assert raw and all(TOTP_SECRET.encode() not in bytes(value) and secret.encode() not in bytes(value)
                        for value in raw)
+
+
+def test_an_older_demo_gets_the_printed_keys_but_never_a_real_account(env):
+    from workflow.services.demo import DEMO_PASSWORD, demo_totp_secret, give_demo_keys
+    from workflow.services.users import add_user
+
+    with env.uow() as session:
+        lara = add_user(session, None, "lara", "legal", password=DEMO_PASSWORD)  # the demo's, as loaded before
+        nurlan = add_user(session, None, "nurlan", "legal", password="a real person's own passphrase")
+        give_demo_keys(session)
+        assert two_factor.stored_secret(session, lara) == demo_totp_secret("lara")
+        assert two_factor.stored_secret(session, nurlan) is None and two_factor.needs_enrolment(session, nurlan)

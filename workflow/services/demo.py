@@ -28,7 +28,7 @@ from workflow.services.organisation import update_profile
 from workflow.services.responses import record_response
 from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
-from workflow.services.users import add_user
+from workflow.services.users import add_user, check_password
 from workflow.services.worker import fire_one
 from workflow.vocab import INCIDENT_TYPES
 
@@ -80,9 +80,23 @@ PLANS: tuple[tuple[int, str], ...] = (
 )
 
 
+def give_demo_keys(session: Session) -> None:
+    """A demo loaded before second factors existed: its users of the roles that require one get the printed keys.
+
+    Only an account that still has the demo's published password (open to anyone who read the README anyway):
+    a real user who happens to share a demo name is never given a known key.
+    """
+    for username, _role, _name in DEMO_USERS:
+        user = session.scalar(select(User).where(User.username == username))
+        if (user is not None and two_factor.needs_enrolment(session, user)
+                and check_password(user, DEMO_PASSWORD)):
+            two_factor.enrol_known_secret(session, None, user, demo_totp_secret(username))
+
+
 def load_demo(session: Session, settings: Settings) -> bool:
     """Load the demo once; returns False (and changes nothing) when it is already there."""
     if session.scalar(select(User).where(User.username == DEMO_USERS[0][0])) is not None:
+        give_demo_keys(session)
         return False
     users = {u: add_user(session, None, u, r, full_name=n, password=DEMO_PASSWORD) for u, r, n in DEMO_USERS}
     for username, user in users.items():
