@@ -20,10 +20,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from tests import log_watch
+from tests.second_factor import TOTP_SECRET
 from workflow import schema
 from workflow.config import Settings, load_settings
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Base, User
+from workflow.roles import second_factor_required
+from workflow.services import two_factor
 from workflow.services.install import initialise
 from workflow.services.users import add_user
 
@@ -169,7 +172,10 @@ STAFF = {
 def staff(env: Env) -> dict[str, str]:
     with env.uow() as session:
         for username, role in STAFF.items():
-            add_user(session, None, username, role, full_name=username.title(), password="correct horse battery")
+            user = add_user(session, None, username, role, full_name=username.title(),
+                            password="correct horse battery")
+            if second_factor_required(role):  # their app holds tests/second_factor.py TOTP_SECRET
+                two_factor.enrol_known_secret(session, None, user, TOTP_SECRET)
     return STAFF
 
 

@@ -22,7 +22,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import filings.text as text_rule
 from web import converters, database, dates
 from web.access import PUBLIC, rule_of
-from web.auth.sessions import password_change_gate
+from web.auth.sessions import end_this_session, password_change_gate
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
 from web.logs import install_log_redaction
@@ -34,6 +34,7 @@ from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
 from workflow.models import utcnow
 from workflow.problems import Problem
 from workflow.schemas.base import clean_text, problems_of
+from workflow.services import two_factor
 
 API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
@@ -118,6 +119,8 @@ def _register_blueprints(app: Flask) -> None:
     from web.admin.routes import bp as admin
     from web.api import register_api
     from web.auth.routes import bp as auth
+    from web.auth.second_factor import bp as second_factor
+    from web.auth.security_keys import bp as security_keys
     from web.bulk.routes import bp as bulk
     from web.cases.routes import bp as cases
     from web.collective.routes import bp as collective
@@ -135,7 +138,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts):
+                      facts, second_factor, security_keys):
         app.register_blueprint(blueprint)
     register_api(app)
 
@@ -163,6 +166,11 @@ def _enforce_access() -> Response | None:
         g.actor = user
     else:
         if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        if two_factor.needs_enrolment(database.db(), current_user):
+            # Signed in before the role required a second factor, or an admin removed a lost one: sign in again,
+            # which sets one up first.
+            end_this_session()
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         session.permanent = True
         g.actor = current_user._get_current_object()

@@ -91,6 +91,38 @@ def users_token(rt: Runtime, name: str) -> None:
     click.echo(token)
 
 
+@users.command("reset-second-factor")
+@click.argument("name")
+@pass_runtime
+@one_line_errors
+def users_reset_second_factor(rt: Runtime, name: str) -> None:
+    """Remove NAME's lost second factor (audited); they set up a new one at their next sign-in."""
+    from workflow.services import two_factor
+    from workflow.services.users import get_user
+
+    with unit_of_work(rt.ready_engine()) as session:
+        two_factor.reset(session, None, get_user(session, name))
+    click.echo(f"second factor of {name} removed: a new one is set up at the next sign-in")
+
+
+@users.command("totp-code")
+@click.argument("name")
+@pass_runtime
+@one_line_errors
+def users_totp_code(rt: Runtime, name: str) -> None:
+    """Print the current sign-in code of a demo user (only for the demo's own, published keys)."""
+    from workflow.services import two_factor
+    from workflow.services.demo import is_demo_secret
+    from workflow.services.users import get_user
+
+    with unit_of_work(rt.ready_engine()) as session:
+        secret = two_factor.stored_secret(session, get_user(session, name))
+    # Never a way round a real user's second factor: only a key that is already public in the demo's source.
+    if not is_demo_secret(name, secret):
+        raise click.ClickException(f"{name} is not a demo user with the demo's key: use their authenticator app")
+    click.echo(two_factor.current_code(secret))  # type: ignore[arg-type]
+
+
 # -- import --------------------------------------------------------------------------------------------
 
 @main.group()
@@ -199,13 +231,17 @@ def worker(rt: Runtime, once: bool, interval: float) -> None:
 @one_line_errors
 def demo(rt: Runtime) -> None:
     """Load the fictional demo organisation (once; a second run changes nothing)."""
-    from workflow.services.demo import DEMO_PASSWORD, load_demo
+    from workflow.roles import second_factor_required
+    from workflow.services.demo import DEMO_PASSWORD, demo_totp_secret, load_demo
 
     with unit_of_work(rt.ready_engine()) as session:
         created = load_demo(session, rt.settings)
     click.echo(f"demo data {'loaded' if created else 'already present'}; sign in with any of:")
     for username, role in created_users():
-        click.echo(f"  {username:<10} {role:<8} password: {DEMO_PASSWORD}")
+        key = f"  authenticator key: {demo_totp_secret(username)}" if second_factor_required(role) else ""
+        click.echo(f"  {username:<10} {role:<8} password: {DEMO_PASSWORD}{key}")
+    click.echo("Legal, manager and admin users then type a code: add the key to an authenticator app, or run "
+               "`petitio users totp-code NAME` for the current one (demo users only).")
 
 
 def created_users() -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -897,3 +898,51 @@ class JobItem(Base):
     finished_at: Mapped[datetime | None]
 
     job: Mapped[Job] = relationship(back_populates="items")
+
+
+class SecondFactor(Base):
+    """A user's authenticator app (TOTP, RFC 6238): the shared secret, encrypted like the identity fields.
+
+    A row without ``confirmed_at`` is an enrolment begun (the QR code shown) whose first code was not typed yet: it
+    protects nothing until then. ``last_step`` is the 30-second time step of the last code accepted, so that a code
+    seen over a shoulder or in a proxy's log cannot be used a second time. ``failures`` counts wrong codes in a row
+    in the database, not in the session cookie, so that replaying an older cookie does not reset it.
+    """
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    totp_secret: Mapped[str] = mapped_column(EncryptedText("second_factors.totp_secret"))
+    confirmed_at: Mapped[datetime | None]
+    last_step: Mapped[int | None] = mapped_column(Integer)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(Base):
+    """One single-use recovery code, kept as a SHA-256 digest (80 random bits: no dictionary to try)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SecurityKey(Base):
+    """A WebAuthn security key registered as a second option beside the authenticator app (the public key only:
+    the private key never leaves the device). ``sign_count`` is the device's counter: a smaller one means a copy."""
+
+    __tablename__ = "security_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[bytes] = mapped_column(LargeBinary, unique=True)
+    public_key: Mapped[bytes] = mapped_column(LargeBinary)
+    sign_count: Mapped[int] = mapped_column(Integer, default=0)
+    name: Mapped[str] = mapped_column(String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]

@@ -251,4 +251,11 @@ MESSAGES: dict[str, str] = {
     "inactive_agency": N_("not an active perpetrator agency; one of: %(choices)s"),
     "before_start": N_("cannot be earlier than the date it follows"),
     "intake_incident": N_("the incident recorded at intake stays; correct it instead"),
+    # -- the second factor (services/two_factor.py) --------------------------------------------------------------
+    "wrong_code": N_("is not a current code of your authenticator app nor an unused recovery code"),
+    "too_many_codes": N_("too many wrong codes: wait %(minutes)s minutes and sign in again"),
+    "second_factor_required": N_("your role requires a second factor: it cannot be switched off"),
+    "no_second_factor": N_("no second factor is set up"),
+    "second_factor_exists": N_("a second factor is already set up"),
+    "security_key_refused": N_("the security key's answer was refused: try again"),
 }

@@ -63,6 +63,9 @@ ADMINS = (Role.ADMIN,)
 # The organisation's profile: the filings show it (legal officers prepare them, managers approve them).
 ORGANISATION_READERS = (Role.LEGAL, Role.MANAGER, Role.ADMIN)
 ORGANISATION_EDITORS = ADMINS
+# Who must pass a second factor (TOTP or a recovery code) at sign-in: everyone whose account can read legal facts,
+# approve filings or manage accounts. Intake may enrol and may switch it off again.
+SECOND_FACTOR_REQUIRED = (Role.LEGAL, Role.MANAGER, Role.ADMIN)
 
 # The command line on the server itself reads as the operator, whose user can read the database anyway.
 OPERATOR = "operator"
@@ -87,6 +90,10 @@ LEGAL_FACT_VIEWERS = frozenset({*LEGAL_FACT_READERS, OPERATOR})
 
 def person_fields(role: str) -> tuple[str, ...]:
     return PERSON_FIELDS_BY_ROLE.get(role, ())
+
+
+def second_factor_required(role: str) -> bool:
+    return role in SECOND_FACTOR_REQUIRED
 
 
 def sees_names(role: str) -> bool:

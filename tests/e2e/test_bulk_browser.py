@@ -10,13 +10,15 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
+from journey_stage import second_factor_step
 
 from tests.conftest import Env
 from tests.e2e.conftest import PETITIO, clean_environ, serving
+from tests.second_factor import TOTP_SECRET
 from tests.workflow.test_bulk import open_verified
 from workflow.config import load_settings
 from workflow.db import make_engine
-from workflow.services import jobs
+from workflow.services import jobs, two_factor
 from workflow.services.install import initialise
 from workflow.services.users import add_user
 
@@ -33,7 +35,8 @@ def bulk_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     env = Env(settings, engine, "sqlite")
     with env.uow() as session:
         for username, role in (("ina", "intake"), ("lena", "legal")):
-            add_user(session, None, username, role, full_name=username.title(), password=PASSWORD)
+            user = add_user(session, None, username, role, full_name=username.title(), password=PASSWORD)
+        two_factor.enrol_known_secret(session, None, user, TOTP_SECRET)  # lena's authenticator
     open_verified(env, CASES)
     engine.dispose()
     environ = clean_environ(home)
@@ -51,6 +54,7 @@ def test_a_bulk_review_runs_in_the_worker_with_a_progress_bar(bulk_server, brows
     page.fill("#username", "lena")
     page.fill("#password", PASSWORD)
     page.click("main button[type=submit]")
+    second_factor_step(page, base, "lena", TOTP_SECRET)
     page.wait_for_url(re.compile(r"/tasks$"))
 
     page.goto(f"{base}/bulk/review")

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import re
 
+from journey_stage import second_factor_step
+
 from tests.e2e.conftest import DEMO_PASSWORD
+from workflow.services.demo import demo_totp_secret
 
 REF = "APL-007"  # a demo case waiting at verify_consent with both documents
 
@@ -17,6 +20,7 @@ def sign_in(browser, server: str, username: str):  # type: ignore[no-untyped-def
     page.fill("#username", username)
     page.fill("#password", DEMO_PASSWORD)
     page.click("main button[type=submit]")
+    second_factor_step(page, server, username, demo_totp_secret(username))
     page.wait_for_url(re.compile(r"/tasks$"))
     return page
 

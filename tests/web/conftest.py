@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from tests import log_watch
+from tests.second_factor import MovableClock, pass_second_factor
 from web import create_app
 from workflow.services.users import get_user, issue_token
 
@@ -18,8 +19,14 @@ PASSWORD = "correct horse battery"  # the password tests/conftest.py gives every
 
 
 @pytest.fixture
-def app(env) -> Flask:
-    return create_app(env.settings, TESTING=True)
+def clock() -> MovableClock:
+    """The app's clock for the second factor: each sign-in moves it to a fresh 30-second step."""
+    return MovableClock()
+
+
+@pytest.fixture
+def app(env, clock) -> Flask:
+    return create_app(env.settings, TESTING=True, PETITIO_CLOCK=clock)
 
 
 def csrf_token(html: str) -> str:
@@ -34,15 +41,18 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def login(app: Flask, staff) -> Callable[[str], FlaskClient]:
-    """login("lena") -> a client signed in as that staff user (through the real sign-in form)."""
+def login(app: Flask, staff, clock) -> Callable[[str], FlaskClient]:
+    """login("lena") -> a client signed in as that staff user (through the real sign-in form and, for the roles
+    that require it, the second factor's code page)."""
 
     def sign_in(username: str) -> FlaskClient:
         client = app.test_client()
         page = client.get("/login")
         response = client.post("/login", data={"username": username, "password": PASSWORD,
                                                "csrf_token": csrf_token(page.get_data(as_text=True))})
+        response = pass_second_factor(client, response, clock)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        assert not response.headers["Location"].startswith("/login"), response.headers["Location"]
         return client
 
     return sign_in

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers import PDF, do, docx_bytes, filing_in_check, open_sample_case
+from tests.second_factor import pass_second_factor
 from tests.web.conftest import PASSWORD, csrf_token
 from tests.web.test_api import error, ok
 from tests.web.test_api_filings import complaint
@@ -167,7 +168,7 @@ def test_a_pdf_is_a_version_too_and_is_served_as_it_is(env, api, filing_id):
     assert bundle.read(f"filings/{REF}-un_sp-en-v2-edited.pdf") == PDF
 
 
-def test_refused_files_are_4xx_and_store_nothing(env, api, login, token, filing_id):
+def test_refused_files_are_4xx_and_store_nothing(env, api, login, token, filing_id, clock):
     before = stored(env)
     bomb = zip_of({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>",
                    "word/media/padding.bin": b"\0" * (12 * 1024 * 1024)})
@@ -198,10 +199,11 @@ def test_refused_files_are_4xx_and_store_nothing(env, api, login, token, filing_
     assert no_token.status_code == 400
 
     # Over the size limit: 413 on the page and through the API.
-    small = create_app(dataclasses.replace(env.settings, max_document_bytes=2048), TESTING=True)
+    small = create_app(dataclasses.replace(env.settings, max_document_bytes=2048), TESTING=True, PETITIO_CLOCK=clock)
     client = small.test_client()
-    client.post("/login", data={"username": "lena", "password": PASSWORD,
-                                "csrf_token": csrf_token(text_of(client.get("/login")))})
+    pass_second_factor(client, client.post("/login", data={"username": "lena", "password": PASSWORD,
+                                                           "csrf_token": csrf_token(text_of(client.get("/login")))}),
+                       clock)
     assert upload_on_page(client, f"/cases/{REF}", filing_id, docx_bytes(EDITED), "edited.docx").status_code == 413
     big = small.test_client().post(f"/api/v1/filings/{filing_id}/versions", headers=token("lena"),
                                    data={"file": (io.BytesIO(docx_bytes(EDITED)), "edited.docx")})

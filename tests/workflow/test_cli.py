@@ -29,6 +29,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
@@ -487,19 +488,32 @@ def _counts(cli: Cli) -> tuple[int, int, int]:
 
 
 def test_demo_loads_once(cli_env: Cli) -> None:
-    from workflow.services.demo import DEMO_PASSWORD, DEMO_USERS
+    from workflow.services.demo import DEMO_PASSWORD, DEMO_USERS, demo_totp_secret
 
     cli_env.initialise()
     out = cli_env.ok("demo")
     assert "loaded" in out.splitlines()[0], out
     for username, role, _ in DEMO_USERS:
-        assert re.search(rf"^\s*{username}\s+{role}\s+password: {DEMO_PASSWORD}$", out, re.MULTILINE), out
+        # The roles that require a second factor get the demo's printed authenticator key.
+        key = f"  authenticator key: {demo_totp_secret(username)}" if role != "intake" else ""
+        assert re.search(rf"^\s*{username}\s+{role}\s+password: {DEMO_PASSWORD}{key}$", out, re.MULTILINE), out
+    assert "petitio users totp-code NAME" in out
     before = _counts(cli_env)
     assert before[0] >= 30 and before[1] == len(DEMO_USERS)
 
     second, listing = cli_env.run_many(["demo"], ["cases", "list", "--json"])
     assert "already present" in succeeded(second).splitlines()[0], second.stdout
     assert _counts(cli_env) == before, "a second demo changed the database"
+
+    # The current code of a demo user, for who has no authenticator app at hand; never for anyone else.
+    code = cli_env.ok("users", "totp-code", "lara").strip()
+    totp = pyotp.TOTP(demo_totp_secret("lara"))
+    assert code in {totp.at(time.time() + offset) for offset in (-30, 0, 30)}
+    assert "not a demo user" in cli_env.fails("users", "totp-code", "dana")  # intake: no second factor
+    cli_env.ok("users", "add", "lara2", "--role", "legal", stdin="umbrella quartz fennel 42\n")
+    assert "not a demo user" in cli_env.fails("users", "totp-code", "lara2")
+    assert "removed" in cli_env.ok("users", "reset-second-factor", "lara")
+    assert "not a demo user" in cli_env.fails("users", "totp-code", "lara")
 
     stages = {c["stage"] for c in json.loads(succeeded(listing))}
     expected = {"intake", "consent", "legal_review", "approval", "filing", "awaiting_response", "follow_up",

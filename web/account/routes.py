@@ -15,7 +15,8 @@ from web.dates import timezone_choices
 from web.messages import message, put_on_form
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem
-from workflow.roles import ALL_STAFF
+from workflow.roles import ALL_STAFF, second_factor_required
+from workflow.services import security_keys, two_factor
 from workflow.services.passwords import change_own_password
 from workflow.services.sessions import live_session_count, sign_out_everywhere
 from workflow.services.users import set_preferences
@@ -25,8 +26,12 @@ bp = Blueprint("account", __name__, template_folder="templates")
 
 def _render(form: PreferencesForm, status: int = 200) -> tuple[str, int]:
     form.timezone.choices = timezone_choices()
-    return render_template("account/account.html", form=form,
-                           sessions=live_session_count(db(), g.actor, now())), status
+    second_factor = {"enrolled": two_factor.has_second_factor(db(), g.actor),
+                     "required": second_factor_required(g.actor.role),
+                     "recovery_codes": two_factor.unused_recovery_codes(db(), g.actor),
+                     "security_keys": security_keys.keys_of(db(), g.actor)}
+    return render_template("account/account.html", form=form, sessions=live_session_count(db(), g.actor, now()),
+                           second_factor=second_factor), status
 
 
 @bp.get("/account")

@@ -19,6 +19,7 @@ from workflow.i18n import UI_LANGUAGES
 from workflow.models import User
 from workflow.problems import Problem
 from workflow.roles import ADMINS, Role
+from workflow.services import two_factor
 from workflow.services import users as user_service
 from workflow.services.digest import set_email
 from workflow.services.passwords import reset_password
@@ -35,6 +36,7 @@ def _render(form: NewUserForm, *, status: int = 200, row_errors: dict[str, dict[
         "admin/users.html", form=form, users=user_service.list_users(session),
         tokens=user_service.active_token_counts(session), role_choices=[(r.value, label("role", r)) for r in Role],
         row_errors=row_errors or {}, new_token=new_token, new_password=new_password, languages=UI_LANGUAGES,
+        second_factors=two_factor.enrolled_user_ids(session),
     ), status
 
 

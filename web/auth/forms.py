@@ -19,3 +19,8 @@ class LocaleForm(FlaskForm):
     # Each language in its own words, so that anyone finds theirs.
     locale = SelectField(_l("Language"), choices=[SelectChoice(code, language_name(code, code))
                                                   for code in UI_LANGUAGES])
+
+
+class CodeForm(FlaskForm):
+    # Six digits from the app, or a recovery code ("abcd-efgh-jkmn-pqrs"): the service tells which.
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])

@@ -12,7 +12,8 @@ from werkzeug import Response
 from web.access import public, roles
 from web.auth import throttle
 from web.auth.forms import LocaleForm, LoginForm
-from web.auth.sessions import begin_session, end_this_session
+from web.auth.sessions import end_this_session
+from web.auth.sign_in import after_password
 from web.database import db
 from workflow.i18n import UI_LANGUAGES
 from workflow.models import User
@@ -40,8 +41,8 @@ def login() -> str | Response:
         user = db().scalar(select(User).where(User.username == normalised_username(form.username.data)))
         # Unknown and inactive users cost the same argon2 verification: the time tells nothing.
         if verify_password(user, form.password.data) and user is not None:
-            begin_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            # The second factor (or its enrolment) comes next, where the user has or needs one.
+            return after_password(user, _safe_next(request.args.get("next")))
         # One message for unknown user and wrong password: do not reveal who has an account.
         flash(_l("Wrong username or password."), "error")
     return render_template("auth/login.html", form=form)

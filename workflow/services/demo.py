@@ -6,6 +6,7 @@ the demo also exercises what it shows.
 
 from __future__ import annotations
 
+import base64
 import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,9 +16,10 @@ from sqlalchemy.orm import Session
 
 from workflow.config import Settings
 from workflow.models import Case, HumanTask, ProcessInstance, User
+from workflow.roles import second_factor_required
 from workflow.runtime import instances
 from workflow.schemas.appeal import Appeal
-from workflow.services import processes
+from workflow.services import processes, two_factor
 from workflow.services.cases import open_case
 from workflow.services.collective import create_collective, eligible_cases
 from workflow.services.consent import withdraw_consent
@@ -26,7 +28,7 @@ from workflow.services.organisation import update_profile
 from workflow.services.responses import record_response
 from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
-from workflow.services.users import add_user
+from workflow.services.users import add_user, check_password
 from workflow.services.worker import fire_one
 from workflow.vocab import INCIDENT_TYPES
 
@@ -40,6 +42,18 @@ DEMO_USERS = (
     ("sergei", "manager", "Sergei Approvin"),
     ("admin", "admin", "Demo Administrator"),
 )
+
+
+def demo_totp_secret(username: str) -> str:
+    """The demo user's authenticator key: fixed and printed, so that anyone can try the demo (and so worthless as a
+    secret: a real install's users scan a random one at their first sign-in)."""
+    return base64.b32encode(f"petitio-demo-{username}".ljust(20, "-").encode()).decode().rstrip("=")
+
+
+def is_demo_secret(username: str, secret: str | None) -> bool:
+    return secret is not None and secret == demo_totp_secret(username)
+
+
 # The submitter the demo's filings name (fictional; admins change it on /admin/organisation).
 DEMO_PROFILE = {
     "name": "Demo Human Rights Bureau (fictional)", "address": "1 Example Embankment, Demo City, 000000",
@@ -66,11 +80,28 @@ PLANS: tuple[tuple[int, str], ...] = (
 )
 
 
+def give_demo_keys(session: Session) -> None:
+    """A demo loaded before second factors existed: its users of the roles that require one get the printed keys.
+
+    Only an account that still has the demo's published password (open to anyone who read the README anyway):
+    a real user who happens to share a demo name is never given a known key.
+    """
+    for username, _role, _name in DEMO_USERS:
+        user = session.scalar(select(User).where(User.username == username))
+        if (user is not None and two_factor.needs_enrolment(session, user)
+                and check_password(user, DEMO_PASSWORD)):
+            two_factor.enrol_known_secret(session, None, user, demo_totp_secret(username))
+
+
 def load_demo(session: Session, settings: Settings) -> bool:
     """Load the demo once; returns False (and changes nothing) when it is already there."""
     if session.scalar(select(User).where(User.username == DEMO_USERS[0][0])) is not None:
+        give_demo_keys(session)
         return False
     users = {u: add_user(session, None, u, r, full_name=n, password=DEMO_PASSWORD) for u, r, n in DEMO_USERS}
+    for username, user in users.items():
+        if second_factor_required(user.role):
+            two_factor.enrol_known_secret(session, None, user, demo_totp_secret(username))
     for key, title, start, end in EPISODES:
         upsert_episode(session, None, key, title, start, end)
     update_profile(session, settings, users["admin"], DEMO_PROFILE)
