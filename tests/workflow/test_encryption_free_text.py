@@ -23,8 +23,19 @@ from tests.workflow.test_encryption import (
     raw_postgresql_rows,
     raw_storage_bytes,
 )
-from workflow.models import Case, CollectiveComplaint, ConsentRecord, Document, Filing, Incident, LegalFacts, Person
-from workflow.models import ProcessInstance, Response, Review
+from workflow.models import (
+    Case,
+    CollectiveComplaint,
+    ConsentRecord,
+    Document,
+    Filing,
+    Incident,
+    LegalFacts,
+    Person,
+    ProcessInstance,
+    Response,
+    Review,
+)
 from workflow.services.cases import open_case
 from workflow.services.collective import create_collective
 from workflow.services.consent import update_consent_permissions, withdraw_consent
