@@ -780,7 +780,8 @@ class Review(Base):
     languages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(EncryptedText("reviews.notes"), default="")  # free text: encrypted
-    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The admissibility findings as the reviewer saw them: their parameters may quote the legal facts' texts.
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON("reviews.checks"), default=list)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
     approval: Mapped[str | None] = mapped_column(String(20))  # approve | return, once a manager decided

@@ -56,6 +56,7 @@ M = {
     "legal_facts.other_procedure_name": "Grobnitz commission petition 77",
     "review.notes": "Witness Odalys Marrowfink saw the arrest",
     "review.approval_notes": "Approved, keep Marrowfink's name out",
+    "review.checks": "Fobbleworth tribunal complaint 12",
     "collective.title": "Persecution of the Snorfle riverkeepers",
     "collective.narrative": "Riverkeepers of Snorfle detained at dawn raids",
     "collective.officials.position": "Head of the Grimbleshank district police",
@@ -67,9 +68,9 @@ M = {
 }
 # Markers the audit log still quotes until audit events record field names only (the "tokens" helper's change).
 # Today the task completions quote the form data, and the legal facts' audit quotes the procedure's name.
-AUDIT_STILL_QUOTES = {"legal_facts.other_procedure_name", "consent.risk_note", "review.notes", "review.approval_notes",
-                      "verify_consent.notes", "submit_filing.reference"}
-REF, OTHER = "FT-001", "FT-002"
+AUDIT_STILL_QUOTES = {"legal_facts.other_procedure_name", "review.checks", "consent.risk_note", "review.notes",
+                      "review.approval_notes", "verify_consent.notes", "submit_filing.reference"}
+REF, OTHER, RETURNED = "FT-001", "FT-002", "FT-003"
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 
 
@@ -108,6 +109,14 @@ def enter_every_free_text(env: Env) -> None:
     with env.uow() as session:
         other = session.scalar(select(Case).where(Case.ref == OTHER))
         withdraw_consent(session, env.settings, env.user(session, "ivan"), other, M["consent.withdrawal_reason"])
+    # A review returned with a body that objects to the other procedure: its findings quote the procedure's name.
+    open_sample_case(env, RETURNED)
+    do(env, RETURNED, "verify_consent", "ina", VERIFIED)
+    with env.uow() as session:
+        case = session.scalar(select(Case).where(Case.ref == RETURNED))
+        update_legal_facts(session, env.user(session, "lena"), case, {
+            "other_procedure": "pending", "other_procedure_name": M["review.checks"]})
+    do(env, RETURNED, "legal_review", "lena", {"decision": "return", "bodies": ["un_hrc"], "notes": "See facts"})
 
 
 def read_back(env: Env) -> None:
@@ -128,6 +137,8 @@ def read_back(env: Env) -> None:
         assert facts.other_procedure_name == M["legal_facts.other_procedure_name"]
         review = session.scalar(select(Review).where(Review.case_id == case.id))
         assert (review.notes, review.approval_notes) == (M["review.notes"], M["review.approval_notes"])
+        returned = session.scalar(select(Review).join(Case).where(Case.ref == RETURNED))
+        assert {"procedure": M["review.checks"]} in [finding["params"] for finding in returned.checks]
         collective = session.scalar(select(CollectiveComplaint))
         assert collective.title == M["collective.title"]
         assert collective.narrative["summary"] == M["collective.narrative"]

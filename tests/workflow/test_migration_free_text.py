@@ -38,12 +38,13 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC).replace(tzinfo=None)
 STATE = '{"data":{"notes":"Fictional note about Ulfrida Gnarlwick"},"tasks":{}}'
 NARRATIVE = {"summary": "Fictional riverkeepers detained"}
 OFFICIALS = [{"position": "Fictional colonel", "agency": "Police", "name": "Hortensio Vexbarrow", "role": ""}]
+CHECKS = [{"body": "un_hrc", "rule": "same_matter", "level": "error", "params": {"procedure": "Fictional commission"}}]
 # model attribute -> the value written in the clear before the migration
 EXPECTED: dict[Any, Any] = {
     Person.occupation: "Fictional yarnspinner", Person.organisation: "Fictional river friends",
     Incident.place: "Fictional square", Incident.description: "Fictional beating at the bakery",
     ConsentRecord.risk_note: "Fictional grey sedan", ConsentRecord.withdrawal_reason: None,
-    Review.notes: "Fictional witness notes", Review.approval_notes: "",
+    Review.notes: "Fictional witness notes", Review.approval_notes: "", Review.checks: CHECKS,
     LegalFacts.remedies_summary: "Fictional appeal dismissed", LegalFacts.other_procedure_name: "Fictional commission",
     CollectiveComplaint.title: "Fictional persecution", CollectiveComplaint.narrative: NARRATIVE,
     CollectiveComplaint.officials: OFFICIALS, Document.filename: "Vexbarrow_Hortensio_statement.pdf",
@@ -124,7 +125,7 @@ def _rows_at_previous_head(engine: Engine) -> None:
         _insert(conn, meta, "consent_records", id=1, case_id=1, body_overrides={}, **of("consent_records"))
         _insert(conn, meta, "legal_facts", id=1, case_id=1, **of("legal_facts"))
         _insert(conn, meta, "reviews", id=1, case_id=1, task_id="t", decision="approve", reviewer_id=1,
-                bodies=[], mandates=[], grounds=[], wgad_categories=[], languages={}, checks=[], **of("reviews"))
+                bodies=[], mandates=[], grounds=[], wgad_categories=[], languages={}, **of("reviews"))
         _insert(conn, meta, "process_definitions", id=1, process_id="case", version=1, sha256="0" * 64,
                 sources={}, spec_json="{}")
         _insert(conn, meta, "process_instances", id=1, definition_id=1, case_id=1, status="running",

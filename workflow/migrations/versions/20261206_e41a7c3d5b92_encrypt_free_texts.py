@@ -5,7 +5,7 @@ Revises: 8bd7ed95f046
 Create Date: 2026-12-06 16:15:00
 
 The free texts staff type (incident descriptions and places, notes, risk notes, withdrawal reasons, review and
-approval notes, legal facts' texts, collective complaints' title, narrative and officials, document file
+approval notes, reviews' admissibility findings (they quote the legal facts), legal facts' texts, collective complaints' title, narrative and officials, document file
 names, responses' reference and summary, filings' external reference) and the serialized BPMN state (which
 holds copies of every form's data) become AES-GCM blobs bound to "table.column" (``workflow.crypto``), like
 the identity fields in 5c1f0e2b7d94. Existing rows are converted in batches: read in the clear, encrypted
@@ -31,7 +31,7 @@ COLUMNS: dict[str, dict[str, tuple[Any, bool]]] = {
     "persons": {"occupation": (sa.Text(), True), "organisation": (sa.Text(), True)},
     "incidents": {"place": (sa.Text(), True), "description": (sa.Text(), False)},
     "consent_records": {"risk_note": (sa.Text(), True), "withdrawal_reason": (sa.Text(), True)},
-    "reviews": {"notes": (sa.Text(), False), "approval_notes": (sa.Text(), False)},
+    "reviews": {"notes": (sa.Text(), False), "approval_notes": (sa.Text(), False), "checks": (sa.JSON(), False)},
     "legal_facts": {"remedies_summary": (sa.Text(), False), "other_procedure_name": (sa.String(200), False)},
     "collective_complaints": {"title": (sa.String(300), False), "narrative": (sa.JSON(), False),
                               "officials": (sa.JSON(), False)},
