@@ -130,12 +130,12 @@ def inserts(sql: Dialect) -> dict[str, tuple[str, int]]:
         "case_episodes": (f"INSERT INTO case_episodes (case_id, episode_id) "
                           f"SELECT i, 1 + i % {len(EPISODES)} FROM {sql.series()} WHERE i % 5 <> 0", n),
         "incidents": (f"INSERT INTO incidents (id, case_id, types, occurred_on, unknown, description) "
-                      f"SELECT i, i, {sql.json(types)}, {sql.day('-(i % 900)')}, {empty_list}, '' "
+                      f"SELECT i, i, {sql.json(types)}, {sql.day('-(i % 900)')}, {empty_list}, :description "
                       f"FROM {sql.series()}", n),
         "process_instances": (f"INSERT INTO process_instances (id, definition_id, case_id, status, state_json, "
                               f"serializer_version, version, created_at, updated_at) "
                               f"SELECT i, (SELECT min(id) FROM process_definitions WHERE process_id = 'case'), i, "
-                              f"'running', '{{}}', '1.5', 1, {sql.at('-(i % 700)')}, {sql.at('-(i % 30)')} "
+                              f"'running', :state, '1.5', 1, {sql.at('-(i % 700)')}, {sql.at('-(i % 30)')} "
                               f"FROM {sql.series()}", n),
         "filings": (f"INSERT INTO filings (id, case_id, body, language, kind, state, submitted_on, created_at) "
                     f"SELECT i, i, {pick('i / 5', BODIES)}, 'en', 'individual', {pick('i / 30', FILING_STATES)}, "
@@ -181,8 +181,10 @@ def fresh_database(url: str | None, home: Path) -> Engine:
 
 def build(engine: Engine, now: datetime) -> float:
     sql = Dialect(engine.dialect.name)
-    # Every person gets the same ciphertext: only the name column's type matters here, never its value.
-    params = sql.params(now) | {"name": crypto.encrypt("persons.full_name", "Bench Person")}
+    # Every row gets the same ciphertext: only the encrypted columns' type matters here, never their value.
+    params = sql.params(now) | {"name": crypto.encrypt("persons.full_name", "Bench Person"),
+                                "description": crypto.encrypt("incidents.description", ""),
+                                "state": crypto.encrypt("process_instances.state_json", "{}")}
     start = time.perf_counter()
     with engine.begin() as conn:
         for statement, n in inserts(sql).values():

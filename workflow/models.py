@@ -186,8 +186,9 @@ class Person(Base):
     # HMAC of the normalised name under a key derived from the current key; kept in step by the events below.
     full_name_index: Mapped[str | None] = mapped_column(String(64), index=True)
     full_name_native_index: Mapped[str | None] = mapped_column(String(64), index=True)
-    occupation: Mapped[str | None] = mapped_column(Text)
-    organisation: Mapped[str | None] = mapped_column(Text)  # affiliation: organisation or movement
+    occupation: Mapped[str | None] = mapped_column(EncryptedText("persons.occupation"))
+    # Affiliation: organisation or movement (names a group the state may be hunting).
+    organisation: Mapped[str | None] = mapped_column(EncryptedText("persons.organisation"))
     city: Mapped[str | None] = mapped_column(String(120), index=True)
     # What the bodies' questionnaires ask about the person beyond the name (research/filing-bodies.md §1).
     nationality: Mapped[str | None] = mapped_column(EncryptedText("persons.nationality"))
@@ -290,8 +291,10 @@ class Incident(Base):
     types: Mapped[list[str]] = mapped_column(JSON, default=list)
     occurred_on: Mapped[date | None] = mapped_column(Date)
     city: Mapped[str | None] = mapped_column(String(120))  # the town; ``place`` is the exact spot in it
-    place: Mapped[str | None] = mapped_column(Text)
-    description: Mapped[str] = mapped_column(Text, default="")
+    # The exact spot and the account of what happened: encrypted (``city`` stays plain, like ``persons.city``,
+    # for the statistics and filters that group by town).
+    place: Mapped[str | None] = mapped_column(EncryptedText("incidents.place"))
+    description: Mapped[str] = mapped_column(EncryptedText("incidents.description"), default="")
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"))
     # The fields of this row a person marked "not known" (workflow.facts.ROW_FACTS).
     unknown: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
@@ -447,7 +450,8 @@ class Document(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     filing_id: Mapped[int | None] = mapped_column(ForeignKey("filings.id"), index=True)
     kind: Mapped[str] = mapped_column(String(30))
-    filename: Mapped[str] = mapped_column(String(255))
+    # Encrypted: uploads are named like "Surname_Name_form_of_appeal.pdf". Never compared or sorted in SQL.
+    filename: Mapped[str] = mapped_column(EncryptedText("documents.filename"))
     media_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -477,14 +481,14 @@ class ConsentRecord(Base):
     initials_only: Mapped[bool] = mapped_column(Boolean, default=False)
     anonymous: Mapped[bool] = mapped_column(Boolean, default=False)
     body_overrides: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    risk_note: Mapped[str | None] = mapped_column(Text)
+    risk_note: Mapped[str | None] = mapped_column(EncryptedText("consent_records.risk_note"))
     form_of_appeal_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     power_of_attorney_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     verified_at: Mapped[datetime | None]
     withdrawn_at: Mapped[datetime | None]
     withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
+    withdrawal_reason: Mapped[str | None] = mapped_column(EncryptedText("consent_records.withdrawal_reason"))
 
     case: Mapped[Case] = relationship(back_populates="consent")
 
@@ -501,7 +505,7 @@ class Filing(Base):
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     submitted_on: Mapped[date | None] = mapped_column(Date)
     channel: Mapped[str | None] = mapped_column(String(20))
-    external_reference: Mapped[str | None] = mapped_column(String(200))
+    external_reference: Mapped[str | None] = mapped_column(EncryptedText("filings.external_reference"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # A collective complaint's filing belongs to the complaint, not to one case.
     collective_id: Mapped[int | None] = mapped_column(ForeignKey("collective_complaints.id"), index=True)
@@ -523,8 +527,9 @@ class Response(Base):
     filing_id: Mapped[int] = mapped_column(ForeignKey("filings.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     received_on: Mapped[date] = mapped_column(Date)
-    reference: Mapped[str | None] = mapped_column(String(200))
-    summary: Mapped[str | None] = mapped_column(Text)
+    # The body's letter: its reference and what it says are encrypted like the case's facts.
+    reference: Mapped[str | None] = mapped_column(EncryptedText("responses.reference"))
+    summary: Mapped[str | None] = mapped_column(EncryptedText("responses.summary"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -558,10 +563,12 @@ class ProcessInstance(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     # running (waits on people or timers) | complete | error
     status: Mapped[str] = mapped_column(String(20), default="running")
-    state_json: Mapped[str] = mapped_column(Text)
+    # The serialized workflow holds every task's data, i.e. copies of what staff typed into the forms: the
+    # whole document is encrypted (one AES-GCM blob per save). Nothing reads it with SQL.
+    state_json: Mapped[str] = mapped_column(EncryptedText("process_instances.state_json"))
     serializer_version: Mapped[str] = mapped_column(String(10))
     next_timer_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error: Mapped[str | None] = mapped_column(EncryptedText("process_instances.last_error"))  # may quote data
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -763,10 +770,10 @@ class LegalFacts(Base):
     torture_risk: Mapped[bool] = mapped_column(Boolean, default=False)
     deprived_of_liberty: Mapped[bool] = mapped_column(Boolean, default=False)
     remedies_exhausted_on: Mapped[date | None] = mapped_column(Date)  # the last final domestic decision
-    remedies_summary: Mapped[str] = mapped_column(Text, default="")
+    remedies_summary: Mapped[str] = mapped_column(EncryptedText("legal_facts.remedies_summary"), default="")
     remedies_ineffective: Mapped[bool] = mapped_column(Boolean, default=False)
     other_procedure: Mapped[str] = mapped_column(String(20), default="none")  # none | pending | concluded
-    other_procedure_name: Mapped[str] = mapped_column(String(200), default="")
+    other_procedure_name: Mapped[str] = mapped_column(EncryptedText("legal_facts.other_procedure_name"), default="")
     other_procedure_concluded_on: Mapped[date | None] = mapped_column(Date)
     eu_status: Mapped[str] = mapped_column(String(20), default="unknown")  # unknown | citizen | resident | none
     eu_subject: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -801,12 +808,13 @@ class Review(Base):
     # Body code -> the language its filing is written in, as the legal officer chose (a body left out: its first).
     languages: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    notes: Mapped[str] = mapped_column(Text, default="")
-    checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    notes: Mapped[str] = mapped_column(EncryptedText("reviews.notes"), default="")  # free text: encrypted
+    # The admissibility findings as the reviewer saw them: their parameters may quote the legal facts' texts.
+    checks: Mapped[list[dict[str, Any]]] = mapped_column(EncryptedJSON("reviews.checks"), default=list)
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow)
     approval: Mapped[str | None] = mapped_column(String(20))  # approve | return, once a manager decided
-    approval_notes: Mapped[str] = mapped_column(Text, default="")
+    approval_notes: Mapped[str] = mapped_column(EncryptedText("reviews.approval_notes"), default="")
     approver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approved_at: Mapped[datetime | None]
 
@@ -832,13 +840,16 @@ class CollectiveComplaint(Base):
     __tablename__ = "collective_complaints"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    title: Mapped[str] = mapped_column(String(300))
+    # Title, narrative and officials are encrypted: they name places, patterns and the officials held
+    # responsible. Nothing sorts or filters on them in SQL (the list is ordered by creation).
+    title: Mapped[str] = mapped_column(EncryptedText("collective_complaints.title"))
     body: Mapped[str] = mapped_column(String(20))
     language: Mapped[str] = mapped_column(String(5))
     mandates: Mapped[list[str]] = mapped_column(JSON, default=list)
     grounds: Mapped[list[str]] = mapped_column(JSON, default=list)
-    narrative: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    officials: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
+    narrative: Mapped[dict[str, str]] = mapped_column(EncryptedJSON("collective_complaints.narrative"), default=dict)
+    officials: Mapped[list[dict[str, str]]] = mapped_column(EncryptedJSON("collective_complaints.officials"),
+                                                            default=list)
     appeals_received: Mapped[int] = mapped_column(Integer, default=0)
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id", ondelete="SET NULL"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

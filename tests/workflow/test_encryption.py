@@ -228,8 +228,10 @@ def test_identities_and_documents_are_unreadable_at_rest(fields: Env, tmp_path: 
     assert len(storage) == 2 + 1 + 2 * 6  # ENC-001, ENC-002, six imported appeals
     assert_absent(storage, secrets)
     assert_absent(storage, {"docx text": SENTENCE})
-    # Positive control: what is not encrypted (the incident description) is found by the same search.
-    control = b"Detained at the square during a peaceful rally (ENC-001)"
+    # Positive control: what is not encrypted (a public episode's title) is found by the same search; the
+    # incident description, encrypted since issue 14, is not.
+    control = b"Rally in the main square"
+    secrets["incident description"] = "Detained at the square during a peaceful rally (ENC-001)"
     if env.backend == "sqlite":
         raw = raw_sqlite_bytes(env)
         assert any(control in content for content in raw.values())

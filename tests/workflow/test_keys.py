@@ -26,6 +26,7 @@ from workflow.models import (
     Arrest,
     Base,
     Case,
+    CollectiveComplaint,
     CustodyPlace,
     Document,
     IllTreatment,
@@ -198,6 +199,10 @@ FACTS: dict[type, dict[str, Any]] = {
                           "email": "office@example.org", "phone": "+7 727 000 0000",
                           "representative": "Dana Lawyerova", "representative_title": "lawyer"},
     Job: {"kind": "bulk_review", "params": {"notes": "Peaceful assembly", "files": ["a.pdf"]}},
+    # Free texts encrypted since issue 14, JSON ones included.
+    CollectiveComplaint: {"title": "Fictional persecution", "body": "un_sp", "language": "en",
+                          "narrative": {"summary": "Fictional raids"},
+                          "officials": [{"position": "Colonel", "agency": "Police", "name": "Fictional", "role": ""}]},
 }
 
 
@@ -212,14 +217,16 @@ def seed_facts(env: Env) -> None:
         session.add_all([Perpetrator(case_id=case.id, **FACTS[Perpetrator]), arrest,
                          IllTreatment(case_id=case.id, **FACTS[IllTreatment]),
                          RemedyStep(case_id=case.id, **FACTS[RemedyStep]),
-                         OrganisationProfile(**FACTS[OrganisationProfile]), Job(**FACTS[Job])])
+                         OrganisationProfile(**FACTS[OrganisationProfile]), Job(**FACTS[Job]),
+                         CollectiveComplaint(**FACTS[CollectiveComplaint])])
 
 
 def read_facts(env: Env) -> dict[type, dict[str, Any]]:
     with env.uow() as session:
         person = session.scalar(select(Case).where(Case.ref == "KEY-001")).person
         got = {Person: {name: getattr(person, name) for name in FACTS[Person]}}
-        for model in (Perpetrator, Arrest, CustodyPlace, IllTreatment, RemedyStep, OrganisationProfile, Job):
+        for model in (Perpetrator, Arrest, CustodyPlace, IllTreatment, RemedyStep, OrganisationProfile, Job,
+                      CollectiveComplaint):
             row = session.scalars(select(model)).one()
             got[model] = {name: getattr(row, name) for name in FACTS[model]}
         return got
@@ -233,7 +240,8 @@ def test_every_encrypted_column_of_the_model_is_found_and_rotated(fields: Env) -
                 if isinstance(c.type, crypto.EncryptedText)}
     assert {(t, c) for t, columns in found.items() for c in columns} == declared
     assert {"persons", "perpetrators", "arrests", "custody_places", "ill_treatments", "remedy_steps",
-            "organisation_profile", "jobs"} <= set(found)
+            "organisation_profile", "jobs", "incidents", "consent_records", "reviews", "legal_facts",
+            "collective_complaints", "documents", "responses", "filings", "process_instances"} <= set(found)
     assert {t.name: t.indexes for t in encrypted_tables() if t.indexes} == {
         "persons": {"full_name": "full_name_index", "full_name_native": "full_name_native_index"}}
 
@@ -248,7 +256,8 @@ def test_every_encrypted_column_of_the_model_is_found_and_rotated(fields: Env) -
     assert report["retired"] == [old_id]
     assert report["rows_reencrypted"] == {"persons": 2, "perpetrators": 1, "arrests": 1, "custody_places": 1,
                                           "ill_treatments": 1, "remedy_steps": 1, "organisation_profile": 1,
-                                          "jobs": 1}
+                                          "jobs": 1, "collective_complaints": 1, "documents": 4, "incidents": 2,
+                                          "process_instances": 2}
     # Nothing anywhere is left under the retired key, and every row reads back with the new ring only.
     with env.engine.connect() as conn:
         for table in encrypted_tables():
