@@ -64,6 +64,12 @@ class ProblemField(fields.Field):
         return super().deserialize(value, attr, data, **kwargs)
 
 
+# The character rule as a JSON Schema pattern (ECMA 262 and Python read \\uXXXX alike), from filings/text.py's CONTROL.
+_ALLOWED = f"[^{text_rule.CONTROL_RANGES}]"
+TEXT_PATTERN = f"^{_ALLOWED}*$"
+FILLED_TEXT_PATTERN = f"^{_ALLOWED}*[^\\s{text_rule.CONTROL_RANGES}]{_ALLOWED}*$"
+
+
 # The character rule is filings/text.py's (one rule for what is typed and what a document holds): every kind of
 # line break becomes "\n", a control character is refused (`control_characters`, with its position: invisible in
 # a page, refused by a .docx, a NUL even by PostgreSQL), a lone surrogate or U+FFFE/U+FFFF too (`invalid_text`:
@@ -86,6 +92,10 @@ class Text(ProblemField, fields.String):
         validators = [given] if callable(given) else list(given or [])
         if max_length is not None:
             validators.append(at_most(max_length))
+        # The OpenAPI document states the character rule (a client learns it without a 422); a required text
+        # also needs one character that is not blank. Only documentation: the check is clean_text's.
+        pattern = TEXT_PATTERN if kwargs.get("allow_none") or not kwargs.get("required") else FILLED_TEXT_PATTERN
+        kwargs["metadata"] = {"pattern": pattern, **kwargs.get("metadata", {})}
         super().__init__(validate=validators, **kwargs)
         self.strip = strip
         self.multiline = multiline

@@ -129,7 +129,8 @@ class IncidentInputSchema(FactsInput):
     occurred_on = _day()
     city = _short()
     place = _short()
-    types = KeyList(required=True, metadata={"description": "keys of the incident_type vocabulary"})
+    types = KeyList(required=True, metadata={"description": "keys of the incident_type vocabulary",
+                                             "minItems": 1})  # the validator's no_incident_type
     description = Text(required=True, max_length=DESCRIPTION_MAX,
                        metadata={"description": f"up to {DESCRIPTION_MAX} characters"})
     perpetrators = List(WholeNumber(), allow_none=True,
