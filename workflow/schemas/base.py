@@ -208,6 +208,11 @@ class Day(ProblemField, fields.Date):
                               "future": Problem("future_date")}
 
     def __init__(self, *, past_only: bool = False, today: Callable[[], date] | None = None, **kwargs: Any) -> None:
+        if past_only:  # stated in the OpenAPI document: a JSON Schema cannot compare with today
+            metadata = dict(kwargs.get("metadata", {}))
+            said = metadata.get("description")
+            metadata["description"] = f"{said}; not after today (UTC)" if said else "not after today (UTC)"
+            kwargs["metadata"] = {**metadata, "x-not-after-today": True}
         super().__init__(**kwargs)
         self.past_only = past_only
         self.today = today
