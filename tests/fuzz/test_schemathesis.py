@@ -110,7 +110,10 @@ def seed(env: Any, app: Any) -> dict[str, list[Any]]:
         def ids(column: Any) -> list[Any]:
             return sorted(session.scalars(select(column)))
 
-        return {"ref": ids(Case.ref), "task_id": ids(HumanTask.id), "filing_id": ids(Filing.id),
+        # Task ids are random UUIDs: ordered by what they are, so that the same draw names the same task each run.
+        tasks = list(session.scalars(select(HumanTask.id).order_by(HumanTask.case_id, HumanTask.bpmn_id,
+                                                                     HumanTask.state, HumanTask.created_at)))
+        return {"ref": ids(Case.ref), "task_id": tasks, "filing_id": ids(Filing.id),
                 "collective_id": ids(CollectiveComplaint.id), "document_id": ids(Document.id),
                 "job_id": ids(Job.id) or [1], "row_id": [1, 2, 3], "code": ["un_sp", "echr", "hrc"],
                 "vocabulary": ["incident_type", "perpetrator_agency", "legal_ground", "mandate", "city"],
