@@ -7,7 +7,7 @@ marshmallow hands a message object through untouched when it is not a string, so
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -210,8 +210,9 @@ class Day(ProblemField, fields.Date):
     def __init__(self, *, past_only: bool = False, today: Callable[[], date] | None = None, **kwargs: Any) -> None:
         if past_only:  # stated in the OpenAPI document: a JSON Schema cannot compare with today
             metadata = dict(kwargs.get("metadata", {}))
-            said = metadata.get("description")
-            metadata["description"] = f"{said}; not after today (UTC)" if said else "not after today (UTC)"
+            said = metadata.get("description") or ""
+            if "future" not in said:
+                metadata["description"] = f"{said}; not after today (UTC)" if said else "not after today (UTC)"
             kwargs["metadata"] = {**metadata, "x-not-after-today": True}
         super().__init__(**kwargs)
         self.past_only = past_only
@@ -297,8 +298,13 @@ class Nested(ProblemField, fields.Nested):
 class KeyList(List):
     """A list of keys; the `;`-separated text of a spreadsheet cell is accepted as well. Duplicates are dropped."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(Text(max_length=80), **kwargs)
+    def __init__(self, *, choices: Sequence[str] | None = None, **kwargs: Any) -> None:
+        # Documented as filled: a blank key is dropped, so it never counts towards minItems. ``choices`` only
+        # documents the keys (an enum in the OpenAPI document); the schema using it checks them.
+        documented: dict[str, Any] = {"pattern": FILLED_TEXT_PATTERN}
+        if choices:
+            documented["enum"] = list(choices)
+        super().__init__(Text(max_length=80, metadata=documented), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
         if isinstance(value, str):
