@@ -19,7 +19,9 @@ import re
 # Line breaks by another name -> "\n" (CR LF first, so that it gives one break and not two).
 LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x85\u2028\u2029]")
 # Control characters left after the line breaks are normalised: C0 but tab and line feed, DEL, C1 but NEL.
-CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+# The ranges are written as \uXXXX so that the OpenAPI document can state them as a pattern (workflow/schemas).
+CONTROL_RANGES = r"\u0000-\u0008\u000e-\u001f\u007f-\u0084\u0086-\u009f"
+CONTROL = re.compile(f"[{CONTROL_RANGES}]")
 # Not characters: lone surrogate halves (a valid pair is one character in a Python str) and U+FFFE/U+FFFF.
 NOT_CHARACTERS = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 # Tabs and line breaks inside a one-line text (a name, a city) and the spaces around them.

@@ -10,6 +10,7 @@ from openapi_spec_validator import validate
 from web import create_app
 from workflow.config import load_settings
 from workflow.schemas.appeal import REQUIRED
+from workflow.uploads import DOCX
 
 DOCUMENT_FIELDS = {"form_of_appeal", "power_of_attorney"}  # uploaded afterwards, so not required here
 
@@ -86,3 +87,16 @@ def test_errors_are_documented_in_the_shape_they_are_sent(spec):
     listing = spec["paths"]["/api/v1/cases"]["get"]
     per_page = next(p for p in listing["parameters"] if p["name"] == "per_page")
     assert per_page["schema"]["maximum"] == 500 and per_page["schema"]["minimum"] == 1
+
+
+def test_each_operation_lists_its_statuses_and_texts_state_the_character_rule(spec):
+    """No catch-all `default` answer hides an undocumented status (tests/fuzz checks the statuses sent)."""
+    operations = [op for ops in spec["paths"].values() for method, op in ops.items() if method != "parameters"]
+    assert all("default" not in op["responses"] for op in operations)
+    download = spec["paths"]["/api/v1/documents/{document_id}"]["get"]["responses"]["200"]["content"]
+    assert set(download) == {"application/pdf", "image/jpeg", "image/png", DOCX}
+    appeal = spec["components"]["schemas"]["Appeal"]["properties"]
+    assert re.fullmatch(appeal["description"]["pattern"], "Detained at the square.\nReleased the next day.")
+    assert not re.search(appeal["description"]["pattern"], "a NUL \x00 inside")
+    assert not re.search(appeal["full_name"]["pattern"], "   ")  # a required text is not blank
+    assert appeal["incident_types"]["minItems"] == 1

@@ -33,7 +33,7 @@ ERROR_DESCRIPTIONS = {
     404: "No such object",
     409: "Conflict: taken reference, task no longer ready, filing not awaiting a response, no PDF converter",
     413: "The file is larger than the limit",
-    422: "Invalid input; `errors` names each bad field",
+    422: "Invalid input (a field, or a query string breaking the character rule); `errors` names each bad field",
 }
 # The database refusing a write because another transaction changed the same data first: on SQLite a
 # transaction that read before another writer committed gets "database is locked" (SQLITE_BUSY_SNAPSHOT);
@@ -101,10 +101,11 @@ class ApiBlueprint(Blueprint):
         self.register_error_handler(OperationalError, database_conflict)
 
     def errors(self, *codes: int) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-        """Document the error answers a route gives (all in the shape of ErrorSchema)."""
+        """Document the error answers a route gives (all in the shape of ErrorSchema). 422 always: every route
+        refuses a query string that breaks the character rule (web/__init__.py ``_refuse_broken_text``)."""
 
         def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-            for code in codes:
+            for code in sorted({*codes, 422}):
                 view = self.alt_response(code, schema=ErrorSchema, description=ERROR_DESCRIPTIONS[code])(view)
             return view
 

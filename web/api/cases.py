@@ -28,6 +28,7 @@ def case_as_seen(ref: str) -> Any:
 @public
 @blp.doc(security=[])
 @blp.response(200, HealthSchema)
+@blp.errors()
 def health() -> dict[str, str]:
     """Liveness check; no token needed."""
     return {"status": "ok"}

@@ -17,6 +17,9 @@ from workflow.schemas.reads import DocumentSchema
 from workflow.services.cases import get_case
 from workflow.services.consent import consent_form
 from workflow.services.documents import attach_document, download_document, get_document
+from workflow.uploads import JPEG, PDF, PNG
+
+STORED_DESCRIPTION = "The document's bytes, served with its stored media type (PDF, JPEG, PNG or DOCX)"
 
 blp = ApiBlueprint("api_documents", __name__, description="Case documents and the forms the complainant signs")
 
@@ -39,8 +42,10 @@ def upload(upload: dict[str, Any], ref: str) -> Any:
 
 @blp.route("/documents/<int:document_id>", methods=["GET"])
 @roles(*DOCUMENT_READERS)
-@blp.response(200, BINARY, content_type="application/octet-stream",
-              description="The document's bytes, served with its stored media type (PDF, JPEG, PNG or DOCX)")
+@blp.response(200, BINARY, content_type=PDF, description=STORED_DESCRIPTION)
+@blp.alt_response(200, schema=BINARY, content_type=JPEG, description=STORED_DESCRIPTION)  # same code, other types
+@blp.alt_response(200, schema=BINARY, content_type=PNG, description=STORED_DESCRIPTION)
+@blp.alt_response(200, schema=BINARY, content_type=DOCX, description=STORED_DESCRIPTION)
 @blp.errors(401, 403, 404)
 def download(document_id: int) -> Response:
     """Download a stored document (intake and legal only; every download is audited, never its content)."""

@@ -91,6 +91,8 @@ def change_language(body: dict[str, Any], filing_id: int) -> Any:
 @blp.route("/filings/<int:filing_id>/responses", methods=["POST"])
 @roles(*RESPONSE_RECORDERS)
 @blp.arguments(ResponseUploadSchema, location="json_or_files")
+# The multipart alternative in the document too (the parser reads both; flask-smorest documents one type).
+@blp.doc(requestBody={"content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/ResponseUpload"}}}})
 @blp.response(201, ResponseSchema)
 @blp.errors(401, 403, 404, 409, 413)
 def add_response(body: dict[str, Any], filing_id: int) -> Any:

@@ -106,7 +106,7 @@ class AppealSchema(InputSchema):
     city = Text(required=True, max_length=MAX_TEXT, multiline=False)
     episodes = KeyList(allow_none=True, load_default=list, metadata={
         "description": "episode keys (or one `;`-separated text); may be empty"})
-    incident_types = KeyList(required=True, metadata={
+    incident_types = KeyList(required=True, metadata={"minItems": 1,  # the validator's no_incident_type
         "description": "keys of the incident_type vocabulary (or one `;`-separated text)"})
     incident_date = Day(required=True, past_only=True)
     description = Text(required=True, max_length=MAX_TEXT)  # the one multi-line text of an appeal

@@ -7,7 +7,7 @@ marshmallow hands a message object through untouched when it is not a string, so
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -65,6 +65,12 @@ class ProblemField(fields.Field):
         return super().deserialize(value, attr, data, **kwargs)
 
 
+# The character rule as a JSON Schema pattern (ECMA 262 and Python read \\uXXXX alike), from filings/text.py's CONTROL.
+_ALLOWED = f"[^{text_rule.CONTROL_RANGES}]"
+TEXT_PATTERN = f"^{_ALLOWED}*$"
+FILLED_TEXT_PATTERN = f"^{_ALLOWED}*[^\\s{text_rule.CONTROL_RANGES}]{_ALLOWED}*$"
+
+
 # The character rule is filings/text.py's (one rule for what is typed and what a document holds): every kind of
 # line break becomes "\n", a control character is refused (`control_characters`, with its position: invisible in
 # a page, refused by a .docx, a NUL even by PostgreSQL), a lone surrogate or U+FFFE/U+FFFF too (`invalid_text`:
@@ -87,6 +93,10 @@ class Text(ProblemField, fields.String):
         validators = [given] if callable(given) else list(given or [])
         if max_length is not None:
             validators.append(at_most(max_length))
+        # The OpenAPI document states the character rule (a client learns it without a 422); a required text
+        # also needs one character that is not blank. Only documentation: the check is clean_text's.
+        pattern = TEXT_PATTERN if kwargs.get("allow_none") or not kwargs.get("required") else FILLED_TEXT_PATTERN
+        kwargs["metadata"] = {"pattern": pattern, **kwargs.get("metadata", {})}
         super().__init__(validate=validators, **kwargs)
         self.strip = strip
         self.multiline = multiline
@@ -199,6 +209,12 @@ class Day(ProblemField, fields.Date):
                               "future": Problem("future_date")}
 
     def __init__(self, *, past_only: bool = False, today: Callable[[], date] | None = None, **kwargs: Any) -> None:
+        if past_only:  # stated in the OpenAPI document: a JSON Schema cannot compare with today
+            metadata = dict(kwargs.get("metadata", {}))
+            said = metadata.get("description") or ""
+            if "future" not in said:
+                metadata["description"] = f"{said}; not after today (UTC)" if said else "not after today (UTC)"
+            kwargs["metadata"] = {**metadata, "x-not-after-today": True}
         super().__init__(**kwargs)
         self.past_only = past_only
         self.today = today
@@ -294,8 +310,13 @@ class Nested(ProblemField, fields.Nested):
 class KeyList(List):
     """A list of keys; the `;`-separated text of a spreadsheet cell is accepted as well. Duplicates are dropped."""
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(Text(max_length=80), **kwargs)
+    def __init__(self, *, choices: Sequence[str] | None = None, **kwargs: Any) -> None:
+        # Documented as filled: a blank key is dropped, so it never counts towards minItems. ``choices`` only
+        # documents the keys (an enum in the OpenAPI document); the schema using it checks them.
+        documented: dict[str, Any] = {"pattern": FILLED_TEXT_PATTERN}
+        if choices:
+            documented["enum"] = list(choices)
+        super().__init__(Text(max_length=80, metadata=documented), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
         if isinstance(value, str):

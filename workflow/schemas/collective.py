@@ -85,6 +85,7 @@ class CollectiveInputSchema(InputSchema):
     language = Text(required=True, metadata={"description": "a language with a collective template, e.g. en"})
     title = Text(required=True, max_length=TITLE_MAX)
     cases = List(Text(max_length=40), required=True, metadata={
+        "minItems": 1, "maxItems": MAX_CASES,  # the validator's no_cases and too_many
         "description": "references of the cases to include; each needs verified consent and an approved review"})
     mandates = Codes(None, load_default=list, metadata={"description": "mandate keys (un_sp only)"})
     grounds = Codes(None, load_default=list, metadata={"description": "legal_ground keys, e.g. iccpr_21"})

@@ -70,6 +70,12 @@ def _day() -> Day:
     return Day(allow_none=True, past_only=True, metadata={"description": "YYYY-MM-DD or DD.MM.YYYY; not in the future"})
 
 
+def markable(names: Sequence[str]) -> KeyList:
+    """``unknown``: the names a person may mark "not known" (listed in the OpenAPI document; checked below)."""
+    return KeyList(allow_none=True, choices=names,
+                   metadata={"description": "names of fields a person marks \"not known\""})
+
+
 class FactsInput(InputSchema):
     """One input of the facts; ``MARKABLE``: the names ``unknown`` may carry."""
 
@@ -96,6 +102,7 @@ class PersonFactsSchema(FactsInput):
     """The person's facts beyond the name (``Person``); ``unknown`` names them without the ``person.`` prefix."""
 
     MARKABLE = PERSON_FACTS
+    unknown = markable(MARKABLE)
 
     nationality = _short()
     gender = Text(allow_none=True, validate=one_of(Gender.codes()), metadata={"description": ", ".join(Gender.codes())})
@@ -110,6 +117,7 @@ class PersonFactsSchema(FactsInput):
 
 class PerpetratorSchema(FactsInput):
     MARKABLE = ROW_FACTS["perpetrators"]
+    unknown = markable(MARKABLE)
 
     agency = Text(required=True, metadata={"description": "a key of the perpetrator_agency vocabulary"})
     unit = _short()
@@ -125,11 +133,13 @@ class PerpetratorSchema(FactsInput):
 
 class IncidentInputSchema(FactsInput):
     MARKABLE = ROW_FACTS["incidents"]
+    unknown = markable(MARKABLE)
 
     occurred_on = _day()
     city = _short()
     place = _short()
-    types = KeyList(required=True, metadata={"description": "keys of the incident_type vocabulary"})
+    types = KeyList(required=True, metadata={"description": "keys of the incident_type vocabulary",
+                                             "minItems": 1})  # the validator's no_incident_type
     description = Text(required=True, max_length=DESCRIPTION_MAX,
                        metadata={"description": f"up to {DESCRIPTION_MAX} characters"})
     perpetrators = List(WholeNumber(), allow_none=True,
@@ -167,6 +177,7 @@ class CustodyPlaceSchema(InputSchema):
 
 class ArrestSchema(FactsInput):
     MARKABLE = ROW_FACTS["arrests"]
+    unknown = markable(MARKABLE)
 
     incident_id = WholeNumber(allow_none=True, metadata={"description": "an incident of the same case"})
     arrested_on = _day()
@@ -196,6 +207,7 @@ class ArrestSchema(FactsInput):
 
 class IllTreatmentSchema(FactsInput):
     MARKABLE = ROW_FACTS["ill_treatments"]
+    unknown = markable(MARKABLE)
 
     incident_id = WholeNumber(allow_none=True, metadata={"description": "an incident of the same case"})
     methods = _account()
@@ -212,6 +224,7 @@ class IllTreatmentSchema(FactsInput):
 
 class RemedyStepSchema(FactsInput):
     MARKABLE = ROW_FACTS["remedy_steps"]
+    unknown = markable(MARKABLE)
 
     taken_on = _day()
     authority = Text(required=True, max_length=SHORT_MAX, metadata={"description": f"up to {SHORT_MAX} characters"})
