@@ -1,7 +1,7 @@
 """second factors: each user's TOTP secret (encrypted), single-use recovery codes (hashed), WebAuthn security keys
 
 Revision ID: 5e7a2f0c91d4
-Revises: 8bd7ed95f046
+Revises: f0dc52cb779a
 Create Date: 2026-12-06 16:20:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 import workflow.models
 
 revision = '5e7a2f0c91d4'
-down_revision = '8bd7ed95f046'
+down_revision = 'f0dc52cb779a'
 branch_labels = None
 depends_on = None
 

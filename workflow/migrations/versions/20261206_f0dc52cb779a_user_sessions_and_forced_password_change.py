@@ -6,7 +6,7 @@ users get ``must_change_password`` false; nobody is signed out by the upgrade ex
 before it carry no session id and are asked to sign in again.
 
 Revision ID: f0dc52cb779a
-Revises: 8bd7ed95f046
+Revises: e41a7c3d5b92
 Create Date: 2026-12-06 16:05:23.491151
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import workflow.models
 
 revision = 'f0dc52cb779a'
-down_revision = '8bd7ed95f046'
+down_revision = 'e41a7c3d5b92'
 branch_labels = None
 depends_on = None
 
