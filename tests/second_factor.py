@@ -24,8 +24,8 @@ class MovableClock:
     def __call__(self) -> datetime:
         return self.at
 
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
+    def advance(self, seconds: float = 0, **delta: float) -> None:
+        self.at += timedelta(seconds=seconds, **delta)
 
     def next_code(self, secret: str = TOTP_SECRET) -> str:
         """Move to the next 30-second step and give the code an authenticator app shows there."""

@@ -8,44 +8,20 @@ The idle limit is shown by moving the app's clock (``PETITIO_CLOCK``), never by 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, event, select
 
+from tests.second_factor import pass_second_factor
 from tests.web.conftest import PASSWORD, csrf_token
-from web import create_app
-from workflow.models import User, UserSession, utcnow
+from workflow.models import User, UserSession
 
 COOKIE = "petitio_session"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"
 NEW_PASSWORD = "violet kettle under the stairs"
-
-
-class Clock:
-    """The app's "now", moved by the test."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def app(env, clock) -> Flask:  # the conftest's app, on a clock the test moves
-    return create_app(env.settings, TESTING=True, PETITIO_CLOCK=clock)
 
 
 def sign_in(app: Flask, username: str, password: str = PASSWORD, *, user_agent: str = FIREFOX) -> FlaskClient:
@@ -54,6 +30,7 @@ def sign_in(app: Flask, username: str, password: str = PASSWORD, *, user_agent: 
     page = client.get("/login")
     response = client.post("/login", data={"username": username, "password": password,
                                            "csrf_token": csrf_token(page.get_data(as_text=True))})
+    response = pass_second_factor(client, response, app.config["PETITIO_CLOCK"])  # the admin's code, if asked
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return client
 

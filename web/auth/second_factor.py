@@ -11,13 +11,13 @@ from werkzeug import Response
 
 from web.access import public, roles
 from web.auth.forms import CodeForm
+from web.auth.sessions import now
 from web.auth.sign_in import (
     CODE_LIMIT,
     complete_sign_in,
     count_wrong_code,
     drop_pending,
     failed_code,
-    now,
     pending_user,
 )
 from web.database import db

@@ -14,7 +14,8 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import public, roles
-from web.auth.sign_in import CODE_LIMIT, complete_sign_in, count_wrong_code, failed_code, now, pending_user
+from web.auth.sessions import now
+from web.auth.sign_in import CODE_LIMIT, complete_sign_in, count_wrong_code, failed_code, pending_user
 from web.database import db
 from web.extensions import limiter
 from web.messages import message

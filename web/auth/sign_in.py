@@ -8,16 +8,14 @@ answers as that user until ``complete_sign_in`` runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from flask import current_app, redirect, request, session, url_for
+from flask import redirect, request, session, url_for
 from werkzeug import Response
 
 from web.auth.sessions import begin_session
 from web.database import db
-from workflow.models import User, utcnow
+from workflow.models import User
 from workflow.services import two_factor
 
 PENDING = "sign_in_pending"
@@ -28,13 +26,6 @@ PENDING_ATTEMPTS = 5  # wrong codes before the password is asked again (the acco
 
 def failed_code(response: Response) -> bool:
     return request.method == "POST" and response.status_code >= 400
-
-
-def now() -> datetime:
-    """The clock of the second factor. Tests put a movable clock in ``PETITIO_CLOCK`` instead of sleeping; nothing
-    outside ``create_app(..., PETITIO_CLOCK=...)`` in Python code can set it."""
-    clock: Callable[[], datetime] = current_app.config.get("PETITIO_CLOCK") or utcnow
-    return clock()
 
 
 def complete_sign_in(user: User) -> None:

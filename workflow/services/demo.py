@@ -25,10 +25,11 @@ from workflow.services.collective import create_collective, eligible_cases
 from workflow.services.consent import withdraw_consent
 from workflow.services.episodes import upsert_episode
 from workflow.services.organisation import update_profile
+from workflow.services.passwords import verify_password
 from workflow.services.responses import record_response
 from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
-from workflow.services.users import add_user, check_password
+from workflow.services.users import add_user
 from workflow.services.worker import fire_one
 from workflow.vocab import INCIDENT_TYPES
 
@@ -89,7 +90,7 @@ def give_demo_keys(session: Session) -> None:
     for username, _role, _name in DEMO_USERS:
         user = session.scalar(select(User).where(User.username == username))
         if (user is not None and two_factor.needs_enrolment(session, user)
-                and check_password(user, DEMO_PASSWORD)):
+                and verify_password(user, DEMO_PASSWORD)):
             two_factor.enrol_known_secret(session, None, user, demo_totp_secret(username))
 
 
