@@ -11,7 +11,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from web import create_app
-from workflow.services.users import get_user, issue_token
+from workflow.services.api_tokens import create_token
+from workflow.services.users import get_user
 
 PASSWORD = "correct horse battery"  # the password tests/conftest.py gives every staff user
 
@@ -53,7 +54,7 @@ def token(env, staff) -> Callable[[str], dict[str, str]]:
 
     def headers(username: str) -> dict[str, str]:
         with env.uow() as session:
-            value = issue_token(session, None, get_user(session, username))
+            _, value = create_token(session, None, get_user(session, username), channel="cli")
         return {"Authorization": f"Bearer {value}"}
 
     return headers
