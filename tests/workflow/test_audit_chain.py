@@ -14,7 +14,7 @@ from sqlalchemy import func, select, text
 from tests.helpers import do, open_sample_case
 from workflow.audit import AuditDataRefused, audit
 from workflow.audit_chain import verify_chain
-from workflow.models import AuditEvent
+from workflow.models import ApiToken, AuditEvent
 from workflow.services.cases import get_case
 from workflow.services.consent import update_consent_permissions, withdraw_consent
 
@@ -216,3 +216,49 @@ def test_concurrent_appends_keep_one_chain(env, staff):
         seqs = list(session.scalars(select(AuditEvent.seq).where(AuditEvent.action == "probe")))
     assert report.broken is None and report.verified == total
     assert len(seqs) == 50 == len(set(seqs))
+
+
+def test_the_migration_names_tokens_scrubs_old_events_and_chains_them(tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from alembic import command
+    from sqlalchemy.orm import Session
+
+    from workflow import crypto, schema
+    from workflow.config import load_settings
+    from workflow.db import make_engine
+
+    settings = load_settings({"PETITIO_HOME": str(tmp_path / "home")})
+    crypto.configure(settings)
+    engine = make_engine(settings.database_url)
+    config = schema.alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "8bd7ed95f046")  # before names, expiry and the chain
+        conn.execute(text("INSERT INTO users (id, username, full_name, role, locale, active, created_at) "
+                          "VALUES (1, 'lena', 'Lena', 'legal', 'en', 1, '2025-01-01 00:00:00')"))
+        for n in (1, 2):
+            conn.execute(text("INSERT INTO api_tokens (id, user_id, token_hash, created_at) "
+                              "VALUES (:n, 1, :h, '2025-01-01 00:00:00')"), {"n": n, "h": f"{n}" * 64})
+        old = [{"task": "legal_review", "form": {"decision": "reject", "notes": f"Call {MARKERS[0]}"}},
+               {"fields": ["names"], "before": {"names": {"en": "Old name"}}, "after": {"names": {"en": "New"}}},
+               {"username": "lena", "note": MARKERS[1]}]
+        for n, data in enumerate(old, start=1):
+            conn.execute(text("INSERT INTO audit_events (id, at, actor_id, action, object_type, data) "
+                              "VALUES (:n, '2025-01-01 00:00:0' || :n, 1, 'probe', 'case', :d)"),
+                         {"n": n, "d": json.dumps(data)})
+    schema.upgrade(engine)
+    with Session(engine) as session:
+        tokens = session.execute(text("SELECT name, expires_at FROM api_tokens ORDER BY id")).all()
+        assert [t.name for t in tokens] == ["token 1", "token 2"]
+        events = list(session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+        assert [e.data for e in events] == [
+            {"task": "legal_review", "form": ["decision", "notes"]},
+            {"fields": ["names"], "before": ["names"], "after": ["names"]},
+            {"username": "lena", "scrubbed": ["note"]},
+        ]
+        report = verify_chain(session)
+        assert report.broken is None and report.verified == 3
+        row = session.scalars(select(ApiToken)).first()
+        assert abs(row.expires_at - (datetime.now(UTC) + timedelta(days=90))) < timedelta(minutes=5)
+    engine.dispose()
