@@ -114,6 +114,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 def _register_blueprints(app: Flask) -> None:
     from web.account.routes import bp as account
+    from web.account.tokens import bp as tokens
     from web.admin.catalogue import bp as catalogue
     from web.admin.organisation import bp as organisation
     from web.admin.routes import bp as admin
@@ -138,7 +139,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts, second_factor, security_keys):
+                      facts, second_factor, security_keys, tokens):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -67,24 +67,26 @@ class HistoryEntry:
     detail: str
 
 
-def history_entries(events: list[AuditEvent]) -> list[HistoryEntry]:
+def history_entries(events: list[AuditEvent], reasons: dict[int, str] | None = None) -> list[HistoryEntry]:
+    """``reasons``: audit event id -> the reason of a review's return or rejection (``services.history.review_reasons``:
+    the audit log holds no text)."""
     return [HistoryEntry(event.at, event.actor.display_name if event.actor else _("Petitio (automatic)"),
-                         *_text(event)) for event in events]
+                         *_text(event, (reasons or {}).get(event.id, ""))) for event in events]
 
 
-def _text(event: AuditEvent) -> tuple[str, str]:
+def _text(event: AuditEvent, reason: str = "") -> tuple[str, str]:
     data = event.data or {}
     text = str(ACTION_LABELS.get(event.action) or event.action.replace("_", " ").capitalize())
     if event.action == "consent_withdrawn" and event.object_type == "process_instance":
         text = _("Process stopped: consent withdrawn")
     elif event.action == "escalated" and data.get("reason") == "urgent":
         text = _("Urgent case: a manager is alerted")
-    return text, _detail(event.action, data)
+    return text, _detail(event.action, data, reason)
 
 
-def _detail(action: str, data: dict[str, Any]) -> str:
+def _detail(action: str, data: dict[str, Any], reason: str = "") -> str:
     if action == "task_completed" and data.get("task"):
-        return _completion(data["task"], data.get("form") or {})
+        return _completion(data["task"], data, reason)
     if action == "case_opened" and data.get("imported"):
         return _("imported")
     if action == "collective_narrative_changed":  # the sections, never their text
@@ -111,13 +113,13 @@ def _detail(action: str, data: dict[str, Any]) -> str:
     return ""
 
 
-def _completion(bpmn_id: str, form: dict[str, Any]) -> str:
-    """The step, the choice made, and for a review sent back or rejected the reason given (the form's notes)."""
-    choice = form.get("decision") or form.get("action")
+def _completion(bpmn_id: str, data: dict[str, Any], reason: str) -> str:
+    """The step, the choice made, and for a review sent back or rejected the reason given (the review's notes)."""
+    choice = data.get("decision") or data.get("action")
     detail = task_name(bpmn_id)
     if choice:
         detail += " — " + label("option", choice)
-    reason = str(form.get("notes") or "").strip()
+    reason = (reason or "").strip()
     if bpmn_id in REVIEW_STEPS and choice in (Decision.RETURN, Decision.REJECT) and reason:
         detail += " — " + _("reason: %(reason)s", reason=reason)
     return detail

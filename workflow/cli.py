@@ -80,14 +80,21 @@ def users_add(rt: Runtime, name: str, role: str, full_name: str, locale: str, em
 
 @users.command("token")
 @click.argument("name")
+@click.option("--name", "token_name", default="", help="What the token is for (default: token N).")
+@click.option("--days", type=click.IntRange(1, None), default=None,
+              help="Days until it expires (default 90, at most 366).")
 @pass_runtime
 @one_line_errors
-def users_token(rt: Runtime, name: str) -> None:
-    """Print a new API token for NAME (alone on the last line; only its hash is stored)."""
-    from workflow.services.users import get_user, issue_token
+def users_token(rt: Runtime, name: str, token_name: str, days: int | None) -> None:
+    """Print a new API token for NAME (alone on the last line; only its hash is stored).
+
+    The operator on the server issues it (audited with no actor, channel cli): the shell and the keys
+    already grant everything. Users create their own tokens on their account page."""
+    from workflow.services.api_tokens import create_token
+    from workflow.services.users import get_user
 
     with unit_of_work(rt.ready_engine()) as session:
-        token = issue_token(session, None, get_user(session, name))
+        _, token = create_token(session, None, get_user(session, name), name=token_name, days=days, channel="cli")
     click.echo(token)
 
 
@@ -356,3 +363,30 @@ def storage_check(rt: Runtime, remove: bool, grace_hours: float) -> None:
         raise click.ClickException(
             f"{left} orphaned file(s), {len(report.unpublished) - report.published} unpublished, "
             f"{len(report.missing)} document(s) without a file" + ("" if remove else "; --remove deletes orphans"))
+
+
+# -- audit ---------------------------------------------------------------------------------------------
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit log."""
+
+
+@audit_group.command("verify")
+@click.option("--head", default=None, help="A head hash recorded earlier: it must still be in the chain.")
+@pass_runtime
+@one_line_errors
+def audit_verify(rt: Runtime, head: str | None) -> None:
+    """Walk the hash chain of the audit log; exit 1 at the first broken link. Keep the printed head hash
+    off this machine: it is what shows a rewrite of the whole chain."""
+    from workflow.audit_chain import verify_chain
+
+    with unit_of_work(rt.ready_engine()) as session:
+        report = verify_chain(session, head=head)
+    if report.broken is not None:
+        where = f" at seq {report.at_seq}" if report.at_seq is not None else ""
+        where += f" (event id {report.at_id})" if report.at_id is not None else ""
+        click.echo(f"audit chain broken{where}: {report.broken}; {report.verified} event(s) verified before it",
+                   err=True)
+        sys.exit(1)
+    click.echo(f"{report.verified} audit event(s) verified; head seq {report.head_seq} hash {report.head_hash}")

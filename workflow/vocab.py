@@ -2,8 +2,8 @@
 
 Keys are stable codes stored on cases and in task data; they never change once created. A retired term
 is no longer offered or accepted in new input, but old records keep it and still show its label. Every
-change is an audit event with the old and new values (who changed what). ``petitio init`` seeds the
-defaults below, adding what is missing and never overwriting an admin's edit.
+change is an audit event naming the changed fields (values stay out of the log). ``petitio init`` seeds
+the defaults below, adding what is missing and never overwriting an admin's edit.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def add_term(session: Session, actor: User, vocabulary: str, key: Any, labels: A
     session.add(term)
     session.flush()
     audit(session, actor, "term_added", "vocabulary_term", f"{vocabulary}:{term.key}", None,
-          {"vocabulary": vocabulary, "key": term.key, "after": _state(term)})
+          {"vocabulary": vocabulary, "key": term.key, "fields": sorted(_state(term))})
     return term
 
 
@@ -158,8 +158,7 @@ def update_term(session: Session, actor: User, vocabulary: str, key: str, **chan
         term.updated_by_id = actor.id
         changed = sorted(k for k in after if after[k] != before[k])
         audit(session, actor, "term_changed", "vocabulary_term", f"{vocabulary}:{key}", None,
-              {"vocabulary": vocabulary, "key": key, "fields": changed,
-               "before": {k: before[k] for k in changed}, "after": {k: after[k] for k in changed}})
+              {"vocabulary": vocabulary, "key": key, "fields": changed})  # names only: labels are free text
     session.flush()
     return term
 

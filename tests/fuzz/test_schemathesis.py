@@ -42,7 +42,8 @@ from tests.helpers import do, filing_in_check, open_sample_case
 from tests.web.test_api_filings import approved, complaint
 from web import create_app
 from workflow.models import Case, CollectiveComplaint, Document, Filing, HumanTask, Job
-from workflow.services.users import get_user, issue_token
+from workflow.services.api_tokens import create_token
+from workflow.services.users import get_user
 
 ROLES = {"intake": "ina", "legal": "lena", "manager": "mara", "admin": "ada"}
 # Examples per operation and kind (generated paths, known paths, negative): 63 operations x 4 roles x this.
@@ -91,7 +92,8 @@ def seed(env: Any, app: Any) -> dict[str, list[Any]]:
 
 def bearer(env: Any, username: str) -> dict[str, str]:
     with env.uow() as session:
-        return {"Authorization": f"Bearer {issue_token(session, None, get_user(session, username))}"}
+        _, value = create_token(session, None, get_user(session, username), channel="cli")
+        return {"Authorization": f"Bearer {value}"}
 
 
 def known_paths(operation: Any, known: dict[str, list[Any]]) -> st.SearchStrategy[dict[str, Any]]:

@@ -13,7 +13,8 @@ from werkzeug.test import TestResponse
 from tests import log_watch
 from tests.second_factor import MovableClock, pass_second_factor
 from web import create_app
-from workflow.services.users import get_user, issue_token
+from workflow.services.api_tokens import create_token
+from workflow.services.users import get_user
 
 PASSWORD = "correct horse battery"  # the password tests/conftest.py gives every staff user
 
@@ -64,7 +65,8 @@ def token(env, staff) -> Callable[[str], dict[str, str]]:
 
     def headers(username: str) -> dict[str, str]:
         with env.uow() as session:
-            value = log_watch.remember(issue_token(session, None, get_user(session, username)))
+            _, value = create_token(session, None, get_user(session, username), channel="cli")
+            log_watch.remember(value)
         return {"Authorization": f"Bearer {value}"}
 
     return headers

@@ -106,9 +106,7 @@ def test_an_admin_edits_a_response_window_and_a_russian_name(api, env, staff):
     assert ok(api("GET", "/api/v1/bodies/un_hrc", "mara"))["response_days"] == 200
     [event] = audit_events(env, "body_changed")
     assert (event.object_type, event.object_id, event.data["fields"]) == ("body", "un_hrc", ["names", "response_days"])
-    assert event.data["before"]["names"]["ru"] == "Комитет ООН по правам человека"
-    assert event.data["after"]["names"]["ru"] == "Комитет по правам человека"
-    assert (event.data["before"]["response_days"], event.data["after"]["response_days"]) == (183, 200)
+    assert set(event.data) == {"fields"}  # names, never values (workflow/audit.py)
     with env.uow() as session:
         assert event.actor_id == env.user(session, "ada").id
 
@@ -205,8 +203,7 @@ def test_add_relabel_retire_and_restore_a_term(api, env, staff):
     assert (added.object_type, added.object_id) == ("vocabulary_term", "incident_type:kettling")
     changes = audit_events(env, "term_changed")
     assert [e.data["fields"] for e in changes] == [["labels"], ["active"], ["active"]]
-    assert changes[0].data["before"]["labels"]["en"] == "Kettling"
-    assert changes[0].data["after"]["labels"]["en"] == "Kettling of protesters"
+    assert "Kettling" not in str([e.data for e in changes])  # labels are free text: names only
     with env.uow() as session:
         ada = env.user(session, "ada").id
     assert {e.actor_id for e in [added, *changes]} == {ada}

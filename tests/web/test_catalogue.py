@@ -136,15 +136,15 @@ def test_an_admin_edits_a_response_window_and_a_russian_name(env, login):
     [event] = events(env, "body_changed")
     assert event.object_type == "body" and event.object_id == "un_hrc"
     assert event.data["fields"] == ["names", "response_days"]
-    assert event.data["before"]["response_days"] == 183 and event.data["after"]["response_days"] == 200
+    assert set(event.data) == {"fields"}  # names, never values (workflow/audit.py)
 
     listing = text_of(client.get("/admin/bodies"))
     assert "200" in listing and "Ada" in listing  # the new window, and who changed it last
     page = text_of(client.get("/admin/bodies/un_hrc"))
     history = page[page.index("Change history"):]
     assert "Ada" in history and "Response window (days)" in history
-    assert "<td>183</td><td>200</td>" in history
-    assert "Комитет по правам человека" in history
+    # The audit log names the fields, never their values (workflow/audit.py): the history says what changed.
+    assert "<td>183</td><td>200</td>" not in history and "Комитет по правам человека" not in history
 
     with env.uow() as session:  # a Russian-speaking user sees the new name in the list
         env.user(session, "lena").locale = "ru"
@@ -302,7 +302,7 @@ def test_add_relabel_retire_and_restore_a_term_with_its_history(env, login):
     history = page[page.index('id="term-kettling"'):page.index('id="h-new-term"')]
     assert history.count("Ada") == 4
     assert "Term added" in history and "Term changed" in history
-    assert '"en": "Kettling"' in history and '"en": "Kettling of protesters"' in history
+    assert '"en": "Kettling"' not in history  # field names only (workflow/audit.py)
 
 
 def test_a_duplicate_or_badly_formed_key_is_refused(env, login):

@@ -46,8 +46,7 @@ def test_update_validates_audits_names_and_booleans_only(env, staff):
                                           "overrides": {"un_hrc": "deny"}, "risk": "Threatened by an officer."}
     (event,) = events(env, "consent_updated")
     assert event["changed"] == ["publish_name", "initials_only", "body_overrides.un_hrc", "risk_note"]
-    assert event["old"] == {"publish_name": True, "initials_only": False, "body_overrides.un_hrc": None}
-    assert event["new"] == {"publish_name": False, "initials_only": True, "body_overrides.un_hrc": "deny"}
+    assert set(event) == {"changed"}  # the names of the changes, never their values (workflow/audit.py)
     assert "Threatened" not in str(event)
 
     with env.uow() as session:  # anonymous excludes every way of naming the person

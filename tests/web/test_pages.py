@@ -12,7 +12,7 @@ from tests.helpers import audit_actions, do, ensure_episode, expire_timers, open
 from tests.web.conftest import PASSWORD, csrf_token
 from workflow.models import AuditEvent, Case, ConsentRecord, HumanTask, User
 from workflow.services.episodes import upsert_episode
-from workflow.services.users import get_user, user_for_token
+from workflow.services.users import get_user
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 CASE_LINK = re.compile(r'href="/cases/(APL-[0-9A-Z-]+)(?:#[^"]*)?"')
@@ -313,26 +313,13 @@ def test_admin_deactivates_and_reactivates_an_account(env, login, client):
         assert get_user(session, "leo").active and get_user(session, "ada").active
 
 
-def test_admin_issues_a_token_that_is_shown_once(env, login):
-    ada = login("ada")
-    response = admin_post(ada, "/admin/users/lena/token", {})
-    assert response.status_code == 200
-    [token] = re.findall(r"pt_[A-Za-z0-9_-]{20,}", text_of(response))
-    assert "no-store" in response.headers["Cache-Control"]
-    assert token not in text_of(ada.get("/admin/users"))  # never again
-    assert "1 active" in text_of(ada.get("/admin/users"))
-    with env.uow() as session:
-        assert user_for_token(session, token).username == "lena"
-
-
 @pytest.mark.parametrize("username", ["ina", "lena", "mara"])
 def test_non_admins_get_403_on_every_admin_page(login, username):
     client = login(username)
     assert client.get("/admin/users").status_code == 403
     token = csrf_token(text_of(client.get("/tasks")))
     for url, data in [("/admin/users", {"username": "evil", "role": "admin", "locale": "en", "password": "x" * 12}),
-                      ("/admin/users/ada/role", {"role": "intake"}), ("/admin/users/ada/active", {"active": "false"}),
-                      ("/admin/users/ada/token", {})]:
+                      ("/admin/users/ada/role", {"role": "intake"}), ("/admin/users/ada/active", {"active": "false"})]:
         assert client.post(url, data={**data, "csrf_token": token}).status_code == 403, url
 
 

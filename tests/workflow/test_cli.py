@@ -317,6 +317,34 @@ def test_users_add_and_token(cli_env: Cli) -> None:
         assert not any(token in str(value) for row in rows for value in row)
         audit = session.scalars(select(AuditEvent.data)).all()
         assert not any(token in json.dumps(data) for data in audit)
+        # The operator's token: audited with no actor, channel cli; a name and the default expiry.
+        issued_event = session.scalars(select(AuditEvent).where(AuditEvent.action == "token_created")).one()
+        assert issued_event.actor_id is None and issued_event.data["channel"] == "cli"
+        row = session.scalars(select(ApiToken)).one()
+        assert row.name == "token 1" and row.expires_at - row.created_at == timedelta(days=90)
+
+    named = cli_env.ok("users", "token", "lena", "--name", "nightly export", "--days", "7")
+    assert re.fullmatch(r"pt_\S{20,}", named.strip().splitlines()[-1]), named
+    assert "366" in one_line_error(cli_env.run_many(["users", "token", "lena", "--days", "400"])[0])
+    with cli_env.session() as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.name == "nightly export")).one()
+        assert row.expires_at - row.created_at == timedelta(days=7)
+        assert session.scalar(select(func.count()).select_from(ApiToken)) == 2
+
+
+def test_audit_verify_reports_the_chain_and_a_broken_link(cli_env: Cli) -> None:
+    cli_env.initialise()
+    cli_env.ok("users", "add", "lena", "--role", "legal", stdin=PASSWORD + "\n")
+    cli_env.ok("users", "token", "lena")
+    out = cli_env.ok("audit", "verify").strip().splitlines()[-1]
+    match = re.fullmatch(r"(\d+) audit event\(s\) verified; head seq (\d+) hash ([0-9a-f]{64})", out)
+    assert match and match.group(1) == match.group(2) == "2", out
+    assert cli_env.ok("audit", "verify", "--head", match.group(3))
+    with cli_env.session() as session:
+        session.execute(text("UPDATE audit_events SET action = 'user_deleted' WHERE seq = 1"))
+    broken = cli_env.run_many(["audit", "verify"])[0]
+    assert broken.returncode == 1, describe(broken)
+    assert "broken at seq 1" in broken.stderr and "edited" in broken.stderr, describe(broken)
 
 
 def test_unknown_role_is_a_single_line(sqlite_cli: Cli) -> None:

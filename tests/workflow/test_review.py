@@ -161,8 +161,7 @@ def test_editing_a_response_window_changes_new_deadlines_not_running_ones(env, s
     with env.uow() as session:
         bodies.update_body(session, env.user(session, "ada"), "un_sp", {"response_days": 30})
         event = session.scalars(select(AuditEvent).where(AuditEvent.action == "body_changed")).one()
-        assert event.data == {"fields": ["response_days"], "before": {"response_days": 60},
-                              "after": {"response_days": 30}}
+        assert event.data == {"fields": ["response_days"]}  # names, never values (workflow/audit.py)
     _submit(env, "REV-008")
     assert _response_due(env, "REV-008").date() == date.today() + timedelta(days=30)
     assert _response_due(env, "REV-007") == running
@@ -204,7 +203,7 @@ def test_vocabulary_terms_are_added_relabelled_retired_and_audited(env, staff):
         assert "search_and_seizure" not in vocab.keys(session, "incident_type")
         assert vocab.labels(session, "incident_type", "ru")["search_and_seizure"] == "Обыск и изъятие"
         changed = session.scalars(select(AuditEvent).where(AuditEvent.action == "term_changed")).one()
-        assert changed.data["before"] == {"active": True} and changed.data["after"] == {"active": False}
+        assert changed.data == {"vocabulary": "incident_type", "key": "search_and_seizure", "fields": ["active"]}
         assert changed.actor_id == env.user(session, "ada").id
         assert session.scalar(select(VocabularyTerm.updated_by_id).where(
             VocabularyTerm.key == "search_and_seizure")) == changed.actor_id

@@ -1,5 +1,8 @@
-"""Admin pages: user accounts (create, change role, deactivate/reactivate, issue API tokens, reset a password,
-sign a user out everywhere). Admins only."""
+"""Admin pages: user accounts (create, change role, deactivate/reactivate, reset a password, sign a user out
+everywhere). Admins only.
+
+API tokens: an admin lists and revokes them (web/account/tokens.py) and never creates one for someone else.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from workflow.problems import Problem
 from workflow.roles import ADMINS, Role
 from workflow.services import two_factor
 from workflow.services import users as user_service
+from workflow.services.api_tokens import active_token_counts
 from workflow.services.digest import set_email
 from workflow.services.passwords import reset_password
 from workflow.services.sessions import sign_out_everywhere
@@ -29,13 +33,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="template
 
 
 def _render(form: NewUserForm, *, status: int = 200, row_errors: dict[str, dict[str, str]] | None = None,
-            new_token: dict[str, str] | None = None, new_password: dict[str, str] | None = None) -> tuple[str, int]:
+            new_password: dict[str, str] | None = None) -> tuple[str, int]:
     session = db()
     form.timezone.choices = timezone_choices()
     return render_template(
         "admin/users.html", form=form, users=user_service.list_users(session),
-        tokens=user_service.active_token_counts(session), role_choices=[(r.value, label("role", r)) for r in Role],
-        row_errors=row_errors or {}, new_token=new_token, new_password=new_password, languages=UI_LANGUAGES,
+        tokens=active_token_counts(session), role_choices=[(r.value, label("role", r)) for r in Role],
+        row_errors=row_errors or {}, new_password=new_password, languages=UI_LANGUAGES,
         second_factors=two_factor.enrolled_user_ids(session),
     ), status
 
@@ -103,18 +107,6 @@ def set_active(username: str) -> Response | tuple[str, int]:
         flash(_("%(username)s is deactivated: signing in and API tokens no longer work.", username=username),
               "success")
     return redirect(url_for("admin.users"), 303)
-
-
-@bp.post("/users/<username>/token")
-@roles(*ADMINS)
-def issue_token(username: str) -> tuple[str, int]:
-    user = _user(username)
-    if not user.active:
-        return _fail(username, "token", {"token": Problem("account_inactive")})
-    token = user_service.issue_token(db(), g.actor, user)
-    # Answered directly, never through a redirect and a flash: the flash would carry the token in the
-    # session cookie. Only its hash is stored, so this page is the one time it is shown.
-    return _render(NewUserForm(formdata=None), new_token={"username": username, "token": token})
 
 
 @bp.post("/users/<username>/email")

@@ -36,17 +36,19 @@ def register_api(app: Flask) -> Api:
         organisation,
         review,
         tasks,
+        tokens,
     )
 
     api = PetitioApi(app, spec_kwargs={
-        "info": {"description": "Petitio JSON API. Authenticate with `Authorization: Bearer <token>` "
-                                "(`petitio users token NAME`). Errors are `{\"error\", \"message\", \"errors\"}`."},
+        "info": {"description": "Petitio JSON API. Authenticate with `Authorization: Bearer <token>` (created on "
+                                "the account page, or `petitio users token NAME`). "
+                                "Errors are `{\"error\", \"message\", \"errors\"}`."},
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
     for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports,
-                   organisation, facts):
+                   organisation, facts, tokens):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api

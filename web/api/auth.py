@@ -6,7 +6,7 @@ from flask import request
 
 from web.database import db
 from workflow.models import User
-from workflow.services.users import user_for_token
+from workflow.services.api_tokens import user_for_token
 
 
 def authenticate_bearer() -> User | None:

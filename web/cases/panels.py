@@ -8,7 +8,7 @@ from web.history import history_entries
 from web.panel import CasePage
 from workflow.roles import person_fields
 from workflow.services.dashboard import case_timeline
-from workflow.services.history import case_history
+from workflow.services.history import case_history, review_reasons
 from workflow.services.intake import may_edit_facts, may_edit_person
 
 
@@ -29,4 +29,5 @@ def timeline_panel(page: CasePage, posted: Any) -> dict[str, Any]:
 
 
 def history_panel(page: CasePage, posted: Any) -> dict[str, Any]:
-    return {"entries": history_entries(case_history(page.session, page.read.case.id))}
+    events = case_history(page.session, page.read.case.id)
+    return {"entries": history_entries(events, review_reasons(page.session, events))}

@@ -69,8 +69,8 @@ def update_consent_permissions(session: Session, actor: User, case: Case, **fiel
 
     ``fields``: share_name_with_government, publish_name, initials_only, anonymous (booleans),
     body_overrides ({body code: "allow" | "deny"}, replacing the whole map), risk_note (text or None).
-    Anonymous excludes every other way of naming the person. The audit event names the changed fields with
-    their old and new values (booleans, override choices), but never the risk note's text. Refused after a
+    Anonymous excludes every other way of naming the person. The audit event names the changed fields, never
+    their values (workflow/audit.py). Refused after a
     withdrawal (Conflict): the record then only documents what was allowed until then.
     """
     if actor.role not in CONSENT_EDITORS:
@@ -92,18 +92,14 @@ def update_consent_permissions(session: Session, actor: User, case: Case, **fiel
         raise ValidationFailed("these consent choices do not fit together", errors=errors)
 
     changed: list[str] = []
-    old: dict[str, Any] = {}
-    new: dict[str, Any] = {}
     for flag in PERMISSION_FLAGS:
         if wanted[flag] != current[flag]:
             changed.append(flag)
-            old[flag], new[flag] = current[flag], wanted[flag]
             setattr(consent, flag, wanted[flag])
     for code in sorted(set(current["body_overrides"]) | set(wanted["body_overrides"])):
         before, after = current["body_overrides"].get(code), wanted["body_overrides"].get(code)
         if before != after:
             changed.append(f"body_overrides.{code}")
-            old[f"body_overrides.{code}"], new[f"body_overrides.{code}"] = before, after
     if wanted["body_overrides"] != current["body_overrides"]:
         consent.body_overrides = dict(wanted["body_overrides"])  # a new object: JSON columns track assignment
     if wanted["risk_note"] != current["risk_note"]:
@@ -112,7 +108,7 @@ def update_consent_permissions(session: Session, actor: User, case: Case, **fiel
     if changed:
         session.flush()
         audit(session, actor, "consent_updated", "case", case.ref, case.id,
-              {"changed": changed, "old": old, "new": new})
+              {"changed": changed})  # names only (workflow/audit.py): a risk note never reaches the log
     return consent
 
 

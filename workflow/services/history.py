@@ -12,7 +12,7 @@ from collections.abc import Collection
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from workflow.models import AuditEvent, CollectiveComplaint, Document
+from workflow.models import AuditEvent, CollectiveComplaint, Document, Review
 
 HISTORY_HIDDEN = frozenset({"identity_read", "facts_read"})
 HISTORY_LIMIT = 300
@@ -55,3 +55,20 @@ def object_history(session: Session, object_type: str, object_ids: Collection[st
         return []
     return _newest_first(session, and_(AuditEvent.object_type == object_type, AuditEvent.object_id.in_(object_ids)),
                          limit)
+
+
+def review_reasons(session: Session, events: Collection[AuditEvent]) -> dict[int, str]:
+    """audit event id -> the reason typed with a review's return or rejection (the review's notes, the approval's
+    notes). The audit log keeps only the review's id (workflow/audit.py: never values); the text stays with
+    the review."""
+    wanted = {e.id: e.data.get("review_id") for e in events if e.action == "task_completed"
+              and e.data.get("task") in ("legal_review", "approve_review") and isinstance(e.data.get("review_id"), int)}
+    if not wanted:
+        return {}
+    reviews = {r.id: r for r in session.scalars(select(Review).where(Review.id.in_(set(wanted.values()))))}
+    reasons = {}
+    for event in events:
+        review = reviews.get(wanted.get(event.id))  # type: ignore[arg-type]
+        if review is not None:
+            reasons[event.id] = review.approval_notes if event.data.get("task") == "approve_review" else review.notes
+    return reasons

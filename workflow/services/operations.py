@@ -136,7 +136,7 @@ def cancel_pending_filings(ctx: ServiceContext, case_ref: str) -> list[dict[str,
         if filing.state in PENDING_FILING_STATES:
             filing.state = FilingState.CANCELLED
             audit(ctx.session, ctx.actor, "filing_cancelled", "filing", filing.id, ctx.case.id,
-                  {"body": filing.body, "reason": "consent withdrawn"})
+                  {"body": filing.body, "reason": "consent_withdrawn"})
         elif filing.state not in (FilingState.CANCELLED, FilingState.CLOSED):
             submitted.append({"filing_id": filing.id, "body": filing.body,
                               "reference": filing.external_reference})

@@ -29,7 +29,7 @@ from workflow.states import Decision, OtherProcedure
 
 
 def update_legal_facts(session: Session, actor: User, case: Case, changes: dict[str, Any]) -> LegalFacts:
-    """Change the legal facts (fields not given keep their value); audited with old and new values.
+    """Change the legal facts (fields not given keep their value); audited with the names of the changed fields.
 
     ``changes`` is checked by ``LegalFactsUpdateSchema``; the combination (a procedure pending or concluded needs its
     name, a concluded one its date) on the facts as they will be. Nothing changes when anything is wrong.
@@ -55,16 +55,11 @@ def update_legal_facts(session: Session, actor: User, case: Case, changes: dict[
         facts.updated_at = utcnow()
         facts.updated_by_id = actor.id
         audit(session, actor, "legal_facts_changed", "case", case.ref, case.id,
-              {"fields": changed, "before": {n: _jsonable(before[n]) for n in changed},
-               "after": {n: _jsonable(clean[n]) for n in changed if n != "remedies_summary"}})
+              {"fields": changed})  # the names of the changed facts, never their values
     if "remedies_exhausted_on" in changed:
         sync_time_bar(session, case)  # the HRC time bar counts from this date
     session.flush()
     return facts
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 def case_facts(session: Session, case: Case) -> CaseFacts:

@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.admissibility import Choices
+from workflow.audit import is_code
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.models import (
@@ -59,9 +60,22 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
     row.state = "completed"
     row.completed_at = utcnow()
     row.completed_by_id = actor.id
-    processes.save(loaded, action="task_completed", data={"task": row.bpmn_id, "task_id": task_id,
-                                                          "form": data})
+    processes.save(loaded, action="task_completed", data=_completion_record(row.bpmn_id, task_id, data))
     return instance
+
+
+# The choice a completion made and the review it recorded are codes; everything else in a form may be free text.
+_RECORDED_CHOICES = ("decision", "action")
+
+
+def _completion_record(bpmn_id: str, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
+    """What the audit log keeps of a completion: the field names, the choice made and the review's id, never the
+    values typed (notes name people). The history reads a review's reason from the review (``Review.notes``)."""
+    record: dict[str, Any] = {"task": bpmn_id, "task_id": task_id, "fields": sorted(data)}
+    record.update({key: data[key] for key in _RECORDED_CHOICES if is_code(data.get(key))})
+    if isinstance(data.get("review_id"), int):
+        record["review_id"] = data["review_id"]
+    return record
 
 
 def held_by_other(row: HumanTask, actor: User) -> int | None:
@@ -199,7 +213,7 @@ def _approve_review(session: Session, instance: ProcessInstance, data: dict[str,
             raise ValidationFailed("the case changed since the review: return it to the reviewer",
                                    errors={"decision": blocked})
     review.record_approval(session, actor, case, data["decision"], notes)
-    return {**data, "approval_notes": notes}
+    return {**data, "approval_notes": notes, **({"review_id": latest.id} if latest is not None else {})}
 
 
 def _submit_filing(session: Session, instance: ProcessInstance, data: dict[str, Any],

@@ -1,20 +1,17 @@
-"""Users and API tokens (only a SHA-256 of each token is stored); passwords are ``services/passwords.py``."""
+"""Users; passwords are ``services/passwords.py``, API tokens ``services/api_tokens.py``."""
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-from datetime import timedelta
 
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
 from workflow.errors import Forbidden, NotFound, ValidationFailed
 from workflow.i18n import UI_LANGUAGES, is_timezone
-from workflow.models import ApiToken, User, utcnow
+from workflow.models import User, utcnow
 from workflow.problems import Problem
 from workflow.roles import Role
 from workflow.schemas.base import clean_text, problems_of
@@ -23,7 +20,6 @@ from workflow.services.sessions import end_user_sessions
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,79}$")
 FULL_NAME_MAX = 200  # users.full_name is String(200)
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 
 
 def add_user(session: Session, actor: User | None, username: str, role: str, *, full_name: str = "",
@@ -93,30 +89,6 @@ def normalised_username(typed: str) -> str:
     return typed.strip().lower()
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(session: Session, actor: User | None, user: User) -> str:
-    """Return a new token once; only its hash is kept, so a lost token is replaced, never recovered."""
-    token = "pt_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_token_hash(token)))
-    session.flush()
-    audit(session, actor, "token_issued", "user", user.id, None, {"username": user.username})
-    return token
-
-
-def user_for_token(session: Session, token: str) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                ApiToken.revoked_at.is_(None)))
-    if row is None or not row.user.active:
-        return None
-    now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > TOKEN_TOUCH_INTERVAL:
-        row.last_used_at = now  # at most once a minute: a busy script does not rewrite the row per call
-    return row.user
-
-
 def change_role(session: Session, actor: User, user: User, role: str) -> None:
     if role not in Role.codes():
         raise ValidationFailed("unknown role", errors={"role": Problem("not_one_of", {"choices": list(Role.codes())})})
@@ -148,10 +120,3 @@ def display_names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     return {user.id: user.display_name for user in session.scalars(select(User).where(User.id.in_(ids)))}
-
-
-def active_token_counts(session: Session) -> dict[int, int]:
-    """user id -> API tokens not revoked (the admin page shows counts, never tokens or hashes)."""
-    rows = session.execute(select(ApiToken.user_id, func.count()).where(ApiToken.revoked_at.is_(None))
-                           .group_by(ApiToken.user_id))
-    return {user_id: count for user_id, count in rows}
