@@ -2,8 +2,8 @@
 through the services as the pages and the API call them, and none of the markers is found in the raw SQLite
 file, its WAL, the document storage folder, or (PostgreSQL) any table's raw column values.
 
-The audit log is another helper's work (audit events will record field names, never values): a marker that
-``audit_events.data`` still holds is searched everywhere else, and must be one of ``AUDIT_STILL_QUOTES``.
+The audit log records field names, never values (``workflow/audit.py`` refuses free text): no marker may be in
+``audit_events.data`` either.
 """
 
 from __future__ import annotations
@@ -66,10 +66,6 @@ M = {
     "response.summary": "The body asks about Quillmane's medical record",
     "response.filename": "Letter_about_Quillmane_from_Geneva.pdf",
 }
-# Markers the audit log still quotes until audit events record field names only (the "tokens" helper's change).
-# Today the task completions quote the form data, and the legal facts' audit quotes the procedure's name.
-AUDIT_STILL_QUOTES = {"legal_facts.other_procedure_name", "review.checks", "consent.risk_note", "review.notes",
-                      "review.approval_notes", "verify_consent.notes", "submit_filing.reference"}
 REF, OTHER, RETURNED = "FT-001", "FT-002", "FT-003"
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 
@@ -181,8 +177,8 @@ def test_every_free_text_is_unreadable_at_rest(fields: Env, staff: dict[str, str
     read_back(env)
 
     in_audit = quoted_by_audit(env)
-    assert in_audit <= AUDIT_STILL_QUOTES, f"the audit log quotes {sorted(in_audit - AUDIT_STILL_QUOTES)}"
-    secrets = {label: value for label, value in M.items() if label not in in_audit}
+    assert not in_audit, f"the audit log quotes {sorted(in_audit)}"
+    secrets = dict(M)
     # A positive control: the same search finds what is deliberately plain (the public episode's title).
     control = "Rally in the main square"
 
