@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter, Map, ValidationError
 
 from workflow.models import MAX_ID
 
@@ -25,6 +26,14 @@ class RowIdConverter(IntegerConverter):
     def __init__(self, map: Map, fixed_digits: int = 0, min: int | None = None,
                  max: int | None = MAX_ID, signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+
+    def to_python(self, value: str) -> Any:
+        """Out of range is a 404 for this rule, not "try the next rule": another rule of the same path with other
+        methods (``/cases/<ref>/arrests/<row_id>`` has GET elsewhere) would answer 405 for an id no row can have."""
+        try:
+            return super().to_python(value)
+        except ValidationError:
+            raise NotFound() from None
 
 
 def install(converters: dict[str, Any]) -> None:
