@@ -17,22 +17,11 @@ from web.database import db
 from workflow import vocab
 from workflow.paging import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
 from workflow.problems import Problem
-from workflow.schemas.base import (
-    Boolean,
-    Dict,
-    InputSchema,
-    List,
-    Nested,
-    Number,
-    ProblemField,
-    Text,
-    at_most,
-    in_range,
-    one_of,
-)
+from workflow.schemas.base import Boolean, Dict, InputSchema, List, Nested, Number, ProblemField, Text
 from workflow.schemas.queues import MAX_ID, TaskFilterSchema
 from workflow.schemas.reads import TaskSchema
 from workflow.schemas.responses import ResponseInputSchema
+from workflow.schemas.validators import at_most, in_range, one_of
 from workflow.services.deadlines import STATUSES as DEADLINE_STATUSES
 from workflow.states import UPLOAD_KINDS, Stage
 

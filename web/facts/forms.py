@@ -35,8 +35,9 @@ from web.labels import LABELS, label, options
 from workflow import vocab
 from workflow.facts import ROW_KINDS
 from workflow.models import Case
-from workflow.schemas.base import AtMost, Day, KeyList, List, Number, YesNo
+from workflow.schemas.base import Day, KeyList, List, Number, YesNo
 from workflow.schemas.facts import ACCOUNT_MAX, ROW_SCHEMAS, SHORT_MAX, PersonFactsSchema
+from workflow.schemas.validators import AtMost
 from workflow.services.episodes import episode_titles
 from workflow.states import Gender
 

@@ -18,7 +18,8 @@ from typing import Any, Protocol
 from marshmallow import validates
 
 from workflow.problems import Problem
-from workflow.schemas.base import Day, InputSchema, KeyList, Text, YesNo, fail, one_of
+from workflow.schemas.base import Day, InputSchema, KeyList, Text, YesNo
+from workflow.schemas.validators import fail, one_of
 from workflow.states import Gender
 
 # The facts the bodies ask for beyond the original format (issue 13), all optional so that older files keep

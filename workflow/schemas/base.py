@@ -7,7 +7,7 @@ marshmallow hands a message object through untouched when it is not a string, so
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -17,6 +17,7 @@ import filings.text as text_rule
 from workflow.errors import ValidationFailed
 from workflow.models import MAX_ID
 from workflow.problems import Problem, several
+from workflow.schemas.validators import AtMost, at_most, fail, in_range
 
 # marshmallow's own messages, where one slips through (a library's field, webargs): the code they stand for.
 # The keys of episodes and vocabulary terms: the usual slugs, as spreadsheets and URLs write them
@@ -341,59 +342,6 @@ class InputSchema(Schema):
             return self.load(data, **kwargs)
         except ValidationError as err:
             raise ValidationFailed(message, errors=problems_of(err.messages)) from None
-
-
-# -- validators (marshmallow's own, so that the OpenAPI document shows their limits, raising problems) ---------
-
-class AtMost(validate.Length):
-    def __call__(self, value: Any) -> Any:
-        if value is not None and self.max is not None and len(value) > self.max:
-            raise fail(Problem("too_long", {"max": self.max}))
-        return value
-
-
-class InRange(validate.Range):
-    def __init__(self, low: int, high: int, code: str = "out_of_range") -> None:
-        super().__init__(min=low, max=high)
-        self.code = code
-
-    def __call__(self, value: Any) -> Any:
-        if value is not None and not self.min <= value <= self.max:  # type: ignore[operator]
-            raise fail(Problem(self.code, {"min": self.min, "max": self.max}))
-        return value
-
-
-class OneOf(validate.OneOf):
-    def __call__(self, value: Any) -> Any:
-        if value is not None and value not in self.choices:
-            raise fail(Problem("not_one_of", {"choices": [str(c) for c in self.choices]}))
-        return value
-
-
-def at_most(limit: int) -> AtMost:
-    return AtMost(max=limit)
-
-
-def in_range(low: int, high: int, code: str = "out_of_range") -> InRange:
-    return InRange(low, high, code)
-
-
-def one_of(choices: Iterable[str] | Callable[[], Iterable[str]], code: str = "not_one_of") -> Callable[[Any], Any]:
-    """The value must be among ``choices``; a callable is asked when the value is checked (data that changes)."""
-    if not callable(choices) and code == "not_one_of":
-        return OneOf(tuple(choices))
-
-    def check(value: Any) -> None:
-        allowed = tuple(choices() if callable(choices) else choices)
-        if value is not None and value not in allowed:
-            raise fail(Problem(code, {"choices": list(allowed)}))
-
-    return check
-
-
-def fail(problem: Problem) -> ValidationError:
-    """The error a validator raises (a list: marshmallow spreads a validator's messages into the field's)."""
-    return ValidationError([problem])  # type: ignore[list-item]
 
 
 # -- the error tree -----------------------------------------------------------------------------------------

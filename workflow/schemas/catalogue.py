@@ -15,19 +15,8 @@ from marshmallow import ValidationError, validates
 from workflow.admissibility import validate_rules
 from workflow.i18n import UI_LANGUAGES
 from workflow.problems import Problem
-from workflow.schemas.base import (
-    Dict,
-    Flag,
-    InputSchema,
-    List,
-    Text,
-    WholeNumber,
-    clean_text,
-    fail,
-    in_range,
-    is_slug,
-    problems_of,
-)
+from workflow.schemas.base import Dict, Flag, InputSchema, List, Text, WholeNumber, clean_text, is_slug, problems_of
+from workflow.schemas.validators import fail, in_range
 
 # The codes of the bodies (docs/INTERFACES.md §5): stable, stored on filings and reviews.
 BODY_CODES = ("un_sp", "un_wgad", "un_hrc", "osce_odihr", "ep_droi", "ep_peti")

@@ -13,19 +13,9 @@ from marshmallow import ValidationError, validates, validates_schema
 
 import filings
 from workflow.problems import Problem
-from workflow.schemas.base import (
-    Dict,
-    InputSchema,
-    List,
-    Nested,
-    Text,
-    WholeNumber,
-    clean_text,
-    fail,
-    in_range,
-    problems_of,
-)
+from workflow.schemas.base import Dict, InputSchema, List, Nested, Text, WholeNumber, clean_text, problems_of
 from workflow.schemas.catalogue import Codes
+from workflow.schemas.validators import fail, in_range
 
 NARRATIVE_SECTIONS = ("summary", "legal_basis", "context", "methods", "patterns", "pressure_on_defenders",
                       "requests")

@@ -19,21 +19,9 @@ from marshmallow import ValidationError, validates, validates_schema
 from workflow.facts import CASE_FACTS, PERSON_FACTS, ROW_FACTS
 from workflow.problems import Problem
 from workflow.schemas.appeal import MAX_TEXT
-from workflow.schemas.base import (
-    Day,
-    InputSchema,
-    KeyList,
-    List,
-    Nested,
-    Number,
-    Text,
-    WholeNumber,
-    YesNo,
-    fail,
-    in_range,
-    one_of,
-)
+from workflow.schemas.base import Day, InputSchema, KeyList, List, Nested, Number, Text, WholeNumber, YesNo
 from workflow.schemas.legal_facts import NAME_MAX, SUMMARY_MAX
+from workflow.schemas.validators import fail, in_range, one_of
 from workflow.states import Gender
 
 # The caps, reused from the appeal and the legal facts: a name or a place is a line, an account is a summary,

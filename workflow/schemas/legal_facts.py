@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from workflow.problems import Problem
-from workflow.schemas.base import Day, Flag, InputSchema, Text, fail, one_of
+from workflow.schemas.base import Day, Flag, InputSchema, Text
+from workflow.schemas.validators import fail, one_of
 from workflow.states import EuStatus, OtherProcedure
 
 SUMMARY_MAX = 10000

@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validates
 
 from workflow.problems import Problem
 from workflow.schemas.appeal import EMAIL
-from workflow.schemas.base import InputSchema, Text, fail
+from workflow.schemas.base import InputSchema, Text
+from workflow.schemas.validators import fail
 
 FIELDS = ("name", "address", "email", "phone", "representative", "representative_title")
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from workflow.models import MAX_ID
-from workflow.schemas.base import Boolean, InputSchema, Number, Text, in_range
+from workflow.schemas.base import Boolean, InputSchema, Number, Text
+from workflow.schemas.validators import in_range
 
 __all__ = ["MAX_ID", "TaskFilterSchema"]  # assignees are user ids: MAX_ID is the models'
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from workflow.schemas.base import Day, InputSchema, Text, one_of
+from workflow.schemas.base import Day, InputSchema, Text
+from workflow.schemas.validators import one_of
 from workflow.states import ResponseKind
 
 REFERENCE_MAX = 200
