@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.second_factor import TOTP_SECRET, csrf_of
 from tests.web.conftest import PASSWORD
-from workflow.models import AuditEvent, RecoveryCode
+from workflow.models import AuditEvent, RecoveryCode, UserSession
 from workflow.services.users import add_user, get_user
 
 
@@ -153,6 +153,10 @@ def test_an_admin_resets_a_lost_second_factor_and_the_user_sets_up_a_new_one(env
         event = session.scalar(select(AuditEvent).where(AuditEvent.action == "second_factor_reset"))
         assert event.actor_id == get_user(session, "ada").id and event.data == {
             "fields": ["totp_secret", "recovery_codes"]}
+        # Ended on the server at the reset (a lost phone may have gone with a signed-in browser).
+        ended = session.scalars(select(UserSession.end_reason).where(
+            UserSession.user_id == get_user(session, "lena").id)).all()
+        assert ended == ["second_factor_reset"]
 
 
 def test_security_key_posts_refuse_what_is_not_a_key_answer(app, staff, clock, login):

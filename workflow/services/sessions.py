@@ -30,7 +30,7 @@ TOUCH_INTERVAL = timedelta(minutes=1)
 KEEP_ENDED = timedelta(days=30)  # ended and idle rows of a user are deleted when they next sign in
 # Why a session ended (``UserSession.end_reason``).
 END_REASONS = ("signed_out", "signed_out_everywhere", "password_changed", "password_reset", "role_changed",
-               "deactivated", "idle", "user_agent_changed")
+               "deactivated", "idle", "user_agent_changed", "second_factor_reset")
 
 
 def _digest(value: str) -> str:

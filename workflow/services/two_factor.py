@@ -24,6 +24,7 @@ from workflow.errors import Conflict, Forbidden, ValidationFailed
 from workflow.models import RecoveryCode, SecondFactor, SecurityKey, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import Role, second_factor_required
+from workflow.services.sessions import end_user_sessions
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -181,10 +182,12 @@ def disable(session: Session, actor: User, user: User) -> None:
 
 def reset(session: Session, actor: User | None, user: User) -> None:
     """An admin (or the operator, ``actor`` None) removes a user's lost second factor: the user sets up a new one
-    at the next sign-in (required roles) or may do so on their account page (intake)."""
+    at the next sign-in (required roles) or may do so on their account page (intake). Every session of the user
+    ends: a lost phone may have gone with a signed-in browser."""
     if actor is not None and actor.role != Role.ADMIN:
         raise Forbidden("only an admin resets a second factor")
     _remove(session, user)
+    end_user_sessions(session, user, "second_factor_reset")
     audit(session, actor, "second_factor_reset", "user", user.id, None, {"fields": ["totp_secret", "recovery_codes"]})
     session.flush()
 
