@@ -114,7 +114,8 @@ def test_a_security_key_replaces_the_code(server, browser, shoot):
     page.goto(f"{base}/account")
     page.fill("#security-key-name", "Blue key")
     page.click("#add-security-key")
-    page.wait_for_function("document.querySelector('ul.security-keys') !== null")
+    # A selector, never a JavaScript string: the page's CSP (no 'unsafe-eval') refuses Playwright's eval of one.
+    page.wait_for_selector("ul.security-keys")
     assert "Blue key" in page.inner_text("ul.security-keys")
     shoot(page, "second-factor-security-key-added")
     sign_out(page)
