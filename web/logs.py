@@ -4,7 +4,7 @@ The calendar feed's URL is its own credential (``/calendar/<secret>.ics`` serves
 session, as calendar apps need), so a log holding it would hand the feed to whoever reads the logs. Werkzeug's
 request log (``petitio serve``) prints the request line; gunicorn's access log prints the path too. Both go
 through ``loggable`` here: ``RedactSecrets`` is installed on their loggers by ``create_app``, and
-``loggable_path`` formats one path for any other log (a gunicorn ``access_log_format`` hook, a proxy's script).
+``loggable`` formats one path or line for any other log (a gunicorn ``access_log_format`` hook, a proxy's script).
 """
 
 from __future__ import annotations
@@ -27,11 +27,6 @@ def loggable(text: str) -> str:
     """``text`` with every secret a URL in it carries replaced by ``[redacted]`` (and a search's query)."""
     text = _SECRET_IN_PATH.sub(lambda m: f"{m.group(1)}{REDACTED}{m.group(2) or ''}", text)
     return _SEARCH_QUERY.sub(lambda m: f"{m.group(1)}{REDACTED}", text)
-
-
-def loggable_path(path: str) -> str:
-    """One request path (with or without its query string) as a log may show it."""
-    return loggable(path)
 
 
 class RedactSecrets(logging.Filter):

@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 from tests import log_watch
 from tests.helpers import expire_timers, open_sample_case
 from tests.web.conftest import csrf_token
-from web.logs import loggable_path
+from web.logs import loggable
 
 FEED_URL = re.compile(r'<code class="secret">(http://localhost/calendar/pc_[\w-]+\.ics)</code>')
 
@@ -150,8 +150,8 @@ def test_the_request_log_of_a_real_server_redacts_the_secret_and_the_feed_still_
     ("/cases/APL-1", "/cases/APL-1"),
     ('"GET /search?q=aigerim+testova HTTP/1.1" 200', '"GET /search?[redacted] HTTP/1.1" 200'),  # a name typed in
 ])
-def test_loggable_path_redacts_the_feed_secret_only(line, expected):
-    assert loggable_path(line) == expected
+def test_loggable_redacts_the_feed_secret_only(line, expected):
+    assert loggable(line) == expected
 
 
 def test_a_record_of_any_request_logger_is_redacted_once_the_app_exists(app):

@@ -11,10 +11,9 @@ from werkzeug import Response
 
 from web.access import public, roles
 from web.auth.forms import CodeForm
-from web.auth.sessions import now
+from web.auth.sessions import begin_session, now
 from web.auth.sign_in import (
     CODE_LIMIT,
-    complete_sign_in,
     count_wrong_code,
     drop_pending,
     failed_code,
@@ -69,7 +68,7 @@ def code() -> Response | tuple[str, int]:
             count_wrong_code()
             put_on_form(form, err.errors, default="code")
             return _code_page(user, form, 422)
-        complete_sign_in(user)
+        begin_session(user)
         return redirect(pending["next"])
     return _code_page(user, form, 422 if request.method == "POST" else 200)
 
@@ -97,7 +96,7 @@ def enrol_at_sign_in() -> Response | tuple[str, int]:
             count_wrong_code()
             put_on_form(form, err.errors, default="code")
             return _enrol_page(user, secret, form, action, 422)
-        complete_sign_in(user)
+        begin_session(user)
         return _codes_page(codes, pending["next"])
     return _enrol_page(user, secret, form, action, 422 if request.method == "POST" else 200)
 

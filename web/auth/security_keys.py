@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import public, roles
-from web.auth.sessions import now
-from web.auth.sign_in import CODE_LIMIT, complete_sign_in, count_wrong_code, failed_code, pending_user
+from web.auth.sessions import begin_session, now
+from web.auth.sign_in import CODE_LIMIT, count_wrong_code, failed_code, pending_user
 from web.database import db
 from web.extensions import limiter
 from web.messages import message
@@ -127,6 +127,6 @@ def authenticate() -> Response | tuple[Response, int]:
         db().commit()  # a refused answer counts on the account, like a wrong code
         count_wrong_code()
         return _refused(err)
-    complete_sign_in(user)
+    begin_session(user)
     return jsonify(next=pending["next"])
 

@@ -2,7 +2,7 @@
 
 Between the password and the second factor the browser's session holds only ``PENDING`` (which user, where to go,
 since when, how many codes were tried). It is not a sign-in: Flask-Login knows no user, so no page or API route
-answers as that user until ``complete_sign_in`` runs.
+answers as that user until ``begin_session`` (``web/auth/sessions.py``) runs.
 """
 
 from __future__ import annotations
@@ -28,12 +28,6 @@ def failed_code(response: Response) -> bool:
     return request.method == "POST" and response.status_code >= 400
 
 
-def complete_sign_in(user: User) -> None:
-    """The password and (where the user has one) the second factor are checked: start the signed-in session
-    (``begin_session`` drops whatever the cookie held, the pending mark included)."""
-    begin_session(user)
-
-
 def after_password(user: User, next_url: str) -> Response:
     """The password was right: sign in, or first ask for the second factor, or first set one up."""
     if two_factor.has_second_factor(db(), user):
@@ -44,7 +38,7 @@ def after_password(user: User, next_url: str) -> Response:
         two_factor.begin_enrolment(db(), user, user)
         _hold(user, next_url, enrol=True)
         return redirect(url_for("second_factor.enrol_at_sign_in"))
-    complete_sign_in(user)
+    begin_session(user)
     return redirect(next_url)
 
 
