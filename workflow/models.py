@@ -554,6 +554,10 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Deploying stores a version; activating it (a separate, audited step for an upload) makes new instances
+    # start on it. The active version of a process is the one activated last; None: never activated.
+    activated_at: Mapped[datetime | None]
+    activated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class ProcessInstance(Base):

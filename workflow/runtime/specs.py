@@ -199,16 +199,27 @@ def read_directory(bpmn_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 
 def current_definition(session: Session, process_id: str) -> ProcessDefinition | None:
+    """The active version of a process (the one activated last): new instances start on it."""
     return session.scalar(
         select(ProcessDefinition)
-        .where(ProcessDefinition.process_id == process_id)
-        .order_by(ProcessDefinition.deployed_at.desc(), ProcessDefinition.id.desc())
+        .where(ProcessDefinition.process_id == process_id, ProcessDefinition.activated_at.is_not(None))
+        .order_by(ProcessDefinition.activated_at.desc(), ProcessDefinition.id.desc())
         .limit(1)
     )
 
 
-def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None) -> list[ProcessDefinition]:
-    """Store each bundle as a new version unless the current version has the same hash."""
+def activate(definition: ProcessDefinition, actor: User | None) -> None:
+    definition.activated_at = utcnow()
+    definition.activated_by_id = actor.id if actor else None
+
+
+def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None, *,
+           activate_now: bool = True) -> list[ProcessDefinition]:
+    """Store each bundle as a new version unless a version with the same hash exists.
+
+    ``activate_now`` (``petitio init``): each stored version becomes the active one at once; without it (an
+    admin's upload) the versions wait for their own activation.
+    """
     stored = []
     for process_id, bundle in sorted(bundles.items()):
         digest = bundle.sha256()
@@ -218,7 +229,8 @@ def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None)
             continue
         existing = session.scalar(select(ProcessDefinition).filter_by(process_id=process_id, sha256=digest))
         if existing is not None:  # rolling back to an earlier version: make it current again
-            existing.deployed_at = utcnow()
+            if activate_now:
+                activate(existing, actor)
             stored.append(existing)
             continue
         latest = session.scalar(
@@ -232,6 +244,8 @@ def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None)
             spec_json=bundle.spec_json(),
             deployed_by_id=actor.id if actor else None,
         )
+        if activate_now:
+            activate(definition, actor)
         session.add(definition)
         stored.append(definition)
     session.flush()
