@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from tests import log_watch
+from tests import bpmn_coverage, log_watch
 from tests.second_factor import TOTP_SECRET
 from workflow import schema
 from workflow.config import Settings, load_settings
@@ -32,15 +32,23 @@ from workflow.services.users import add_user
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 _SESSION_LOG = pytest.StashKey[log_watch.SessionLog]()
+_BPMN_REACHED = pytest.StashKey[bpmn_coverage.Recorder]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Every log record of the run, at DEBUG, to a file scanned at the end (tests/log_watch.py)."""
+    """Every log record of the run, at DEBUG, to a file scanned at the end (tests/log_watch.py); every flow node
+    a process reaches, recorded at each save of an instance (tests/bpmn_coverage.py)."""
     config.stash[_SESSION_LOG] = log_watch.SessionLog()
+    recorder = config.stash[_BPMN_REACHED] = bpmn_coverage.Recorder()
+    recorder.install()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Fail the run when a log line holds an identity, a note, a password or a token, printing the line."""
+    """Fail a whole run when a flow node of a shipped BPMN file was reached by no test, naming the nodes; fail
+    any run when a log line holds an identity, a note, a password or a token, printing the line."""
+    recorder = session.config.stash.get(_BPMN_REACHED, None)
+    if recorder is not None:
+        bpmn_coverage.report(session, recorder, BACKENDS)
     watch = session.config.stash.get(_SESSION_LOG, None)
     if watch is None:
         return
