@@ -1,24 +1,21 @@
-"""Lay out BPMN files: write a ``bpmndi:BPMNDiagram`` (and a pool per process, its lanes as the pool's lanes).
+"""Lay out BPMN files: write a ``bpmndi:BPMNDiagram``, and a pool per process so that lanes are drawn.
 
     .venv/bin/python tools/layout_bpmn.py bpmn/*.bpmn
 
-This is how ``bpmn/*.bpmn`` got their diagrams: the script was run once on the semantic-only files. It only
-writes between the last root element and ``</bpmn:definitions>`` (a ``bpmn:collaboration`` with one participant
-per process, and the diagram), so ids, names, ``spiffworkflow:`` extensions and scripts stay byte for byte. The
-diagram may be edited afterwards in Camunda Modeler or spiff-arena's editor (running this script again throws
-such edits away). bpmn-auto-layout (npm) draws sub-processes collapsed and ignores lanes, hence this layout:
-
+This is how ``bpmn/*.bpmn`` got their diagrams (run once on the semantic-only files). It only writes before
+``</bpmn:definitions>`` (a ``bpmn:collaboration``, one participant per process, when lanes need a pool; then the
+diagram), so ids, names, ``spiffworkflow:`` extensions and scripts stay byte for byte. The diagram may be edited
+afterwards in Camunda Modeler or spiff-arena's editor (running this again throws such edits away).
+bpmn-auto-layout (npm) draws sub-processes collapsed and ignores lanes, hence this layout:
 - columns: longest path from the start events, loops broken by a depth-first search; an expanded sub-process
   spans the columns of its children; the targets of a boundary event come after its host;
 - rows: lanes are bands one above the other; a node in no lane joins the lane of the next node that has one
   (a splitting gateway: of the node before); the longest branch keeps its row, the others take a row below;
 - edges: among candidate orthogonal routes through the gaps between columns and rows, the one that crosses
   the fewest shapes, labels and earlier edges, with the fewest bends.
-
 SpiffWorkflow orders a gateway's outgoing flows by the y of their targets: harmless while the conditions of
 each gateway exclude one another, as they do in ``bpmn/``.
 """
-
 from __future__ import annotations
 
 import re
@@ -33,8 +30,9 @@ from workflow.runtime.diagram import BPMN, BPMNDI, CONTAINERS, is_flow_node
 
 DC = "http://www.omg.org/spec/DD/20100524/DC"
 DI = "http://www.omg.org/spec/DD/20100524/DI"
+NSMAP = {"bpmndi": BPMNDI, "dc": DC, "di": DI}
 SIZES = {"task": (100, 80), "event": (36, 36), "gateway": (50, 50)}
-GAP_X, ROW, LANE_PAD, SUB_PAD, HEADER, LABEL_W, LABEL_H = 50, 120, 40, 40, 30, 90, 27
+GAP_X, ROW, LANE_PAD, SUB_PAD, HEADER, LABEL_W, LABEL_H = 50, 120, 60, 40, 30, 90, 27
 Point = tuple[float, float]
 
 
@@ -53,12 +51,9 @@ class Box:
     cy = property(lambda self: self.y + self.h / 2)
 
     def hit(self, a: Point, b: Point, margin: float = 4) -> bool:
-        """Does the orthogonal segment a-b pass through this box (grown by ``margin``)?"""
+        """Does the orthogonal segment (or point) a-b pass through this box grown by ``margin``?"""
         return (max(a[0], b[0]) > self.x - margin and min(a[0], b[0]) < self.x + self.w + margin
                 and max(a[1], b[1]) > self.y - margin and min(a[1], b[1]) < self.y + self.h + margin)
-
-    def holds(self, p: Point) -> bool:
-        return self.x <= p[0] <= self.x + self.w and self.y <= p[1] <= self.y + self.h
 
 
 @dataclass
@@ -77,7 +72,7 @@ class Node:
 
     def size(self) -> tuple[int, int]:
         width, height = SIZES[kind(self.tag)]
-        return (width + 20 if len(self.el.get("name") or "") > 40 else width), height  # five lines need room
+        return (width + 20 if len(self.el.get("name") or "") > 30 else width), height  # long names need room
 
 
 class Layout:
@@ -86,10 +81,9 @@ class Layout:
         self.flows: list[etree._Element] = []
         self._collect(process, None)
         self.lanes = lanes
-        for index, lane in enumerate(lanes):
-            for ref in lane.iterfind(f"{{{BPMN}}}flowNodeRef"):
-                if (ref.text or "").strip() in self.nodes:
-                    self.nodes[ref.text.strip()].lane = index
+        refs = {str(r.text).strip(): i for i, lane in enumerate(lanes) for r in lane.iterfind(f"{{{BPMN}}}flowNodeRef")}
+        for node in self.nodes.values():
+            node.lane = refs.get(node.id)
         self.out: dict[str, list[str]] = {n: [] for n in self.nodes}
         self.inc: dict[str, list[str]] = {n: [] for n in self.nodes}
         for flow in self.flows:
@@ -230,15 +224,24 @@ class Layout:
             n.box = Box(centers[n.col] - w / 2, cy - h / 2, w, h)
         for s in reversed(subs):  # innermost first
             inner = [self.nodes[c].box for c in self.nodes[s].children if not self.nodes[c].host]
-            x0, y0 = min(b.x for b in inner) - SUB_PAD, min(b.y for b in inner) - SUB_PAD
+            x0, y0 = min(b.x for b in inner) - SUB_PAD, min(b.y for b in inner) - SUB_PAD - 20  # its title
             x1, y1 = max(b.x + b.w for b in inner) + SUB_PAD, max(b.y + b.h for b in inner) + SUB_PAD
             self.nodes[s].box = Box(x0, y0, x1 - x0, y1 - y0)
         for n in self.nodes.values():
             if n.host:
                 self._attach(n)
-            if not n.children and kind(n.tag) != "task" and n.el.get("name"):
-                n.label = Box(n.box.cx - LABEL_W / 2, n.box.y + n.box.h + 5, LABEL_W, LABEL_H)
+            if (n.children or kind(n.tag) != "task") and n.el.get("name"):
+                n.label = self._label(n)
         return bands, x, y
+
+    def _label(self, n: Node) -> Box:
+        """Above a gateway (its branches leave downwards), left of a boundary event on a task (its flow goes down
+        and right), at the top of a sub-process (drawn there by bpmn-js, no DI of its own), below other events."""
+        if (n.host and not self.nodes[n.host].children) or n.children:
+            return Box(n.box.cx - 80, n.box.y, 160, 24) if n.children else \
+                Box(n.box.x - LABEL_W + 10, n.box.y + n.box.h - 4, LABEL_W, LABEL_H)
+        y = n.box.y - 5 - LABEL_H if kind(n.tag) == "gateway" else n.box.y + n.box.h + 5
+        return Box(n.box.cx - LABEL_W / 2, y, LABEL_W, LABEL_H)
 
     def _attach(self, n: Node) -> None:
         host = self.nodes[n.host].box
@@ -254,11 +257,10 @@ class Layout:
         s, t = source.box, target.box
         boxes = [n.box for n in self.nodes.values() if not n.children]
         xs = {b.x + b.w + GAP_X / 2 for b in boxes} | {b.x - GAP_X / 2 for b in boxes}
-        ys = {b.y - 14 for b in boxes} | {b.y + b.h + 34 for b in boxes}
+        ys = {b.y - 14 for b in boxes} | {b.y - LABEL_H - 16 for b in boxes} | {b.y + b.h + 34 for b in boxes}
         outs = [("r", (s.x + s.w, s.cy)), ("b", (s.cx, s.y + s.h)), ("t", (s.cx, s.y))]
         ins = [("l", (t.x, t.cy)), ("t", (t.cx, t.y)), ("b", (t.cx, t.y + t.h))]
-        if source.host:
-            outs = [outs[0]] if self.nodes[source.host].children else [outs[1]]
+        outs = [outs[0 if self.nodes[source.host].children else 1]] if source.host else outs
         if source.children and s.y < t.cy < s.y + s.h:
             outs = [("r", (s.x + s.w, t.cy))]
         if target.children and t.y < s.cy < t.y + t.h:
@@ -290,14 +292,14 @@ class Layout:
         cost = 15.0 * (len(path) - 2)
         for a, b in pairwise(path):
             cost += 0.05 * (abs(a[0] - b[0]) + abs(a[1] - b[1]))
-            cost += 1000 * (inside is not None and not (inside.holds(a) and inside.holds(b)))
+            cost += 1000 * (inside is not None and not (inside.hit(a, a, 1) and inside.hit(b, b, 1)))
             for n in self.nodes.values():
+                cost += 100 * (n.label is not None and n.label.hit(a, b, 0))
                 if n.id in skip or n.id in (source.parent, target.parent):
                     continue
-                cost += 60 * (n.label is not None and n.label.hit(a, b, 0))
                 if n.children:  # only its border counts
                     inner = Box(n.box.x + 6, n.box.y + 6, n.box.w - 12, n.box.h - 12)
-                    cost += 1000 * (n.box.hit(a, b, 0) and not (inner.holds(a) and inner.holds(b)))
+                    cost += 1000 * (n.box.hit(a, b, 0) and not (inner.hit(a, a, 1) and inner.hit(b, b, 1)))
                 else:
                     cost += 1000 * n.box.hit(a, b)
             cost += sum(_overlap(a, b, c, d) for other in routed for c, d in pairwise(other))
@@ -322,10 +324,11 @@ def _el(parent: etree._Element, ns: str, tag: str, **attrs: object) -> etree._El
                                                        for k, v in attrs.items()})
 
 
-def _shape(plane: etree._Element, element_id: str, box: Box, **attrs: str) -> etree._Element:
+def _shape(plane: etree._Element, element_id: str, box: Box, label: Box | None = None, **attrs: str) -> None:
     shape = _el(plane, BPMNDI, "BPMNShape", id=f"{element_id}_di", bpmnElement=element_id, **attrs)
-    _el(shape, DC, "Bounds", x=box.x, y=box.y, width=box.w, height=box.h)
-    return shape
+    for bounds, parent in [(box, shape)] + ([(label, _el(shape, BPMNDI, "BPMNLabel"))] if label else []):
+        _el(parent, DC, "Bounds", x=bounds.x, y=bounds.y, width=bounds.w, height=bounds.h)
+    shape.append(shape[0])  # BPMNDI.xsd: the shape's bounds first, then its label
 
 
 def diagram_xml(text: str) -> list[etree._Element]:
@@ -335,8 +338,7 @@ def diagram_xml(text: str) -> list[etree._Element]:
     pooled = len(processes) > 1 or any(p.find(f"{{{BPMN}}}laneSet") is not None for p in processes)
     name = root.get("id", "definitions")
     collab = etree.Element(f"{{{BPMN}}}collaboration", id=f"{name}_pools", nsmap={"bpmn": BPMN})
-    nsmap = {"bpmndi": BPMNDI, "dc": DC, "di": DI}
-    diagram = etree.Element(f"{{{BPMNDI}}}BPMNDiagram", id=f"{name}_diagram", nsmap=nsmap)
+    diagram = etree.Element(f"{{{BPMNDI}}}BPMNDiagram", id=f"{name}_diagram", nsmap=NSMAP)
     drawn = collab.get("id") if pooled else processes[0].get("id")
     plane = _el(diagram, BPMNDI, "BPMNPlane", id=f"{drawn}_plane", bpmnElement=drawn)
     top = 80.0
@@ -359,11 +361,8 @@ def diagram_xml(text: str) -> list[etree._Element]:
                 _shape(plane, lane.get("id"), Box(pool.x + HEADER, band.y, pool.w - HEADER, band.h),
                        isHorizontal="true")
         for n in sorted(layout.nodes.values(), key=lambda n: (n.host is not None, n.parent is not None)):
-            shape = _shape(plane, n.id, n.box, **({"isExpanded": "true"} if n.children else {}),
-                           **({"isMarkerVisible": "true"} if n.tag == "exclusiveGateway" else {}))
-            if n.label is not None:
-                _el(_el(shape, BPMNDI, "BPMNLabel"), DC, "Bounds", x=n.label.x, y=n.label.y, width=n.label.w,
-                    height=n.label.h)
+            _shape(plane, n.id, n.box, None if n.children else n.label, **({"isExpanded": "true"} if n.children
+                   else {"isMarkerVisible": "true"} if n.tag == "exclusiveGateway" else {}))
         routed: list[list[Point]] = []
         for flow in layout.flows:
             source, target = layout.nodes.get(flow.get("sourceRef")), layout.nodes.get(flow.get("targetRef"))
@@ -394,6 +393,5 @@ def with_diagram(text: str) -> str:
 
 
 if __name__ == "__main__":
-    for arg in sys.argv[1:]:
-        path = Path(arg)
+    for path in map(Path, sys.argv[1:]):
         path.write_text(with_diagram(path.read_text(encoding="utf-8")), encoding="utf-8")
