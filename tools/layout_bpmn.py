@@ -376,13 +376,14 @@ def diagram_xml(text: str) -> list[etree._Element]:
 
 
 _GENERATED = re.compile(r"[ \t]*<(bpmn:collaboration|bpmndi:BPMNDiagram)\b.*?</\1>[ \t]*\n?", re.S)
-_CLOSE = re.compile(r"</(?:\w+:)?definitions>\s*$")
+# After the root elements: before any other diagram or relationship (BPMN20.xsd's order), else the closing tag.
+_AFTER_ROOTS = re.compile(r"^[ \t]*<(?:\w+:)?(?:BPMNDiagram|relationship)\b|</(?:\w+:)?definitions>\s*$", re.M)
 
 
 def with_diagram(text: str) -> str:
     """The BPMN text with a freshly laid-out diagram; all but the generated part is kept as it is."""
     text = _GENERATED.sub("", text)
-    close = _CLOSE.search(text)
+    close = _AFTER_ROOTS.search(text)
     if close is None:
         raise ValueError("no closing definitions tag")
     blocks = []

@@ -11,6 +11,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
+from tools.layout_bpmn import with_diagram
 from workflow.errors import BpmnRefused
 from workflow.models import ProcessDefinition
 from workflow.runtime.specs import deploy_directory, parse_bundle, read_directory
@@ -200,3 +201,16 @@ def test_the_refusal_counts_what_else_is_missing() -> None:
     with pytest.raises(BpmnRefused, match=r"^case\.bpmn: bpmn:userTask id='legal_review' has no diagram shape "
                                           r"\(and 1 more\)$"):
         parse_bundle({**SOURCES, "case.bpmn": text}, FORMS, operations=OPERATIONS)
+
+
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_the_layout_tool_rewrites_only_the_diagram(name: str) -> None:
+    """tools/layout_bpmn.py on the semantic part alone: that part byte for byte, then a complete diagram."""
+    semantic = re.sub(r"\s*<(bpmn:collaboration|bpmndi:BPMNDiagram)\b.*?</\1>", "", SOURCES[name], flags=re.S)
+    assert "bpmndi:" not in semantic and semantic != SOURCES[name]
+    laid_out = with_diagram(semantic)
+    end = semantic.index("</bpmn:definitions>")
+    assert laid_out.startswith(semantic[:end].rstrip())
+    assert laid_out.endswith(semantic[end:])
+    assert set(parse_bundle({**SOURCES, name: laid_out}, FORMS, operations=OPERATIONS)) == set(
+        parse_bundle(SOURCES, FORMS, operations=OPERATIONS))
