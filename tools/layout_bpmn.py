@@ -364,13 +364,12 @@ def diagram_xml(text: str) -> list[etree._Element]:
             _shape(plane, n.id, n.box, None if n.children else n.label, **({"isExpanded": "true"} if n.children
                    else {"isMarkerVisible": "true"} if n.tag == "exclusiveGateway" else {}))
         routed: list[list[Point]] = []
-        for flow in layout.flows:
-            source, target = layout.nodes.get(flow.get("sourceRef")), layout.nodes.get(flow.get("targetRef"))
-            if source is not None and target is not None:
-                routed.append(layout.route(source, target, routed))
-                edge = _el(plane, BPMNDI, "BPMNEdge", id=f"{flow.get('id')}_di", bpmnElement=flow.get("id"))
-                for x, y in routed[-1]:
-                    _el(edge, DI, "waypoint", x=x, y=y)
+        ends = [(f, layout.nodes.get(f.get("sourceRef")), layout.nodes.get(f.get("targetRef"))) for f in layout.flows]
+        for flow, source, target in sorted((e for e in ends if e[1] and e[2]), key=lambda e: e[2].col <= e[1].col):
+            routed.append(layout.route(source, target, routed))  # the loops last: they go round the rest
+            edge = _el(plane, BPMNDI, "BPMNEdge", id=f"{flow.get('id')}_di", bpmnElement=flow.get("id"))
+            for x, y in routed[-1]:
+                _el(edge, DI, "waypoint", x=x, y=y)
         top = bottom + 60
     return [collab, diagram] if pooled else [diagram]
 
