@@ -13,6 +13,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from tests.helpers import case_instance, open_sample_case
+from tools.layout_bpmn import with_diagram
 from workflow.errors import BpmnRefused
 from workflow.models import ProcessDefinition
 from workflow.runtime.scripting import make_script_engine
@@ -109,7 +110,8 @@ def test_interface_task_ids_and_lanes(bundles) -> None:
 
 # -- hostile definitions -------------------------------------------------------------------------------
 
-TINY = """<?xml version="1.0" encoding="UTF-8"?>
+# Laid out like bpmn/ (tools/layout_bpmn.py): the deploy check refuses a file without a complete diagram.
+TINY = with_diagram("""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
                   xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
                   id="definitions_tiny" targetNamespace="https://petitio.org/bpmn/test">
@@ -144,7 +146,7 @@ TINY = """<?xml version="1.0" encoding="UTF-8"?>
     </bpmn:endEvent>
   </bpmn:process>
 </bpmn:definitions>
-"""
+""")
 SCRIPT = "<bpmn:script>total = 1 + 1</bpmn:script>"
 TAIL = """    <bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="finish" />
     <bpmn:endEvent id="finish" name="Finish">
@@ -165,7 +167,7 @@ def with_script(source: str) -> str:
 
 def with_gateway(condition: str) -> str:
     """compute -> exclusive gateway -> finish (default) or finish_other (``condition``)."""
-    return replace(TINY, TAIL, f"""    <bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="choose" />
+    return with_diagram(replace(TINY, TAIL, f"""    <bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="choose" />
     <bpmn:exclusiveGateway id="choose" name="Choose" default="f4">
       <bpmn:incoming>f3</bpmn:incoming>
       <bpmn:outgoing>f4</bpmn:outgoing>
@@ -181,13 +183,13 @@ def with_gateway(condition: str) -> str:
     <bpmn:endEvent id="finish_other" name="Finish otherwise">
       <bpmn:incoming>f5</bpmn:incoming>
     </bpmn:endEvent>
-""")
+"""))
 
 
 def with_timer(expression: str, script: str = "total = 1 + 1") -> str:
     """compute -> intermediate timer ``wait`` (timeDate ``expression``) -> finish."""
     text = replace(TINY, SCRIPT, f"<bpmn:script>{script}</bpmn:script>")
-    return replace(text, TAIL, f"""    <bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="wait" />
+    return with_diagram(replace(text, TAIL, f"""    <bpmn:sequenceFlow id="f3" sourceRef="compute" targetRef="wait" />
     <bpmn:intermediateCatchEvent id="wait" name="Wait">
       <bpmn:incoming>f3</bpmn:incoming>
       <bpmn:outgoing>f4</bpmn:outgoing>
@@ -199,7 +201,7 @@ def with_timer(expression: str, script: str = "total = 1 + 1") -> str:
     <bpmn:endEvent id="finish" name="Finish">
       <bpmn:incoming>f4</bpmn:incoming>
     </bpmn:endEvent>
-""")
+"""))
 
 
 def with_service(operation: str, param: str = "'x'") -> str:

@@ -2,7 +2,8 @@
 
 BPMN is parsed with a hardened lxml parser (no DTD, no entities, no network) before SpiffWorkflow sees
 it, and every script, condition, timer and service parameter is compiled by RestrictedPython at deploy
-time, so a hostile definition is refused before it can be stored, let alone run.
+time, so a hostile definition is refused before it can be stored, let alone run. Each file must also carry
+a complete diagram (``workflow/runtime/diagram.py``), so every deployed version can be drawn.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from workflow.errors import BpmnRefused
 from workflow.models import ProcessDefinition, User, utcnow
 from workflow.roles import CASEWORK
+from workflow.runtime.diagram import check_diagram
 from workflow.runtime.scripting import UnsafeScript, check_source, timer_expressions_of
 from workflow.runtime.serializer import SERIALIZER
 
@@ -129,6 +131,8 @@ def parse_bundle(sources: dict[str, str], forms: dict[str, str] | None = None, *
             raise BpmnRefused(_one_line(f"{source}: {err.message}")) from None
         used = dict(sources) | {f"forms/{name}": forms[name] for name in sorted(used_forms)}
         bundles[process_id] = SpecBundle(process_id, spec, subprocess_specs, used)
+    for filename, tree in trees.items():  # last, so a hostile or broken file is refused for what it is
+        check_diagram(tree, filename)
     return bundles
 
 
