@@ -18,7 +18,7 @@ from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
 
 # Imported for their job handlers: the worker runs every kind of job.
-from workflow.services import bulk, consent_queue, deadlines, import_jobs, jobs, processes  # noqa: F401
+from workflow.services import bulk, consent_queue, deadlines, import_jobs, jobs, processes, repair  # noqa: F401
 from workflow.services.digest import DigestReport, send_digests
 
 log = logging.getLogger(__name__)
@@ -96,16 +96,9 @@ def sweep(engine: Engine, settings: Settings, *, now: datetime | None = None, li
                     savepoint.commit()
                 except WorkflowFailed as err:
                     savepoint.rollback()
-                    _record_failure(session, instance_id, str(err))
+                    repair.record_failure(session, instance_id, err)
                     report.failed += 1
                     report.failures.append(f"instance {instance_id}: {err}")
                     # The kind of error only: its text may quote the process data (stored with the instance).
                     log.warning("timer failed on process instance %s: %s", instance_id, type(err).__name__)
     return report
-
-
-def _record_failure(session, instance_id: int, message: str) -> None:  # type: ignore[no-untyped-def]
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is not None:
-        instance.status = "error"
-        instance.last_error = message

@@ -1,0 +1,114 @@
+"""Instances in error (services/repair.py): a real BPMN version whose timer path fails, marked by the worker,
+listed for admins, reset or retried, audited."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from tests.helpers import case_instance, do, expire_timers, open_sample_case, ready_ids, stage
+from workflow.errors import Forbidden, ValidationFailed
+from workflow.models import AuditEvent
+from workflow.runtime.specs import deploy, parse_bundle, read_directory
+from workflow.services import repair
+from workflow.services.operations import OPERATIONS
+from workflow.services.worker import sweep
+
+VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
+# The consent alert names its role from a data variable the process never sets: when the consent timer fires,
+# the service task's parameter fails to evaluate (NameError) inside the worker.
+GOOD_ROLE = """<spiffworkflow:parameter id="task" type="str" value="'verify_consent'" />
+              <spiffworkflow:parameter id="role" type="str" value="'manager'" />"""
+BAD_ROLE = GOOD_ROLE.replace("value=\"'manager'\"", 'value="escalation_role"')
+
+
+def deploy_failing_case_version(env, settings=None) -> None:
+    """Deploy (and activate) a version of case.bpmn whose consent alert fails; new cases start on it."""
+    settings = settings or env.settings
+    sources, forms = read_directory(settings.bpmn_dir)
+    assert GOOD_ROLE in sources["case.bpmn"]
+    sources["case.bpmn"] = sources["case.bpmn"].replace(GOOD_ROLE, BAD_ROLE)
+    with env.uow() as session:
+        deploy(session, parse_bundle(sources, forms, operations=OPERATIONS), None)
+
+
+def failed_case(env, ref: str) -> int:
+    """A case on the failing version whose consent timer fired in the worker: its instance is in error."""
+    deploy_failing_case_version(env)
+    open_sample_case(env, ref)
+    expire_timers(env, ref, only="Consent")
+    report = sweep(env.engine, env.settings)
+    assert report.failed == 1 and report.fired == 0
+    with env.uow() as session:
+        instance = case_instance(session, ref)
+        assert instance.status == "error"
+        return instance.id
+
+
+def test_a_failing_timer_puts_the_instance_in_error_with_its_step_listed_for_admins(env, staff):
+    instance_id = failed_case(env, "APL-R01")
+    with env.uow() as session:
+        listed = repair.instances_in_error(session, env.user(session, "ada"))
+        assert [i.instance_id for i in listed] == [instance_id]
+        item = listed[0]
+        assert (item.case_ref, item.process_id, item.failure.step) == ("APL-R01", "case", "escalate_consent")
+        assert item.failure.step_name == "Alert a manager: consent verification late"
+        assert item.version >= 2 and item.failure.since is not None
+        assert "escalation_role" in item.error
+        with pytest.raises(Forbidden):
+            repair.instances_in_error(session, env.user(session, "mara"))
+    with env.uow() as session:
+        events = list(session.scalars(select(AuditEvent).where(
+            AuditEvent.action.in_(["instance_failed", "instance_errors_read"])).order_by(AuditEvent.id)))
+        assert [e.action for e in events] == ["instance_failed", "instance_errors_read"]
+        assert events[0].data["task"] == "escalate_consent" and events[1].data == {"instances": [instance_id]}
+        assert "escalation_role" not in json.dumps([e.data for e in events])  # codes only, never the error
+        stuck = repair.stuck(session, case_instance(session, "APL-R01").case_id)
+        assert stuck.step_name == "Alert a manager: consent verification late"
+        assert stuck.alerted == ["Ada"]
+    # The worker does not fire it again while it is in error.
+    assert sweep(env.engine, env.settings).failed == 0
+
+
+def test_an_admin_resets_the_instance_to_an_earlier_task_and_the_case_completes(env, staff):
+    instance_id = failed_case(env, "APL-R02")
+    with env.uow() as session:
+        detail = repair.instance_in_error(session, env.settings, env.user(session, "ada"), instance_id)
+        assert "set_consent_due" in {c.bpmn_id for c in detail.candidates}
+        assert "verify_consent" not in {c.bpmn_id for c in detail.candidates}  # still ready: nothing to reset
+        with pytest.raises(ValidationFailed):
+            repair.reset(session, env.settings, env.user(session, "ada"), instance_id, "no_such_task")
+    with env.uow() as session:
+        outcome = repair.reset(session, env.settings, env.user(session, "ada"), instance_id, "set_consent_due")
+        assert (outcome.status, outcome.error) == ("running", None)
+    with env.uow() as session:
+        instance = case_instance(session, "APL-R02")
+        assert instance.status == "running" and instance.last_error is None
+        assert repair.stuck(session, instance.case_id) is None
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "instance_reset")).one()
+        assert event.data == {"ok": True, "from_status": "error", "task": "set_consent_due", "stage": "consent"}
+    assert ready_ids(env, "APL-R02") == ["verify_consent"]  # its consent clock started again, in the future
+    assert sweep(env.engine, env.settings).fired == 0
+    do(env, "APL-R02", "verify_consent", "ina", VERIFIED)
+    do(env, "APL-R02", "legal_review", "lena", {"decision": "reject", "notes": "Not a human-rights matter."})
+    assert stage(env, "APL-R02") == "rejected"
+    with env.uow() as session:
+        assert case_instance(session, "APL-R02").status == "complete"
+
+
+def test_a_retry_that_fails_again_keeps_the_instance_in_error_with_the_new_error(env, staff):
+    instance_id = failed_case(env, "APL-R03")
+    with env.uow() as session:
+        outcome = repair.retry(session, env.settings, env.user(session, "ada"), instance_id)
+        assert outcome.status == "error" and "escalation_role" in outcome.error
+    with env.uow() as session:
+        assert case_instance(session, "APL-R03").status == "error"
+        actions = [e.action for e in session.scalars(select(AuditEvent).where(
+            AuditEvent.object_type == "process_instance").order_by(AuditEvent.id))]
+        assert actions[-2:] == ["instance_failed", "instance_retried"]
+        retried = session.scalars(select(AuditEvent).where(AuditEvent.action == "instance_retried")).one()
+        assert retried.data == {"ok": False, "task": "escalate_consent"}
+        with pytest.raises(Forbidden):
+            repair.retry(session, env.settings, env.user(session, "lena"), instance_id)
