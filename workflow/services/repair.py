@@ -222,7 +222,7 @@ def _target(loaded: processes.Loaded, target: str) -> Any:
         task = max(named, key=lambda t: t.last_state_change, default=None)
     if task is None or not task.state & RESETTABLE or task.task_spec.bpmn_id is None:
         raise ValidationFailed(f"no task {target!r} that ran in instance {loaded.instance.id}",
-                               errors={"task": Problem("not_a_reset_target", {"task": target})})
+                               errors={"task": Problem("not_a_reset_target")})
     return task
 
 
