@@ -8,11 +8,12 @@ import json
 import pytest
 from sqlalchemy import select
 
-from tests.helpers import case_instance, do, expire_timers, open_sample_case, ready_ids, stage
+from tests.helpers import audit_actions, case_instance, do, expire_timers, open_sample_case, ready_ids, stage
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.models import AuditEvent
+from workflow.models import AuditEvent, ProcessInstance
 from workflow.runtime.specs import deploy, parse_bundle, read_directory
 from workflow.services import repair
+from workflow.services.consent import withdraw_consent
 from workflow.services.operations import OPERATIONS
 from workflow.services.worker import sweep
 
@@ -24,12 +25,18 @@ GOOD_ROLE = """<spiffworkflow:parameter id="task" type="str" value="'verify_cons
 BAD_ROLE = GOOD_ROLE.replace("value=\"'manager'\"", 'value="escalation_role"')
 
 
-def deploy_failing_case_version(env, settings=None) -> None:
-    """Deploy (and activate) a version of case.bpmn whose consent alert fails; new cases start on it."""
-    settings = settings or env.settings
-    sources, forms = read_directory(settings.bpmn_dir)
-    assert GOOD_ROLE in sources["case.bpmn"]
-    sources["case.bpmn"] = sources["case.bpmn"].replace(GOOD_ROLE, BAD_ROLE)
+# The withdrawal's service task is handed a data variable that does not exist.
+GOOD_REF = """<spiffworkflow:serviceTaskOperator id="cancel_pending_filings" resultVariable="submitted_filings">
+          <spiffworkflow:parameters>
+            <spiffworkflow:parameter id="case_ref" type="str" value="case_ref" />"""
+BAD_REF = GOOD_REF.replace('value="case_ref"', 'value="case_reference"')
+
+
+def deploy_failing_case_version(env, good: str = GOOD_ROLE, bad: str = BAD_ROLE) -> None:
+    """Deploy (and activate) a version of case.bpmn with one fault; new cases start on it."""
+    sources, forms = read_directory(env.settings.bpmn_dir)
+    assert sources["case.bpmn"].count(good) == 1
+    sources["case.bpmn"] = sources["case.bpmn"].replace(good, bad)
     with env.uow() as session:
         deploy(session, parse_bundle(sources, forms, operations=OPERATIONS), None)
 
@@ -112,3 +119,54 @@ def test_a_retry_that_fails_again_keeps_the_instance_in_error_with_the_new_error
         assert retried.data == {"ok": False, "task": "escalate_consent"}
         with pytest.raises(Forbidden):
             repair.retry(session, env.settings, env.user(session, "lena"), instance_id)
+
+
+def test_a_retry_after_the_cause_is_fixed_runs_the_failed_step_and_the_case_goes_on(env, staff):
+    # The shipped version: an instance detached from its case cannot run the consent alert (the escalation
+    # names the case). The fix is to the data, then the admin retries.
+    open_sample_case(env, "APL-R04")
+    expire_timers(env, "APL-R04", only="Consent")
+    with env.uow() as session:
+        instance = case_instance(session, "APL-R04")
+        instance_id, case_id = instance.id, instance.case_id
+        instance.case_id = None
+    assert sweep(env.engine, env.settings).failed == 1
+    with env.uow() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instance.status == "error" and "belongs to no case" in instance.last_error
+        instance.case_id = case_id  # the cause, fixed
+    with env.uow() as session:
+        outcome = repair.retry(session, env.settings, env.user(session, "ada"), instance_id)
+        assert (outcome.status, outcome.error) == ("running", None)
+    with env.uow() as session:
+        instance = session.get(ProcessInstance, instance_id)
+        assert instance.status == "running" and instance.last_error is None
+        assert audit_actions(session, "APL-R04")[-2:] == ["escalated", "instance_retried"]
+    assert ready_ids(env, "APL-R04") == ["verify_consent"]  # the alert went out; the work stays with intake
+    assert sweep(env.engine, env.settings).fired == 0
+
+
+def test_a_withdrawal_the_process_cannot_follow_is_kept_and_delivered_again_when_repaired(env, staff):
+    deploy_failing_case_version(env, GOOD_REF, BAD_REF)
+    open_sample_case(env, "APL-R05")
+    with env.uow() as session:
+        case = case_instance(session, "APL-R05").case
+        assert withdraw_consent(session, env.settings, env.user(session, "ina"), case, "Fears reprisals.") is False
+    with env.uow() as session:
+        instance = case_instance(session, "APL-R05")
+        assert instance.case.consent.status == "withdrawn"  # the fact stands
+        assert instance.status == "error" and "case_reference" in instance.last_error
+        assert repair.failures(session, [instance.id])[instance.id].step == "withdraw_filings"
+        assert audit_actions(session, "APL-R05")[-2:] == ["consent_withdrawn", "instance_failed"]
+        assert repair.retry(session, env.settings, env.user(session, "ada"), instance.id).status == "error"
+    with env.uow() as session:  # the retry told the process again: it failed at the same step
+        retried = session.scalars(select(AuditEvent).where(AuditEvent.action == "instance_retried")).one()
+        assert retried.data == {"ok": False, "task": "withdraw_filings"}
+
+
+def test_a_withdrawal_on_the_shipped_process_stops_it_as_before(env, staff):
+    open_sample_case(env, "APL-R06")
+    with env.uow() as session:
+        case = case_instance(session, "APL-R06").case
+        assert withdraw_consent(session, env.settings, env.user(session, "ina"), case, "Fears reprisals.") is True
+    assert stage(env, "APL-R06") == "withdrawn"

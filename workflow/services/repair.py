@@ -1,9 +1,14 @@
 """Instances in error: record a failure, list them for admins, reset one to an earlier task or retry it.
 
-Only background work marks an instance in error: the worker's timers (nobody sees the failure when it
-happens). A person's action that makes the engine fail (a task completion, a withdrawal, a response)
-is refused with a clear error and changes nothing: that person is there to see it, and the instance must
-stay able to receive what they retry (``consent.withdraw_consent`` only delivers to running instances).
+Which failures mark an instance in error, per entry point:
+
+- the worker's timers: yes (nobody sees the failure when it happens);
+- a withdrawal of consent: yes, and the withdrawal stands. It is a fact about the complainant that must be
+  recorded whatever the process does; the instance is marked in error and, once repaired (retry or reset),
+  the process is told of the withdrawal it missed (``deliver_withdrawal``);
+- a task completion or a recorded response: no. The person gets a clear error (400) and nothing changes;
+  their input is not lost to a half-run process, and they can do it again once the administrators fixed the
+  cause. One person's bad input never puts a case in error.
 
 The failed unit of work is rolled back, so the stored state is the one before the failure (never a half-run
 tree whose service operations' writes were undone). ``retry`` runs the engine again from there (the due timer
@@ -38,6 +43,7 @@ from workflow.runtime import instances
 from workflow.runtime.specs import specs_for
 from workflow.runtime.tasktree import filing_id_of
 from workflow.services import processes
+from workflow.states import ConsentStatus
 
 ERROR = "error"
 FAILED = "instance_failed"  # the audit event of a failure: {"task", "process", "version"}
@@ -211,6 +217,43 @@ def instance_in_error(session: Session, settings: Settings, actor: User, instanc
     return described
 
 
+# -- a withdrawal the process must learn ----------------------------------------------------------------------
+
+WITHDRAWN = "consent_withdrawn"  # the BPMN message
+
+
+def _withdrawal_pending(loaded: processes.Loaded) -> bool:
+    case = loaded.instance.case
+    return (case is not None and case.consent is not None and case.consent.status == ConsentStatus.WITHDRAWN
+            and bool(processes.waiting_catchers(loaded.workflow, WITHDRAWN)))
+
+
+def _send_withdrawal(session: Session, loaded: processes.Loaded) -> None:
+    consent = loaded.instance.case.consent  # type: ignore[union-attr] - checked by _withdrawal_pending
+    by = session.get(User, consent.withdrawn_by_id) if consent.withdrawn_by_id else None
+    processes.deliver_message(loaded, WITHDRAWN, {"by": by.username if by else None})
+
+
+def deliver_withdrawal(session: Session, settings: Settings, actor: User, instance_id: int) -> bool:
+    """Tell a running case process that consent was withdrawn (recorded by the caller); False when the process
+    failed: it is then marked in error (its own savepoint) and told again once repaired."""
+    savepoint = session.begin_nested()
+    try:
+        loaded = processes.load_locked(session, settings, instance_id, actor)
+        if _withdrawal_pending(loaded):
+            _send_withdrawal(session, loaded)
+            processes.save(loaded, action=WITHDRAWN)
+        savepoint.commit()
+    except WorkflowFailed as err:
+        savepoint.rollback()
+        record_failure(session, instance_id, err, actor)
+        return False
+    except BaseException:
+        savepoint.rollback()
+        raise
+    return True
+
+
 # -- repairing ---------------------------------------------------------------------------------------------
 
 def _target(loaded: processes.Loaded, target: str) -> Any:
@@ -243,6 +286,9 @@ def _repair(session: Session, settings: Settings, actor: User, instance_id: int,
             processes.reset_to(loaded, failed[0])
         else:
             processes.fire_timers(loaded)  # the stored state is the one before the failure: what was due fires
+        if _withdrawal_pending(loaded):  # consent was withdrawn while the instance was in error
+            _send_withdrawal(session, loaded)
+            data["withdrawal"] = True
         processes.save(loaded, action=action, data=data)
         savepoint.commit()
     except WorkflowFailed as err:
