@@ -170,3 +170,28 @@ def test_a_withdrawal_on_the_shipped_process_stops_it_as_before(env, staff):
         case = case_instance(session, "APL-R06").case
         assert withdraw_consent(session, env.settings, env.user(session, "ina"), case, "Fears reprisals.") is True
     assert stage(env, "APL-R06") == "withdrawn"
+
+
+def test_the_command_line_lists_retries_and_resets_as_a_named_admin(env, staff):
+    from click.testing import CliRunner
+
+    from workflow.cli import main
+
+    instance_id = failed_case(env, "APL-R07")
+    environ = {"PETITIO_HOME": str(env.settings.home), "DATABASE_URL": env.settings.database_url}
+    runner = CliRunner()
+
+    def run(*args: str) -> object:
+        return runner.invoke(main, list(args), env=environ, catch_exceptions=False)
+
+    listed = run("instances", "errors", "--as", "ada")
+    assert listed.exit_code == 0 and f"{instance_id}\tAPL-R07\tcase:" in listed.output
+    assert "escalate_consent" in listed.output
+    refused = run("instances", "errors", "--as", "mara")
+    assert refused.exit_code == 1 and "only administrators" in refused.output
+    again = run("instances", "retry", str(instance_id), "--as", "ada")
+    assert again.exit_code == 1 and "failed again and stays in error" in again.output
+    reset = run("instances", "reset", str(instance_id), "set_consent_due", "--as", "ada")
+    assert reset.exit_code == 0 and reset.output.strip() == f"instance {instance_id}: running"
+    assert run("instances", "errors", "--as", "ada").output.strip() == "no instance is in error"
+    assert ready_ids(env, "APL-R07") == ["verify_consent"]
