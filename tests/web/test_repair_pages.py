@@ -8,8 +8,11 @@ from sqlalchemy import select
 
 from tests.helpers import case_instance, do, ready_ids, stage
 from tests.web.conftest import csrf_token
+from tests.workflow.mailbox import mailbox
+from tests.workflow.test_digest import give_addresses, with_smtp
 from tests.workflow.test_repair import VERIFIED, failed_case
 from workflow.models import AuditEvent
+from workflow.services.repair_alerts import send_error_alerts
 
 STEP = "Alert a manager: consent verification late"
 
@@ -68,7 +71,7 @@ def test_staff_see_the_case_is_stuck_without_the_error_and_cannot_repair(env, lo
     lena = login("lena")
     html = lena.get("/cases/APL-W03").get_data(as_text=True)
     assert f"This case is stuck: the step {STEP} failed on" in html
-    assert "The administrators were alerted: Ada." in html
+    assert "The administrators see it on their list of instances in error." in html
     assert "escalation_role" not in html and "escalate_consent" not in html
     token = csrf_token(html)
     assert lena.get("/admin/instances/errors").status_code == 403
@@ -77,3 +80,8 @@ def test_staff_see_the_case_is_stuck_without_the_error_and_cannot_repair(env, lo
                      data={"csrf_token": token, "confirm": "yes"}).status_code == 403
     with env.uow() as session:
         assert case_instance(session, "APL-W03").status == "error"
+    give_addresses(env)
+    with mailbox() as box:
+        assert send_error_alerts(env.engine, with_smtp(env, box.port)) == 1
+    html = lena.get("/cases/APL-W03").get_data(as_text=True)
+    assert re.search(r"The administrators were alerted by mail on <time[^>]*>[^<]+</time>: Ada\.", html)

@@ -74,7 +74,7 @@ def test_a_failing_timer_puts_the_instance_in_error_with_its_step_listed_for_adm
         assert "escalation_role" not in json.dumps([e.data for e in events])  # codes only, never the error
         stuck = repair.stuck(session, case_instance(session, "APL-R01").case_id)
         assert stuck.step_name == "Alert a manager: consent verification late"
-        assert stuck.alerted == ["Ada"]
+        assert (stuck.alerted, stuck.alerted_at) == ([], None)  # no mail server: nobody was mailed
     # The worker does not fire it again while it is in error.
     assert sweep(env.engine, env.settings).failed == 0
 
@@ -195,3 +195,33 @@ def test_the_command_line_lists_retries_and_resets_as_a_named_admin(env, staff):
     assert reset.exit_code == 0 and reset.output.strip() == f"instance {instance_id}: running"
     assert run("instances", "errors", "--as", "ada").output.strip() == "no instance is in error"
     assert ready_ids(env, "APL-R07") == ["verify_consent"]
+
+
+def test_the_administrators_are_mailed_once_per_failure_with_the_case_and_step_only(env, staff):
+    from tests.workflow.mailbox import mailbox
+    from tests.workflow.test_digest import body_of, give_addresses, with_smtp
+    from workflow.services.repair_alerts import send_error_alerts
+    from workflow.services.worker import tick
+
+    instance_id = failed_case(env, "APL-R08")
+    give_addresses(env)
+    with mailbox() as box:
+        settings = with_smtp(env, box.port)
+        assert tick(env.engine, settings).alerts == 1
+        assert send_error_alerts(env.engine, settings) == 0  # announced once
+        [mail] = box.to("ada@example.org")
+        assert all("in error" not in m["Subject"] for m in box.to("mara@example.org"))  # their digest only
+    assert mail["Subject"] == "Petitio: 1 process instance(s) in error"
+    body = body_of(mail)
+    assert "APL-R08: the step Alert a manager: consent verification late failed on" in body
+    assert "escalation_role" not in body and "Test-Person" not in body
+    with env.uow() as session:
+        stuck = repair.stuck(session, case_instance(session, "APL-R08").case_id)
+        assert stuck.alerted == ["Ada"] and stuck.alerted_at is not None
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "instance_error_alerted")).one()
+        assert event.data["users"] == [env.user(session, "ada").id] and event.object_id == str(instance_id)
+    # It fails again on a retry: a new failure, a new mail.
+    with env.uow() as session:
+        assert repair.retry(session, env.settings, env.user(session, "ada"), instance_id).status == "error"
+    with mailbox() as box:
+        assert send_error_alerts(env.engine, with_smtp(env, box.port)) == 1

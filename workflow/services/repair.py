@@ -18,9 +18,9 @@ too) and runs the engine. The failed step and its time are in the ``instance_fai
 (codes only); the error text, which may quote case data, stays encrypted on the instance and only admins
 read it (audited).
 
-Alerting: the instances in error are listed on the admins' page of instances in error, which the admins'
-navigation links with the count; the case page tells staff the case is stuck and that the administrators
-were alerted.
+Alerting: the administrators get a mail naming the case and the failed step (``services/repair_alerts.py``,
+a step of the worker's loop), the admins' navigation shows the count, the page of instances in error lists
+them; the case page tells staff the case is stuck and who was mailed, and when.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ from workflow.states import ConsentStatus
 
 ERROR = "error"
 FAILED = "instance_failed"  # the audit event of a failure: {"task", "process", "version"}
+ALERTED = "instance_error_alerted"  # a failure mailed to admins: {"failure": its event's id, "users": [ids]}
 # Tasks an admin may reset to: those that ran (or failed), never the engine's own start/end markers.
 RESETTABLE = TaskState.COMPLETED | TaskState.ERROR
 
@@ -152,7 +153,8 @@ class Stuck:
 
     step_name: str | None
     since: datetime | None
-    alerted: list[str]  # who was alerted: the active administrators' display names
+    alerted: list[str]  # who was mailed about this failure (services/repair_alerts.py); empty: not mailed yet
+    alerted_at: datetime | None
 
 
 def stuck(session: Session, case_id: int) -> Stuck | None:
@@ -161,8 +163,14 @@ def stuck(session: Session, case_id: int) -> Stuck | None:
     if instance is None:
         return None
     failure = failures(session, [instance.id]).get(instance.id, Failure(None, None, None))
-    admins = session.scalars(select(User).where(User.role.in_(ADMINS), User.active.is_(True)))
-    return Stuck(failure.step_name, failure.since, sorted(a.display_name for a in admins))
+    alert = session.scalar(select(AuditEvent).where(AuditEvent.action == ALERTED,
+                                                    AuditEvent.object_type == "process_instance",
+                                                    AuditEvent.object_id == str(instance.id))
+                           .order_by(AuditEvent.id.desc()).limit(1))
+    if alert is None or failure.since is None or alert.at < failure.since:  # it announced an earlier failure
+        return Stuck(failure.step_name, failure.since, [], None)
+    mailed = session.scalars(select(User).where(User.id.in_(alert.data.get("users") or [])))
+    return Stuck(failure.step_name, failure.since, sorted(u.display_name for u in mailed), alert.at)
 
 
 def error_count(session: Session) -> int:
