@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed, WorkflowFailed
-from workflow.models import AuditEvent, Case, CollectiveComplaint, ProcessDefinition, ProcessInstance, User, utcnow
+from workflow.models import AuditEvent, CollectiveComplaint, ProcessDefinition, ProcessInstance, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import ADMINS
 from workflow.runtime import instances
@@ -190,9 +190,8 @@ def _describe(session: Session, instance: ProcessInstance, failure: Failure) -> 
 def instances_in_error(session: Session, actor: User) -> list[InError]:
     """Every instance in error, oldest failure first; reading their errors is audited (they may quote data)."""
     _require_admin(actor)
-    rows = list(session.scalars(select(ProcessInstance).join(ProcessInstance.definition)
-                                .outerjoin(Case, ProcessInstance.case_id == Case.id)
-                                .where(ProcessInstance.status == ERROR).order_by(ProcessInstance.updated_at)))
+    rows = list(session.scalars(select(ProcessInstance).where(ProcessInstance.status == ERROR)
+                                .order_by(ProcessInstance.updated_at)))
     found = failures(session, [r.id for r in rows])
     listed = [_describe(session, r, found.get(r.id, Failure(None, None, None))) for r in rows]
     if listed:
