@@ -236,7 +236,7 @@ def _withdrawal_pending(loaded: processes.Loaded) -> bool:
 
 
 def _send_withdrawal(session: Session, loaded: processes.Loaded) -> None:
-    consent = loaded.instance.case.consent  # type: ignore[union-attr] - checked by _withdrawal_pending
+    consent = loaded.instance.case.consent  # type: ignore[union-attr]  # _withdrawal_pending checked it
     by = session.get(User, consent.withdrawn_by_id) if consent.withdrawn_by_id else None
     processes.deliver_message(loaded, WITHDRAWN, {"by": by.username if by else None})
 
