@@ -69,6 +69,10 @@ class BpmnRefused(PetitioError):
 
 
 class WorkflowFailed(PetitioError):
-    """The engine hit an error inside a script, expression or service task."""
+    """The engine hit an error inside a script, expression or service task; ``step``: that task's BPMN id."""
 
     code = "workflow_error"
+
+    def __init__(self, message: str, *, step: str | None = None) -> None:
+        super().__init__(message)
+        self.step = step

@@ -233,6 +233,8 @@ MESSAGES: dict[str, str] = {
     "assignee_not_in_lane": N_("choose an active member of the %(lane)s team"),
     "assignee_four_eyes": N_("four eyes: this person did the step this one checks"),
     "release_not_holder": N_("only the person holding the task or a manager can release it"),
+    # -- repair of process instances ------------------------------------------------------------------
+    "not_a_reset_target": N_("choose a step of this instance that ran or failed"),
     # -- users -----------------------------------------------------------------------------------------
     "bad_username": N_("use 2-80 lower-case letters, digits, dots, dashes or underscores"),
     "username_taken": N_("already taken"),

@@ -41,12 +41,12 @@ from tests.fuzz.conftest import FUZZ_COUNTS
 from tests.helpers import do, filing_in_check, open_sample_case
 from tests.web.test_api_filings import approved, complaint
 from web import create_app
-from workflow.models import ApiToken, Case, CollectiveComplaint, Document, Filing, HumanTask, Job
+from workflow.models import ApiToken, Case, CollectiveComplaint, Document, Filing, HumanTask, Job, ProcessInstance
 from workflow.services.api_tokens import create_token
 from workflow.services.users import get_user
 
 ROLES = {"intake": "ina", "legal": "lena", "manager": "mara", "admin": "ada"}
-# Examples per operation and kind (generated paths, known paths, negative): 63 operations x 4 roles x this.
+# Examples per operation and kind (generated paths, known paths, negative): 66 operations x 4 roles x this.
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 FAILING = [not_a_server_error, response_schema_conformance, status_code_conformance, content_type_conformance]
 REPORTED = [positive_data_acceptance]
@@ -90,6 +90,7 @@ def seed(env: Any, app: Any) -> dict[str, list[Any]]:
         return {"ref": ids(Case.ref), "task_id": tasks, "filing_id": ids(Filing.id),
                 "collective_id": ids(CollectiveComplaint.id), "document_id": ids(Document.id),
                 "job_id": ids(Job.id) or [1], "token_id": ids(ApiToken.id), "row_id": [1, 2, 3],
+                "instance_id": ids(ProcessInstance.id),
                 "code": ["un_sp", "echr", "hrc"],
                 "vocabulary": ["incident_type", "perpetrator_agency", "legal_ground", "mandate", "city"],
                 "key": ["detention_at_rally", "police", "iccpr_21", "assembly", "Almaty"],

@@ -93,6 +93,10 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "catalogue.set_term_active": ADMINS,
     "organisation.show": ADMINS,  # the organisation's profile (filings' submitter)
     "organisation.save": ADMINS,
+    "repair.errors": ADMINS,  # process instances in error: their errors may quote case data
+    "repair.instance": ADMINS,
+    "repair.retry": ADMINS,
+    "repair.reset": ADMINS,
     "deadlines.board": frozenset({LEGAL, MANAGER}),
     "deadlines.listing": frozenset({LEGAL, MANAGER}),
     "deadlines.statistics": frozenset({MANAGER}),

@@ -88,13 +88,18 @@ def withdraw(ref: str) -> Response | tuple[str, int]:
     elif request.method == "POST":
         if form.validate_on_submit():
             try:
-                withdraw_consent(db(), current_app.config["PETITIO_SETTINGS"], g.actor, case, form.reason.data)
+                stopped = withdraw_consent(db(), current_app.config["PETITIO_SETTINGS"], g.actor, case,
+                                           form.reason.data)
             except ValidationFailed as err:
                 put_on_form(form, err.errors, default="reason")
             except Conflict:
                 withdrawn = True
             else:
-                flash(_("Consent withdrawn. Pending filings for %(ref)s were stopped.", ref=ref), "success")
+                if stopped:
+                    flash(_("Consent withdrawn. Pending filings for %(ref)s were stopped.", ref=ref), "success")
+                else:  # recorded all the same; the process learns of it once repaired (services/repair.py)
+                    flash(_("Consent withdrawn. The case's process could not stop its pending work: the "
+                            "administrators were alerted, and it stops once they repair it."), "error")
                 return redirect(url_for("cases.case", ref=ref), 303)
         status = 409 if withdrawn else 422
     return render_template("consent/withdraw_consent.html", form=form, ref=ref, withdrawn=withdrawn), status

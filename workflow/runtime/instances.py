@@ -65,8 +65,8 @@ def _engine_errors(fn):  # type: ignore[no-untyped-def]
         try:
             return fn(*args, **kwargs)
         except WorkflowTaskException as err:
-            where = err.task.task_spec.bpmn_id if getattr(err, "task", None) is not None else "?"
-            raise WorkflowFailed(f"process step {where!r} failed: {err}") from err
+            where = err.task.task_spec.bpmn_id if getattr(err, "task", None) is not None else None
+            raise WorkflowFailed(f"process step {where or '?'!r} failed: {err}", step=where) from err
         except SpiffWorkflowException as err:
             raise WorkflowFailed(f"process error: {err}") from err
 
@@ -141,6 +141,24 @@ def run_task(loaded: Loaded, task: Any, data: dict[str, Any]) -> None:
 def fire_timers(loaded: Loaded) -> None:
     loaded.workflow.refresh_timers()
     loaded.workflow.do_engine_steps()
+
+
+@_engine_errors
+def reset_to(loaded: Loaded, task: Any) -> None:
+    """Make an earlier (or failed) task runnable again, its data re-inherited from its parent, and run the engine.
+
+    Inside a sub-workflow the library also resets the calling task, which keeps its sub-workflow.
+    """
+    workflow = loaded.workflow
+    workflow.reset_from_task_id(task.id)
+    # SpiffWorkflow 3.2.0 drops the reset task's descendants from the tree but leaves the waiting ones (a
+    # boundary timer of a later task) registered with the event manager: the next refresh_timers would then
+    # update a task without a parent. Forget every catcher that is no longer in a live (sub-)workflow.
+    live = {id(workflow), *(id(sp) for sp in workflow.subprocesses.values())}
+    for catcher in list(workflow.event_manager.tasks.values()):
+        if id(catcher.workflow) not in live or catcher.id not in catcher.workflow.tasks:
+            workflow.event_manager.remove_task(catcher)
+    workflow.do_engine_steps()
 
 
 @_engine_errors

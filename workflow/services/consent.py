@@ -21,13 +21,15 @@ from workflow.models import Case, ConsentRecord, ProcessInstance, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import CONSENT_EDITORS, CONSENT_WITHDRAWERS, SIGNATURE_FORM_MAKERS
 from workflow.schemas.consent import PERMISSION_FLAGS, ConsentChoicesSchema, WithdrawalSchema
-from workflow.services import processes
+from workflow.services import repair
 from workflow.states import ConsentStatus
 
 log = logging.getLogger(__name__)
 
 
-def withdraw_consent(session: Session, settings: Settings, actor: User, case: Case, reason: Any) -> None:
+def withdraw_consent(session: Session, settings: Settings, actor: User, case: Case, reason: Any) -> bool:
+    """Record the withdrawal and stop the case's process; False when the process could not stop (it is then in
+    error and learns of the withdrawal once an administrator repairs it: ``services/repair.py``)."""
     if actor.role not in CONSENT_WITHDRAWERS:
         raise Forbidden("your role cannot record a withdrawal of consent")
     reason = WithdrawalSchema().load_or_fail({"reason": reason}, "say why consent was withdrawn")["reason"]
@@ -41,13 +43,10 @@ def withdraw_consent(session: Session, settings: Settings, actor: User, case: Ca
     consent.withdrawn_by_id = actor.id
     consent.withdrawal_reason = reason
     audit(session, actor, "consent_withdrawn", "case", case.ref, case.id, {})
+    session.flush()
     if instance is None or instance.status != "running":
-        return
-    loaded = processes.load_locked(session, settings, instance.id, actor)
-    if not processes.waiting_catchers(loaded.workflow, "consent_withdrawn"):
-        return
-    processes.deliver_message(loaded, "consent_withdrawn", {"by": actor.username})
-    processes.save(loaded, action="consent_withdrawn")
+        return instance is None or instance.status == "complete"
+    return repair.deliver_withdrawal(session, settings, actor, instance.id)
 
 
 # -- what the complainant allows -------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def deliver(smtp: SmtpSettings, claims: list[Claim]) -> tuple[set[int], set[int]
     sent: set[int] = set()
     refused: set[int] = set()
     try:
-        with _connect(smtp) as client:
+        with connect(smtp) as client:
             for claim in claims:
                 try:
                     client.send_message(claim.message)
@@ -206,7 +206,7 @@ def deliver(smtp: SmtpSettings, claims: list[Claim]) -> tuple[set[int], set[int]
     return sent, refused, None
 
 
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+def connect(smtp: SmtpSettings) -> smtplib.SMTP:
     client = smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT)
     try:
         if smtp.starttls:

@@ -13,11 +13,19 @@ from sqlalchemy.orm import Session
 from workflow.config import Settings
 from workflow.models import Case, ProcessInstance, User
 from workflow.runtime import instances
-from workflow.runtime.instances import Loaded, deliver_message, fire_timers, run_task, save, waiting_catchers
+from workflow.runtime.instances import (
+    Loaded,
+    deliver_message,
+    fire_timers,
+    reset_to,
+    run_task,
+    save,
+    waiting_catchers,
+)
 from workflow.services.operations import OPERATIONS
 
-__all__ = ["Loaded", "deliver_message", "fire_timers", "load", "load_locked", "run_task", "save", "start",
-           "waiting_catchers"]
+__all__ = ["Loaded", "deliver_message", "fire_timers", "load", "load_locked", "reset_to", "run_task", "save",
+           "start", "waiting_catchers"]
 
 
 def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,

@@ -1,6 +1,6 @@
 """The worker: fire due timers, one instance per transaction, never touching what is not due; then close
-the rule deadlines whose clock stopped, run the queued (or interrupted) jobs and send the day's digests
-(``tick``, one loop of ``petitio worker``).
+the rule deadlines whose clock stopped, run the queued (or interrupted) jobs, send the day's digests and
+tell the administrators of instances gone into error (``tick``, one loop of ``petitio worker``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from workflow.models import ProcessInstance, utcnow
 from workflow.runtime import instances
 
 # Imported for their job handlers: the worker runs every kind of job.
-from workflow.services import bulk, consent_queue, deadlines, import_jobs, jobs, processes  # noqa: F401
+from workflow.services import bulk, consent_queue, deadlines, import_jobs, jobs, processes, repair  # noqa: F401
 from workflow.services.digest import DigestReport, send_digests
+from workflow.services.repair_alerts import send_error_alerts
 
 log = logging.getLogger(__name__)
 # Job handlers register when their module is imported: the worker must know every kind it may resume.
@@ -40,6 +41,7 @@ class TickReport:
     settled: int  # rule deadlines closed (met or missed)
     digests: DigestReport
     jobs: int = 0  # jobs finished (imports, bulk actions)
+    alerts: int = 0  # mails to administrators about instances gone into error
 
 
 def tick(engine: Engine, settings: Settings, *, now: datetime | None = None) -> TickReport:
@@ -49,7 +51,8 @@ def tick(engine: Engine, settings: Settings, *, now: datetime | None = None) -> 
     with unit_of_work(engine) as session:
         settled = deadlines.settle(session, now)
     finished = jobs.run_pending(engine, settings, now)
-    return TickReport(report, settled, send_digests(engine, settings, now), finished)
+    digests = send_digests(engine, settings, now)
+    return TickReport(report, settled, digests, finished, send_error_alerts(engine, settings, now))
 
 
 def due_instance_ids(session, now: datetime, limit: int = BATCH) -> list[int]:  # type: ignore[no-untyped-def]
@@ -96,16 +99,9 @@ def sweep(engine: Engine, settings: Settings, *, now: datetime | None = None, li
                     savepoint.commit()
                 except WorkflowFailed as err:
                     savepoint.rollback()
-                    _record_failure(session, instance_id, str(err))
+                    repair.record_failure(session, instance_id, err)
                     report.failed += 1
                     report.failures.append(f"instance {instance_id}: {err}")
                     # The kind of error only: its text may quote the process data (stored with the instance).
                     log.warning("timer failed on process instance %s: %s", instance_id, type(err).__name__)
     return report
-
-
-def _record_failure(session, instance_id: int, message: str) -> None:  # type: ignore[no-untyped-def]
-    instance = session.get(ProcessInstance, instance_id)
-    if instance is not None:
-        instance.status = "error"
-        instance.last_error = message
