@@ -93,6 +93,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "catalogue.set_term_active": ADMINS,
     "organisation.show": ADMINS,  # the organisation's profile (filings' submitter)
     "organisation.save": ADMINS,
+    "processes.index": ADMINS,  # process versions: upload, diagram, activation
+    "processes.upload": ADMINS,
+    "processes.version": ADMINS,
+    "processes.bpmn": ADMINS,
+    "processes.activate": ADMINS,
     "deadlines.board": frozenset({LEGAL, MANAGER}),
     "deadlines.listing": frozenset({LEGAL, MANAGER}),
     "deadlines.statistics": frozenset({MANAGER}),
@@ -229,7 +234,7 @@ def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
     return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
             "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type",
-            "segment": "perpetrators"}
+            "segment": "perpetrators", "process_id": "case"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):

@@ -38,7 +38,8 @@ REFUSED: dict[str, tuple[dict[str, bytes], str]] = {
     "missing_form": ({"case.bpmn": _replaced('value="verify_consent.json"', 'value="no_such_form.json"')},
                      "form schema 'no_such_form.json' not found"),
     "unsafe_script": ({"case.bpmn": _replaced("case_outcome = 'closed'", "__import__('os').system('id')")},
-                      "case"),
+                      "set_closed_no_consent ('Close: no consent'): Line 1: \"__import__\" is an invalid "
+                      "variable name"),
     "file_name": ({"../case.bpmn": CASE.encode()}, "a file name of letters"),
     "extension": ({"case.xml": CASE.encode()}, "a file name of letters"),
     "too_large": ({"case.bpmn": b" " * (2 * 1024 * 1024 + 1)}, "larger than"),

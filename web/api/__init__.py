@@ -34,6 +34,7 @@ def register_api(app: Flask) -> Api:
         imports,
         jobs,
         organisation,
+        processes,
         review,
         tasks,
         tokens,
@@ -48,7 +49,7 @@ def register_api(app: Flask) -> Api:
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
     for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports,
-                   organisation, facts, tokens):
+                   organisation, facts, tokens, processes):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api

@@ -58,6 +58,10 @@ class VersionInfo:
         return self.definition.version
 
     @property
+    def sha256(self) -> str:
+        return self.definition.sha256
+
+    @property
     def short_sha(self) -> str:
         return self.definition.sha256[:12]
 
@@ -149,13 +153,23 @@ def get_version(session: Session, actor: User | None, process_id: str, version: 
     return _infos(session, [definition])[0]
 
 
-def source_file(info: VersionInfo, name: str | None = None) -> tuple[str, str]:
-    """(file name, text) of a version's source: ``name``, or the BPMN file that defines the process."""
+@dataclass(frozen=True)
+class SourceFile:
+    name: str  # as stored: "case.bpmn", "forms/legal_review.json"
+    text: str
+    media_type: str
+    download_name: str  # "case-v2-case.bpmn": which process and version it came from
+
+
+def source_file(info: VersionInfo, name: str | None = None) -> SourceFile:
+    """A version's source file: ``name``, or the BPMN file that defines the process."""
     sources = info.definition.sources
     name = name or defining_file(sources, info.process_id)
     if name is None or name not in sources:
         raise NotFound(f"version {info.version} of {info.process_id!r} has no file {name!r}")
-    return name, sources[name]
+    media_type = "application/json" if name.endswith(".json") else "application/xml"
+    return SourceFile(name, sources[name], media_type,
+                      f"{info.process_id}-v{info.version}-{name.removeprefix(FORM_PREFIX)}")
 
 
 def _previous(session: Session, definition: ProcessDefinition) -> ProcessDefinition | None:
