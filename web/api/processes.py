@@ -125,7 +125,7 @@ def get_version(process_id: str, version: int) -> dict[str, Any]:
 @roles(*ADMINS)
 @blp.arguments(SourceArgsSchema, location="query")
 @blp.response(200, {"type": "string"}, content_type=XML, description="The BPMN XML that defines the process")
-@blp.alt_response(200, schema={"type": "string"}, content_type="application/json",
+@blp.alt_response(200, schema={"type": "object"}, content_type="application/json",
                   description="A form schema of the version (`file=forms/NAME.json`)")
 @blp.errors(401, 403, 404)
 def get_bpmn(args: dict[str, Any], process_id: str, version: int) -> Response:
