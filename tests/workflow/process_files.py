@@ -40,8 +40,10 @@ REFUSED: dict[str, tuple[dict[str, bytes], str]] = {
     "unsafe_script": ({"case.bpmn": _replaced("case_outcome = 'closed'", "__import__('os').system('id')")},
                       "set_closed_no_consent ('Close: no consent'): Line 1: \"__import__\" is an invalid "
                       "variable name"),
-    "file_name": ({"../case.bpmn": CASE.encode()}, "a file name of letters"),
-    "extension": ({"case.xml": CASE.encode()}, "a file name of letters"),
+    "file_name": ({"../case.bpmn": CASE.encode()}, "a file name of up to 74 letters"),
+    "extension": ({"case.xml": CASE.encode()}, "a file name of up to 74 letters"),
+    "long_name": ({"c" * 75 + ".bpmn": CASE.encode()}, "a file name of up to 74 letters"),
+    "process_id": ({"case.bpmn": _replaced('"case"', '"Дело"')}, "process id 'Дело': up to 80 letters"),
     "too_large": ({"case.bpmn": b" " * (2 * 1024 * 1024 + 1)}, "larger than"),
     "not_utf8": ({"case.bpmn": CASE.encode("utf-16")}, "not UTF-8 text"),
     "form_not_json": ({"verify_consent.json": b"{not json"}, "not valid JSON"),

@@ -67,6 +67,19 @@ def test_a_form_uploaded_alone_makes_a_version_of_each_process_using_it(env, sta
     assert not results[0].changes.added and not results[0].changes.renamed
 
 
+def test_a_changed_called_process_makes_a_version_of_each_caller(env, staff) -> None:
+    from tests.workflow.process_files import BPMN_DIR
+
+    filing = (BPMN_DIR / "filing.bpmn").read_text(encoding="utf-8").replace('name="Check the filing"',
+                                                                          'name="Check the filing again"')
+    results = _upload(env, {"filing.bpmn": filing.encode()})
+    assert [(r.info.process_id, r.info.version, r.new) for r in results] == [
+        ("case", 2, True), ("collective_complaint", 2, True), ("filing", 2, True)]
+    for result in results:
+        assert [f"{r.new.process_id}:{r.new.node_id}" for r in result.changes.renamed] == ["filing:check_filing"]
+        assert result.info.definition.sources["filing.bpmn"] == filing
+
+
 @pytest.mark.parametrize("kind", sorted(REFUSED))
 def test_refused_uploads_are_one_line_and_store_nothing(env, staff, kind: str) -> None:
     files, expected = REFUSED[kind]
@@ -127,9 +140,11 @@ def test_the_version_page_facts_source_files_and_changes_against_the_active_one(
     _upload(env, {"case.bpmn": third.encode()})
     with env.uow() as session:
         info = service.get_version(session, None, "case", 3)
-        name, text = service.source_file(info)
-        assert name == "case.bpmn" and text == third
-        assert service.source_file(info, "forms/verify_consent.json")[1] == VERIFY_FORM
+        source = service.source_file(info)
+        assert (source.name, source.text, source.media_type) == ("case.bpmn", third, "application/xml")
+        assert source.download_name == "case-v3-case.bpmn"
+        form = service.source_file(info, "forms/verify_consent.json")
+        assert (form.text, form.media_type) == (VERIFY_FORM, "application/json")
         since_previous, since_active = service.changes_of(session, info.definition)
         assert [r.new.name for r in since_previous.renamed] == ["Consent check"] and not since_previous.added
         assert since_active is not None and _ids(since_active.added) == ["case:merge_before_triage"]

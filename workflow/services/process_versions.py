@@ -26,7 +26,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
-from workflow.audit import audit
+from workflow.audit import audit, is_code
 from workflow.errors import BpmnRefused, Conflict, Forbidden, NotFound
 from workflow.models import ProcessDefinition, ProcessInstance, User
 from workflow.roles import ADMINS
@@ -35,7 +35,8 @@ from workflow.runtime.specs import MAX_BPMN_BYTES, activate, current_definition,
 from workflow.services.operations import OPERATIONS
 
 MAX_UPLOAD_FILES = 40
-FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}\.(bpmn|json)")
+# Names are audited (codes of at most 80 characters) and become part of a download's name.
+FILE_NAME = re.compile(r"[A-Za-z0-9_.-]{1,74}\.(bpmn|json)")
 INSTANCE_STATUSES = ("running", "complete", "error")
 
 
@@ -201,8 +202,8 @@ def _checked_files(files: Mapping[str, bytes]) -> tuple[dict[str, str], dict[str
     forms: dict[str, str] = {}
     for name, content in sorted(files.items()):
         if FILE_NAME.fullmatch(name) is None:
-            raise BpmnRefused(f"{name[:100]!r}: a file name of letters, digits, '_', '.' and '-' ending in .bpmn "
-                              "or .json is expected")
+            raise BpmnRefused(f"{name[:100]!r}: a file name of up to 74 letters, digits, '_', '.' and '-' ending "
+                              "in .bpmn or .json is expected")
         if len(content) > MAX_BPMN_BYTES:
             raise BpmnRefused(f"{name}: larger than {MAX_BPMN_BYTES // 1024} KB")
         try:
@@ -249,6 +250,8 @@ def upload(session: Session, actor: User | None, files: Mapping[str, bytes]) -> 
     bundles = parse_bundle(active_bpmn | bpmn, active_forms | forms, operations=OPERATIONS)
     touched = {}
     for process_id, bundle in bundles.items():
+        if not is_code(process_id):  # it is audited, and named in URLs
+            raise BpmnRefused(f"process id {process_id[:100]!r}: up to 80 letters, digits, '_', '.' and '-'")
         files_used = {spec.file for spec in (bundle.spec, *bundle.subprocess_specs.values())}
         forms_used = {n.removeprefix(FORM_PREFIX) for n in bundle.sources if n.startswith(FORM_PREFIX)}
         if files_used & bpmn.keys() or forms_used & forms.keys():
