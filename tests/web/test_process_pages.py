@@ -42,7 +42,7 @@ def test_the_admin_lists_processes_and_uploads_a_changed_case(env, login) -> Non
     assert response.status_code == 200
     result = html.unescape(response.get_data(as_text=True))
     assert "Stored as a new version, not active yet" in result and f'href="{V2}"' in result
-    assert "verify_consent" in result and "«Check the consent»" in result
+    assert "<code>verify_consent</code>" in result and "«Check the consent»" in result  # its own: no prefix
     assert "set_review_due_at" in result and "merge_before_triage" in result and "merge_triage" in result
 
     listed = ada.get(INDEX).get_data(as_text=True)
