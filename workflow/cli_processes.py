@@ -65,11 +65,8 @@ def list_versions(rt: Runtime) -> None:
 def deploy(rt: Runtime, files: tuple[Path, ...], activate_now: bool) -> None:
     """Check FILES (.bpmn and form .json files; the others come from the active versions) and store each process
     they change as a new inactive version; prints what changed against the version before it."""
-    contents = {path.name: path.read_bytes() for path in files}
-    if len(contents) != len(files):
-        raise click.ClickException("two files have the same name")
     with unit_of_work(rt.ready_engine()) as session:
-        results = service.upload(session, None, contents)
+        results = service.upload(session, None, [(path.name, path.read_bytes()) for path in files])
         for result in results:
             v = result.info
             if result.new:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from tests.helpers import open_sample_case
+import io
+
+from sqlalchemy import select
+
+from tests.helpers import case_instance, open_sample_case
 from tests.web.test_api import error, ok
-from tests.workflow.process_files import changed_case
+from tests.workflow.process_files import REFUSED, changed_case
+from workflow.models import ProcessDefinition
 from workflow.services import process_versions
 
 BASE = "/api/v1/processes"
@@ -13,7 +18,7 @@ BASE = "/api/v1/processes"
 def test_admins_read_processes_versions_and_the_xml(env, api, staff) -> None:
     open_sample_case(env, "APL-921")
     with env.uow() as session:
-        process_versions.upload(session, env.user(session, "ada"), {"case.bpmn": changed_case().encode()})
+        process_versions.upload(session, env.user(session, "ada"), [("case.bpmn", changed_case().encode())])
     processes = {p["process_id"]: p for p in ok(api("GET", BASE, "ada"))}
     assert sorted(processes) == ["case", "collective_complaint", "filing"]
     case = processes["case"]
@@ -51,3 +56,31 @@ def test_casework_roles_may_not_read_processes(api, staff) -> None:
         for path in (BASE, f"{BASE}/case/versions", f"{BASE}/case/versions/1", f"{BASE}/case/versions/1/bpmn"):
             error(api("GET", path, username), 403, "forbidden")
     error(api("GET", BASE), 401)
+
+
+def test_admins_upload_and_activate_a_version(env, api, staff) -> None:
+    def upload(files: list[tuple[str, bytes]], user: str = "ada"):
+        return api("POST", BASE, user, data={"files": [(io.BytesIO(content), name) for name, content in files]},
+                   content_type="multipart/form-data")
+
+    [stored] = ok(upload([("case.bpmn", changed_case().encode())]))
+    assert stored["new"] and stored["version"]["version"] == 2 and not stored["version"]["active"]
+    assert [n["node_id"] for n in stored["changes"]["added"]] == ["merge_before_triage"]
+    [again] = ok(upload([("case.bpmn", changed_case().encode())]))
+    assert not again["new"] and again["version"]["version"] == 2
+
+    files, expected = REFUSED["doctype_entity"]
+    refused = error(upload(list(files.items())), 422, "bpmn_refused")
+    assert expected in refused["message"] and "\n" not in refused["message"]
+    error(api("POST", BASE, "ada", data={"files": "not a file"}, content_type="multipart/form-data"), 422, "invalid")
+    error(upload([("case.bpmn", changed_case().encode())], "lena"), 403, "forbidden")
+
+    error(api("POST", f"{BASE}/case/versions/2/activate", "mara"), 403, "forbidden")
+    activated = ok(api("POST", f"{BASE}/case/versions/2/activate", "ada"))
+    assert activated["active"] and activated["activated_by"] == "ada"
+    error(api("POST", f"{BASE}/case/versions/2/activate", "ada"), 409, "conflict")
+    error(api("POST", f"{BASE}/case/versions/5/activate", "ada"), 404, "not_found")
+    open_sample_case(env, "APL-922")
+    with env.uow() as session:
+        assert case_instance(session, "APL-922").definition.version == 2
+        assert len(session.scalars(select(ProcessDefinition)).all()) == 4

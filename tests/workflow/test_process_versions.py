@@ -24,7 +24,7 @@ def _ids(nodes) -> list[str]:
 
 def _upload(env, files: dict[str, bytes], username: str = "ada") -> list[service.Uploaded]:
     with env.uow() as session:
-        return service.upload(session, env.user(session, username), files)
+        return service.upload(session, env.user(session, username), list(files.items()))
 
 
 def _stored(env) -> tuple[int, int]:
@@ -91,10 +91,15 @@ def test_refused_uploads_are_one_line_and_store_nothing(env, staff, kind: str) -
     assert _stored(env) == before
 
 
+def test_two_files_of_the_same_name_are_refused(env, staff) -> None:
+    with env.uow() as session, pytest.raises(BpmnRefused, match="two uploaded files have the same name"):
+        service.upload(session, None, [("case.bpmn", CASE.encode()), ("case.bpmn", changed_case().encode())])
+
+
 def test_only_admins_manage_processes(env, staff) -> None:
     for username in ("ina", "lena", "mara"):
         with env.uow() as session, pytest.raises(Forbidden):
-            service.upload(session, env.user(session, username), {"case.bpmn": changed_case().encode()})
+            service.upload(session, env.user(session, username), [("case.bpmn", changed_case().encode())])
         with env.uow() as session, pytest.raises(Forbidden):
             service.list_processes(session, env.user(session, username))
         with env.uow() as session, pytest.raises(Forbidden):

@@ -1,9 +1,9 @@
-"""Processes and their versions (/api/v1/processes): read-only, for admins.
+"""Processes and their versions (/api/v1/processes), for admins: read them, upload a new version, activate one.
 
 Admins only, managers included out: a version's sources, who deployed and activated it and the instance counts
-are the installation's configuration, which admins run (they upload and activate versions on /admin/processes);
-casework staff see where their case stands on the case page. Uploading and activating are on the pages and the
-command line (``petitio processes``), not here.
+are the installation's configuration, which admins run (as on /admin/processes and with ``petitio processes``);
+casework staff see where their case stands on the case page. The services are the pages' and the command line's
+(``workflow/services/process_versions.py``): an upload is stored inactive, activation is its own audited call.
 """
 
 from __future__ import annotations
@@ -15,10 +15,11 @@ from marshmallow import Schema, fields
 
 from web.access import roles
 from web.api.base import ApiBlueprint
+from web.api.schemas import File
 from web.database import db
 from web.downloads import attachment
 from workflow.roles import ADMINS
-from workflow.schemas.base import InputSchema, Text
+from workflow.schemas.base import InputSchema, List, Text
 from workflow.schemas.validators import at_most
 from workflow.services import process_versions as service
 
@@ -86,6 +87,23 @@ class VersionDetailSchema(VersionSchema):
                                                                  "neither this one nor the one before it"})
 
 
+class UploadedSchema(Schema):
+    version = fields.Nested(VersionSchema, required=True, attribute="info")
+    new = fields.Boolean(required=True, metadata={"description": "false: the files are this stored version already"})
+    changes = fields.Nested(ChangeSummarySchema, required=True,
+                            metadata={"description": "against the version before it"})
+    changes_from_active = fields.Nested(ChangeSummarySchema, allow_none=True,
+                                        metadata={"description": "against the active version, when that is not "
+                                                                 "the one before it"})
+
+
+class UploadArgsSchema(InputSchema):
+    """multipart/form-data: the files of the new version."""
+
+    files = List(File(), required=True, metadata={"description": ".bpmn files and form schemas (.json); the files "
+                                                                 "not given come from the active versions"})
+
+
 class SourceArgsSchema(InputSchema):
     file = Text(validate=at_most(120), metadata={"description": "another source file of the version, e.g. "
                                                                 "filing.bpmn or forms/legal_review.json"})
@@ -133,3 +151,25 @@ def get_bpmn(args: dict[str, Any], process_id: str, version: int) -> Response:
     info = service.get_version(db(), g.actor, process_id, version)
     source = service.source_file(info, args.get("file"))
     return attachment(source.text.encode("utf-8"), source.media_type, source.download_name)
+
+
+@blp.route("/processes", methods=["POST"])
+@roles(*ADMINS)
+@blp.arguments(UploadArgsSchema, location="files")
+@blp.response(200, UploadedSchema(many=True))
+@blp.errors(401, 403, 413)
+def upload(args: dict[str, Any]) -> list[service.Uploaded]:
+    """Check the files like ``petitio init`` and store each process they change as a new, inactive version.
+
+    A refusal is 422 ``bpmn_refused`` with one line in ``message``, and nothing is stored."""
+    return service.upload(db(), g.actor, [(f.filename or "", f.read()) for f in args["files"]])
+
+
+@blp.route("/processes/<string:process_id>/versions/<int:version>/activate", methods=["POST"])
+@roles(*ADMINS)
+@blp.response(200, VersionSchema)
+@blp.errors(401, 403, 404, 409)
+def activate(process_id: str, version: int) -> service.VersionInfo:
+    """Make the version the active one (new instances start on it; an earlier one: a rollback). Audited."""
+    service.activate_version(db(), g.actor, process_id, version)
+    return service.get_version(db(), g.actor, process_id, version)

@@ -39,12 +39,9 @@ def index() -> tuple[str, int]:
 def upload() -> tuple[str, int]:
     form = UploadForm()
     form.validate_on_submit()  # CSRFProtect refused a bad token already; the service checks the files
-    files = [f for f in request.files.getlist(form.files.name) if f and f.filename]
-    contents = {f.filename or "": f.read() for f in files}
+    files = [(f.filename or "", f.read()) for f in request.files.getlist(form.files.name) if f and f.filename]
     try:
-        if len(contents) != len(files):
-            raise BpmnRefused("two uploaded files have the same name")
-        results = service.upload(db(), g.actor, contents)
+        results = service.upload(db(), g.actor, files)
     except BpmnRefused as err:
         db().rollback()
         return _index(form, refused=err.message, status=422)

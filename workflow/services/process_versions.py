@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -192,8 +192,11 @@ def changes_of(session: Session, definition: ProcessDefinition) -> tuple[ChangeS
 
 # -- upload --------------------------------------------------------------------------------------------------
 
-def _checked_files(files: Mapping[str, bytes]) -> tuple[dict[str, str], dict[str, str]]:
+def _checked_files(uploaded: Sequence[tuple[str, bytes]]) -> tuple[dict[str, str], dict[str, str]]:
     """(BPMN sources, form schemas) of an upload, each file checked; one line for the first problem."""
+    files = dict(uploaded)
+    if len(files) != len(uploaded):
+        raise BpmnRefused("two uploaded files have the same name")
     if not files:
         raise BpmnRefused("no file uploaded: choose one or more .bpmn files and their form .json files")
     if len(files) > MAX_UPLOAD_FILES:
@@ -241,9 +244,9 @@ def _active_sources(session: Session) -> tuple[dict[str, str], dict[str, str]]:
     return bpmn, forms
 
 
-def upload(session: Session, actor: User | None, files: Mapping[str, bytes]) -> list[Uploaded]:
-    """Check the uploaded files (file name -> bytes) with the active sources and store each touched process as a
-    new inactive version (audited ``process_deployed``). Raises BpmnRefused (one line) and stores nothing."""
+def upload(session: Session, actor: User | None, files: Sequence[tuple[str, bytes]]) -> list[Uploaded]:
+    """Check the uploaded files ((file name, bytes) pairs) with the active sources and store each touched process
+    as a new inactive version (audited ``process_deployed``). Raises BpmnRefused (one line) and stores nothing."""
     require_admin(actor)
     bpmn, forms = _checked_files(files)
     active_bpmn, active_forms = _active_sources(session)
@@ -257,7 +260,7 @@ def upload(session: Session, actor: User | None, files: Mapping[str, bytes]) -> 
         if files_used & bpmn.keys() or forms_used & forms.keys():
             touched[process_id] = bundle
     if not touched:
-        raise BpmnRefused(f"{', '.join(sorted(files))}: no process uses the uploaded files")
+        raise BpmnRefused(f"{', '.join(sorted(bpmn.keys() | forms.keys()))}: no process uses the uploaded files")
     known = {(d.process_id, d.sha256) for d in session.scalars(
         select(ProcessDefinition).where(ProcessDefinition.process_id.in_(touched.keys())))}
     stored = deploy(session, touched, actor, activate_now=False)
@@ -267,7 +270,7 @@ def upload(session: Session, actor: User | None, files: Mapping[str, bytes]) -> 
         if new:
             audit(session, actor, "process_deployed", "process", definition.process_id, None,
                   {"process": definition.process_id, "version": definition.version,
-                   "sha256": definition.sha256[:12], "files": sorted(files)})
+                   "sha256": definition.sha256[:12], "files": sorted(bpmn.keys() | forms.keys())})
         changes, from_active = changes_of(session, definition)
         results.append(Uploaded(_infos(session, [definition])[0], new, changes, from_active))
     return results
