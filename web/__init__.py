@@ -29,7 +29,7 @@ from web.logs import install_log_redaction
 from web.messages import messages_of
 from workflow import crypto, roles
 from workflow.config import Settings, load_settings
-from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
+from workflow.errors import BpmnRefused, Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
 from workflow.models import utcnow
 from workflow.problems import Problem
@@ -40,7 +40,7 @@ API_PREFIX = "/api/"
 # Endpoints registered by Flask and flask-smorest themselves, which cannot carry a decorator.
 PUBLIC_ENDPOINTS = frozenset({"static", "api-docs.openapi_json"})
 SESSION_MINUTES = 30  # the cookie's own expiry; the server's record ends an idle session too (services/sessions.py)
-STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422}
+STATUS_OF = {NotFound: 404, Forbidden: 403, Conflict: 409, ValidationFailed: 422, BpmnRefused: 422}
 
 
 def _secret_key(settings: Settings) -> str:
@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.imports.routes import bp as imports
     from web.inbox.routes import bp as inbox
     from web.intake.routes import bp as intake
+    from web.processes.routes import bp as processes
     from web.repair.routes import bp as repair
     from web.review.routes import bp as review
     from web.submissions.routes import bp as submissions
@@ -140,7 +141,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts, second_factor, security_keys, tokens, repair):
+                      facts, second_factor, security_keys, tokens, repair, processes):
         app.register_blueprint(blueprint)
     register_api(app)
 

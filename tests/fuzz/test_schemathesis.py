@@ -94,7 +94,8 @@ def seed(env: Any, app: Any) -> dict[str, list[Any]]:
                 "code": ["un_sp", "echr", "hrc"],
                 "vocabulary": ["incident_type", "perpetrator_agency", "legal_ground", "mandate", "city"],
                 "key": ["detention_at_rally", "police", "iccpr_21", "assembly", "Almaty"],
-                "form": ["form_of_appeal", "power_of_attorney"]}
+                "form": ["form_of_appeal", "power_of_attorney"],
+                "process_id": ["case", "filing", "collective_complaint"], "version": [1, 2]}
 
 
 def bearer(env: Any, username: str) -> dict[str, str]:

@@ -97,6 +97,11 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "repair.instance": ADMINS,
     "repair.retry": ADMINS,
     "repair.reset": ADMINS,
+    "processes.index": ADMINS,  # process versions: upload, diagram, activation
+    "processes.upload": ADMINS,
+    "processes.version": ADMINS,
+    "processes.bpmn": ADMINS,
+    "processes.activate": ADMINS,
     "deadlines.board": frozenset({LEGAL, MANAGER}),
     "deadlines.listing": frozenset({LEGAL, MANAGER}),
     "deadlines.statistics": frozenset({MANAGER}),
@@ -233,7 +238,7 @@ def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
     return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
             "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type",
-            "segment": "perpetrators"}
+            "segment": "perpetrators", "process_id": "case"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):

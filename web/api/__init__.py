@@ -35,6 +35,7 @@ def register_api(app: Flask) -> Api:
         instances,
         jobs,
         organisation,
+        processes,
         review,
         tasks,
         tokens,
@@ -49,7 +50,7 @@ def register_api(app: Flask) -> Api:
     })
     # Bearer tokens, not cookies, authenticate API calls, so cross-site requests cannot ride on a session.
     for module in (cases, documents, consent, review, tasks, filings, collective, deadlines, catalogue, jobs, imports,
-                   organisation, facts, tokens, instances):
+                   organisation, facts, tokens, instances, processes):
         api.register_blueprint(module.blp)
         csrf.exempt(module.blp)
     return api
