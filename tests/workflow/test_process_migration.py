@@ -1,0 +1,133 @@
+"""Moving running cases to a new version of case.bpmn (services/process_migration.py), SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from tests.helpers import audit_actions, case_instance, do, open_sample_case, stage
+from tests.workflow.test_process import APPROVE_UN_SP, VERIFIED, filings_of, submit_all, to_filings
+from tests.workflow.versions import deploy_version
+from workflow.models import AuditEvent, Case, HumanTask, ProcessInstance
+from workflow.runtime.specs import current_definition
+from workflow.services import process_migration
+from workflow.services.process_migration import MigrationRefused
+from workflow.services.responses import record_response
+
+
+def _cases(env) -> None:
+    """APL-101 at verify_consent, APL-102 at legal_review, APL-103 at request_documents (removed in v2),
+    APL-104 in its filing (the called process `filing`, waiting for the legal check)."""
+    for ref in ("APL-101", "APL-102", "APL-103", "APL-104"):
+        open_sample_case(env, ref)
+    do(env, "APL-102", "verify_consent", "ina", VERIFIED)
+    do(env, "APL-103", "verify_consent", "ina", {"form_of_appeal_verified": True,
+                                                 "power_of_attorney_verified": False})
+    to_filings(env, "APL-104")
+
+
+def _state(env) -> dict[int, tuple[str, int, int]]:
+    """Each instance's stored bytes (the encrypted column as written), version column and definition."""
+    with env.engine.connect() as conn:
+        rows = conn.execute(select(ProcessInstance.__table__.c.id, ProcessInstance.__table__.c.state_json,
+                                   ProcessInstance.version, ProcessInstance.definition_id)).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+def _instance_id(env, ref: str) -> int:
+    with env.uow() as session:
+        return case_instance(session, ref).id
+
+
+def _version_of(env, ref: str) -> int:
+    with env.uow() as session:
+        return case_instance(session, ref).definition.version
+
+
+def test_dry_run_says_who_can_move_and_changes_nothing(env, staff):
+    _cases(env)
+    with env.uow() as session:
+        deploy_version(session, env.settings.bpmn_dir)
+    before = _state(env)
+    with env.uow() as session:
+        checks = process_migration.plan(session, env.settings, env.user(session, "ada"), "case")
+    assert _state(env) == before
+    by_ref = {c.case_ref: c for c in checks}
+    assert sorted(by_ref) == ["APL-101", "APL-102", "APL-103", "APL-104"]
+    assert {(c.from_version, c.to_version) for c in checks} == {(1, 2)}
+    assert by_ref["APL-101"].movable and by_ref["APL-102"].movable and by_ref["APL-104"].movable
+    # Where it stands, and the step that led there.
+    assert {(b.code, b.params["task"]) for b in by_ref["APL-103"].blockers} == {
+        ("task_removed", "request_documents"), ("task_removed", "documents_timer"),
+        ("history_removed", "set_documents_due")}
+
+
+def _migrate_all(env, actor: str | None = "ada") -> dict[str, str]:
+    """What the command line does: the dry run, then one transaction per instance; ref -> outcome code."""
+    with env.uow() as session:
+        target = current_definition(session, "case")
+        checks = process_migration.plan(session, env.settings, None, "case", target)
+    outcomes = {}
+    for check in checks:
+        try:
+            with env.uow() as session:
+                user = env.user(session, actor) if actor else None
+                process_migration.migrate(session, env.settings, user, check.instance_id, session.merge(target))
+            outcomes[check.case_ref] = "moved"
+        except MigrationRefused as err:
+            outcomes[check.case_ref] = err.code
+    return outcomes
+
+
+def test_moved_cases_complete_on_the_new_version_and_a_blocked_one_on_its_own(env, staff):
+    _cases(env)
+    with env.uow() as session:
+        due_before = dict(session.execute(select(HumanTask.id, HumanTask.due_at)
+                                          .where(HumanTask.state == "ready")).all())
+        deploy_version(session, env.settings.bpmn_dir)
+    blocked_before = _state(env)[_instance_id(env, "APL-103")]
+    assert _migrate_all(env) == {"APL-101": "moved", "APL-102": "moved", "APL-103": "migration_refused",
+                                 "APL-104": "moved"}
+    assert _state(env)[_instance_id(env, "APL-103")] == blocked_before  # untouched
+    assert [_version_of(env, ref) for ref in ("APL-101", "APL-102", "APL-103", "APL-104")] == [2, 2, 1, 2]
+    with env.uow() as session:  # same tasks, same rows, same clocks; the new name shows in the inbox
+        ready_now = {row.id: row for row in session.scalars(select(HumanTask).where(HumanTask.state == "ready"))}
+        assert {k: v.due_at for k, v in ready_now.items()} == due_before
+        assert {r.name for r in ready_now.values() if r.bpmn_id == "legal_review"} == {"Legal review of the case"}
+        event = session.scalar(select(AuditEvent).where(AuditEvent.action == "process_migrated")
+                               .join(Case, Case.id == AuditEvent.case_id).where(Case.ref == "APL-102"))
+        assert event.actor_id == env.user(session, "ada").id
+        assert event.data == {"process": "case", "from_version": 1, "to_version": 2, "stage": "legal_review"}
+        assert "process_migrated" not in audit_actions(session, "APL-103")
+
+    # Each moved case completes; those that pass legal review run the step only the new version has.
+    do(env, "APL-101", "verify_consent", "ina", VERIFIED)
+    for ref in ("APL-101", "APL-102"):
+        do(env, ref, "legal_review", "lena", APPROVE_UN_SP)
+        do(env, ref, "approve_review", "mara", {"decision": "approve"})
+        submit_all(env, ref)
+    for ref in ("APL-101", "APL-102", "APL-104"):
+        if ref == "APL-104":
+            submit_all(env, ref)
+        _answer_and_close(env, ref)
+        assert stage(env, ref) == "closed", ref
+    with env.uow() as session:
+        for ref, new_step in (("APL-101", True), ("APL-102", True), ("APL-104", False)):
+            instance = case_instance(session, ref)
+            assert instance.status == "complete"
+            assert ('"reviewed_on_new_version":true' in instance.state_json) is new_step, ref
+
+    # The blocked case keeps working on version 1: its documents arrive and it goes on to legal review.
+    do(env, "APL-103", "request_documents", "ina", {"received": True})
+    do(env, "APL-103", "verify_consent", "ina", VERIFIED)
+    do(env, "APL-103", "legal_review", "lena", {"decision": "reject", "notes": "Outside our mandate."})
+    assert stage(env, "APL-103") == "rejected" and _version_of(env, "APL-103") == 1
+
+
+def _answer_and_close(env, ref: str) -> None:
+    for filing in filings_of(env, ref):
+        with env.uow() as session:
+            record_response(session, env.settings, env.user(session, "lena"), filing.id, kind="decision",
+                            received_on=date.today())
+    do(env, ref, "record_outcome", "lena", {"outcome": "communication_sent"})
