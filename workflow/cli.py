@@ -16,6 +16,7 @@ import click
 from sqlalchemy import func, select
 
 from workflow.cli_backup import backup, restore
+from workflow.cli_processes import processes
 from workflow.cli_support import Runtime, one_line_errors, pass_runtime
 from workflow.cli_tasks import tasks
 from workflow.cli_templates import templates
@@ -309,6 +310,7 @@ main.add_command(tasks)
 main.add_command(templates)
 main.add_command(backup)
 main.add_command(restore)
+main.add_command(processes)
 
 
 # -- keys ----------------------------------------------------------------------------------------------

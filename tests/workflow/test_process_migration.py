@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from datetime import date
 
+import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.helpers import audit_actions, case_instance, do, open_sample_case, stage
+from tests.helpers import audit_actions, case_instance, do, open_sample_case, ready_ids, stage, task
 from tests.workflow.test_process import APPROVE_UN_SP, VERIFIED, filings_of, submit_all, to_filings
 from tests.workflow.versions import deploy_version
+from workflow.cli import main
+from workflow.errors import Conflict, Forbidden
 from workflow.models import AuditEvent, Case, HumanTask, ProcessInstance
+from workflow.problems import Problem
 from workflow.runtime.specs import current_definition
 from workflow.services import process_migration
 from workflow.services.process_migration import MigrationRefused
 from workflow.services.responses import record_response
+from workflow.services.tasks import complete_task
 
 
 def _cases(env) -> None:
@@ -131,3 +139,108 @@ def _answer_and_close(env, ref: str) -> None:
             record_response(session, env.settings, env.user(session, "lena"), filing.id, kind="decision",
                             received_on=date.today())
     do(env, ref, "record_outcome", "lena", {"outcome": "communication_sent"})
+
+
+def test_a_case_being_worked_on_is_not_moved_half_way(env, staff):
+    """The staff member's transaction holds the case while the migration runs: PostgreSQL refuses the migration at
+    once (the row is locked NOWAIT) and the case stays on its version; SQLite's single writer makes the migration
+    wait for that transaction and move the state it committed. Either way nothing is lost."""
+    open_sample_case(env, "APL-105")
+    with env.uow() as session:
+        deploy_version(session, env.settings.bpmn_dir)
+    instance_id, row = _instance_id(env, "APL-105"), task(env, "APL-105", "verify_consent")
+
+    def move() -> None:
+        with env.uow() as session:
+            target = current_definition(session, "case")
+            process_migration.migrate(session, env.settings, env.user(session, "ada"), instance_id, target)
+
+    outcome: list[BaseException | None] = []
+    with env.uow() as session:  # the staff member's request, not yet committed
+        complete_task(session, env.settings, row.id, env.user(session, "ina"), VERIFIED)
+        if env.backend == "postgresql":
+            with pytest.raises(Conflict, match="being changed by someone else"):
+                move()
+        else:
+            mover = threading.Thread(target=lambda: outcome.append(_run(move)))
+            mover.start()
+    if env.backend == "sqlite":
+        mover.join(timeout=60)
+        assert outcome == [None]
+    assert ready_ids(env, "APL-105") == ["legal_review"]  # the completion was kept
+    assert _version_of(env, "APL-105") == (1 if env.backend == "postgresql" else 2)
+
+
+def _run(fn) -> BaseException | None:
+    try:
+        fn()
+    except BaseException as err:  # handed to the test's thread to fail there
+        return err
+    return None
+
+
+def test_a_changed_form_blocks_the_cases_at_that_task(env, staff):
+    open_sample_case(env, "APL-106")
+    open_sample_case(env, "APL-107")
+    do(env, "APL-107", "verify_consent", "ina", VERIFIED)
+    with env.uow() as session:
+        form = json.loads(current_definition(session, "case").sources["forms/verify_consent.json"])
+        form["properties"]["witness"] = {"type": "string"}
+        form["required"].append("witness")
+        deploy_version(session, env.settings.bpmn_dir, forms={"verify_consent.json": form})
+        checks = process_migration.plan(session, env.settings, None, "case")
+    assert {c.case_ref: c.blockers for c in checks} == {
+        "APL-106": (Problem("form_incompatible", {"task": "verify_consent", "field": "witness"}),),
+        "APL-107": ()}
+    instance_id = _instance_id(env, "APL-106")
+    with env.uow() as session, pytest.raises(MigrationRefused) as err:
+        process_migration.migrate(session, env.settings, None, instance_id,
+                                  current_definition(session, "case"))
+    assert err.value.errors == {"verify_consent": Problem("form_incompatible",
+                                                          {"task": "verify_consent", "field": "witness"})}
+    assert _version_of(env, "APL-106") == 1
+
+
+def test_only_admins_move_cases(env, staff):
+    open_sample_case(env, "APL-108")
+    with env.uow() as session:
+        target = deploy_version(session, env.settings.bpmn_dir)
+    instance_id = _instance_id(env, "APL-108")
+    for username in ("ina", "lena", "mara"):
+        with env.uow() as session, pytest.raises(Forbidden):
+            process_migration.plan(session, env.settings, env.user(session, username), "case")
+        with env.uow() as session, pytest.raises(Forbidden):
+            process_migration.migrate(session, env.settings, env.user(session, username),
+                                      instance_id, session.merge(target))
+    assert _version_of(env, "APL-108") == 1
+
+
+def test_the_command_line_dry_run_then_the_migration(env, staff):
+    _cases(env)
+    with env.uow() as session:
+        deploy_version(session, env.settings.bpmn_dir)
+    before = _state(env)
+    environ = {"PETITIO_HOME": str(env.settings.home), "DATABASE_URL": env.settings.database_url}
+    dry = CliRunner().invoke(main, ["processes", "migrate", "case", "--dry-run"], env=environ)
+    assert dry.exit_code == 0, dry.output
+    assert _state(env) == before
+    lines = dry.output.splitlines()
+    ids = {ref: _instance_id(env, ref) for ref in ("APL-101", "APL-102", "APL-103", "APL-104")}
+    assert f"instance {ids['APL-101']} (APL-101) v1 -> v2: can move" in lines
+    [blocked] = [line for line in lines if "(APL-103)" in line]
+    assert "cannot move" in blocked and "request_documents" in blocked
+    assert lines[-1] == "4 instance(s) of case on other versions: 3 can move, 1 cannot move"
+
+    one = CliRunner().invoke(main, ["processes", "migrate", "case", "--to", "2", "--instance", str(ids["APL-102"])],
+                             env=environ)
+    assert one.exit_code == 0, one.output
+    assert one.output.splitlines() == [f"instance {ids['APL-102']} (APL-102) v1 -> v2: moved",
+                                       "1 instance(s) of case on other versions: 1 moved, 0 cannot move, 0 failed"]
+    rest = CliRunner().invoke(main, ["processes", "migrate", "case"], env=environ)
+    assert rest.exit_code == 0, rest.output
+    assert rest.output.splitlines()[-1] == "3 instance(s) of case on other versions: 2 moved, 1 cannot move, 0 failed"
+    assert [_version_of(env, ref) for ref in ids] == [2, 2, 1, 2]
+    with env.uow() as session:
+        assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "process_migrated")).all()) == 3
+    unknown = CliRunner().invoke(main, ["processes", "migrate", "case", "--to", "9"], env=environ)
+    assert unknown.exit_code == 1 and "has no version 9" in unknown.output
