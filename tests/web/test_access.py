@@ -134,6 +134,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "imports.job_report": frozenset({INTAKE, MANAGER}),
     "imports.template_csv": frozenset({INTAKE, MANAGER}),
     "imports.template_xlsx": frozenset({INTAKE, MANAGER}),
+    "process_migration.plan": ADMINS,  # the dry run of moving running cases to the active version
+    "process_migration.migrate": ADMINS,
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,
@@ -229,7 +231,7 @@ def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
     return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
             "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type",
-            "segment": "perpetrators"}
+            "segment": "perpetrators", "process_id": "case"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):
