@@ -10,17 +10,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.helpers import audit_actions, case_instance, do, open_sample_case, ready_ids, stage, task
+from tests.helpers import COLLECTIVE_TEXT, audit_actions, case_instance, do, open_sample_case, ready_ids, stage, task
 from tests.workflow.test_process import APPROVE_UN_SP, VERIFIED, filings_of, submit_all, to_filings
-from tests.workflow.versions import deploy_version
+from tests.workflow.versions import deploy_version, filing_renamed
 from workflow.cli import main
 from workflow.errors import Conflict, Forbidden
 from workflow.models import AuditEvent, Case, HumanTask, ProcessInstance
 from workflow.problems import Problem
 from workflow.runtime.specs import current_definition
 from workflow.services import process_migration
+from workflow.services.collective import create_collective
 from workflow.services.process_migration import MigrationRefused
 from workflow.services.responses import record_response
+from workflow.services.review import update_legal_facts
 from workflow.services.tasks import complete_task
 
 
@@ -244,3 +246,37 @@ def test_the_command_line_dry_run_then_the_migration(env, staff):
         assert len(session.scalars(select(AuditEvent).where(AuditEvent.action == "process_migrated")).all()) == 3
     unknown = CliRunner().invoke(main, ["processes", "migrate", "case", "--to", "9"], env=environ)
     assert unknown.exit_code == 1 and "has no version 9" in unknown.output
+
+
+def test_running_filings_of_a_case_and_of_a_collective_complaint_follow_a_changed_filing_process(env, staff):
+    """The called process ``filing`` changes: the sub-workflows of both callers move with their callers."""
+    open_sample_case(env, "APL-109")
+    to_filings(env, "APL-109")
+    open_sample_case(env, "APL-110")
+    with env.uow() as session:
+        case = session.scalar(select(Case).where(Case.ref == "APL-110"))
+        update_legal_facts(session, env.user(session, "lena"), case, {"remedies_exhausted_on": "2023-05-01"})
+    do(env, "APL-110", "verify_consent", "ina", VERIFIED)
+    do(env, "APL-110", "legal_review", "lena", {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]})
+    with env.uow() as session:
+        collective = create_collective(session, env.settings, env.user(session, "lena"), body="un_sp", language="en",
+                                       title="Persecution of a fictional movement", cases=["APL-110"],
+                                       narrative=COLLECTIVE_TEXT)
+        collective_instance = collective.instance_id
+    with env.uow() as session:
+        deploy_version(session, env.settings.bpmn_dir, edit_case=lambda text: text, edit_filing=filing_renamed)
+        checks = [*process_migration.plan(session, env.settings, None, "case"),
+                  *process_migration.plan(session, env.settings, None, "collective_complaint")]
+    assert [(c.case_ref, c.movable) for c in checks] == [("APL-109", True), (None, True)]
+    for check in checks:
+        with env.uow() as session:
+            process_migration.migrate(session, env.settings, None, check.instance_id,
+                                      current_definition(session, check.process_id))
+    with env.uow() as session:
+        names = session.scalars(select(HumanTask.name).where(HumanTask.state == "ready",
+                                                             HumanTask.bpmn_id == "check_filing")).all()
+        assert names == ["Check the filing text", "Check the filing text"]
+        assert session.get(ProcessInstance, collective_instance).definition.version == 2
+    submit_all(env, "APL-109")
+    _answer_and_close(env, "APL-109")
+    assert stage(env, "APL-109") == "closed"

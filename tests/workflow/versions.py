@@ -72,11 +72,19 @@ def _draw(root: Any, node: str, flow: str, *, after: str) -> None:
         etree.SubElement(edge, f"{{{DI}}}waypoint", x=str(wx), y=str(wy))
 
 
-def deploy_version(session: Session, bpmn_dir: Path, *, edit_case=case_v2,
+def filing_renamed(text: str) -> str:
+    """``filing.bpmn`` whose legal check has a new name: the called process changes under running filings."""
+    return text.replace('name="Check the filing"', 'name="Check the filing text"', 1)
+
+
+def deploy_version(session: Session, bpmn_dir: Path, *, edit_case=case_v2, edit_filing=None,
                    forms: dict[str, Any] | None = None) -> ProcessDefinition:
-    """Deploy and activate the edited ``case.bpmn`` (with ``forms``: form schemas replaced); its new version."""
+    """Deploy and activate the edited ``case.bpmn`` (``edit_filing``: and ``filing.bpmn``; ``forms``: form schemas
+    replaced); the new version of ``case``."""
     sources, shipped_forms = read_directory(bpmn_dir)
     sources["case.bpmn"] = edit_case(sources["case.bpmn"])
+    if edit_filing is not None:
+        sources["filing.bpmn"] = edit_filing(sources["filing.bpmn"])
     shipped_forms.update({name: json.dumps(schema) for name, schema in (forms or {}).items()})
     bundles = parse_bundle(sources, shipped_forms, operations=OPERATIONS)
     [case] = [d for d in deploy(session, bundles, None) if d.process_id == "case"]
