@@ -91,6 +91,8 @@ def plan(session: Session, settings: Settings, actor: User | None, process_id: s
     """The dry run: every running instance of the process on another version, checked; nothing is written."""
     _require_admin(actor)
     target = target or target_version(session, process_id)
+    if target.process_id != process_id:
+        raise Conflict(f"version {target.version} is a version of {target.process_id!r}, not of {process_id!r}")
     query = (select(ProcessInstance).join(ProcessInstance.definition)
              .where(ProcessDefinition.process_id == process_id, ProcessInstance.status == "running",
                     ProcessInstance.definition_id != target.id)
@@ -124,8 +126,11 @@ def migrate(session: Session, settings: Settings, actor: User | None, instance_i
                        "nothing to move")
     check = _check(instance, target, _move(session, loaded, target))
     if not check.movable:
+        errors: dict[str, Problem] = {}
+        for problem in check.blockers:  # by BPMN id; the first problem found for an id names it
+            errors.setdefault(str(problem.params["task"]), problem)
         raise MigrationRefused(f"process instance {instance_id} cannot move to version {target.version}",
-                               errors={str(p.params["task"]): p for p in reversed(check.blockers)})
+                               errors=errors)
     instance.definition = target
     processes.save(loaded, action=MIGRATED, data={"process": target.process_id, "from_version": source.version,
                                                   "to_version": target.version})
