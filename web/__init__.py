@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.imports.routes import bp as imports
     from web.inbox.routes import bp as inbox
     from web.intake.routes import bp as intake
+    from web.processes.migrate import bp as process_migration
     from web.processes.routes import bp as processes
     from web.repair.routes import bp as repair
     from web.review.routes import bp as review
@@ -141,7 +142,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts, second_factor, security_keys, tokens, repair, processes):
+                      facts, second_factor, security_keys, tokens, repair, processes, process_migration):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from workflow.cli_migrate import migrate
 from workflow.cli_support import Runtime, one_line_errors, pass_runtime
 from workflow.db import unit_of_work
 from workflow.runtime.changes import ChangeSummary, Node
@@ -92,3 +93,6 @@ def activate(rt: Runtime, process_id: str, version: int) -> None:
         before = service.activate_version(session, None, process_id, version)
         was = f" (was version {before.version})" if before else ""
         click.echo(f"{process_id}: version {version} is now active{was}")
+
+
+processes.add_command(migrate)

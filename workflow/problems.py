@@ -260,4 +260,10 @@ MESSAGES: dict[str, str] = {
     "no_second_factor": N_("no second factor is set up"),
     "second_factor_exists": N_("a second factor is already set up"),
     "security_key_refused": N_("the security key's answer was refused: try again"),
+    # -- moving running instances to another process version (services/process_migration.py) -----------------
+    "task_removed": N_("the case stands at step %(task)s, which the new version does not have"),
+    "history_removed": N_("the case went through step %(task)s, which the new version does not have"),
+    "subprocess_removed": N_("process %(task)s runs for this case and the new version does not have it"),
+    "changed_under_way": N_("step %(task)s is under way and the new version changes its %(attribute)s"),
+    "form_incompatible": N_("the new form of step %(task)s does not accept its field %(field)s"),
 }

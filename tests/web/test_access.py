@@ -143,6 +143,8 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "imports.job_report": frozenset({INTAKE, MANAGER}),
     "imports.template_csv": frozenset({INTAKE, MANAGER}),
     "imports.template_xlsx": frozenset({INTAKE, MANAGER}),
+    "process_migration.plan": ADMINS,  # the dry run of moving running cases to the active version
+    "process_migration.migrate": ADMINS,
 }
 # The answer to an allowed GET (a redirect where the page is only a way to another one).
 ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabularies": 302,

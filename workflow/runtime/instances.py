@@ -46,6 +46,7 @@ from workflow.states import DeadlineState, Stage
 
 STAGES = Stage.codes()  # in order: a case shows its earliest open step
 FOUR_EYES_PROPERTY = "fourEyesWith"
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
 ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
 
 
@@ -93,16 +94,23 @@ def start(session: Session, settings: Settings, process_id: str, *, case: Case |
     return loaded
 
 
-def lock(session: Session, instance_id: int) -> ProcessInstance:
-    """Re-read the instance row, locked ``FOR UPDATE`` on PostgreSQL (SQLite ignores the clause)."""
-    instance = session.execute(
-        select(ProcessInstance)
-        .where(ProcessInstance.id == instance_id)
-        .options(joinedload(ProcessInstance.definition),
-                 joinedload(ProcessInstance.case).joinedload(Case.consent))
-        .with_for_update(of=ProcessInstance)
-        .execution_options(populate_existing=True)
-    ).unique().scalar_one_or_none()
+def lock(session: Session, instance_id: int, *, nowait: bool = False) -> ProcessInstance:
+    """Re-read the instance row, locked ``FOR UPDATE`` on PostgreSQL (SQLite ignores the clause).
+
+    ``nowait``: a row another transaction holds is a ``Conflict`` at once instead of a wait (PostgreSQL).
+    """
+    query = (select(ProcessInstance)
+             .where(ProcessInstance.id == instance_id)
+             .options(joinedload(ProcessInstance.definition),
+                      joinedload(ProcessInstance.case).joinedload(Case.consent))
+             .with_for_update(of=ProcessInstance, nowait=nowait)
+             .execution_options(populate_existing=True))
+    try:
+        instance = session.execute(query).unique().scalar_one_or_none()
+    except OperationalError as err:
+        if not nowait or getattr(err.orig, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        raise Conflict(f"process instance {instance_id} is being changed by someone else; retry later") from None
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
     return instance

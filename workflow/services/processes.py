@@ -37,6 +37,8 @@ def load(session: Session, settings: Settings, instance: ProcessInstance, actor:
     return instances.load(session, settings, instance, actor, OPERATIONS)
 
 
-def load_locked(session: Session, settings: Settings, instance_id: int, actor: User | None) -> Loaded:
-    """Lock the instance row (``FOR UPDATE`` on PostgreSQL), re-read it, and load it."""
-    return load(session, settings, instances.lock(session, instance_id), actor)
+def load_locked(session: Session, settings: Settings, instance_id: int, actor: User | None, *,
+                nowait: bool = False) -> Loaded:
+    """Lock the instance row (``FOR UPDATE`` on PostgreSQL, ``NOWAIT``: a held row is a Conflict), re-read it,
+    and load it."""
+    return load(session, settings, instances.lock(session, instance_id, nowait=nowait), actor)
