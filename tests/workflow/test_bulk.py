@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from tests.helpers import COLLECTIVE_TEXT, PDF, appeal, do, ensure_episode, ready_ids, stage
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.models import AuditEvent, Case, CollectiveComplaint, HumanTask, Job, JobItem, Review
-from workflow.runtime.specs import deploy_directory
+from workflow.runtime.specs import activate, deploy_directory
 from workflow.services import bulk, jobs, worker
 from workflow.services.cases import open_case
 from workflow.services.collective import create_collective, eligible_cases
@@ -292,10 +292,11 @@ def test_a_case_started_before_the_change_keeps_its_approval_step(env, staff, tm
         [old] = [d for d in deploy_directory(session, earlier, operations=OPERATIONS) if d.process_id == "case"]
         old_version = old.version
     open_verified(env, 1, prefix="OLD")
-    with env.uow() as session:  # what `petitio init` does with the current files
+    with env.uow() as session:  # the shipped files are a version stored before: roll back to it
         [current] = [d for d in deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)
                      if d.process_id == "case"]
         assert current.version != old_version
+        activate(current, None)
     open_verified(env, 1, prefix="NEW")
     do(env, "OLD-001", "legal_review", "lena", COLLECTIVE_ONLY)
     do(env, "NEW-001", "legal_review", "lena", COLLECTIVE_ONLY)

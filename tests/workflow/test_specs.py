@@ -20,6 +20,7 @@ from workflow.runtime.scripting import make_script_engine
 from workflow.runtime.specs import (
     FORM_PROPERTY,
     MAX_BPMN_BYTES,
+    activate,
     current_definition,
     deploy,
     deploy_directory,
@@ -416,14 +417,23 @@ def test_changed_form_makes_a_new_current_version(env) -> None:
         assert case_instance(session, "APL-1").definition_id == v1_id
 
 
-def test_redeploying_an_earlier_version_makes_it_current_without_a_new_row(env) -> None:
+def test_redeploying_an_earlier_version_stores_no_row_and_keeps_the_active_one(env) -> None:
+    """``petitio init`` runs at every start: finding the shipped files stored as version 1 must not undo the
+    activation of version 2 (an admin's upload); rolling back is an activation of its own."""
     with env.uow() as session:
         v1_id = current_definition(session, "case").id
     with env.uow() as session:
-        deploy(session, parse_bundle(SOURCES, _changed_forms(), operations=OPERATIONS), None)
+        v2_id = {d.process_id: d for d in deploy(
+            session, parse_bundle(SOURCES, _changed_forms(), operations=OPERATIONS), None)}["case"].id
     with env.uow() as session:
-        deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)
+        [again] = [d for d in deploy_directory(session, env.settings.bpmn_dir, operations=OPERATIONS)
+                   if d.process_id == "case"]
+        assert again.id == v1_id
     with env.uow() as session:
         current = current_definition(session, "case")
-        assert (current.id, current.version) == (v1_id, 1)
+        assert (current.id, current.version) == (v2_id, 2)
         assert [v for _, v in _versions(session, "case")] == [1, 2]
+    with env.uow() as session:
+        activate(session.get(ProcessDefinition, v1_id), None)
+    with env.uow() as session:
+        assert current_definition(session, "case").id == v1_id

@@ -221,8 +221,10 @@ def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None,
            activate_now: bool = True) -> list[ProcessDefinition]:
     """Store each bundle as a new version unless a version with the same hash exists.
 
-    ``activate_now`` (``petitio init``): each stored version becomes the active one at once; without it (an
-    admin's upload) the versions wait for their own activation.
+    ``activate_now`` (``petitio init``): each *newly stored* version becomes the active one at once; without it (an
+    admin's upload) the versions wait for their own activation. Files that match a version already stored never
+    change which version is active: ``petitio init`` runs at every start (``make run``) and must not undo an
+    admin's activation of an uploaded version; rolling back is ``petitio processes activate``.
     """
     stored = []
     for process_id, bundle in sorted(bundles.items()):
@@ -232,9 +234,7 @@ def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None,
             stored.append(current)
             continue
         existing = session.scalar(select(ProcessDefinition).filter_by(process_id=process_id, sha256=digest))
-        if existing is not None:  # rolling back to an earlier version: make it current again
-            if activate_now:
-                activate(existing, actor)
+        if existing is not None:
             stored.append(existing)
             continue
         latest = session.scalar(
