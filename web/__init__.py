@@ -133,13 +133,14 @@ def _register_blueprints(app: Flask) -> None:
     from web.imports.routes import bp as imports
     from web.inbox.routes import bp as inbox
     from web.intake.routes import bp as intake
+    from web.position.routes import bp as position
     from web.review.routes import bp as review
     from web.submissions.routes import bp as submissions
     from web.tasks.routes import bp as tasks
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts, second_factor, security_keys, tokens):
+                      facts, second_factor, security_keys, tokens, position):
         app.register_blueprint(blueprint)
     register_api(app)
 
