@@ -71,6 +71,13 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "collective.new": frozenset({LEGAL}),
     "collective.show": CASEWORK,
     "collective.narrative": frozenset({LEGAL}),
+    # The process diagram of a case or a complaint and where it stands: reached like the page that shows it.
+    "position.case_diagram": CASEWORK,
+    "position.case_position": CASEWORK,
+    "position.case_filing_position": CASEWORK,
+    "position.collective_diagram": CASEWORK,
+    "position.collective_position": CASEWORK,
+    "position.collective_filing_position": CASEWORK,
     "admin.users": ADMINS,
     "admin.create_user": ADMINS,
     "admin.change_role": ADMINS,
@@ -145,7 +152,9 @@ ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabula
                   "consent.job": 404,
                   # Nothing uploaded yet: the preview sends back to the upload; there is no import job 1.
                   "second_factor.enrol": 302,  # no enrolment begun: back to /account
-                  "imports.preview": 303, "imports.job": 404, "imports.job_progress": 404, "imports.job_report": 404}
+                  "imports.preview": 303, "imports.job": 404, "imports.job_progress": 404, "imports.job_report": 404,
+                  "position.case_filing_position": 404, "position.collective_diagram": 404,
+                  "position.collective_position": 404, "position.collective_filing_position": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:
@@ -229,7 +238,7 @@ def sample(env, staff) -> dict[str, str]:  # type: ignore[no-untyped-def]
     open_sample_case(env, "APL-900")
     return {"ref": "APL-900", "task_id": task(env, "APL-900", "verify_consent").id, "username": "ivan",
             "form": "form_of_appeal", "code": "un_hrc", "vocabulary": "incident_type",
-            "segment": "perpetrators"}
+            "segment": "perpetrators", "process_id": "case"}
 
 
 def test_each_role_reaches_exactly_the_pages_declared_for_it(app, env, login, sample):

@@ -17,6 +17,7 @@ from web.loaders import case_or_404, collective_or_404
 from workflow.errors import NotFound
 from workflow.models import ProcessInstance
 from workflow.roles import CASEWORK
+from workflow.schemas.reads import PositionSchema
 from workflow.services.process_position import (
     InstancePosition,
     Position,
@@ -31,10 +32,9 @@ XML_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; sandb
 
 
 def position_json(position: Position, of: InstancePosition) -> dict[str, Any]:
-    """The diagram widget's position (web/static/process-diagram.js) with the instance it was read from."""
-    return {"process": position.process_id, "version": of.version, "status": of.status,
-            "ready": list(position.ready), "done": list(position.done), "waiting": list(position.waiting),
-            "error": list(position.error), "active": list(position.active)}
+    """The diagram widget's position (web/static/process-diagram.js): the API's shape of one process, with the
+    version and status of the instance it was read from."""
+    return {**PositionSchema().dump(position), "version": of.version, "status": of.status}
 
 
 def _xml(instance: ProcessInstance, process_id: str) -> Response:
