@@ -61,3 +61,20 @@ def test_each_process_is_drawn_and_the_case_at_legal_review_shows_where_it_stand
 
     # A CSP violation is reported on the console as an error; an import warning is logged as a warning.
     assert problems == []
+
+
+def test_a_diagram_that_cannot_be_drawn_says_so_and_an_unreadable_position_leaves_it_unmarked(server, browser):
+    page = sign_in(browser, server, "lara")
+    page.route("**/diagram/case", lambda route: route.fulfill(status=200, content_type="application/xml",
+                                                              body="<definitions>not BPMN</definitions>"))
+    page.goto(f"{server}/cases/{AT_LEGAL_REVIEW}")
+    assert drawn(page)[0]["state"] == "failed"
+    assert page.locator(".process-diagram-failed").is_visible()
+    assert page.locator(".steps-ready li").all_inner_texts() == ["Legal review · Legal"]  # the words remain
+
+    page.unroute("**/diagram/case")
+    page.route("**/position", lambda route: route.fulfill(status=500, body="no"))
+    page.goto(f"{server}/cases/{AT_LEGAL_REVIEW}")
+    diagram = drawn(page)[0]
+    assert (diagram["state"], diagram["warnings"], diagram["position"]) == ("drawn", "0", "failed")
+    assert marked(page, "pos-ready") == [] and not page.locator(".process-diagram-failed").is_visible()
