@@ -124,6 +124,16 @@ def test_a_collective_complaints_diagrams_and_position(env, login, cases):  # no
     assert login("ada").get(f"/collective/{collective_id}/position").status_code == 403
 
 
+def test_a_collective_complaints_position_through_the_api(env, login, api, cases):  # noqa: F811 - the fixture
+    _lena, collective_id = open_complaint(login)
+    body = api("GET", f"/api/v1/collective-complaints/{collective_id}/position", "mara").get_json()
+    assert body["position"]["process"] == "collective_complaint"
+    assert body["position"]["active"] == ["collective_filing"]
+    assert [f["position"]["ready"] for f in body["filings"]] == [["check_filing"]]
+    assert api("GET", f"/api/v1/collective-complaints/{collective_id + 1}/position", "mara").status_code == 404
+    assert api("GET", f"/api/v1/collective-complaints/{collective_id}/position", "ada").status_code == 403
+
+
 def test_the_position_through_the_api(env, api):
     filing_id = filing_in_check(env, "POS-10")
     answer = api("GET", "/api/v1/cases/POS-10/position", "mara")

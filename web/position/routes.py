@@ -14,7 +14,6 @@ from flask import Blueprint, Response, current_app, g, jsonify
 from web.access import roles
 from web.database import db
 from web.loaders import case_or_404, collective_or_404
-from workflow.errors import NotFound
 from workflow.models import ProcessInstance
 from workflow.roles import CASEWORK
 from workflow.schemas.reads import PositionSchema
@@ -22,6 +21,7 @@ from workflow.services.process_position import (
     InstancePosition,
     Position,
     case_instance,
+    collective_instance,
     diagram_source,
     instance_position,
 )
@@ -52,11 +52,7 @@ def _case_instance(ref: str) -> ProcessInstance:
 
 
 def _collective_instance(collective_id: int) -> ProcessInstance:
-    collective = collective_or_404(collective_id)
-    instance = db().get(ProcessInstance, collective.instance_id) if collective.instance_id is not None else None
-    if instance is None:
-        raise NotFound(f"collective complaint {collective_id} has no process")
-    return instance
+    return collective_instance(db(), collective_or_404(collective_id))
 
 
 @bp.route("/cases/<ref>/diagram/<process_id>")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from workflow.config import Settings
 from workflow.errors import NotFound
-from workflow.models import Deadline, HumanTask, ProcessDefinition, ProcessInstance, User
+from workflow.models import CollectiveComplaint, Deadline, HumanTask, ProcessDefinition, ProcessInstance, User
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.tasktree import filing_id_of
 from workflow.services import processes
@@ -160,4 +160,12 @@ def case_instance(session: Session, case_id: int) -> ProcessInstance:
     instance = session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
     if instance is None:
         raise NotFound(f"case {case_id} has no process")
+    return instance
+
+
+def collective_instance(session: Session, collective: CollectiveComplaint) -> ProcessInstance:
+    """The collective complaint's process instance."""
+    instance = session.get(ProcessInstance, collective.instance_id) if collective.instance_id is not None else None
+    if instance is None:
+        raise NotFound(f"collective complaint {collective.id} has no process")
     return instance
