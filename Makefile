@@ -19,7 +19,7 @@ export TZ = UTC
 TRANSLATIONS := workflow/translations
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-deps lint bench migration i18n clean
+.PHONY: run test test-deps lint bench migration i18n vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,30 @@ migration: $(RUN_STAMP)
 i18n: $(RUN_STAMP)
 	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel -q update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching
+
+# Developers: refresh the vendored bpmn-js viewer (web/static/vendor/bpmn-js) from the npm registry; the app
+# serves those files as they are, so running it needs no Node.js. To upgrade, set the version and the
+# tarball's integrity as the registry states it (`curl -s https://registry.npmjs.org/bpmn-js/<version>`, its
+# dist.integrity), run `make vendor`, read the diff, and commit.
+BPMN_JS_VERSION ?= 18.31.1
+BPMN_JS_INTEGRITY ?= sha512-Hc7LzrgwfcBRUAdI/380Q2v1MJ115atGEVGadawLfDbHdo+r+IkmNj8fuYPFmWglUYt1KYIaC46OeX16HGTKQw==
+BPMN_JS_URL := https://registry.npmjs.org/bpmn-js/-/bpmn-js-$(BPMN_JS_VERSION).tgz
+BPMN_JS_DIR := web/static/vendor/bpmn-js
+# Only what the viewer needs: the bundle, its two style sheets and the licence (the bpmn-font is the modeler's).
+BPMN_JS_FILES := dist/bpmn-viewer.production.min.js dist/assets/diagram-js.css dist/assets/bpmn-js.css LICENSE
+
+vendor:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	curl --fail --silent --show-error --location --proto '=https' -o "$$tmp/bpmn-js.tgz" '$(BPMN_JS_URL)' && \
+	got="sha512-$$(openssl dgst -sha512 -binary "$$tmp/bpmn-js.tgz" | base64 | tr -d '\n')" && \
+	if [ "$$got" != '$(BPMN_JS_INTEGRITY)' ]; then \
+	  echo "bpmn-js $(BPMN_JS_VERSION): integrity $$got, expected $(BPMN_JS_INTEGRITY)" >&2; exit 1; fi && \
+	tar -xzf "$$tmp/bpmn-js.tgz" -C "$$tmp" $(addprefix package/,$(BPMN_JS_FILES)) && \
+	rm -rf '$(BPMN_JS_DIR)' && mkdir -p '$(BPMN_JS_DIR)' && \
+	for f in $(BPMN_JS_FILES); do cp "$$tmp/package/$$f" '$(BPMN_JS_DIR)/'; done && \
+	printf 'bpmn-js %s\nsource %s\nintegrity %s\nfiles %s\n' '$(BPMN_JS_VERSION)' '$(BPMN_JS_URL)' \
+	  '$(BPMN_JS_INTEGRITY)' '$(notdir $(BPMN_JS_FILES))' > '$(BPMN_JS_DIR)/VERSION' && \
+	echo "bpmn-js $(BPMN_JS_VERSION) vendored into $(BPMN_JS_DIR)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

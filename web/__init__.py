@@ -133,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
     from web.imports.routes import bp as imports
     from web.inbox.routes import bp as inbox
     from web.intake.routes import bp as intake
+    from web.position.routes import bp as position
     from web.processes.migrate import bp as process_migration
     from web.processes.routes import bp as processes
     from web.repair.routes import bp as repair
@@ -142,7 +143,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (auth, inbox, intake, cases, tasks, documents, consent, review, submissions, deadlines,
                       collective, admin, catalogue, organisation, episodes, bulk, account, imports,
-                      facts, second_factor, security_keys, tokens, repair, processes, process_migration):
+                      facts, second_factor, security_keys, tokens, repair, processes, process_migration, position):
         app.register_blueprint(blueprint)
     register_api(app)
 

@@ -71,6 +71,13 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "collective.new": frozenset({LEGAL}),
     "collective.show": CASEWORK,
     "collective.narrative": frozenset({LEGAL}),
+    # The process diagram of a case or a complaint and where it stands: reached like the page that shows it.
+    "position.case_diagram": CASEWORK,
+    "position.case_position": CASEWORK,
+    "position.case_filing_position": CASEWORK,
+    "position.collective_diagram": CASEWORK,
+    "position.collective_position": CASEWORK,
+    "position.collective_filing_position": CASEWORK,
     "admin.users": ADMINS,
     "admin.create_user": ADMINS,
     "admin.change_role": ADMINS,
@@ -156,7 +163,9 @@ ALLOWED_STATUS = {"inbox.index": 302, "tasks.complete": 302, "catalogue.vocabula
                   "consent.job": 404,
                   # Nothing uploaded yet: the preview sends back to the upload; there is no import job 1.
                   "second_factor.enrol": 302,  # no enrolment begun: back to /account
-                  "imports.preview": 303, "imports.job": 404, "imports.job_progress": 404, "imports.job_report": 404}
+                  "imports.preview": 303, "imports.job": 404, "imports.job_progress": 404, "imports.job_report": 404,
+                  "position.case_filing_position": 404, "position.collective_diagram": 404,
+                  "position.collective_position": 404, "position.collective_filing_position": 404}
 
 
 def rules_of(app: Flask) -> Iterator[Rule]:

@@ -13,8 +13,9 @@ from web.database import db
 from workflow.models import utcnow
 from workflow.roles import APPEAL_REGISTRARS, CASEWORK
 from workflow.schemas.appeal import AppealSchema
-from workflow.schemas.reads import CasePageSchema, CaseSchema
-from workflow.services.cases import CaseFilters, KnownKeys, case_rows, list_cases, open_appeal, read_case
+from workflow.schemas.reads import CasePageSchema, CaseSchema, InstancePositionSchema
+from workflow.services.cases import CaseFilters, KnownKeys, case_rows, get_case, list_cases, open_appeal, read_case
+from workflow.services.process_position import case_instance, instance_position
 
 blp = ApiBlueprint("api_cases", __name__, description="Cases: list, intake of an appeal, one case")
 
@@ -68,3 +69,13 @@ def create(appeal: dict[str, Any]) -> Any:
 def get(ref: str) -> Any:
     """The case, with the identity fields the caller's role may see (the read is audited)."""
     return case_as_seen(ref)
+
+
+@blp.route("/cases/<string:ref>/position", methods=["GET"])
+@roles(*CASEWORK)
+@blp.response(200, InstancePositionSchema)
+@blp.errors(401, 403, 404)
+def position(ref: str) -> Any:
+    """Where the case stands in its process, and each filing in its own: BPMN ids by state (no case data)."""
+    session = db()
+    return instance_position(session, settings(), case_instance(session, get_case(session, ref).id), g.actor)

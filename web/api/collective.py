@@ -12,7 +12,7 @@ from web.api.schemas import CollectiveCreatedSchema, PageArgsSchema
 from web.database import db
 from workflow.roles import CASEWORK, COLLECTIVE_CREATORS
 from workflow.schemas.collective import CollectiveInputSchema, CollectiveTextSchema
-from workflow.schemas.reads import CollectivePageSchema, CollectiveSchema
+from workflow.schemas.reads import CollectivePageSchema, CollectiveSchema, InstancePositionSchema
 from workflow.services.collective import (
     KnownTerms,
     collective_rows,
@@ -21,6 +21,7 @@ from workflow.services.collective import (
     read_collective,
     update_narrative,
 )
+from workflow.services.process_position import collective_instance, instance_position
 
 blp = ApiBlueprint("api_collective", __name__, description="Collective complaints")
 
@@ -74,3 +75,14 @@ def put_narrative(body: dict[str, Any], collective_id: int) -> Any:
     collective = update_narrative(session, settings(), g.actor, get_collective(session, collective_id),
                                   body["narrative"])
     return read_collective(session, collective)
+
+
+@blp.route("/collective-complaints/<int:collective_id>/position", methods=["GET"])
+@roles(*CASEWORK)
+@blp.response(200, InstancePositionSchema)
+@blp.errors(401, 403, 404)
+def position(collective_id: int) -> Any:
+    """Where the complaint stands in its process, and its filing in its own: BPMN ids by state."""
+    session = db()
+    return instance_position(session, settings(), collective_instance(session, get_collective(session, collective_id)),
+                             g.actor)

@@ -20,6 +20,7 @@ from web.documents.panel import documents_panel
 from web.facts.panel import facts_panel
 from web.loaders import no_case
 from web.panel import CasePage, Posted
+from web.position.panel import position_panel
 from web.repair.panel import stuck_panel
 from web.review.panel import legal_facts_panel, review_parts
 from web.submissions.panel import filings_panel
@@ -39,6 +40,7 @@ def _tasks(page: CasePage, refused: Any) -> dict[str, Any]:
 PANELS: dict[str, Callable[[CasePage, Any], dict[str, Any] | None]] = {
     "stuck": stuck_panel,
     "tasks": _tasks,
+    "position": position_panel,
     "person": case_panels.person_panel,
     "consent": consent_panel,
     "legal_facts": legal_facts_panel,

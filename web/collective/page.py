@@ -11,6 +11,7 @@ from web.collective.forms import SECTION_LABELS, NarrativeForm, narrative_form
 from web.database import db
 from web.history import history_entries
 from web.loaders import collective_or_404
+from web.position.panel import collective_position_panel
 from web.submissions.panel import edit_forms, filing_links
 from web.tasks.panels import task_panels
 from workflow.models import utcnow
@@ -45,6 +46,7 @@ def render_collective(collective_id: int, *, refused: dict[str, Any] | None = No
         versions=filing_versions(session, list(bodies)).get(filing.id, []) if filing else [],
         edit=edit_forms(session, [filing]).get(filing.id) if filing else None,
         history=history_entries(collective_history(session, collective)),
+        position=collective_position_panel(session, collective),
         created_by=collective.created_by.display_name if collective.created_by else None, sections=SECTION_LABELS,
         unfinished=unfinished_sections(collective), names_cut=sections_with_names_cut(session, collective),
         text_form=(text_form or narrative_form(collective.narrative)) if may_write else None,

@@ -345,3 +345,34 @@ class DeadlineSchema(Schema):
 class DeadlinePageSchema(Schema):
     items = fields.List(fields.Nested(DeadlineSchema), required=True)
     total = fields.Integer(required=True)
+
+
+# -- where a process stands (services/process_position.py) ---------------------------------------------------
+
+def _ids(description: str) -> fields.List:
+    return fields.List(fields.String(), required=True, metadata={"description": description})
+
+
+class PositionSchema(Schema):
+    """One diagram's flow nodes by state, as BPMN ids (each once). The pages' diagram widget reads this shape."""
+
+    process = fields.String(attribute="process_id", required=True, metadata={"description": "BPMN process id"})
+    ready = _ids("manual tasks someone can complete now")
+    done = _ids("flow nodes completed at least once, in the order they were first completed")
+    waiting = _ids("events waiting: timers, messages, event-based gateways")
+    error = _ids("tasks stopped by an error")
+    active = _ids("sub-processes and call activities under way")
+
+
+class CalledPositionSchema(Schema):
+    filing_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the filing this sub-process works on; null until its first step recorded it"})
+    position = fields.Nested(PositionSchema, required=True)
+
+
+class InstancePositionSchema(Schema):
+    version = fields.Integer(required=True, metadata={"description": "the process version the instance runs on"})
+    status = fields.String(required=True, metadata={"description": "running, complete or error"})
+    position = fields.Nested(PositionSchema, required=True)
+    filings = fields.List(fields.Nested(CalledPositionSchema), attribute="called", required=True, metadata={
+        "description": "each filing's own process (filing.bpmn), called by the case's"})

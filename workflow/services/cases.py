@@ -120,7 +120,7 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
     for kind, (content, filename) in documents.items():
         attach_document(session, settings, actor, case, kind, content, filename)
     audit(session, actor, "case_opened", "case", case.ref, case.id, {"imported": imported})
-    processes.start(session, settings, "case", case=case, actor=actor, data={
+    processes.start(session, settings, processes.CASE_PROCESS, case=case, actor=actor, data={
         "case_ref": case.ref,
         "imported": imported,
         "consent_verified": False,

@@ -103,7 +103,7 @@ def create_collective(session: Session, settings: Settings, actor: User, **field
     session.add(filing)
     session.flush()
     session.expire(collective, ["filing"])
-    loaded = processes.start(session, settings, "collective_complaint", case=None, actor=actor, data={
+    loaded = processes.start(session, settings, processes.COLLECTIVE_PROCESS, case=None, actor=actor, data={
         "filing_kind": "collective", "collective_id": collective.id, "body": collective.body, "case_ref": None,
         **SERVICE_LEVELS,
     })

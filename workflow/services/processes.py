@@ -24,8 +24,11 @@ from workflow.runtime.instances import (
 )
 from workflow.services.operations import OPERATIONS
 
-__all__ = ["Loaded", "deliver_message", "fire_timers", "load", "load_locked", "reset_to", "run_task", "save",
-           "start", "waiting_catchers"]
+__all__ = ["CASE_PROCESS", "COLLECTIVE_PROCESS", "FILING_PROCESS", "Loaded", "deliver_message", "fire_timers", "load",
+           "load_locked", "reset_to", "run_task", "save", "start", "waiting_catchers"]
+
+# The ids of the shipped processes (bpmn/*.bpmn): a case's, a collective complaint's, and the filing both call.
+CASE_PROCESS, COLLECTIVE_PROCESS, FILING_PROCESS = "case", "collective_complaint", "filing"
 
 
 def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
