@@ -14,10 +14,11 @@ from workflow.config import Settings
 from workflow.models import Case, ProcessInstance, User
 from workflow.runtime import instances
 from workflow.runtime.instances import Loaded, deliver_message, fire_timers, run_task, save, waiting_catchers
+from workflow.runtime.names import flow_node_names
 from workflow.services.operations import OPERATIONS
 
-__all__ = ["Loaded", "deliver_message", "fire_timers", "load", "load_locked", "run_task", "save", "start",
-           "waiting_catchers"]
+__all__ = ["Loaded", "deliver_message", "fire_timers", "flow_node_names", "load", "load_locked", "run_task", "save",
+           "start", "waiting_catchers"]
 
 
 def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
