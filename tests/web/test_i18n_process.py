@@ -13,6 +13,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from tests.helpers import case_instance, do, expire_timers, open_sample_case
+from tests.web.conftest import csrf_token
 from tests.workflow.mailbox import mailbox
 from workflow.config import SmtpSettings
 from workflow.models import Case, Deadline
@@ -42,8 +43,14 @@ def _two_cases(env) -> None:  # type: ignore[no-untyped-def]
     with env.uow() as session:
         for username in ("ina", "lena", "mara", "ivan"):
             user = env.user(session, username)
-            user.locale = "en" if username == "ivan" else "ru"
+            user.locale = "ru" if username in ("ina", "mara") else "en"
             set_email(session, None, user, f"{username}@example.org")
+
+
+def _chooses_russian(client) -> None:  # type: ignore[no-untyped-def]
+    """The language a user picks on /account is the one every page, mail and feed speaks to them in."""
+    token = csrf_token(client.get("/account").get_data(as_text=True))
+    assert client.post("/account", data={"csrf_token": token, "locale": "ru", "timezone": "UTC"}).status_code == 303
 
 
 def test_the_names_of_steps_come_from_the_deployed_definitions(env):
@@ -56,6 +63,7 @@ def test_the_names_of_steps_come_from_the_deployed_definitions(env):
 def test_a_russian_user_reads_task_names_and_deadline_labels_in_russian_on_every_page(env, login):
     _two_cases(env)
     ina, lena, mara = login("ina"), login("lena"), login("mara")
+    _chooses_russian(lena)
 
     tasks = _text(ina.get("/tasks").get_data(as_text=True))  # the inbox: each task and the filter by task
     assert tasks.count(TASKS["Verify consent"]) >= 2 and "Verify consent" not in tasks
@@ -90,8 +98,9 @@ def test_a_russian_user_reads_task_names_and_deadline_labels_in_russian_on_every
     assert "Verify consent" in english and TASKS["Verify consent"] not in english
 
 
-def test_the_digest_and_the_calendar_name_deadlines_and_steps_in_the_readers_language(env, staff):
+def test_the_digest_and_the_calendar_name_deadlines_and_steps_in_the_readers_language(env, login):
     _two_cases(env)
+    _chooses_russian(login("lena"))
     with env.uow() as session:
         # A timer without a name of its own is labelled with the name of the task it guards (instances._timer_label).
         instance = case_instance(session, "RU-1")
