@@ -2,7 +2,8 @@
 
 States and kinds carry their titles where they are defined (``workflow/states.py``, ``workflow/roles.py``);
 the words that are data an admin edits (bodies, vocabularies) come from the database, once per request; what
-remains here are the pages' own names for fields, task steps and options of the task forms.
+remains here are the pages' own names for fields and options of the task forms. A step of a process is named
+by its BPMN ``name`` (``task_name``), which ``make i18n`` extracts (``workflow/babel_extract.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from workflow import vocab
 from workflow.bodies import all_bodies, body_name
 from workflow.i18n import language_name
 from workflow.roles import Role
+from workflow.services import processes
 from workflow.services.deadlines import label_template
 from workflow.states import (
     ConsentStatus,
@@ -48,15 +50,6 @@ TITLED: dict[str, type[Titled]] = {
 DATA_GROUPS = frozenset({"body", "incident_type", "mandate", "legal_ground", "perpetrator_agency"})
 
 LABELS: dict[str, dict[str, Any]] = {
-    # The user tasks of bpmn/*.bpmn by their stable ids.
-    "task": {
-        "complete_intake": _l("Complete intake"), "verify_consent": _l("Verify consent"),
-        "request_documents": _l("Request missing documents"), "legal_review": _l("Legal review"),
-        "approve_review": _l("Approve the review"), "check_filing": _l("Check the filing"),
-        "approve_filing": _l("Approve the filing"), "submit_filing": _l("Record the submission"),
-        "follow_up": _l("Follow up: no response"), "record_outcome": _l("Record the outcome"),
-        "inform_body": _l("Inform the body of the withdrawal"),
-    },
     # The parts of a collective complaint a legal officer writes (workflow/schemas/collective.NARRATIVE_SECTIONS)
     # and the others whose text may have a complainant's name cut out.
     "collective_section": {
@@ -196,8 +189,17 @@ def label(group: str, value: Any, fallback: str | None = None) -> str:
 
 
 def task_name(bpmn_id: str, name: str | None = None) -> str:
-    """A user task's name: ours for the known steps, else the BPMN name (translated when the catalog has it)."""
-    return label("task", bpmn_id, _(name) if name else bpmn_id)
+    """A step's name in the user's language: its BPMN name (``name``, the inbox row's, else the deployed one's,
+    ``processes.flow_node_names``), translated by the catalog ``make i18n`` extracts it into; an unknown id shows
+    as itself."""
+    if not name:
+        if "flow_node_names" not in g:
+            g.flow_node_names = processes.flow_node_names(db())
+        name = g.flow_node_names.get(bpmn_id)
+    if not name:
+        return bpmn_id
+    msgid = " ".join(name.split())  # as extracted: a name may wrap in a modelling tool
+    return _(msgid)
 
 
 def deadline_label(kind: str | None, text: str, params: Mapping[str, Any] | None = None) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from web.labels import label
+from web.labels import label, task_name
 from workflow.problems import SEVERAL, Problem
 
 # Parameters whose values are codes of a label group: shown as words.
@@ -71,9 +71,9 @@ RENDERERS: dict[str, Callable[[Problem], str]] = {
     "bodies_blocked": lambda p: _("%(bodies)s cannot take this case: see the admissibility checks above.",
                                   bodies=_bodies(p)),
     # Problems of a bulk action's items that name a step or a team by its code: named in words.
-    "four_eyes": lambda p: _(p.template, task=label("task", p.params.get("task"))),
-    "not_this_task": lambda p: _(p.template, found=label("task", p.params.get("found")),
-                                 task=label("task", p.params.get("task"))),
+    "four_eyes": lambda p: _(p.template, task=task_name(str(p.params.get("task", "")))),
+    "not_this_task": lambda p: _(p.template, found=task_name(str(p.params.get("found", ""))),
+                                 task=task_name(str(p.params.get("task", "")))),
     "not_your_lane": lambda p: _(p.template, lane=label("role", p.params.get("lane"))),
     "filing_frozen": lambda p: _(p.template, state=label("filing_state", p.params.get("state")).lower()),
     "bodies_blocked_since_review": lambda p: _(

@@ -8,22 +8,28 @@ from pathlib import Path
 
 import pytest
 from flask import Flask, render_template_string
+from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from tests.helpers import open_sample_case, ready, stage, task
 from tests.web.conftest import csrf_token
 from web import create_app
 from web.labels import LABELS
-from web.tasks.forms import FORM_TEXTS, convert, fields_of, typed_values, widget_of
+from web.tasks.forms import convert, fields_of, typed_values
 from workflow import vocab
+from workflow.babel_extract import extract_form
 from workflow.bodies import CODES as BODY_CODES
 from workflow.config import load_settings
+from workflow.form_ui import widgets_for
 from workflow.models import HumanTask
 from workflow.services.users import change_role, get_user
 from workflow.task_forms import FILING_LANGUAGES
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "bpmn" / "forms"
-SCHEMAS = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(FORMS_DIR.glob("*.json"))}
+UI_SUFFIX = "-uischema"  # spiff-arena's naming: each form's UI schema next to it (test_specs checks the tasks name it)
+SCHEMAS = {path.stem: json.loads(path.read_text(encoding="utf-8")) for path in sorted(FORMS_DIR.glob("*.json"))
+           if not path.stem.endswith(UI_SUFFIX)}
+UIS = {name: json.loads((FORMS_DIR / f"{name}{UI_SUFFIX}.json").read_text(encoding="utf-8")) for name in SCHEMAS}
 # What vocab.fill_enums gives a fresh installation for each ``x-vocabulary`` (these tests touch no database).
 SEEDED = {"body": list(BODY_CODES), **{name: [key for key, _, _ in terms] for name, terms in vocab.DEFAULTS.items()}}
 
@@ -41,7 +47,7 @@ def filled(schema: dict) -> dict:
     return {**schema, "properties": properties}
 
 
-# Written out by hand: a schema change that alters a control shows up here.
+# Written out by hand: a schema or UI schema change that alters a control shows up here.
 EXPECTED_WIDGETS = {
     "approve_filing": {"decision": "radio", "notes": "textarea"},
     "approve_review": {"decision": "radio", "notes": "textarea"},
@@ -94,8 +100,9 @@ def test_every_form_of_the_process_is_covered():
 @pytest.mark.parametrize("form_name", sorted(EXPECTED_WIDGETS))
 def test_each_field_type_renders_its_control(bare_app, form_name):
     schema = filled(SCHEMAS[form_name])
-    fields = fields_of(schema, prefix="t")
+    fields = fields_of(schema, prefix="t", ui=UIS[form_name])
     assert {f.name: f.widget for f in fields} == EXPECTED_WIDGETS[form_name]
+    assert [f.name for f in fields] == UIS[form_name]["ui:order"]
     html = render_fields(bare_app, fields)
     required = set(schema.get("required", []))
     for f in fields:
@@ -112,21 +119,40 @@ def test_each_field_type_renders_its_control(bare_app, form_name):
     assert html.count('class="req"') == sum(f.required for f in fields)
 
 
-def test_widget_rules_beyond_the_current_forms():
-    assert widget_of("x", {"type": "string", "enum": ["a", "b", "c", "d"]}) == "select"
-    assert widget_of("x", {"type": "string", "enum": ["a", "b", "c"]}) == "radio"
-    assert widget_of("x", {"type": "string", "maxLength": 201}) == "textarea"
-    assert widget_of("x", {"type": "string", "maxLength": 200}) == "text"
-    assert widget_of("notes", {"type": "string"}) == "textarea"
-    assert widget_of("n", {"type": "integer"}) == "number"
-    # Bound to a vocabulary: an enum whose keys are data (still checkboxes before fill_enums lists them).
-    assert widget_of("x", {"type": "array", "items": {"type": "string", "x-vocabulary": "body"}}) == "checkboxes"
-    assert widget_of("x", {"type": "string", "x-vocabulary": "mandate"}) == "select"
+def test_a_field_the_ui_schema_does_not_mention_gets_its_types_widget():
+    """No rule by field name or length: the type decides, the UI schema chooses among what fits."""
+    schema = {"type": "object", "properties": {
+        "notes": {"type": "string", "maxLength": 10000}, "on": {"type": "string", "format": "date"},
+        "choice": {"type": "string", "enum": ["a", "b"]}, "n": {"type": "integer"}, "x": {"type": "number"},
+        "flag": {"type": "boolean"}, "bodies": {"type": "array", "items": {"type": "string", "x-vocabulary": "body"}},
+        "lines": {"type": "array", "items": {"type": "string"}}, "mandate": {"type": "string", "x-vocabulary": "m"}}}
+    assert {f.name: f.widget for f in fields_of(schema, prefix="t")} == {
+        "notes": "text", "on": "date", "choice": "select", "n": "number", "x": "number", "flag": "checkbox",
+        "bodies": "checkboxes", "lines": "textarea", "mandate": "select"}
+    assert widgets_for(schema["properties"]["choice"]) == ("select", "radio")
+    assert widgets_for(schema["properties"]["notes"]) == ("text", "textarea")
+
+
+def test_the_ui_schema_orders_the_fields_and_adds_help_placeholder_rows_and_title(bare_app):
+    schema = {"type": "object", "properties": {"a": {"type": "string", "title": "Notes"},
+                                               "b": {"type": "boolean", "title": "B"},
+                                               "c": {"type": "string", "enum": ["approve", "revise"]}}}
+    ui = {"ui:order": ["c", "*", "a"], "a": {"ui:widget": "textarea", "ui:rows": 7, "ui:placeholder": "Reference",
+                                            "ui:help": "Decision", "ui:title": "Outcome"},
+          "c": {"ui:widget": "radio"}}
+    fields = fields_of(schema, prefix="t", ui=ui)
+    assert [(f.name, f.widget) for f in fields] == [("c", "radio"), ("b", "checkbox"), ("a", "textarea")]
+    html = render_fields(bare_app, fields)
+    assert re.search(r'<textarea id="t-a" name="a" rows="7" placeholder="Reference"', html)
+    assert '<p class="hint">Decision</p>' in html and "<label for=\"t-a\">Outcome" in html
+    with bare_app.test_request_context("/"), force_locale("ru"):  # the UI schema's texts are catalog msgids
+        russian = render_template_string(MACRO, fields=fields_of(schema, prefix="t", ui=ui))
+    assert 'placeholder="Номер"' in russian and "Решение" in russian and "Результат" in russian
 
 
 def test_vocabulary_options_take_their_labels_from_the_data_and_others_from_the_code():
     schema = filled(SCHEMAS["legal_review"])
-    fields = {f.name: f for f in fields_of(schema, prefix="t", labels={
+    fields = {f.name: f for f in fields_of(schema, prefix="t", ui=UIS["legal_review"], labels={
         "body": {"un_hrc": "Comité des droits de l'homme"}, "legal_ground": {"iccpr_21": "Art. 21 — UDHR 20(1)"}})}
     bodies = {o.value: o.label for o in fields["bodies"].options}
     assert bodies["un_hrc"] == "Comité des droits de l'homme"
@@ -138,7 +164,8 @@ def test_vocabulary_options_take_their_labels_from_the_data_and_others_from_the_
 
 def test_errors_sit_right_after_their_field_which_is_marked_invalid(bare_app):
     schema = filled(SCHEMAS["legal_review"])
-    fields = fields_of(schema, prefix="t", values={"decision": "reject", "notes": "typed <b>", "bodies": ["un_hrc"]},
+    fields = fields_of(schema, prefix="t", ui=UIS["legal_review"],
+                       values={"decision": "reject", "notes": "typed <b>", "bodies": ["un_hrc"]},
                        errors={"notes": "give the reason for rejecting the case", "decision": "is required"})
     html = render_fields(bare_app, fields)
     assert re.search(r'<textarea id="t-notes" name="notes"[^>]*aria-invalid="true"[^>]*>typed &lt;b&gt;</textarea>'
@@ -149,13 +176,15 @@ def test_errors_sit_right_after_their_field_which_is_marked_invalid(bare_app):
     assert 'value="un_sp" checked' not in html
 
 
-def test_every_form_text_and_option_can_be_translated():
-    marked = {str(text._args[0]) for text in FORM_TEXTS}
+def test_every_form_text_is_extracted_and_every_option_can_be_translated():
+    """`make i18n` extracts the forms' texts from the files (workflow/babel_extract.py): no copy in Python."""
     for name, schema in SCHEMAS.items():
-        assert schema["title"] in marked and schema["description"] in marked, name
+        with (FORMS_DIR / f"{name}.json").open("rb") as source:
+            extracted = {message for _line, _func, message, _comments in extract_form(source, (), (), {})}
+        assert schema["title"] in extracted and schema["description"] in extracted, name
         for prop in schema["properties"].values():
-            assert prop["title"] in marked, (name, prop["title"])
-            assert prop.get("description", prop["title"]) in marked, (name, prop["description"])
+            assert prop["title"] in extracted, (name, prop["title"])
+            assert prop.get("description", prop["title"]) in extracted, (name, prop["description"])
             # A vocabulary's words are data (labelled from the database), so only its name is checked here.
             assert prop.get("items", prop).get("x-vocabulary", "body") in SEEDED, (name, prop)
             for value in prop.get("enum", prop.get("items", {}).get("enum", [])):

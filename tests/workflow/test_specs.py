@@ -20,6 +20,7 @@ from workflow.runtime.scripting import make_script_engine
 from workflow.runtime.specs import (
     FORM_PROPERTY,
     MAX_BPMN_BYTES,
+    UI_PROPERTY,
     activate,
     current_definition,
     deploy,
@@ -93,9 +94,14 @@ def test_manual_tasks_have_a_role_lane_and_an_existing_form(bundles) -> None:
             assert (BPMN_DIR / "forms" / form).is_file()
             # The bundle carries the schema it was built with.
             assert bundle.sources[f"forms/{form}"] == FORMS[form]
+            # ... and its UI schema, named spiff-arena's way next to the form.
+            ui = task_spec.extensions["properties"][UI_PROPERTY]
+            assert ui == form.removesuffix(".json") + "-uischema.json", (bpmn_id, ui)
+            assert bundle.sources[f"forms/{ui}"] == FORMS[ui]
 
 
-@pytest.mark.parametrize("form", sorted(p.name for p in (BPMN_DIR / "forms").glob("*.json")))
+@pytest.mark.parametrize("form", sorted(p.name for p in (BPMN_DIR / "forms").glob("*.json")
+                                         if not p.name.endswith("-uischema.json")))
 def test_every_form_is_a_valid_json_schema(form: str) -> None:
     schema = json.loads((BPMN_DIR / "forms" / form).read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
@@ -293,6 +299,45 @@ def test_hostile_bpmn_is_refused(case: str) -> None:
     else:
         assert "tiny.bpmn" in message, message
     assert "root:" not in message
+
+
+def with_ui(name: str = "ask-uischema.json") -> str:
+    return replace(TINY, '<spiffworkflow:property name="formJsonSchemaFilename" value="complete_intake.json" />',
+                   '<spiffworkflow:property name="formJsonSchemaFilename" value="complete_intake.json" />\n'
+                   f'          <spiffworkflow:property name="formUiSchemaFilename" value="{name}" />')
+
+
+# name -> (the UI schema's text, or None for no file; what the one line must say)
+BAD_UI: dict[str, tuple[str | None, str]] = {
+    "missing": (None, "UI schema 'ask-uischema.json' not found"),
+    "not_json": ('{"notes": {"ui:widget": "textarea",}', "not valid JSON"),
+    "not_an_object": ('["notes"]', "not a JSON object"),
+    "unknown_field": ('{"comment": {"ui:widget": "textarea"}}', "names field 'comment', which the form does not have"),
+    "unknown_field_in_order": ('{"ui:order": ["notes", "comment"]}', "names field 'comment'"),
+    "unknown_widget": ('{"notes": {"ui:widget": "slider"}}', "unknown widget 'slider'"),
+    "widget_that_does_not_fit": ('{"notes": {"ui:widget": "checkbox"}}', "widget 'checkbox' does not fit"),
+    "unknown_key": ('{"notes": {"ui:script": "alert(1)"}}', "unknown key 'ui:script'"),
+    "rows_not_a_number": ('{"notes": {"ui:rows": "many"}}', "ui:rows"),
+    "help_not_a_text": ('{"notes": {"ui:help": ["a"]}}', "must be texts"),
+}
+
+
+def test_a_ui_schema_that_fits_its_form_is_stored_with_the_version() -> None:
+    ui = '{"ui:order": ["notes"], "notes": {"ui:widget": "textarea", "ui:rows": 5, "ui:help": "Anything else?"}}'
+    bundle = parse_bundle({"tiny.bpmn": with_ui()}, {**FORMS, "ask-uischema.json": ui}, operations=OPERATIONS)["tiny"]
+    assert bundle.sources["forms/ask-uischema.json"] == ui
+    assert bundle.sources["forms/complete_intake.json"] == FORMS["complete_intake.json"]
+
+
+@pytest.mark.parametrize("case", sorted(BAD_UI))
+def test_a_ui_schema_that_does_not_fit_is_refused_in_one_line(case: str) -> None:
+    text, needle = BAD_UI[case]
+    forms = FORMS if text is None else {**FORMS, "ask-uischema.json": text}
+    with pytest.raises(BpmnRefused) as refused:
+        parse_bundle({"tiny.bpmn": with_ui()}, forms, operations=OPERATIONS)
+    message = str(refused.value)
+    assert "\n" not in message and needle in message, message
+    assert message.startswith("tiny.bpmn: tiny: ask ('Ask'): UI schema 'ask-uischema.json'"), message
 
 
 def test_hostile_bytes_are_refused_too() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -16,11 +17,13 @@ from workflow.admissibility import add_years
 from workflow.config import SmtpSettings
 from workflow.i18n import translate
 from workflow.models import Case, Deadline
+from workflow.runtime.specs import parse_xml
 from workflow.services.calendar import calendar_feed
-from workflow.services.deadlines import RFI_LABEL, TIME_BAR_LABEL, TIMER_LABELS
+from workflow.services.deadlines import RFI_LABEL, TIME_BAR_LABEL
 from workflow.services.digest import send_digests, set_email
 from workflow.services.review import update_legal_facts
 
+BPMN_DIR = Path(__file__).resolve().parents[2] / "bpmn"
 RUSSIAN = {"Consent verification due": "Срок проверки согласия",
            "HRC time bar (5 years after exhaustion)": "Срок давности КПЧ (5 г. после исчерпания)"}
 
@@ -38,8 +41,16 @@ def _case_with_a_time_bar(env, ref: str) -> None:
         update_legal_facts(session, env.user(session, "lena"), case, {"remedies_exhausted_on": exhausted})
 
 
+def timer_names() -> set[str]:
+    """The name of every timer event of the shipped processes: what its deadline is labelled."""
+    return {timer.getparent().get("name") for path in BPMN_DIR.glob("*.bpmn")
+            for timer in parse_xml(path.read_bytes(), path.name).iter(
+                "{http://www.omg.org/spec/BPMN/20100524/MODEL}timerEventDefinition")}
+
+
 def test_every_deadline_label_has_a_russian_translation():
-    for label in (*TIMER_LABELS, RFI_LABEL):
+    assert len(timer_names()) == 5 and "Consent verification due" in timer_names()
+    for label in (*timer_names(), RFI_LABEL):
         assert translate("ru", label) != label, label
     assert translate("ru", TIME_BAR_LABEL, years=3) == "Срок давности КПЧ (3 г. после исчерпания)"
     assert translate("en", TIME_BAR_LABEL, years=3) == "HRC time bar (3 years after exhaustion)"

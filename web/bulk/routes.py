@@ -31,7 +31,7 @@ from workflow.roles import CASEWORK, Role
 from workflow.services import bulk, jobs
 from workflow.services.jobs import ItemState
 from workflow.services.queues import TaskFilter, matching_task_ids
-from workflow.services.tasks import task_schema
+from workflow.services.tasks import task_schema, task_ui_schema
 
 bp = Blueprint("bulk", __name__, url_prefix="/bulk", template_folder="templates")
 # Bulk pages list the selection; a filter matching more than this is still done whole through "all N".
@@ -72,9 +72,9 @@ def _bulk_page(task: str, template: str) -> Response | str | tuple[str, int]:
     matching = matching_task_ids(session, g.actor.role, flt, limit=bulk.MAX_ITEMS + 1)
     shown = (chosen or matching)[:MAX_SHOWN]
     rows = bulk.task_rows(session, shown)
-    schema = _schema(session, task, [r.task for r in rows])
+    schema, ui = _form(session, task, [r.task for r in rows])
     if request.method == "GET":
-        return _render(template, task, flt, rows, matching, set(shown), schema)
+        return _render(template, task, flt, rows, matching, set(shown), schema, ui)
     data = forms.convert(schema, request.form) if schema else {}
     everything = request.form.get("scope") == "all"
     selection = bulk.Selection(filter=flt) if everything else bulk.Selection(task_ids=tuple(task_ids(request.form)))
@@ -82,7 +82,7 @@ def _bulk_page(task: str, template: str) -> Response | str | tuple[str, int]:
         job = bulk.start(session, g.actor, task, data, selection)
     except ValidationFailed as err:
         session.rollback()
-        return _render(template, task, flt, rows, matching, set(task_ids(request.form)), schema,
+        return _render(template, task, flt, rows, matching, set(task_ids(request.form)), schema, ui,
                        values=forms.typed_values(schema or {}, request.form), errors=err.errors,
                        everything=everything), 422
     except Forbidden:
@@ -95,16 +95,20 @@ def _bulk_page(task: str, template: str) -> Response | str | tuple[str, int]:
     return redirect(url_for("bulk.job", job_id=job_id), 303)
 
 
-def _schema(session: Any, task: str, rows: list[HumanTask]) -> dict[str, Any] | None:
+def _form(session: Any, task: str, rows: list[HumanTask]) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """The form of the chosen kind of task and its UI schema, from one of the tasks shown."""
     sample = next((r for r in rows if r.bpmn_id == task), None)
-    return task_schema(session, sample) if sample is not None else None
+    if sample is None:
+        return None, {}
+    return task_schema(session, sample), task_ui_schema(session, sample)
 
 
 def _render(template: str, task: str, flt: TaskFilter, rows: list[bulk.TaskRow], matching: list[str],
-            checked: set[str], schema: dict[str, Any] | None, *, values: dict[str, Any] | None = None,
-            errors: dict[str, Problem] | None = None, everything: bool = False) -> str:
+            checked: set[str], schema: dict[str, Any] | None, ui: dict[str, Any], *,
+            values: dict[str, Any] | None = None, errors: dict[str, Problem] | None = None,
+            everything: bool = False) -> str:
     words = {name.partition(".")[0]: message(problem) for name, problem in (errors or {}).items()}
-    fields = forms.fields_of(schema, prefix="bulk", values=values, errors=words, labels=data_labels()) \
+    fields = forms.fields_of(schema, prefix="bulk", ui=ui, values=values, errors=words, labels=data_labels()) \
         if schema else []
     other = [message(p) for name, p in (errors or {}).items() if name.partition(".")[0] not in
              {f.name for f in fields}]

@@ -39,7 +39,7 @@ from workflow.services.cases import read_case
 from workflow.services.consent import consent_form as signature_form
 from workflow.services.consent import update_consent_permissions, withdraw_consent
 from workflow.services.documents import download_document, get_document
-from workflow.services.tasks import complete_task, task_schema
+from workflow.services.tasks import complete_task, task_schema, task_ui_schema
 from workflow.states import CONSENT_DOCUMENTS, ConsentStatus
 from workflow.uploads import DOCX, JPEG, PDF, PNG
 
@@ -218,8 +218,9 @@ def _queue_page(filters: QueueFilterForm, wanted: str | None, *, refused: Refuse
         read = read_case(session, case.ref, actor=g.actor, role=g.actor.role, channel="web")  # audited
         schema = task_schema(session, row)
         errors = {name.partition(".")[0]: message(p) for name, p in (refused.errors if refused else {}).items()}
-        fields = {f.name: f for f in fields_of(schema, prefix="cq", values=refused.values if refused else None,
-                                               errors=errors, labels=data_labels())}
+        fields = {f.name: f for f in fields_of(schema, prefix="cq", ui=task_ui_schema(session, row),
+                                               values=refused.values if refused else None, errors=errors,
+                                               labels=data_labels())}
         documents = consent_queue.consent_documents(session, read.case)
         context["entry"] = {
             "task": row, "case": read, "fields": fields, "documents": list(documents.items()),

@@ -5,12 +5,17 @@ fields: ``fields_of`` describes one HTML control per property, ``convert`` reads
 JSON of the declared types, and what the service refused comes back next to its field (``web/messages.py``
 words it).
 
-Widgets: boolean -> checkbox; string enum -> radio buttons (up to 3 choices) or a select; array of enum
--> checkboxes; ``format: date`` -> date input; a string longer than 200 characters or named ``notes`` ->
-textarea; integer/number -> number input; any other string -> text input. A property bound to a vocabulary
+Controls: the task's UI schema (``formUiSchemaFilename``, ``workflow/form_ui.py``) chooses each field's widget,
+order, help, placeholder and rows; a field it does not mention gets its type's default: boolean -> checkbox,
+enum -> select, array of enum -> checkboxes, ``format: date`` -> date input, integer/number -> number input,
+array of text -> textarea (one line each), string -> text input. A property bound to a vocabulary
 (``x-vocabulary``) counts as an enum: ``task_forms.fill_enums`` lists its active keys before the form is drawn. An
 object whose properties are enums (the legal review's filing language per body, once filled) -> one select per
-property, posted as ``NAME.KEY``; a select left empty is left out (the service's default).
+property, posted as ``NAME.KEY``; a select left empty is left out (the service's default). What is posted depends on
+the type alone (the widgets a UI schema may choose for a type post alike), so reading a form needs no UI schema.
+
+The schema's and the UI schema's texts are English source strings extracted by ``make i18n``
+(``workflow/babel_extract.py``) and translated here when drawn.
 """
 
 from __future__ import annotations
@@ -20,44 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from web.labels import label
+from workflow import form_ui
 
-RADIO_MAX = 3
-LONG_TEXT = 200
 TRUE_VALUES = frozenset({"true", "on", "1", "yes"})
 
-# The titles and descriptions of bpmn/forms/*.json, marked here so that `make i18n` extracts them; the
-# pages translate a schema's text with gettext at render time (tests/web/test_task_forms.py keeps this
-# list complete).
-FORM_TEXTS = (
-    _l("Approve the filing"), _l("A manager approves a collective complaint before it is submitted."),
-    _l("Approve the review"),
-    _l("Four eyes: a manager who did not do the review approves it or returns it to the reviewer."),
-    _l("Check the filing"), _l("Read the generated document; approve it or have it regenerated."),
-    _l("Complete intake"),
-    _l("The appeal's fields are edited on the case page; this step confirms the file is complete."),
-    _l("Follow up"), _l("The body has not answered within its window."),
-    _l("Inform the body of the withdrawal"),
-    _l("Consent was withdrawn after this filing was submitted: tell the body."),
-    _l("Legal review"), _l("Decide where the case goes and on what grounds."),
-    _l("Record the outcome"), _l("What the body decided, and the end of this filing."),
-    _l("Request missing documents"), _l("Ask the complainant for the missing form of appeal or power of attorney."),
-    _l("Record the submission"), _l("When, how and under which reference the filing was sent to the body."),
-    _l("Verify consent"),
-    _l("Confirm the signed form of appeal and the power of attorney. Both are needed before anything is filed."),
-    _l("Decision"), _l("Notes"), _l("Action"), _l("Informed on"), _l("Channel"), _l("Bodies"),
-    _l("Special Procedures mandates"), _l("Legal grounds"), _l("Urgent (detained now, risk of torture)"),
-    _l("Outcome"), _l("Documents received"), _l("No documents will come: close the case"), _l("Submitted on"),
-    _l("Reference"), _l("Form of appeal verified"), _l("Power of attorney verified"), _l("Kind of communication"),
-    _l("Special Procedures and WGAD: an urgent appeal for ongoing or imminent violations, a letter of allegation "
-       "otherwise. Left empty, urgent cases go as urgent appeals."),
-    _l("Categories of arbitrary detention (WGAD)"), _l("Filing languages"),
-    _l("The language of each chosen body's filing, among those the body accepts and that have a template. Left as "
-       "offered: the body's first language."),
-)
+
 @dataclass(frozen=True)
 class Option:
     value: str
@@ -70,7 +45,7 @@ class Field:
     """One control of a task form, ready for the ``macros/forms.html`` macros."""
 
     name: str
-    widget: str  # checkbox | radio | select | checkboxes | date | textarea | text | number
+    widget: str  # one of form_ui.WIDGETS
     label: str
     id: str
     required: bool = False
@@ -80,32 +55,18 @@ class Field:
     max_length: int | None = None
     description: str | None = None
     parts: list[Field] = field(default_factory=list)  # the selects of a "selects" group
+    help: str | None = None  # the UI schema's ui:help, under the control
+    placeholder: str | None = None
+    rows: int | None = None  # a text area's height
 
     @property
     def error_id(self) -> str:
         return f"{self.id}-error"
 
 
-def widget_of(name: str, prop: Mapping[str, Any]) -> str:
-    kind = prop.get("type")
-    if kind == "object":
-        return "selects"
-    if kind == "boolean":
-        return "checkbox"
-    if kind == "array":
-        items = prop.get("items", {})
-        return "checkboxes" if "enum" in items or "x-vocabulary" in items else "textarea"
-    if kind in ("integer", "number"):
-        return "number"
-    if "enum" in prop:
-        return "radio" if len(prop["enum"]) <= RADIO_MAX else "select"
-    if "x-vocabulary" in prop:  # terms come and go: a select never outgrows the page
-        return "select"
-    if prop.get("format") == "date":
-        return "date"
-    if name == "notes" or (prop.get("maxLength") or 0) > LONG_TEXT:
-        return "textarea"
-    return "text"
+def _posted_as(prop: Mapping[str, Any]) -> str:
+    """The widget a field's value is read as: its type's default (the others that fit post alike)."""
+    return form_ui.widgets_for(prop)[0]
 
 
 def _properties(schema: Mapping[str, Any]) -> dict[str, Any]:
@@ -129,7 +90,7 @@ def typed_values(schema: Mapping[str, Any], formdata: MultiDict[str, str]) -> di
     """What the user typed, per field, in the shape the controls show (to re-render after an error)."""
     values: dict[str, Any] = {}
     for name, prop in _properties(schema).items():
-        widget = widget_of(name, prop)
+        widget = _posted_as(prop)
         if widget == "checkbox":
             values[name] = formdata.get(name, "").lower() in TRUE_VALUES
         elif widget == "checkboxes":
@@ -150,38 +111,46 @@ def _options(prop: Mapping[str, Any], widget: str, value: Any,
             for v in source.get("enum", [])]
 
 
-def fields_of(schema: Mapping[str, Any], *, prefix: str, values: Mapping[str, Any] | None = None,
-              errors: Mapping[str, str] | None = None,
+def fields_of(schema: Mapping[str, Any], *, prefix: str, ui: Mapping[str, Any] | None = None,
+              values: Mapping[str, Any] | None = None, errors: Mapping[str, str] | None = None,
               labels: Mapping[str, Mapping[str, str]] | None = None) -> list[Field]:
-    """The controls of a form: ``values`` are typed values (else the schema's defaults), ``errors`` the sentences
-    to show per field.
+    """The controls of a form, drawn as its UI schema ``ui`` says (type defaults without one): ``values`` are typed
+    values (else the schema's defaults), ``errors`` the sentences to show per field.
 
     ``labels``: vocabulary -> key -> label, for the options of properties bound to a vocabulary (``x-vocabulary``:
     body, mandate, legal_ground); other options are labelled from the "option" labels (``web/labels.py``).
     """
     required = set(schema.get("required", []))
-    errors = errors or {}
+    properties = _properties(schema)
+    errors, ui = errors or {}, ui or {}
     fields = []
-    for name, prop in _properties(schema).items():
-        widget = widget_of(name, prop)
+    for name in form_ui.ordered(list(properties), ui):
+        prop, look = properties[name], form_ui.field_ui(ui, name)
+        widget = form_ui.widget_of(prop, look)
         value = values[name] if values is not None and name in values else _initial(prop, widget)
-        options: list[Option] = []
-        if widget in ("radio", "select", "checkboxes"):
-            options = _options(prop, widget, value, labels or {})
-        message = errors.get(name)
         if widget == "selects":
             fields.append(_selects(name, prop, prefix, value, errors, labels or {}))
             continue
+        options: list[Option] = []
+        if widget in ("radio", "select", "checkboxes"):
+            options = _options(prop, widget, value, labels or {})
         fields.append(Field(
-            name=name, widget=widget, label=_(prop.get("title") or name.replace("_", " ").capitalize()),
+            name=name, widget=widget, label=_(look.get("ui:title") or prop.get("title") or _untitled(name)),
             id=f"{prefix}-{name}",
             # An unchecked box is a valid "no": a boolean is never marked as something to fill in.
             required=name in required and widget != "checkbox",
-            value=value, options=options, error=message or None,
+            value=value, options=options, error=errors.get(name) or None,
             max_length=prop.get("maxLength") if widget in ("text", "textarea") else None,
             description=_(prop["description"]) if prop.get("description") else None,
+            help=_(look["ui:help"]) if look.get("ui:help") else None,
+            placeholder=_(look["ui:placeholder"]) if look.get("ui:placeholder") else None,
+            rows=look.get("ui:rows"),
         ))
     return fields
+
+
+def _untitled(name: str) -> str:
+    return name.replace("_", " ").capitalize()
 
 
 def _selects(name: str, prop: Mapping[str, Any], prefix: str, value: Any, errors: Mapping[str, str],
@@ -217,7 +186,7 @@ def convert(schema: Mapping[str, Any], formdata: MultiDict[str, str]) -> dict[st
     """
     data: dict[str, Any] = {}
     for name, prop in _properties(schema).items():
-        widget = widget_of(name, prop)
+        widget = _posted_as(prop)
         if widget == "checkbox":
             data[name] = formdata.get(name, "").lower() in TRUE_VALUES
         elif widget == "checkboxes":

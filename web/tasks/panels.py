@@ -20,7 +20,7 @@ from workflow.models import HumanTask
 from workflow.problems import Problem
 from workflow.roles import Role
 from workflow.services.queues import TaskFilter
-from workflow.services.tasks import four_eyes_blocks, held_by_other, task_schema
+from workflow.services.tasks import four_eyes_blocks, held_by_other, task_schema, task_ui_schema
 from workflow.services.users import display_names
 
 
@@ -91,8 +91,9 @@ def _offer(session: Session, panel: TaskPanel, row: HumanTask, refused: Refused 
         schema = task_schema(session, row)
         errors = {name.partition(".")[0]: message(problem) for name, problem in (refused.errors if refused else {})
                   .items()}
-        panel.fields = forms.fields_of(schema, prefix=f"t{row.id[:8]}", values=refused.values if refused else None,
-                                       errors=errors, labels=data_labels())
+        panel.fields = forms.fields_of(schema, prefix=f"t{row.id[:8]}", ui=task_ui_schema(session, row),
+                                       values=refused.values if refused else None, errors=errors,
+                                       labels=data_labels())
         panel.errors = forms.other_errors(schema, errors)
         panel.description = _(schema["description"]) if schema.get("description") else None
 

@@ -29,6 +29,7 @@ from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, NotFound, WorkflowFailed
 from workflow.models import Case, Deadline, HumanTask, ProcessInstance, User, utcnow
+from workflow.problems import N_
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations, make_script_engine, timer_expressions_of
@@ -222,7 +223,8 @@ def _timer_label(timer: Any, subject: Any) -> str:
     for definition in getattr(timer.task_spec.event_definition, "event_definitions", ()):
         if isinstance(definition, TimerEventDefinition) and definition.name:
             return str(definition.name)
-    return str(timer.task_spec.bpmn_name or subject.task_spec.bpmn_name or "Deadline")
+    # A BPMN name is extracted for translation from the file (workflow/babel_extract.py); the last resort here.
+    return str(timer.task_spec.bpmn_name or subject.task_spec.bpmn_name or N_("Deadline"))
 
 
 def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:

@@ -23,6 +23,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from workflow import form_ui
 from workflow.errors import BpmnRefused
 from workflow.models import ProcessDefinition, User, utcnow
 from workflow.roles import CASEWORK
@@ -35,6 +36,7 @@ _XML_PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
 )
 FORM_PROPERTY = "formJsonSchemaFilename"
+UI_PROPERTY = "formUiSchemaFilename"  # how the form is drawn (workflow/form_ui.py), as in spiff-arena
 LANES = frozenset(CASEWORK)  # lanes are roles; admins do no casework
 
 
@@ -163,9 +165,10 @@ def _label(task_spec: Any) -> str:
 
 
 def check_specs(specs: list[Any], forms: dict[str, str], operations: Collection[str]) -> set[str]:
-    """Refuse unsafe scripts, unknown service operations, unknown lanes and missing forms.
+    """Refuse unsafe scripts, unknown service operations, unknown lanes, missing forms and UI schemas that are
+    missing or do not fit their form (``form_ui.problem_of``).
 
-    Returns the names of the form schemas the specs use.
+    Returns the names of the form files (schemas and UI schemas) the specs use.
     """
     used_forms: set[str] = set()
     for spec in specs:
@@ -184,11 +187,28 @@ def check_specs(specs: list[Any], forms: dict[str, str], operations: Collection[
                 lane = getattr(task_spec, "lane", None)
                 if lane not in LANES:
                     raise BpmnRefused(f"{spec.name}: {_label(task_spec)}: lane {lane!r} is not a role")
-                form = task_spec.extensions.get("properties", {}).get(FORM_PROPERTY)
+                properties = task_spec.extensions.get("properties", {})
+                form = properties.get(FORM_PROPERTY)
                 if form is None or form not in forms:
                     raise BpmnRefused(f"{spec.name}: {_label(task_spec)}: form schema {form!r} not found")
                 used_forms.add(form)
+                ui = properties.get(UI_PROPERTY)
+                if ui is not None:
+                    _check_ui_schema(f"{spec.name}: {_label(task_spec)}", ui, form, forms)
+                    used_forms.add(ui)
     return used_forms
+
+
+def _check_ui_schema(where: str, ui: str, form: str, forms: dict[str, str]) -> None:
+    if ui not in forms:
+        raise BpmnRefused(f"{where}: UI schema {ui!r} not found")
+    try:
+        schema = json.loads(forms[form])
+    except ValueError:
+        raise BpmnRefused(f"{where}: form schema {form!r} is not valid JSON") from None
+    problem = form_ui.problem_of(forms[ui], schema if isinstance(schema, dict) else {})
+    if problem is not None:
+        raise BpmnRefused(f"{where}: UI schema {ui!r}: {problem}")
 
 
 def read_directory(bpmn_dir: Path) -> tuple[dict[str, str], dict[str, str]]:
@@ -281,7 +301,8 @@ _FORM_CACHE: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def form_schema(definition: ProcessDefinition, form_name: str) -> dict[str, Any]:
-    """The JSON Schema a task names, as deployed with the instance's definition version."""
+    """A form file a task names (its JSON Schema or its UI schema), as deployed with the instance's definition
+    version."""
     key = (definition.sha256, form_name)
     schema = _FORM_CACHE.get(key)
     if schema is None:

@@ -45,9 +45,8 @@ DEFAULT_TIME_BAR_YEARS = 5  # what admissibility's time_bar rule assumes when th
 # The anniversary is still admissible: the clock runs out at the end of that day (UTC, like every clock here).
 END_OF_DAY = time(23, 59, 59)
 
-# The names of the BPMN timer events (bpmn/*.bpmn), which become deadline labels: marked here for translation.
-TIMER_LABELS = (N_("Consent verification due"), N_("Legal review due"), N_("Missing documents overdue"),
-                N_("Filing check due"), N_("Response window"))
+# A timer deadline's label is its BPMN timer event's name: `make i18n` extracts those from bpmn/*.bpmn
+# (workflow/babel_extract.py), so the catalog translates them like the labels below.
 RFI_LABEL = N_("Reply to the request for information")
 TIME_BAR_LABEL = N_("HRC time bar (%(years)s years after exhaustion)")
 # Labels made from a template: the template, by the deadline's kind (its parameters are on the row).

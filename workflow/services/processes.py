@@ -22,10 +22,11 @@ from workflow.runtime.instances import (
     save,
     waiting_catchers,
 )
+from workflow.runtime.names import flow_node_names
 from workflow.services.operations import OPERATIONS
 
-__all__ = ["CASE_PROCESS", "COLLECTIVE_PROCESS", "FILING_PROCESS", "Loaded", "deliver_message", "fire_timers", "load",
-           "load_locked", "reset_to", "run_task", "save", "start", "waiting_catchers"]
+__all__ = ["CASE_PROCESS", "COLLECTIVE_PROCESS", "FILING_PROCESS", "Loaded", "deliver_message", "fire_timers",
+           "flow_node_names", "load", "load_locked", "reset_to", "run_task", "save", "start", "waiting_catchers"]
 
 # The ids of the shipped processes (bpmn/*.bpmn): a case's, a collective complaint's, and the filing both call.
 CASE_PROCESS, COLLECTIVE_PROCESS, FILING_PROCESS = "case", "collective_complaint", "filing"

@@ -28,7 +28,7 @@ from workflow.models import (
 )
 from workflow.problems import Problem
 from workflow.runtime import instances
-from workflow.runtime.specs import FORM_PROPERTY, form_schema, specs_for
+from workflow.runtime.specs import FORM_PROPERTY, UI_PROPERTY, form_schema, specs_for
 from workflow.services import collective, collective_checks, processes, review
 from workflow.states import ConsentStatus, Decision
 from workflow.task_forms import fill_enums, validate_form
@@ -98,11 +98,16 @@ def check_not_held(session: Session, row: HumanTask, actor: User) -> None:
 
 def four_eyes_partner(definition: ProcessDefinition, bpmn_id: str) -> str | None:
     """The task whose completer may not do ``bpmn_id`` (its ``fourEyesWith`` property), if any."""
+    return _task_property(definition, bpmn_id, instances.FOUR_EYES_PROPERTY)
+
+
+def _task_property(definition: ProcessDefinition, bpmn_id: str, name: str) -> str | None:
+    """A ``spiffworkflow:property`` of the task ``bpmn_id`` in a deployed version."""
     spec, subprocess_specs = specs_for(definition)
     for process in (spec, *subprocess_specs.values()):
         task_spec = next((t for t in process.task_specs.values() if getattr(t, "bpmn_id", None) == bpmn_id), None)
         if task_spec is not None:
-            return getattr(task_spec, "extensions", {}).get("properties", {}).get(instances.FOUR_EYES_PROPERTY)
+            return getattr(task_spec, "extensions", {}).get("properties", {}).get(name)
     return None
 
 
@@ -316,6 +321,14 @@ def task_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     if not task.form:
         return {"type": "object", "properties": {}}
     return fill_enums(session, form_schema(_definition(session, task), task.form))
+
+
+def task_ui_schema(session: Session, task: HumanTask) -> dict[str, Any]:
+    """How the task's form is drawn: the UI schema its step names (``formUiSchemaFilename``, ``workflow/form_ui.py``),
+    as deployed with its instance's version; empty when it names none (every field gets its type's widget)."""
+    definition = _definition(session, task)
+    name = _task_property(definition, task.bpmn_id, UI_PROPERTY)
+    return form_schema(definition, name) if name else {}
 
 
 def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | None:
