@@ -78,8 +78,9 @@ class ChangeSummarySchema(Schema):
     forms_removed = fields.List(fields.String(), required=True)
 
 
-class VersionDetailSchema(VersionSchema):
-    files = fields.List(fields.String(), required=True, metadata={"description": "source file names"})
+class ChangesSchema(Schema):
+    """What a version changed: against the version before it, and against the active one."""
+
     changes = fields.Nested(ChangeSummarySchema, required=True,
                             metadata={"description": "against the version before it"})
     changes_from_active = fields.Nested(ChangeSummarySchema, allow_none=True,
@@ -87,14 +88,13 @@ class VersionDetailSchema(VersionSchema):
                                                                  "neither this one nor the one before it"})
 
 
-class UploadedSchema(Schema):
+class VersionDetailSchema(VersionSchema, ChangesSchema):
+    files = fields.List(fields.String(), required=True, metadata={"description": "source file names"})
+
+
+class UploadedSchema(ChangesSchema):
     version = fields.Nested(VersionSchema, required=True, attribute="info")
     new = fields.Boolean(required=True, metadata={"description": "false: the files are this stored version already"})
-    changes = fields.Nested(ChangeSummarySchema, required=True,
-                            metadata={"description": "against the version before it"})
-    changes_from_active = fields.Nested(ChangeSummarySchema, allow_none=True,
-                                        metadata={"description": "against the active version, when that is not "
-                                                                 "the one before it"})
 
 
 class UploadArgsSchema(InputSchema):
