@@ -203,6 +203,16 @@ def test_the_refusal_counts_what_else_is_missing() -> None:
         parse_bundle({**SOURCES, "case.bpmn": text}, FORMS, operations=OPERATIONS)
 
 
+def test_deploy_refuses_a_shape_of_an_element_the_file_does_not_define() -> None:
+    """A shape left behind by a deleted task: bpmn-js would warn on import, so the case page would not draw cleanly."""
+    stale = '<bpmndi:BPMNShape id="archive_di" bpmnElement="archive"><dc:Bounds x="0" y="0" width="10" height="10"/>' \
+            '</bpmndi:BPMNShape></bpmndi:BPMNPlane>'
+    text = SOURCES["case.bpmn"].replace("</bpmndi:BPMNPlane>", stale, 1)
+    with pytest.raises(BpmnRefused, match=r"^case\.bpmn: the diagram draws 'archive', which the file does not "
+                                          r"define$"):
+        parse_bundle({**SOURCES, "case.bpmn": text}, FORMS, operations=OPERATIONS)
+
+
 @pytest.mark.parametrize("name", sorted(SOURCES))
 def test_the_layout_tool_rewrites_only_the_diagram(name: str) -> None:
     """tools/layout_bpmn.py on the semantic part alone: that part byte for byte, then a complete diagram."""

@@ -35,7 +35,8 @@ def _flow_elements(tree: etree._ElementTree) -> list[etree._Element]:
 
 
 def check_diagram(tree: etree._ElementTree, filename: str) -> None:
-    """Refuse a file whose diagram is missing, or lacks a shape or an edge, in one line naming the first."""
+    """Refuse a file whose diagram is missing, lacks a shape or an edge, or draws an element the file does not
+    define, in one line naming the first."""
     root = tree.getroot()
     if root.find(f"{{{BPMNDI}}}BPMNDiagram") is None:
         raise BpmnRefused(f"{filename}: no diagram (bpmndi:BPMNDiagram)")
@@ -51,3 +52,10 @@ def check_diagram(tree: etree._ElementTree, filename: str) -> None:
         more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
         raise BpmnRefused(f"{filename}: bpmn:{etree.QName(el).localname} id={el.get('id')!r} "
                           f"has no diagram {what}{more}")
+    # A shape left behind by an element since deleted: bpmn-js warns on import ("unresolved reference") and
+    # draws nothing for it, so the file would not render cleanly on the case page.
+    defined = {el.get("id") for el in root.iter() if isinstance(el.tag, str) and etree.QName(el).namespace == BPMN}
+    for drawn in root.iter(f"{{{BPMNDI}}}BPMNShape", f"{{{BPMNDI}}}BPMNEdge", f"{{{BPMNDI}}}BPMNPlane"):
+        if drawn.get("bpmnElement") not in defined:
+            raise BpmnRefused(f"{filename}: the diagram draws {drawn.get('bpmnElement')!r}, "
+                              "which the file does not define")
