@@ -82,8 +82,9 @@ BPMN_JS_VERSION ?= 18.31.1
 BPMN_JS_INTEGRITY ?= sha512-Hc7LzrgwfcBRUAdI/380Q2v1MJ115atGEVGadawLfDbHdo+r+IkmNj8fuYPFmWglUYt1KYIaC46OeX16HGTKQw==
 BPMN_JS_URL := https://registry.npmjs.org/bpmn-js/-/bpmn-js-$(BPMN_JS_VERSION).tgz
 BPMN_JS_DIR := web/static/vendor/bpmn-js
-# Only what the viewer needs: the bundle, its two style sheets and the licence (the bpmn-font is the modeler's).
-BPMN_JS_FILES := dist/bpmn-viewer.production.min.js dist/assets/diagram-js.css dist/assets/bpmn-js.css LICENSE
+# Only what the viewer needs: the navigated viewer (drag to pan; the page adds zoom buttons), its two style sheets
+# and the licence (the bpmn-font is the modeler's).
+BPMN_JS_FILES := dist/bpmn-navigated-viewer.production.min.js dist/assets/diagram-js.css dist/assets/bpmn-js.css LICENSE
 
 vendor:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \

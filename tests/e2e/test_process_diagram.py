@@ -22,6 +22,20 @@ def drawn(page) -> list[dict[str, str | None]]:  # type: ignore[no-untyped-def]
             for e in page.query_selector_all(".process-diagram")]
 
 
+def zoom_of(page) -> float:  # type: ignore[no-untyped-def]
+    """The scale of the first diagram's viewport (bpmn-js draws it as an SVG matrix transform)."""
+    transform = page.get_attribute(".process-diagram .djs-container svg g.viewport", "transform") or ""
+    found = re.match(r"matrix\(([-\d.e]+)", transform)
+    assert found is not None, transform
+    return float(found.group(1))
+
+
+def centre_of(page) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    box = page.locator(".process-diagram-canvas").first.bounding_box()
+    assert box is not None
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
 def marked(page, marker: str) -> list[str | None]:  # type: ignore[no-untyped-def]
     return [e.get_attribute("data-element-id") for e in page.query_selector_all(f".djs-element.{marker}")]
 
@@ -42,6 +56,16 @@ def test_each_process_is_drawn_and_the_case_at_legal_review_shows_where_it_stand
     assert page.locator(".djs-connection.pos-done").count() > 0  # the completed path, flows included
     assert page.locator(".bjs-powered-by").is_visible()  # bpmn-js's licence: the watermark stays visible
     shoot(page, "process-diagram-legal-review")
+
+    # The buttons zoom; the mouse wheel over the diagram scrolls the page instead of zooming the diagram.
+    fitted = zoom_of(page)
+    page.mouse.move(*centre_of(page))
+    page.mouse.wheel(0, 200)
+    assert zoom_of(page) == fitted
+    page.get_by_role("button", name="Zoom in").click()
+    assert zoom_of(page) > fitted * 1.2
+    page.get_by_role("button", name="Whole diagram").click()
+    assert abs(zoom_of(page) - fitted) < 1e-6
 
     page.goto(f"{server}/cases/{WITH_FILINGS}")
     diagrams = drawn(page)

@@ -91,7 +91,7 @@ def test_the_case_page_says_where_the_case_stands_in_words(env, login):
     page = login("lena").get("/cases/POS-8").get_data(as_text=True)
     assert 'data-diagram-url="/cases/POS-8/diagram/case"' in page
     assert 'data-position-url="/cases/POS-8/position"' in page
-    assert "bpmn-viewer.production.min.js" in page and "process-diagram.js" in page
+    assert "bpmn-navigated-viewer.production.min.js" in page and "process-diagram.js" in page
     assert "<script>" not in page  # nothing inline: the CSP would refuse it
     steps = page[page.index('class="position-steps"'):]
     assert '<li data-step="verify_consent">Verify consent' in steps

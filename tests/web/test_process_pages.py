@@ -49,8 +49,8 @@ def test_the_admin_lists_processes_and_uploads_a_changed_case(env, login) -> Non
     assert f'href="{V2}"' in listed and listed.count("badge ok") == 3  # stored, not active
 
     version = html.unescape(ada.get(V2).get_data(as_text=True))
-    assert f'<div class="process-diagram" data-diagram-url="{V2}/bpmn"></div>' in version
-    assert "/static/vendor/bpmn-js/bpmn-viewer.production.min.js" in version
+    assert f'<div class="process-diagram" data-diagram-url="{V2}/bpmn"' in version
+    assert "/static/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js" in version
     assert "/static/process-diagram.js" in version and "<script>" not in version  # no inline script
     assert "Renamed (same id)" in version and "New id (same name)" in version
     assert f'href="{V2}/bpmn?file=forms/verify_consent.json"' in version

@@ -1,5 +1,6 @@
 /* The process diagrams of a page (web/templates/process_diagram.html): each `.process-diagram` element is drawn
-   by the vendored bpmn-js viewer (window.BpmnJS) from the BPMN XML at its data-diagram-url, fitted to its box,
+   by the vendored bpmn-js navigated viewer (window.BpmnJS) from the BPMN XML at its data-diagram-url, fitted to
+   its box (drag to pan; the widget's buttons zoom: the mouse wheel keeps scrolling the page, not the diagram),
    and marked from the JSON at its data-position-url ({"ready", "done", "waiting", "error", "active"}: BPMN ids).
    The element records how it went for tests and styles: data-state ("drawn" or "failed") and
    data-import-warnings (how many warnings the import gave). No inline script or style: the page's CSP allows
@@ -59,6 +60,28 @@
     }
   }
 
+  var ZOOM_STEP = 1.25;
+
+  // The wheel would zoom the diagram instead of scrolling a long case page: zooming is the buttons' job.
+  function tools(element, viewer) {
+    var zoomScroll = viewer.get("zoomScroll", false);
+    if (zoomScroll) { zoomScroll.toggle(false); }
+    var bar = element.querySelector(".process-diagram-tools");
+    if (!bar) { return; }
+    var canvas = viewer.get("canvas");
+    bar.addEventListener("click", function (event) {
+      var how = event.target.closest("[data-zoom]");
+      if (!how) { return; }
+      if (how.dataset.zoom === "fit") {
+        canvas.zoom("fit-viewport", "auto");
+      } else {
+        var scale = canvas.zoom() * (how.dataset.zoom === "in" ? ZOOM_STEP : 1 / ZOOM_STEP);
+        canvas.zoom(Math.min(4, Math.max(0.2, scale)), "auto");
+      }
+    });
+    bar.hidden = false;
+  }
+
   function failed(element, warnings) {
     element.dataset.state = "failed";
     element.dataset.importWarnings = String(warnings);
@@ -85,6 +108,7 @@
         element.dataset.importWarnings = String(result.warnings.length);
         result.warnings.forEach(function (warning) { console.warn("process diagram:", warning.message); });
         viewer.get("canvas").zoom("fit-viewport", "auto");
+        tools(element, viewer);
         return position;
       })
       .then(function (found) {
