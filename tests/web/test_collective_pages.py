@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from filings.pdf import office
 from tests.helpers import do, is_a4, letters, open_sample_case, read_pdf, require_office
 from tests.web.conftest import csrf_token
+from workflow.errors import WorkflowFailed
 from workflow.models import Case, CollectiveComplaint, HumanTask
 from workflow.runtime.context import document_store
+from workflow.services.repair import record_failure
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
 COLLECTIVE_ONLY = {"decision": "approve", "bodies": [], "grounds": ["iccpr_21"]}
@@ -318,3 +320,22 @@ def test_a_name_cut_from_the_text_is_told_to_the_legal_officer_without_the_name(
     paragraphs = [p.text for p in docx.Document(io.BytesIO(content)).paragraphs]
     assert "Complainant APL-303 was beaten at the station." in paragraphs
     assert not any(name in p for p in paragraphs)
+
+
+def test_a_stuck_complaint_says_so_without_the_error_and_admins_list_it(env, login, cases):
+    """A collective complaint's process marked in error the way the worker marks one (repair.record_failure after
+    the failed unit of work was rolled back): its page tells staff which step failed, never the error's text."""
+    lena, collective_id = open_complaint(login)
+    with env.uow() as session:
+        instance_id = session.get(CollectiveComplaint, collective_id).instance_id
+        record_failure(session, instance_id, WorkflowFailed("process step failed: secret detail", step="check_filing"))
+    html = text_of(lena.get(f"/collective/{collective_id}"))
+    assert "This complaint is stuck: the step Check the filing failed on" in html
+    assert "The administrators see it on their list of instances in error." in html
+    assert "secret detail" not in html
+    listing = text_of(login("ada").get("/admin/instances/errors"))
+    assert f"Collective complaint {collective_id}" in listing and "Check the filing" in listing
+    token = csrf_token(text_of(lena.get("/account")))
+    assert lena.post("/account", data={"csrf_token": token, "locale": "ru", "timezone": "UTC"}).status_code == 303
+    html = text_of(lena.get(f"/collective/{collective_id}"))
+    assert "Жалоба застряла: шаг «Проверить подачу» завершился ошибкой" in html  # the step in the reader's language

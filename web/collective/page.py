@@ -20,6 +20,7 @@ from workflow.services.collective import city_count, collective_tasks
 from workflow.services.collective_checks import sections_with_names_cut, unfinished_sections
 from workflow.services.filing_documents import filing_versions
 from workflow.services.history import collective_history
+from workflow.services.repair import stuck
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ def render_collective(collective_id: int, *, refused: dict[str, Any] | None = No
         edit=edit_forms(session, [filing]).get(filing.id) if filing else None,
         history=history_entries(collective_history(session, collective)),
         position=collective_position_panel(session, collective),
+        stuck=stuck(session, instance_id=collective.instance_id) if collective.instance_id else None,
         created_by=collective.created_by.display_name if collective.created_by else None, sections=SECTION_LABELS,
         unfinished=unfinished_sections(collective), names_cut=sections_with_names_cut(session, collective),
         text_form=(text_form or narrative_form(collective.narrative)) if may_write else None,

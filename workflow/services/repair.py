@@ -151,15 +151,17 @@ def failures(session: Session, instance_ids: list[int]) -> dict[int, Failure]:
 class Stuck:
     """What the case page says of a case whose process is in error (no error text: staff see no data here)."""
 
+    step: str | None  # the BPMN id of the failed step
     step_name: str | None
     since: datetime | None
     alerted: list[str]  # who was mailed about this failure (services/repair_alerts.py); empty: not mailed yet
     alerted_at: datetime | None
 
 
-def stuck(session: Session, case_id: int) -> Stuck | None:
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id,
-                                                            ProcessInstance.status == ERROR))
+def stuck(session: Session, case_id: int | None = None, *, instance_id: int | None = None) -> Stuck | None:
+    """Whether a case's process (or, by ``instance_id``, a collective complaint's) is in error, and since when."""
+    where = ProcessInstance.case_id == case_id if instance_id is None else ProcessInstance.id == instance_id
+    instance = session.scalar(select(ProcessInstance).where(where, ProcessInstance.status == ERROR))
     if instance is None:
         return None
     failure = failures(session, [instance.id]).get(instance.id, Failure(None, None, None))
@@ -168,9 +170,9 @@ def stuck(session: Session, case_id: int) -> Stuck | None:
                                                     AuditEvent.object_id == str(instance.id))
                            .order_by(AuditEvent.id.desc()).limit(1))
     if alert is None or failure.since is None or alert.at < failure.since:  # it announced an earlier failure
-        return Stuck(failure.step_name, failure.since, [], None)
+        return Stuck(failure.step, failure.step_name, failure.since, [], None)
     mailed = session.scalars(select(User).where(User.id.in_(alert.data.get("users") or [])))
-    return Stuck(failure.step_name, failure.since, sorted(u.display_name for u in mailed), alert.at)
+    return Stuck(failure.step, failure.step_name, failure.since, sorted(u.display_name for u in mailed), alert.at)
 
 
 def error_count(session: Session) -> int:
