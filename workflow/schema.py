@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -21,12 +22,15 @@ def alembic_config() -> Config:
 
 
 def upgrade(engine: Engine) -> None:
+    if is_current(engine):  # `petitio init` at every start: reading one row beats loading every migration
+        return
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
 
+@cache  # the migrations a process ships with do not change while it runs (`make migration` runs in its own)
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 

@@ -276,10 +276,27 @@ def deploy(session: Session, bundles: dict[str, SpecBundle], actor: User | None,
     return stored
 
 
+# Checked bundles by the digest of what they were parsed from: `petitio init` runs at every start (and every
+# test's fresh instance runs it), and parsing and checking the shipped files costs far more than the lookup.
+_PARSED: dict[str, dict[str, SpecBundle]] = {}
+_PARSED_MAX = 8
+
+
+def _parsed(sources: dict[str, str], forms: dict[str, str], operations: Collection[str]) -> dict[str, SpecBundle]:
+    digest = hashlib.sha256(json.dumps([sources, forms, sorted(operations)], sort_keys=True).encode()).hexdigest()
+    bundles = _PARSED.get(digest)
+    if bundles is None:
+        bundles = parse_bundle(sources, forms, operations=operations)  # a refusal raises: nothing is kept
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[digest] = bundles
+    return bundles
+
+
 def deploy_directory(session: Session, bpmn_dir: Path, *, operations: Collection[str],
                      actor: User | None = None) -> list[ProcessDefinition]:
     sources, forms = read_directory(bpmn_dir)
-    return deploy(session, parse_bundle(sources, forms, operations=operations), actor)
+    return deploy(session, _parsed(sources, forms, operations), actor)
 
 
 # Keyed by content hash: equal hashes mean equal specs, whichever database the row came from.
