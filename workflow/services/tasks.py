@@ -28,7 +28,7 @@ from workflow.models import (
 )
 from workflow.problems import Problem
 from workflow.runtime import instances
-from workflow.runtime.specs import FORM_PROPERTY, UI_PROPERTY, form_schema, specs_for
+from workflow.runtime.specs import FORM_PROPERTY, UI_PROPERTY, current_definition, form_schema, specs_for
 from workflow.services import collective, collective_checks, processes, review
 from workflow.states import ConsentStatus, Decision
 from workflow.task_forms import fill_enums, validate_form
@@ -325,10 +325,22 @@ def task_schema(session: Session, task: HumanTask) -> dict[str, Any]:
 
 def task_ui_schema(session: Session, task: HumanTask) -> dict[str, Any]:
     """How the task's form is drawn: the UI schema its step names (``formUiSchemaFilename``, ``workflow/form_ui.py``),
-    as deployed with its instance's version; empty when it names none (every field gets its type's widget)."""
+    as deployed with its instance's version; empty when it names none (every field gets its type's widget).
+
+    A version deployed before UI schemas existed names none: its step is drawn as the active version draws the same
+    step when that step has the very same form, so running cases keep their widgets (a note stays a text area)
+    until they are migrated."""
     definition = _definition(session, task)
     name = _task_property(definition, task.bpmn_id, UI_PROPERTY)
-    return form_schema(definition, name) if name else {}
+    if name:
+        return form_schema(definition, name)
+    active = current_definition(session, definition.process_id)
+    if active is None or active.id == definition.id or not task.form:
+        return {}
+    same_form = (_task_property(active, task.bpmn_id, FORM_PROPERTY) == task.form
+                 and active.sources.get(f"forms/{task.form}") == definition.sources.get(f"forms/{task.form}"))
+    name = _task_property(active, task.bpmn_id, UI_PROPERTY) if same_form else None
+    return form_schema(active, name) if name else {}
 
 
 def four_eyes_blocks(session: Session, task: HumanTask, user: User) -> str | None:
