@@ -41,8 +41,8 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     form = intake.locator("form.task-form")
     form.locator("input[name=form_of_appeal_verified]").check()
     form.locator("input[name=power_of_attorney_verified]").check()
-    form.locator("button[type=submit]").click()
-    intake.wait_for_load_state()
+    with intake.expect_navigation():  # the answer page, not the one the click left
+        form.locator("button[type=submit]").click()
     assert stage_of(intake) == "Legal review"
     assert intake.locator(".flash").count() == 1
     shoot(intake, "03-intake-consent-verified")
@@ -53,8 +53,8 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     legal.goto(f"{server}/cases/{REF}")
     form = legal.locator("form.task-form")
     form.locator("input[name=decision][value=reject]").check()
-    form.locator("button[type=submit]").click()
-    legal.wait_for_load_state()
+    with legal.expect_navigation():  # the answer page, not the one the click left
+        form.locator("button[type=submit]").click()
     error = legal.locator("form.task-form .field-error")
     assert error.count() == 1 and "reason" in error.inner_text()
     assert legal.locator("form.task-form textarea[name=notes]").get_attribute("aria-invalid") == "true"
@@ -64,8 +64,8 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     assert legal.locator("#legal-facts").count() == 1
     facts = legal.locator("form.facts-form")
     facts.locator("input[name=facts-deprived_of_liberty]").check()
-    facts.locator("button[type=submit]").click()
-    legal.wait_for_load_state()
+    with legal.expect_navigation():  # the answer page, not the one the click left
+        facts.locator("button[type=submit]").click()
     assert legal.locator("form.facts-form input[name=facts-deprived_of_liberty]").is_checked()
     form = legal.locator("form.task-form")
     form.locator("input[name=decision][value=approve]").check()
@@ -73,8 +73,8 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     form.locator("input[name=grounds][value=iccpr_9]").check()
     form.locator("input[name=grounds][value=iccpr_21]").check()
     form.locator("textarea[name=notes]").fill("Detention for a peaceful assembly.")
-    form.locator("button[type=submit]").click()
-    legal.wait_for_load_state()
+    with legal.expect_navigation():  # the answer page, not the one the click left
+        form.locator("button[type=submit]").click()
     error = legal.locator("form.task-form .field-error")  # a blocking check: the WGAD needs a category
     assert error.count() == 1 and "Working Group on Arbitrary Detention" in error.inner_text()
     assert "category of arbitrary detention" in legal.inner_text("table.admissibility")
@@ -82,8 +82,8 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     shoot(legal, "05-legal-review-admissibility-error")
     form = legal.locator("form.task-form")
     form.locator("input[name=wgad_categories][value=II]").check()
-    form.locator("button[type=submit]").click()
-    legal.wait_for_load_state()
+    with legal.expect_navigation():  # the answer page, not the one the click left
+        form.locator("button[type=submit]").click()
     assert stage_of(legal) == "Approval"
     shoot(legal, "06-legal-review-done")
     legal.context.close()
@@ -95,8 +95,8 @@ def test_consent_review_and_approval_in_the_browser(server, browser, shoot):
     manager.goto(f"{server}/cases/{REF}")
     form = manager.locator("form.task-form")
     form.locator("input[name=decision][value=approve]").check()
-    form.locator("button[type=submit]").click()
-    manager.wait_for_load_state()
+    with manager.expect_navigation():  # the answer page, not the one the click left
+        form.locator("button[type=submit]").click()
     assert stage_of(manager) == "Filing"
     shoot(manager, "08-manager-approved")
     manager.context.close()
