@@ -95,6 +95,11 @@ def start(session: Session, settings: Settings, process_id: str, *, case: Case |
     return loaded
 
 
+def of_case(session: Session, case_id: int) -> ProcessInstance | None:
+    """The case's process instance (a case has at most one), or None before it has started."""
+    return session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
+
+
 def lock(session: Session, instance_id: int, *, nowait: bool = False) -> ProcessInstance:
     """Re-read the instance row, locked ``FOR UPDATE`` on PostgreSQL (SQLite ignores the clause).
 

@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from filings.consent_forms import FORMS, ConsentFormData
@@ -17,9 +16,10 @@ from filings.wording import TemplateError
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, ValidationFailed
-from workflow.models import Case, ConsentRecord, ProcessInstance, User, utcnow
+from workflow.models import Case, ConsentRecord, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import CONSENT_EDITORS, CONSENT_WITHDRAWERS, SIGNATURE_FORM_MAKERS
+from workflow.runtime import instances
 from workflow.schemas.consent import PERMISSION_FLAGS, ConsentChoicesSchema, WithdrawalSchema
 from workflow.services import repair
 from workflow.states import ConsentStatus
@@ -37,7 +37,7 @@ def withdraw_consent(session: Session, settings: Settings, actor: User, case: Ca
     session.add(consent)
     if consent.status == ConsentStatus.WITHDRAWN:
         raise Conflict(f"consent for {case.ref} was already withdrawn")
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case.id))
+    instance = instances.of_case(session, case.id)
     consent.status = ConsentStatus.WITHDRAWN
     consent.withdrawn_at = utcnow()
     consent.withdrawn_by_id = actor.id

@@ -216,7 +216,9 @@ def _drive(session: Session, settings: Settings, users: dict[str, User], ref: st
 
 
 def _instance(session: Session, case: Case) -> ProcessInstance:
-    return session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id)).one()
+    instance = instances.of_case(session, case.id)
+    assert instance is not None, "every demo case has started its process"
+    return instance
 
 
 def _expire_and_fire(session: Session, settings: Settings, case: Case) -> None:

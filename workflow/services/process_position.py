@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from workflow.config import Settings
 from workflow.errors import NotFound
 from workflow.models import CollectiveComplaint, Deadline, HumanTask, ProcessDefinition, ProcessInstance, User
+from workflow.runtime import instances
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.tasktree import filing_id_of
 from workflow.services import processes
@@ -157,7 +158,7 @@ def _steps(session: Session, tasks_where: Any, deadlines_where: Any) -> Steps:
 
 def case_instance(session: Session, case_id: int) -> ProcessInstance:
     """The case's process instance (one a case)."""
-    instance = session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
+    instance = instances.of_case(session, case_id)
     if instance is None:
         raise NotFound(f"case {case_id} has no process")
     return instance

@@ -61,7 +61,7 @@ def _instance_of(session: Session, filing: Filing) -> ProcessInstance | None:
     if filing.collective_id is not None:
         collective = session.get(CollectiveComplaint, filing.collective_id)
         return session.get(ProcessInstance, collective.instance_id) if collective and collective.instance_id else None
-    return session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == filing.case_id))
+    return instances.of_case(session, filing.case_id)
 
 
 def record_response(session: Session, settings: Settings, actor: User, filing_id: int, *, kind: Any,
