@@ -36,6 +36,7 @@ from tests.workflow.test_cli import (  # noqa: F401  (_pg_schema_restored: a fix
     _reset_pg_schema,
     one_line_error,
 )
+from workflow.config import load_settings, web_defaults
 from workflow.models import AuditEvent
 
 START_WITHIN_S = 60  # gunicorn's master and workers import the app on a busy machine
@@ -241,3 +242,22 @@ def test_gunicorn_refuses_an_oversized_request_line(sqlite_cli: Cli) -> None:
             assert answer.headers["Server"] == "gunicorn", answer.headers["Server"]
         assert _stop(served) == 0
 
+
+
+def test_the_settings_read_workers_and_threads_from_the_environment_and_the_file(tmp_path: Path) -> None:
+    (tmp_path / "config.toml").write_text("web_workers = 3\nweb_threads = 6\n", encoding="utf-8")
+    from_file = load_settings({"PETITIO_HOME": str(tmp_path)})
+    assert (from_file.web_workers, from_file.web_threads) == (3, 6)
+    from_env = load_settings({"PETITIO_HOME": str(tmp_path), "PETITIO_WEB_WORKERS": "5", "PETITIO_WEB_THREADS": "1"})
+    assert (from_env.web_workers, from_env.web_threads) == (5, 1)
+    for name, value in [("PETITIO_WEB_WORKERS", "0"), ("PETITIO_WEB_WORKERS", "33"), ("PETITIO_WEB_THREADS", "65"),
+                        ("PETITIO_WEB_THREADS", "four")]:
+        with pytest.raises(ValueError, match=name):
+            load_settings({"PETITIO_HOME": str(tmp_path), name: value})
+
+
+def test_the_default_worker_count_follows_the_database() -> None:
+    sqlite_workers, threads = web_defaults("sqlite:////srv/petitio/petitio.sqlite3")
+    pg_workers, _ = web_defaults("postgresql+psycopg://petitio@db/petitio")
+    assert 1 <= sqlite_workers <= 2 and threads == 4  # one writer: more processes would only queue for it
+    assert sqlite_workers <= pg_workers <= 8
