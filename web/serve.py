@@ -14,6 +14,7 @@ The app is created once in the master before any fork, and again in each worker 
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -104,6 +105,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, threads: in
     """Check the app in this process, then hand it to gunicorn (which forks the workers)."""
     create_app(settings)
     install_log_redaction()
+    # What the master built and imported stays as it is in every worker: frozen, the workers' garbage collector
+    # never walks (and so never copies) those pages of memory.
+    gc.freeze()
     if workers > 1 and settings.ratelimit_storage_uri.startswith("memory://"):
         log.warning("failed sign-ins are counted in each of the %d worker processes apart "
                     "(PETITIO_RATELIMIT_STORAGE_URI is memory://): name a shared store such as redis://", workers)
