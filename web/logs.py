@@ -2,8 +2,8 @@
 
 The calendar feed's URL is its own credential (``/calendar/<secret>.ics`` serves a user's deadlines without a
 session, as calendar apps need), so a log holding it would hand the feed to whoever reads the logs. Werkzeug's
-request log (``petitio serve``) prints the request line; gunicorn's access log prints the path too. Both go
-through ``loggable`` here: ``RedactSecrets`` is installed on their loggers by ``create_app``, and
+request log (``petitio serve --dev``) prints the request line, and so does gunicorn's access log (``petitio
+serve``). Both go through ``loggable`` here: ``RedactSecrets`` is installed on their loggers by ``create_app``, and
 ``loggable`` formats one path or line for any other log (a gunicorn ``access_log_format`` hook, a proxy's script).
 """
 
@@ -19,7 +19,7 @@ _SECRET_IN_PATH = re.compile(r"(/calendar/)(?!(?:link|revoke)(?:[\s?#\"']|$))[^/
 # The search box takes a reference or a person's exact name (by POST; a GET with a name finds nothing, but the
 # request line would still carry it).
 _SEARCH_QUERY = re.compile(r"(/search\?)[^\s#\"']+")
-# The request loggers of the servers we run under: werkzeug's (``petitio serve``) and gunicorn's.
+# The request loggers of the servers we run under: gunicorn's (``petitio serve``) and werkzeug's (``--dev``).
 REQUEST_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 

@@ -48,6 +48,9 @@ class Settings:
     ratelimit_storage_uri: str = field(default="memory://", repr=False)
     # How many reverse proxies in front of the web app append to X-Forwarded-For (0: none; the header is ignored).
     proxy_hops: int = 0
+    # ``petitio serve``: gunicorn worker processes, and threads in each (``web_defaults`` gives the defaults).
+    web_workers: int = 2
+    web_threads: int = 4
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -91,7 +94,47 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                                                             PROJECT_ROOT / "templates")),
         ratelimit_storage_uri=_storage_uri(pick("PETITIO_RATELIMIT_STORAGE_URI", "ratelimit_storage_uri", "memory://")),
         proxy_hops=_hops(pick("PETITIO_PROXY_HOPS", "proxy_hops", 0)),
+        web_workers=_bounded("PETITIO_WEB_WORKERS", pick("PETITIO_WEB_WORKERS", "web_workers",
+                                                         web_defaults(database_url)[0]), MAX_WEB_WORKERS),
+        web_threads=_bounded("PETITIO_WEB_THREADS", pick("PETITIO_WEB_THREADS", "web_threads",
+                                                         web_defaults(database_url)[1]), MAX_WEB_THREADS),
     )
+
+
+MAX_WEB_WORKERS = 32
+MAX_WEB_THREADS = 64
+WEB_THREADS = 4  # a page mostly waits on the database: a few threads per process keep its core busy
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may use (a container's share)
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def web_defaults(database_url: str) -> tuple[int, int]:
+    """Worker processes and threads of ``petitio serve`` when the settings name none.
+
+    SQLite has one writer for the whole file: processes beyond the cores only queue for its lock, so at most
+    two (one per core of a small machine; threads overlap the waits). PostgreSQL takes writers side by side:
+    the usual 2 × cores + 1, capped so that the connection pools (a few per worker) stay well inside
+    PostgreSQL's default of 100 connections.
+    """
+    cpus = _cpus()
+    if database_url.startswith("sqlite"):
+        return min(2, cpus), WEB_THREADS
+    return min(2 * cpus + 1, 8), WEB_THREADS
+
+
+def _bounded(name: str, value: object, most: int) -> int:
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if not 1 <= number <= most:
+        raise ValueError(f"{name} must be between 1 and {most}")
+    return number
 
 
 def _storage_uri(value: object) -> str:

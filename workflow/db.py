@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ log = logging.getLogger(__name__)
 # An execution option: this connection only reads. On SQLite its transactions begin DEFERRED (see _sqlite_begin).
 READ_ONLY = "petitio_read_only"
 BUSY_TIMEOUT_MS = 10_000
+# Every engine of this process, for ``forget_inherited_connections`` in a forked child.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def is_sqlite(url: str) -> bool:
@@ -68,8 +71,18 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "first_connect", lambda *_: _private(database))
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _ENGINES.add(engine)
+    return engine
+
+
+def forget_inherited_connections() -> None:
+    """In a process just forked (a gunicorn worker): drop the pooled connections the parent opened, without
+    closing them, so that the parent's sockets and SQLite handles are never used by two processes; each
+    engine opens its own from now on (SQLAlchemy's recipe for pools across fork)."""
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
 
 
 @cache

@@ -112,8 +112,8 @@ def test_the_feed_is_rate_limited(app, login, cases):
 
 
 def test_the_request_log_of_a_real_server_redacts_the_secret_and_the_feed_still_works(app, login, cases):
-    """``petitio serve`` runs werkzeug's server, whose request log prints the request line: served for real here,
-    its log read back."""
+    """``petitio serve --dev`` runs werkzeug's server, whose request log prints the request line: served for real here,
+    its log read back (gunicorn's access log: tests/web/test_serve.py)."""
     path = new_link(login("ina"))
     secret = path.removeprefix("/calendar/").removesuffix(".ics")
     lines = io.StringIO()

@@ -1,4 +1,5 @@
-"""`petitio serve` starts again at once after a crash (issue 14 item 7): address reuse.
+"""`petitio serve` starts again at once after a crash (issue 14 item 7): address reuse; a killed gunicorn master's
+workers exit by themselves (issue 16).
 
 A browser keeps a connection open ahead of its next request; when the server is killed the kernel closes the server's
 side first, which then waits in FIN_WAIT2 or TIME_WAIT for about a minute, holding the port. The server binds with
@@ -46,8 +47,30 @@ def _health(process: subprocess.Popen[bytes], port: int, log: Path, *, within: f
             with DIRECT.open(url, timeout=2) as response:
                 assert json.loads(response.read()) == {"status": "ok"}
                 return
-        except (urllib.error.URLError, ConnectionError):
+        except (urllib.error.URLError, ConnectionError, TimeoutError):  # gunicorn listens before its workers boot
             time.sleep(0.2)
+
+
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers), from /proc."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children
+
+
+def _gone(pids: set[int], *, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while any(Path(f"/proc/{pid}").exists() for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def _closing_on(port: int) -> bool:
@@ -74,10 +97,14 @@ def test_serve_restarts_at_once_after_a_kill(sqlite_cli: Cli) -> None:
         # A browser's connection opened ahead of its next request (the server's thread waits to read it).
         browser = socket.create_connection(("127.0.0.1", port), timeout=10)
         time.sleep(0.2)  # the server accepts it
+        workers = _children(first.pid)
+        assert workers, "gunicorn's master has no workers"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
         _stop(first)
+    # The workers of a killed master notice it (their parent changes) and exit, closing what they held.
+    assert _gone(workers, within=30), "the workers of a killed master live on"
     browser.close()
     assert _closing_on(port), "no connection of the killed server waits on its port: the test would show nothing"
     second = _start(sqlite_cli, port, log)
