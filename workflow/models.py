@@ -346,6 +346,11 @@ def _sync_incident_types(session: Session, _context: object) -> None:
     sync_incident_types(session.connection(), ids)
 
 
+@event.listens_for(Session, "after_rollback")
+def _forget_incident_types(session: Session) -> None:
+    session.info.pop(_TYPES_OF, None)  # a flush that failed wrote nothing to keep in step
+
+
 def sync_incident_types(conn: Any, case_ids: list[int]) -> None:
     """Rewrite the ``case_incident_types`` rows of these cases from their incidents (SQLAlchemy Connection)."""
     table = case_incident_types
