@@ -2,11 +2,12 @@
 
 Builds the rows straight into a fresh database with INSERT ... SELECT over an integer series (generate_series
 on PostgreSQL, a recursive CTE on SQLite), so the same deterministic data lands on both: per case a person,
-an incident, an instance, three deadlines (one open), five completed inbox rows and, for two cases in three,
-a ready one; filings for 60% of the cases, responses for a quarter of those. Then VACUUM ANALYZE (ANALYZE
-on SQLite) and the timings: ``dashboard.deadline_board`` (median of 20) and ``dashboard.statistics``
-(median of 5), each in its own session and transaction as a request would, after a warm-up. The load
-average is printed beside the figures: on a busy machine, read them as upper bounds.
+an incident (and its types as rows of case_incident_types), an instance, three deadlines (one open), five
+completed inbox rows and, for two cases in three, a ready one; filings for 60% of the cases, responses for a
+quarter of those. Then VACUUM ANALYZE (ANALYZE on SQLite) and the timings: ``dashboard.deadline_board``
+(median of 20) and ``dashboard.statistics`` (median of 5), each in its own session and transaction as a request
+would, after a warm-up. The load average is printed beside the figures: on a busy machine, read them as upper
+bounds.
 
     .venv/bin/python bench/dashboard.py            # SQLite in a temporary folder
     BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/bench_dashboard .venv/bin/python bench/dashboard.py
@@ -55,11 +56,6 @@ FILING_STATES = FilingState.codes()
 RESPONSE_KINDS = ResponseKind.codes()
 ROLES = tuple(str(role) for role in CASEWORK)
 LABELS = ("Consent verification due", "Legal review due", "Filing check due", "Response window")
-
-# The indexes proposed for workflow/models.py, added one after the other (each round times all so far). Plain
-# composite indexes, not partial ones: the services bind 'open' and 'ready' as parameters, and neither
-# SQLite nor PostgreSQL's generic plan for a prepared statement can use a partial index for "state = ?".
-
 
 
 def pick(expr: str, values: tuple[str, ...]) -> str:
@@ -132,6 +128,11 @@ def inserts(sql: Dialect) -> dict[str, tuple[str, int]]:
         "incidents": (f"INSERT INTO incidents (id, case_id, types, occurred_on, unknown, description) "
                       f"SELECT i, i, {sql.json(types)}, {sql.day('-(i % 900)')}, {empty_list}, :description "
                       f"FROM {sql.series()}", n),
+        # The incident's types as the flush hook (models.sync_incident_types) keeps them: a row per case and
+        # type; UNION drops a second type equal to the first.
+        "case_incident_types": (f"INSERT INTO case_incident_types (incident_type, case_id) "
+                                f"SELECT {pick('i', TYPES)}, i FROM {sql.series()} UNION "
+                                f"SELECT {pick('i / 3 + 1', TYPES)}, i FROM {sql.series()} WHERE i % 3 = 0", n),
         "process_instances": (f"INSERT INTO process_instances (id, definition_id, case_id, status, state_json, "
                               f"serializer_version, version, created_at, updated_at) "
                               f"SELECT i, (SELECT min(id) FROM process_definitions WHERE process_id = 'case'), i, "

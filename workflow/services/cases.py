@@ -35,6 +35,7 @@ from workflow.models import (
     Review,
     User,
     case_episodes,
+    case_incident_types,
     utcnow,
 )
 from workflow.paging import paginate
@@ -247,10 +248,9 @@ def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_pag
     if filters.city:
         query = query.where(Case.person_id.in_(select(Person.id).where(Person.city == filters.city)))
     if filters.incident_type:
-        # Incident types are a JSON list; match the quoted key inside its text form on both databases.
-        query = query.where(exists().where(Incident.case_id == Case.id,
-                                           cast(Incident.types, String).contains(f'"{filters.incident_type}"',
-                                                                                        autoescape=True)))
+        # A row per case and type (models.case_incident_types): an exact match on its primary key.
+        query = query.where(exists().where(case_incident_types.c.case_id == Case.id,
+                                           case_incident_types.c.incident_type == filters.incident_type))
     if filters.overdue:
         query = query.where(exists().where(Deadline.case_id == Case.id, Deadline.overdue(now)))
     if filters.q:

@@ -101,8 +101,10 @@ def task_query(role: str, flt: TaskFilter, *, now: datetime | None = None) -> Se
     if flt.assignee is not None:
         query = query.where(HumanTask.assignee_id.is_(None) if flt.assignee == 0
                             else HumanTask.assignee_id == flt.assignee)
+    # The id last: tasks created together tie on the rest, and a page boundary between ties must not show one
+    # task on two pages (or on none).
     return query.order_by(~func.coalesce(HumanTask.overdue(now), False), HumanTask.due_at.is_(None),
-                          HumanTask.due_at, HumanTask.created_at)
+                          HumanTask.due_at, HumanTask.created_at, HumanTask.id)
 
 
 def matching_task_ids(session: Session, role: str, flt: TaskFilter, *, limit: int | None = None) -> list[str]:
