@@ -46,10 +46,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
-from sqlalchemy import Engine, func, select, text
-
 from dashboard import CASES, analyze, build, fresh_database
 from journey_stage import clean_environ, serving
+from sqlalchemy import Engine, func, select, text
+
 from workflow.config import load_settings
 from workflow.db import make_engine, unit_of_work
 from workflow.models import Base, Case, HumanTask
@@ -79,7 +79,8 @@ class Client:
         self.cookie = ""
         self.csrf = ""
 
-    def request(self, method: str, path: str, form: dict[str, str] | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
+    def request(self, method: str, path: str,
+                form: dict[str, str] | None = None) -> tuple[int, bytes, http.client.HTTPResponse]:
         headers = {"Cookie": self.cookie} if self.cookie else {}
         body = None
         if form is not None:
