@@ -272,6 +272,7 @@ def report(backend: str, figures: dict[str, dict[str, dict[str, float]]],
 
 def main() -> int:
     logging.disable(logging.INFO)
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # progress shows while it runs
     url = os.environ.get("BENCH_DATABASE_URL")
     home = Path(tempfile.mkdtemp(prefix="petitio-bench-"))
     real = N * len(LEVELS)  # one ready task per completion
