@@ -165,7 +165,8 @@ def run_level(clients: list[Client], request: Request) -> Level:
             start = time.perf_counter()
             try:
                 status, _, _ = client.request(method, path, form)
-            except OSError as err:  # timeouts included
+            except (OSError, http.client.HTTPException) as err:  # timeouts included
+                client.connection.close()  # its answer may still come: the next request needs a new connection
                 status, problem = 0, f"{type(err).__name__}: {err}"
             else:
                 problem = "" if status == expected else f"answered {status}, not {expected}"
@@ -241,7 +242,10 @@ def prepare(url: str | None, home: Path, real: int) -> tuple[Engine, list[str], 
 
 def previous_figures(path: Path) -> dict[str, dict[str, dict[str, float]]]:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))["figures"]
+        stored = json.loads(path.read_text(encoding="utf-8"))
+        print(f"previous run: {stored['at']}, {stored['cases']:,} cases, {stored['requests_per_level']} requests "
+              f"per level, load average {stored['load_average']}")
+        return stored["figures"]
     except (OSError, ValueError, KeyError):
         return {}
 
@@ -322,10 +326,11 @@ def main() -> int:
             timespec="seconds"), "load_average": round(os.getloadavg()[0], 1), "server": web, "figures": figures},
             indent=1) + "\n", encoding="utf-8")
         print(f"stored in {results}")
-    shutil.rmtree(home)
     if server_errors:
-        print(f"FAILED: {server_errors} answers were 5xx (a 5xx is always a bug)")
+        print(f"FAILED: {server_errors} answers were 5xx (a 5xx is always a bug); the server's log: "
+              f"{home / 'serve.log'}")
         return 1
+    shutil.rmtree(home)
     return 0
 
 
