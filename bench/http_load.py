@@ -62,7 +62,7 @@ N = int(os.environ.get("BENCH_N", "200"))
 LEVELS = tuple(int(n) for n in os.environ.get("BENCH_LEVELS", "1,4,16,32").split(","))
 # More clients than requests per level would sit idle (and each costs a sign-in): the tiny run signs in BENCH_N.
 CLIENTS = min(max(LEVELS), N)
-SECONDS = float(os.environ.get("BENCH_SECONDS", "120"))  # per request and level
+SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))  # per request and level
 TIMEOUT = 30.0  # per request
 TARGET_MS, TARGET_LEVEL = 300.0, 16
 PASSWORD = "bench-load-passphrase-2026"
