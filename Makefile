@@ -20,7 +20,7 @@ export TZ = UTC
 TRANSLATIONS := workflow/translations
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard $(TRANSLATIONS)/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test test-deps lint bench migration i18n vendor clean
+.PHONY: run test test-deps lint bench bench-pg migration i18n vendor clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,8 @@ lint: $(TEST_STAMP)
 	$(BIN)/lint-imports
 
 # The journey drives Chromium through Playwright (a test extra), so the benchmarks want the test environment.
+# Every program reads BENCH_DATABASE_URL from the environment (those with a database; the others ignore it):
+# `make bench-pg` runs them all on PostgreSQL (BENCH_PG: a database whose public schema may be dropped).
 bench: test-deps
 	$(BIN)/python bench/task_cycle.py
 	$(BIN)/python bench/render_filings.py
@@ -64,6 +66,11 @@ bench: test-deps
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/xlsx_read.py
 	$(BIN)/python bench/journey.py
+	$(BIN)/python bench/http_load.py
+
+BENCH_PG ?= postgresql+psycopg://postgres@127.0.0.1:5432/bench
+bench-pg:
+	BENCH_DATABASE_URL='$(BENCH_PG)' $(MAKE) bench
 
 # Developers: autogenerate a migration from the models, e.g. `make migration m="add reviews"`.
 migration: $(RUN_STAMP)

@@ -57,8 +57,8 @@ def serving(home: Path, environ: dict[str, str], *, worker: bool = False) -> Ite
     """``petitio serve`` (and ``petitio worker`` looping every second) on a free port; yields its base URL."""
     port = _free_port()
     log = (home / "serve.log").open("wb")
-    processes = [subprocess.Popen([PETITIO, "serve", "--port", str(port)], env=environ, stdout=log,
-                                  stderr=subprocess.STDOUT)]
+    processes = [subprocess.Popen([PETITIO, "serve", "--host", "127.0.0.1", "--port", str(port)], env=environ,
+                                  stdout=log, stderr=subprocess.STDOUT)]
     if worker:
         processes.append(subprocess.Popen([PETITIO, "worker", "--interval", "1"], env=environ, stdout=log,
                                           stderr=subprocess.STDOUT))
