@@ -12,10 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from limits.errors import StorageError
 from marshmallow import ValidationError
 from redis.exceptions import RedisError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -29,6 +31,7 @@ from web.logs import install_log_redaction
 from web.messages import messages_of
 from workflow import crypto, roles
 from workflow.config import Settings, load_settings
+from workflow.db import is_write_conflict
 from workflow.errors import BpmnRefused, Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 from workflow.i18n import CATALOGS, UI_LANGUAGES, language_name
 from workflow.models import utcnow
@@ -275,6 +278,20 @@ def _register_error_handlers(app: Flask) -> None:
         if is_api_request():
             return _json_error(503, "service_unavailable", "try again in a moment")
         return render_template("error.html", status=503, message=None), 503
+
+    @app.errorhandler(OperationalError)
+    def database_busy(err: OperationalError):  # type: ignore[no-untyped-def]
+        # Another writer held the database (SQLite's one write lock past its busy timeout, a PostgreSQL lock or
+        # serialization failure): the transaction rolled back, nothing changed, and a retry will likely pass.
+        # The API's blueprint answers 409 (web/api/base.py); a page says 503 with Retry-After.
+        if not is_write_conflict(err):
+            return unexpected(err)
+        app.logger.warning("database busy (%s) on %s %s", type(err).__name__, request.method, request.url_rule)
+        database.read_only_from_now()
+        response = app.make_response((render_template("error.html", status=503, message=_(
+            "Petitio is busy saving other work. Nothing was changed; try again in a moment.")), 503))
+        response.headers["Retry-After"] = "2"
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(err: Exception):  # type: ignore[no-untyped-def]

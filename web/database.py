@@ -29,6 +29,16 @@ def db() -> Session:
     return g.db_session
 
 
+def read_only_from_now() -> None:
+    """The rest of this request reads from a snapshot: its write transaction failed (the database was busy),
+    and the answer page must still find the signed-in user without waiting for the writer's lock again."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.rollback()
+        session.close()
+    g.db_session = read_session(_engine())
+
+
 def keep_despite_error_status() -> None:
     """Commit this request even though it answers with an error status.
 

@@ -172,6 +172,19 @@ def _hold_back(session: Session, _context: Any, _instances: Any) -> None:
                 set_committed_value(obj, key, value)
 
 
+# The database refusing a write because another transaction holds or changed the same data: on SQLite the
+# writer's lock stayed taken for the whole busy timeout, or a transaction that read before another writer
+# committed ("database is locked", SQLITE_BUSY_SNAPSHOT); on PostgreSQL a serialization failure, deadlock or
+# lock timeout. Like a stale version in instances.save(), nothing was written: the caller may retry.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
+
+
+def is_write_conflict(err: OperationalError) -> bool:
+    message = str(err.orig)
+    return ("locked" in message or "busy" in message
+            or getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES)
+
+
 def write_held_back(engine: Engine, held: HeldBack, *, attempts: int = WRITE_ATTEMPTS,
                     wait_ms: int = BUSY_TIMEOUT_MS) -> bool:
     """Write what a read session held back, in one short transaction; retried while another writer holds
@@ -181,7 +194,7 @@ def write_held_back(engine: Engine, held: HeldBack, *, attempts: int = WRITE_ATT
             _write(engine, held, wait_ms)
             return True
         except OperationalError as err:
-            if "locked" not in str(err.orig) and "busy" not in str(err.orig):
+            if not is_write_conflict(err):
                 raise
             time.sleep(min(0.05 * 2 ** attempt, 1.0))  # the busy timeout already waited: a short pause more
     return False

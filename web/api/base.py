@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from web.api.schemas import ErrorSchema
 from workflow.config import Settings
+from workflow.db import is_write_conflict
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem
 from workflow.schemas.base import broken_text_at, problems_of
@@ -35,11 +36,6 @@ ERROR_DESCRIPTIONS = {
     413: "The file is larger than the limit",
     422: "Invalid input (a field, or a query string breaking the character rule); `errors` names each bad field",
 }
-# The database refusing a write because another transaction changed the same data first: on SQLite a
-# transaction that read before another writer committed gets "database is locked" (SQLITE_BUSY_SNAPSHOT);
-# on PostgreSQL a serialization failure, deadlock or lock timeout. Like a stale version in
-# instances.save(), that is a conflict the caller resolves by reloading and retrying.
-RETRYABLE_SQLSTATES = frozenset({"40001", "40P01", "55P03"})
 
 
 def settings() -> Settings:
@@ -110,10 +106,6 @@ class ApiBlueprint(Blueprint):
             return view
 
         return decorate
-
-
-def is_write_conflict(err: OperationalError) -> bool:
-    return "locked" in str(err.orig) or getattr(err.orig, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 def database_conflict(err: OperationalError) -> tuple[Response, int]:
