@@ -48,6 +48,9 @@ class Settings:
     ratelimit_storage_uri: str = field(default="memory://", repr=False)
     # How many reverse proxies in front of the web app append to X-Forwarded-For (0: none; the header is ignored).
     proxy_hops: int = 0
+    # Where documents' encrypted blobs live: "filesystem" (PETITIO_HOME/documents, one machine) or "database"
+    # (the document_blobs table: every machine that reaches the database reads them). docs/OPERATIONS.md.
+    document_storage: str = "filesystem"
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -91,6 +94,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                                                             PROJECT_ROOT / "templates")),
         ratelimit_storage_uri=_storage_uri(pick("PETITIO_RATELIMIT_STORAGE_URI", "ratelimit_storage_uri", "memory://")),
         proxy_hops=_hops(pick("PETITIO_PROXY_HOPS", "proxy_hops", 0)),
+        document_storage=_document_storage(pick("PETITIO_DOCUMENT_STORAGE", "document_storage", "filesystem")),
     )
 
 
@@ -100,6 +104,16 @@ def _storage_uri(value: object) -> str:
         raise ValueError("PETITIO_RATELIMIT_STORAGE_URI must be a storage URI such as memory:// or "
                          "redis://host:6379/0")
     return uri
+
+
+DOCUMENT_STORAGES = ("filesystem", "database")
+
+
+def _document_storage(value: object) -> str:
+    kind = str(value).strip().lower()
+    if kind not in DOCUMENT_STORAGES:
+        raise ValueError(f"PETITIO_DOCUMENT_STORAGE must be filesystem or database, not {value!r}")
+    return kind
 
 
 def _hops(value: object) -> int:

@@ -80,7 +80,7 @@ def upload() -> Response | str | tuple[str, int]:
             if not sheet or not sheet.filename:
                 raise ValidationFailed("no spreadsheet", errors={"spreadsheet": Problem("required")})
             staging = import_jobs.stage_upload(_settings(), g.actor, Upload(sheet.filename, sheet.read()),
-                                               documents)
+                                               documents, db())
         except ValidationFailed as err:
             put_on_form(form, err.errors, default="spreadsheet")
         else:
@@ -95,7 +95,7 @@ def _discard_previous() -> None:
     key = session.pop(STAGING, None)
     if key:
         with contextlib.suppress(ValidationFailed):  # already gone: nothing to delete
-            import_jobs.discard_staging(_settings(), import_jobs.load_staging(_settings(), g.actor, key))
+            import_jobs.discard_staging(_settings(), import_jobs.load_staging(_settings(), g.actor, key, db()), db())
 
 
 def _staging() -> Staging | None:
@@ -103,7 +103,7 @@ def _staging() -> Staging | None:
     if not key:
         return None
     try:
-        return import_jobs.load_staging(_settings(), g.actor, key)
+        return import_jobs.load_staging(_settings(), g.actor, key, db())
     except ValidationFailed:
         session.pop(STAGING, None)
         return None
