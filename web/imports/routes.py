@@ -157,7 +157,7 @@ def confirm() -> Response | tuple[str, int]:
 @roles(*APPEAL_IMPORTERS)
 def cancel() -> Response:
     if ConfirmForm().validate_on_submit():
-        _discard_previous()
+        _discard_previous(db())
     return redirect(url_for("imports.upload"), 303)
 
 
