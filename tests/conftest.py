@@ -31,6 +31,8 @@ from workflow.services.install import initialise
 from workflow.services.users import add_user
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
+# "database": every test instance keeps its documents in the document_blobs table (default: the filesystem).
+DOCUMENT_STORAGE = os.environ.get("TEST_DOCUMENT_STORAGE", "filesystem")
 _SESSION_LOG = pytest.StashKey[log_watch.SessionLog]()
 _BPMN_REACHED = pytest.StashKey[bpmn_coverage.Recorder]()
 
@@ -151,10 +153,11 @@ def env(request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest
     if request.param == "sqlite":
         db_file = home / "petitio.sqlite3"
         shutil.copy(_sqlite_template(tmp_path_factory), db_file)
-        settings = load_settings({"PETITIO_HOME": str(home)})
+        settings = load_settings({"PETITIO_HOME": str(home), "PETITIO_DOCUMENT_STORAGE": DOCUMENT_STORAGE})
         engine = make_engine(settings.database_url)
     else:
-        settings = load_settings({"PETITIO_HOME": str(home), "DATABASE_URL": PG_URL or ""})
+        settings = load_settings({"PETITIO_HOME": str(home), "DATABASE_URL": PG_URL or "",
+                                  "PETITIO_DOCUMENT_STORAGE": DOCUMENT_STORAGE})
         engine = _pg_engine()
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with engine.begin() as conn:

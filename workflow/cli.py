@@ -1,15 +1,14 @@
-"""The ``petitio`` command: thin click wrappers over the services, one transaction per command.
-
-Errors are one clear line on standard error, never a traceback.
-"""
+"""The ``petitio`` command: thin click wrappers over the services, one transaction per command. Errors are one
+clear line on standard error, never a traceback."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
+import signal
 import sys
-import time
+import threading
 from pathlib import Path
 
 import click
@@ -213,11 +212,14 @@ def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: 
 @pass_runtime
 @one_line_errors
 def worker(rt: Runtime, once: bool, interval: float) -> None:
-    """Fire due timers and send the daily digests (several workers may run side by side on PostgreSQL)."""
+    """Fire due timers and send the daily digests (several workers side by side on PostgreSQL); SIGTERM ends it."""
     from workflow.services.worker import tick
 
     engine = rt.ready_engine()
-    while True:
+    stopping = threading.Event()  # SIGTERM/SIGINT (a service manager, a deployment): after this loop, exit 0
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopping.set())
+    while not stopping.is_set():
         report = tick(engine, rt.settings)
         timers, digests = report.sweep, report.digests
         if timers.fired or timers.failed or once:
@@ -230,7 +232,8 @@ def worker(rt: Runtime, once: bool, interval: float) -> None:
             click.echo(f"digests not sent: {digests.error}", err=True)
         if once:
             sys.exit(1 if timers.failed or digests.error else 0)
-        time.sleep(interval)
+        stopping.wait(interval)
+    click.echo("worker stopped")
 
 
 # -- demo and serve ------------------------------------------------------------------------------------

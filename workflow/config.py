@@ -51,6 +51,9 @@ class Settings:
     # ``petitio serve``: gunicorn worker processes, and threads in each (``web_defaults`` gives the defaults).
     web_workers: int = 2
     web_threads: int = 4
+    # Where documents' encrypted blobs live: "filesystem" (PETITIO_HOME/documents, one machine) or "database"
+    # (the document_blobs table: every machine that reaches the database reads them). docs/OPERATIONS.md.
+    document_storage: str = "filesystem"
 
     def letterhead_bytes(self) -> bytes | None:
         return self.letterhead.read_bytes() if self.letterhead else None
@@ -98,6 +101,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
                                                          web_defaults(database_url)[0]), MAX_WEB_WORKERS),
         web_threads=_bounded("PETITIO_WEB_THREADS", pick("PETITIO_WEB_THREADS", "web_threads",
                                                          web_defaults(database_url)[1]), MAX_WEB_THREADS),
+        document_storage=_document_storage(pick("PETITIO_DOCUMENT_STORAGE", "document_storage", "filesystem")),
     )
 
 
@@ -143,6 +147,16 @@ def _storage_uri(value: object) -> str:
         raise ValueError("PETITIO_RATELIMIT_STORAGE_URI must be a storage URI such as memory:// or "
                          "redis://host:6379/0")
     return uri
+
+
+DOCUMENT_STORAGES = ("filesystem", "database")
+
+
+def _document_storage(value: object) -> str:
+    kind = str(value).strip().lower()
+    if kind not in DOCUMENT_STORAGES:
+        raise ValueError(f"PETITIO_DOCUMENT_STORAGE must be filesystem or database, not {value!r}")
+    return kind
 
 
 def _hops(value: object) -> int:

@@ -527,6 +527,18 @@ class Document(Base):
     uploaded_by: Mapped[User | None] = relationship(foreign_keys=[uploaded_by_id], viewonly=True)
 
 
+class DocumentBlob(Base):
+    """A document's encrypted blob when documents are stored in the database (``document_storage = "database"``,
+    ``workflow/storage_db.py``): the very bytes the filesystem store would write, AES-256-GCM with the key bound
+    as associated data. Not a row of its own in backups: they carry it as a document (``workflow/backup``)."""
+
+    __tablename__ = "document_blobs"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ConsentRecord(Base):
     """Proof of consent (form of appeal + power of attorney) and what the complainant allows."""
 

@@ -1,9 +1,11 @@
-"""The encrypted document store: blobs on the local filesystem at ``root/ab/cd/<key>``.
+"""The encrypted document store, over a backend that keeps the encrypted blobs.
 
-Nothing is written to disk in the clear: each blob is AES-256-GCM under the current key of the ring
-(``workflow/keyring.py``) with its own key bound as associated data, so files cannot be swapped. Uploads are
-checked first (``workflow/uploads.py``). Free of Flask and SQLAlchemy: callers keep the returned
-``StoredBlob`` metadata wherever they like.
+Nothing is stored in the clear: each blob is AES-256-GCM under the current key of the ring
+(``workflow/keyring.py``) with its own key bound as associated data, so blobs cannot be swapped. Uploads are
+checked first (``workflow/uploads.py``). Two backends hold the ciphertext, chosen by ``document_storage``:
+``FilesystemBackend`` (here: files at ``root/ab/cd/<key>``, one machine) and ``DatabaseBackend``
+(``workflow/storage_db.py``: the ``document_blobs`` table, shared by every machine that reaches the database).
+Free of Flask and SQLAlchemy: callers keep the returned ``StoredBlob`` metadata wherever they like.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 from workflow.keyring import KeyRing, UnknownKey, atomic_write
 from workflow.problems import Problem
@@ -40,13 +42,49 @@ class StoredBlob:
     media_type: str
 
 
-class DocumentStore:
-    """Encrypted blobs on the local filesystem at ``root/ab/cd/<key>``."""
+class BlobBackend(Protocol):
+    """Where the encrypted blobs live: bytes in, the same bytes out, by key. Never sees a key of the ring."""
 
-    def __init__(self, root: Path, keyring: KeyRing, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES) -> None:
+    def write(self, key: str, ciphertext: bytes, *, pending: bool) -> None:
+        """Store a new blob; ``pending``: visible once ``publish`` (or, in a database, the session's commit)."""
+
+    def bind(self, session: object, key: str) -> None:
+        """A pending blob joins the transaction of ``session`` that records its row."""
+
+    def publish(self, key: str) -> None:
+        """The row of a pending blob has committed."""
+
+    def discard(self, key: str) -> None:
+        """The transaction that would have recorded a pending blob rolled back."""
+
+    def read(self, key: str) -> bytes:
+        """The stored ciphertext; raises FileNotFoundError when there is none."""
+
+    def replace(self, key: str, ciphertext: bytes) -> None:
+        """Rewrite an existing blob at once (a key rotation)."""
+
+    def delete(self, key: str) -> None:
+        """Remove a blob; one already gone is no error."""
+
+    def stored_keys(self) -> list[str]:
+        """Every stored blob's key, including those no row refers to any more."""
+
+    def files(self) -> list[StoredFile]:
+        """Everything the backend holds, with its age, for ``petitio storage check``."""
+
+    def remove_file(self, relative: str) -> None:
+        """Delete one entry ``files`` listed (an orphan)."""
+
+
+class DocumentStore:
+    """Encrypted blobs in a backend: by default on the local filesystem at ``root/ab/cd/<key>``."""
+
+    def __init__(self, root: Path, keyring: KeyRing, max_bytes: int = DEFAULT_MAX_DOCUMENT_BYTES,
+                 backend: BlobBackend | None = None) -> None:
         self.root = Path(root)
         self.keyring = keyring
         self.max_bytes = max_bytes
+        self.backend: BlobBackend = backend if backend is not None else FilesystemBackend(self.root)
 
     def put(self, data: bytes, filename: str | None = None, *, pending: bool = False) -> StoredBlob:
         """Validate an uploaded document and store it encrypted; raises DocumentRejected. ``pending``: under the
@@ -74,19 +112,15 @@ class DocumentStore:
 
     def publish(self, key: str) -> None:
         """A pending blob takes its final name (its row has committed); nothing to do when it already has it."""
-        try:
-            os.replace(self._pending_path(key), self._path(key))
-        except FileNotFoundError:
-            if not self._path(key).exists():
-                raise
+        self.backend.publish(key)
 
     def discard(self, key: str) -> None:
         """A pending blob is deleted (the transaction that would have recorded it rolled back)."""
-        self._pending_path(key).unlink(missing_ok=True)
+        self.backend.discard(key)
 
     def get(self, key: str) -> bytes:
         """Decrypted content; raises FileNotFoundError, UnknownKey or DocumentCorrupted."""
-        blob = self._read(key)
+        blob = self.backend.read(key)
         try:
             return self.keyring.decrypt(blob, aad=key.encode("ascii"))
         except UnknownKey:
@@ -95,18 +129,85 @@ class DocumentStore:
             if fresh is None or fresh.key_ids == self.keyring.key_ids:
                 raise
             self.keyring = fresh
-            return self.keyring.decrypt(self._read(key), aad=key.encode("ascii"))
+            return self.keyring.decrypt(self.backend.read(key), aad=key.encode("ascii"))
 
-    def _read(self, key: str) -> bytes:
+    def files(self) -> list[StoredFile]:
+        """Every blob the backend holds (files: also pending blobs and temporary files a killed write left)."""
+        return self.backend.files()
+
+    def remove_file(self, relative: str) -> None:
+        """Delete one entry ``files`` listed (an orphan); a path outside the root or not of ours is refused."""
+        self.backend.remove_file(relative)
+
+    def blob_keys(self) -> list[str]:
+        """Every stored blob's key (including any no row refers to any more)."""
+        return self.backend.stored_keys()
+
+    def reencrypt(self, key: str) -> bool:
+        """Rewrite one blob under the current key (atomically); False when it already is."""
+        blob = self.backend.read(key)
+        if self.keyring.is_current(blob):
+            return False
+        data = self.keyring.decrypt(blob, aad=key.encode("ascii"))
+        self.backend.replace(key, self.keyring.encrypt(data, aad=key.encode("ascii")))
+        return True
+
+    def delete(self, key: str) -> None:
+        """Remove a blob; deleting one that is already gone is not an error (retries are safe)."""
+        self.backend.delete(check_key(key))
+
+    def _store(self, data: bytes, media_type: str, *, pending: bool = False) -> StoredBlob:
+        key = uuid.uuid4().hex
+        # Binding the blob to its key (AAD) stops an attacker with disk or database access swapping blobs.
+        self.backend.write(key, self.keyring.encrypt(data, aad=key.encode("ascii")), pending=pending)
+        digest = hashlib.sha256(data).hexdigest()
+        return StoredBlob(key=key, sha256=digest, size=len(data), media_type=media_type)
+
+
+class FilesystemBackend:
+    """Blobs as files at ``root/ab/cd/<key>``; a pending blob under ``<key>.pending`` until its row commits."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def write(self, key: str, ciphertext: bytes, *, pending: bool) -> None:
+        path = self._pending_path(key) if pending else self._path(key)
+        self._make_dirs(path.parent)
+        atomic_write(path, ciphertext)
+
+    def bind(self, session: object, key: str) -> None:
+        pass  # the file is renamed by ``publish`` after the commit
+
+    def publish(self, key: str) -> None:
+        try:
+            os.replace(self._pending_path(key), self._path(key))
+        except FileNotFoundError:
+            if not self._path(key).exists():
+                raise
+
+    def discard(self, key: str) -> None:
+        self._pending_path(key).unlink(missing_ok=True)
+
+    def read(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             # Its row committed, the rename did not happen yet (or the process died in between): still readable.
             return self._pending_path(key).read_bytes()
 
+    def replace(self, key: str, ciphertext: bytes) -> None:
+        path = self._path(key)
+        if not path.exists():
+            raise FileNotFoundError(path)
+        atomic_write(path, ciphertext)
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def stored_keys(self) -> list[str]:
+        return blob_keys(self.root)
+
     def files(self) -> list[StoredFile]:
-        """Every file under the root that the store wrote: blobs, pending blobs, and temporary files a killed write
-        left (``atomic_write``), with their age, for ``petitio storage check``."""
         if not self.root.is_dir():
             return []
         found = []
@@ -122,38 +223,10 @@ class DocumentStore:
         return found
 
     def remove_file(self, relative: str) -> None:
-        """Delete one file ``files`` listed (an orphan); a path outside the root or not of ours is refused."""
         path = (self.root / relative).resolve()
         if path.parent.parent.parent != self.root.resolve() or not any(f.path == relative for f in self.files()):
             raise ValueError(f"not a file of the document store: {relative!r}")
         path.unlink(missing_ok=True)
-
-    def blob_keys(self) -> list[str]:
-        """Every stored blob's key (files on disk, including any no row refers to any more)."""
-        return blob_keys(self.root)
-
-    def reencrypt(self, key: str) -> bool:
-        """Rewrite one blob under the current key (atomically); False when it already is."""
-        path = self._path(key)
-        blob = path.read_bytes()
-        if self.keyring.is_current(blob):
-            return False
-        data = self.keyring.decrypt(blob, aad=key.encode("ascii"))
-        atomic_write(path, self.keyring.encrypt(data, aad=key.encode("ascii")))
-        return True
-
-    def delete(self, key: str) -> None:
-        """Remove a blob; deleting one that is already gone is not an error (retries are safe)."""
-        self._path(key).unlink(missing_ok=True)
-
-    def _store(self, data: bytes, media_type: str, *, pending: bool = False) -> StoredBlob:
-        key = uuid.uuid4().hex
-        path = self._pending_path(key) if pending else self._path(key)
-        self._make_dirs(path.parent)
-        # Binding the blob to its key (AAD) stops an attacker with disk access swapping files.
-        atomic_write(path, self.keyring.encrypt(data, aad=key.encode("ascii")))
-        digest = hashlib.sha256(data).hexdigest()
-        return StoredBlob(key=key, sha256=digest, size=len(data), media_type=media_type)
 
     def _path(self, key: str) -> Path:
         return blob_path(self.root, key)
@@ -176,8 +249,13 @@ def blob_keys(root: Path) -> list[str]:
     return sorted(p.name for p in root.glob("??/??/*") if _BLOB_KEY_RE.fullmatch(p.name) and p.is_file())
 
 
-def blob_path(root: Path, key: str) -> Path:
-    # Keys come back from the database/URLs; only our own format may ever become a path.
+def check_key(key: str) -> str:
+    # Keys come back from the database/URLs; only our own format may ever become a path or a stored key.
     if not _BLOB_KEY_RE.fullmatch(key):
         raise ValueError(f"invalid document key {key!r}")
+    return key
+
+
+def blob_path(root: Path, key: str) -> Path:
+    check_key(key)
     return root / key[:2] / key[2:4] / key

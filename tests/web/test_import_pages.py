@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from tests.web.conftest import csrf_token
 from tests.workflow.fixtures import COLUMNS, appeal_rows, ensure_test_episodes, fictional_pdf
 from workflow.models import Case, Document, Job
+from workflow.runtime.context import document_store
 from workflow.services import jobs
 from workflow.services.worker import tick
 
@@ -72,6 +73,9 @@ def case_count(env) -> int:
 
 
 def blob_count(env) -> int:
+    """Blobs in the configured store (TEST_DOCUMENT_STORAGE); on disk, also any temporary file."""
+    if env.settings.document_storage == "database":
+        return len(document_store(env.settings).blob_keys())
     root = env.settings.documents_dir
     return sum(1 for p in root.rglob("*") if p.is_file()) if root.exists() else 0
 

@@ -97,8 +97,9 @@ def what_services_read(settings: Settings, engine: Any) -> dict[str, Any]:
     return {"people": people, "documents": documents}
 
 
-def new_instance(tmp_path: Path, name: str, database_url: str | None = None) -> tuple[Settings, Any]:
-    values = {"PETITIO_HOME": str(tmp_path / name)}
+def new_instance(tmp_path: Path, name: str, database_url: str | None = None,
+                 storage: str = "filesystem") -> tuple[Settings, Any]:
+    values = {"PETITIO_HOME": str(tmp_path / name), "PETITIO_DOCUMENT_STORAGE": storage}
     if database_url:
         values["DATABASE_URL"] = database_url
     settings = load_settings(values)
@@ -152,6 +153,30 @@ def test_backup_restores_identical_on_both_databases_and_across(env: Env, tmp_pa
             add_user(session, None, "newcomer", "intake", full_name="New Comer", password="correct horse battery")
     finally:
         pg_engine.dispose()
+
+
+@pytest.mark.parametrize("storage", ["filesystem", "database"])
+def test_a_backup_restores_into_either_document_store(env: Env, tmp_path: Path, secret: BackupSecret,
+                                                      storage: str) -> None:
+    """Whichever store the documents came from (TEST_DOCUMENT_STORAGE), the archive holds the same encrypted blobs
+    and they restore into files or into the document_blobs table alike: also the way to move an instance from
+    one store to the other."""
+    seed(env)
+    before = what_services_read(env.settings, env.engine)
+    archive = tmp_path / "across.ptob"
+    assert write_backup(env.engine, env.settings, archive, secret)["documents"] == 6
+    target, engine = new_instance(tmp_path, "restored", storage=storage)
+    try:
+        restore_archive(engine, target, archive, secret)
+        with engine.connect() as conn:
+            in_table = conn.execute(text("SELECT count(*) FROM document_blobs")).scalar()
+        on_disk = [p for p in target.documents_dir.rglob("*") if p.is_file()]
+        assert (in_table, len(on_disk)) == ((6, 0) if storage == "database" else (0, 6))
+        assert verify_archive(archive, secret, live=(engine, target))["ok"]
+        assert what_services_read(target, engine) == before
+        assert document_store(target).blob_keys() == sorted(before["documents"])
+    finally:
+        engine.dispose()
 
 
 def test_altered_archives_do_not_authenticate_and_leave_nothing(env: Env, tmp_path: Path,

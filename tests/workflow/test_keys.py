@@ -282,7 +282,7 @@ def test_rotation_is_refused_with_an_environment_key(fields: Env) -> None:
 def petitio(env: Env, *args: str, extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PETITIO_") and k != "DATABASE_URL"}
     environ.update(PETITIO_HOME=str(env.settings.home), DATABASE_URL=env.settings.database_url, TZ="UTC",
-                   **(extra or {}))
+                   PETITIO_DOCUMENT_STORAGE=env.settings.document_storage, **(extra or {}))
     return subprocess.run([str(PETITIO), *args], capture_output=True, text=True, env=environ, timeout=120,
                           check=False)
 

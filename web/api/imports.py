@@ -114,7 +114,7 @@ def create(upload: dict[str, Any]) -> Any:
     documents = [Upload(f.filename or "", f.read()) for f in upload["documents"]]
     try:
         staging = import_jobs.stage_upload(settings(), g.actor, Upload(sheet.filename or "", sheet.read()),
-                                           documents)
+                                           documents, db())
     except ValidationFailed as err:  # the page's field is "spreadsheet"; the API's is "file"
         raise ValidationFailed(err.message, errors={"file" if k == "spreadsheet" else k: p
                                                     for k, p in err.errors.items()}) from None
@@ -122,7 +122,7 @@ def create(upload: dict[str, Any]) -> Any:
         plan = import_jobs.preview(db(), settings(), staging)
         report = plan.report
         if upload["dry_run"] or (report.problems and not upload["partial"]):
-            import_jobs.discard_staging(settings(), staging)
+            import_jobs.discard_staging(settings(), staging, db())
             if upload["dry_run"]:
                 for outcome in report.outcomes:
                     report.count(outcome.outcome)
@@ -133,7 +133,8 @@ def create(upload: dict[str, Any]) -> Any:
                                            for p in report.problems})
         job = import_jobs.start_import(db(), settings(), g.actor, staging)
     except BaseException:
-        import_jobs.discard_staging(settings(), staging)  # deleting twice is harmless
+        db().rollback()  # staged in the database: gone with the transaction; files are deleted below
+        import_jobs.discard_staging(settings(), staging, db())  # deleting twice is harmless
         raise
     db().commit()  # the job and its items must be visible to the runner's own transactions
     if job.total <= jobs.INLINE_LIMIT:

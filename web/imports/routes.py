@@ -14,6 +14,7 @@ import io
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session as DbSession
 from werkzeug import Response
 from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -80,22 +81,25 @@ def upload() -> Response | str | tuple[str, int]:
             if not sheet or not sheet.filename:
                 raise ValidationFailed("no spreadsheet", errors={"spreadsheet": Problem("required")})
             staging = import_jobs.stage_upload(_settings(), g.actor, Upload(sheet.filename, sheet.read()),
-                                               documents)
+                                               documents, db())
         except ValidationFailed as err:
             put_on_form(form, err.errors, default="spreadsheet")
         else:
-            _discard_previous()
+            _discard_previous(db())
             session[STAGING] = staging.key
             return redirect(url_for("imports.preview"), 303)
     status = 422 if request.method == "POST" else 200
     return render_template("imports/upload.html", form=form), status
 
 
-def _discard_previous() -> None:
+def _discard_previous(within: DbSession | None) -> None:
+    """``within``: the request's writing session (then the deletion commits with it); None: at once, in a
+    transaction of its own (a read, or a request that answers with an error and rolls back)."""
     key = session.pop(STAGING, None)
     if key:
         with contextlib.suppress(ValidationFailed):  # already gone: nothing to delete
-            import_jobs.discard_staging(_settings(), import_jobs.load_staging(_settings(), g.actor, key))
+            staging = import_jobs.load_staging(_settings(), g.actor, key, db())
+            import_jobs.discard_staging(_settings(), staging, within)
 
 
 def _staging() -> Staging | None:
@@ -103,7 +107,7 @@ def _staging() -> Staging | None:
     if not key:
         return None
     try:
-        return import_jobs.load_staging(_settings(), g.actor, key)
+        return import_jobs.load_staging(_settings(), g.actor, key, db())
     except ValidationFailed:
         session.pop(STAGING, None)
         return None
@@ -118,7 +122,7 @@ def preview() -> Response | str | tuple[str, int]:
     try:
         plan = import_jobs.preview(db(), _settings(), staging)
     except ValidationFailed as err:  # the staged spreadsheet cannot be read at all
-        _discard_previous()
+        _discard_previous(None)
         form = ImportUploadForm()
         put_on_form(form, {"spreadsheet": next(iter(err.errors.values()))} if err.errors else {},
                     default="spreadsheet")
@@ -153,7 +157,7 @@ def confirm() -> Response | tuple[str, int]:
 @roles(*APPEAL_IMPORTERS)
 def cancel() -> Response:
     if ConfirmForm().validate_on_submit():
-        _discard_previous()
+        _discard_previous(db())
     return redirect(url_for("imports.upload"), 303)
 
 

@@ -40,7 +40,7 @@ from workflow.config import Settings
 from workflow.db import READ_ONLY, is_sqlite
 from workflow.errors import PetitioError
 from workflow.keyring import KeyRing
-from workflow.storage import blob_keys, blob_path
+from workflow.storage_db import blob_backend
 
 # The key ring's files (``workflow/keyring.py``). The session-signing secret (flask_secret_key) is left out on
 # purpose: a restored instance makes a new one, so a session cookie stolen before the restore opens nothing after it.
@@ -184,18 +184,19 @@ def _write_tables(conn: Connection, writer: ArchiveWriter) -> dict[str, dict[str
 
 
 def _write_documents(settings: Settings, writer: ArchiveWriter, report: BackupReport) -> dict[str, Any]:
-    for key in blob_keys(settings.documents_dir):
+    backend = blob_backend(settings)  # files or the document_blobs table: the archive holds them alike
+    for key in backend.stored_keys():
         try:
-            fh = blob_path(settings.documents_dir, key).open("rb")
+            blob = backend.read(key)
         except FileNotFoundError:
             continue  # deleted since it was listed
         digest, size = hashlib.sha256(), 0
-        with fh:
-            writer.json_frame(b"D", {"key": key})
-            while piece := fh.read(CHUNK_BYTES):
-                digest.update(piece)
-                size += len(piece)
-                writer.frame(b"B", piece)
+        writer.json_frame(b"D", {"key": key})
+        for start in range(0, len(blob), CHUNK_BYTES):
+            piece = blob[start:start + CHUNK_BYTES]
+            digest.update(piece)
+            size += len(piece)
+            writer.frame(b"B", piece)
         writer.json_frame(b"E", {"key": key, "size": size, "sha256": digest.hexdigest()})
         report.documents += 1
         report.document_bytes += size

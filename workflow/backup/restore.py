@@ -4,9 +4,11 @@ Empty means: no rows in any table but the ones ``petitio init`` fills by itself 
 definitions; they are replaced by the archive's), no stored document, and a schema that is either absent or at
 the archive's revision. The schema is created at the archive's revision (Alembic stamps it), every row goes in
 inside one transaction that commits only once the whole archive has authenticated and matched its manifest;
-documents are written as the encrypted blobs they were; keys (from the archive, or from ``--keys DIR`` for an
-archive made without them) are written with mode 0600. Key files already in the target's folder (the one
-``petitio init`` makes) are moved aside to ``PETITIO_HOME/keys-before-restore-<time>``, never deleted.
+documents are written as the encrypted blobs they were (as files, or into ``document_blobs`` in the rows'
+transaction with ``document_storage = "database"``: an archive of either store restores into either); keys
+(from the archive, or from ``--keys DIR`` for an archive made without them) are written with mode 0600. Key
+files already in the target's folder (the one ``petitio init`` makes) are moved aside to
+``PETITIO_HOME/keys-before-restore-<time>``, never deleted.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from workflow.backup.rows import RawTable, TableDigest, decode, raw_tables
 from workflow.config import Settings
 from workflow.errors import PetitioError
 from workflow.models import Base
-from workflow.storage import blob_keys, blob_path
+from workflow.storage import blob_path
+from workflow.storage_db import blob_backend, insert_blob
 
 INIT_TABLES: Final = frozenset({"bodies", "vocabulary_terms", "process_definitions"})  # what `petitio init` seeds
 
@@ -75,7 +78,8 @@ def check_empty(engine: Engine, settings: Settings) -> str | None:
         existing = set(sa.inspect(conn).get_table_names())
         busy = [t.name for t in Base.metadata.sorted_tables if t.name in existing and t.name not in INIT_TABLES
                 and conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()]
-    documents = len(blob_keys(settings.documents_dir))
+    # With documents in the database, their table is counted above (and may not exist yet).
+    documents = 0 if settings.document_storage == "database" else len(blob_backend(settings).stored_keys())
     if busy or documents:
         held = ", ".join(busy[:5]) + (", ..." if len(busy) > 5 else "")
         raise TargetNotEmpty(f"the target instance is not empty ({len(busy)} table(s) hold rows"
@@ -217,6 +221,20 @@ def _load(conn: Connection, frames: Iterator[tuple[bytes, bytes]], report: Resto
                 digests[current.name].add(row)
             conn.execute(current.table.insert(), [
                 {c: decode(v, k) for c, v, k in zip(current.columns, row, current.kinds, strict=True)} for row in rows])
+        elif kind == b"D" and written.settings.document_storage == "database":
+            # Into the document_blobs table, in the transaction of the rows: one blob in memory at a time.
+            document = (json.loads(payload)["key"], Path(), bytearray(), hashlib.sha256())
+        elif kind == b"B" and document is not None and isinstance(document[2], bytearray):
+            document[2].extend(payload)
+            document[3].update(payload)
+        elif kind == b"E" and document is not None and isinstance(document[2], bytearray):
+            key, _, blob, digest = document
+            end = json.loads(payload)
+            if end["key"] != key or end["sha256"] != digest.hexdigest() or end["size"] != len(blob):
+                raise ArchiveError(f"document {key} does not match its digest in the archive")
+            insert_blob(conn, key, bytes(blob))
+            report.documents[key] = {"size": end["size"], "sha256": end["sha256"]}
+            document = None
         elif kind == b"D":
             key = json.loads(payload)["key"]
             final = blob_path(written.settings.documents_dir, key)

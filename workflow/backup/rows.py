@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from workflow import crypto
-from workflow.models import Base, UTCDateTime
+from workflow.models import Base, DocumentBlob, UTCDateTime
 
 ROWS_PER_FRAME: Final = 500
 BYTES_PER_FRAME: Final = 4 << 20  # rows are sent on earlier when they are large (process state, audit data)
@@ -56,9 +56,12 @@ class RawTable:
 
 
 def raw_tables() -> list[RawTable]:
-    """Every table of the model's metadata, parents before children (the order rows can be inserted in)."""
+    """Every table of the model's metadata, parents before children (the order rows can be inserted in). Not
+    ``document_blobs``: its blobs travel as the archive's documents, whichever store they come from or go to."""
     found = []
     for table in Base.metadata.sorted_tables:
+        if table.name == DocumentBlob.__tablename__:
+            continue
         columns = tuple(c.name for c in table.columns)
         raw_columns = [sa.column(c.name, sa.LargeBinary() if isinstance(c.type, crypto.EncryptedText) else c.type)
                        for c in table.columns]

@@ -27,7 +27,8 @@ from workflow.config import Settings, load_settings
 from workflow.db import make_engine
 from workflow.keyring import DocumentCorrupted, KeyRing, UnknownKey
 from workflow.services.keys import encrypted_tables
-from workflow.storage import DocumentStore, blob_keys, blob_path
+from workflow.storage import BlobBackend, DocumentStore
+from workflow.storage_db import blob_backend
 
 SHOWN: Final = 10  # keys named in the summary per kind of difference (the counts are complete)
 
@@ -36,25 +37,23 @@ def _named(keys: list[str]) -> dict[str, Any]:
     return {"count": len(keys), "first": sorted(keys)[:SHOWN]}
 
 
-def _file_sha256(path: Path) -> str | None:
-    if not path.is_file():
+def _blob_sha256(backend: BlobBackend, key: str) -> str | None:
+    try:
+        return hashlib.sha256(backend.read(key)).hexdigest()
+    except FileNotFoundError:
         return None
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while piece := fh.read(1 << 20):
-            digest.update(piece)
-    return digest.hexdigest()
 
 
-def _compare(report: RestoreReport, engine: Engine, documents_dir: Path) -> dict[str, Any]:
-    """The database and document store behind ``engine``/``documents_dir`` against the archive's manifest."""
+def _compare(report: RestoreReport, engine: Engine, settings: Settings) -> dict[str, Any]:
+    """The database and document store behind ``engine``/``settings`` against the archive's manifest."""
     with snapshot(engine) as conn:
         found = table_digests(conn)
     tables_differ = sorted(n for n in set(found) | set(report.tables) if found.get(n) != report.tables.get(n))
-    stored = set(blob_keys(documents_dir))
+    backend = blob_backend(settings)
+    stored = set(backend.stored_keys())
     missing = [k for k in report.documents if k not in stored]
     differ = [k for k, d in report.documents.items()
-              if k in stored and _file_sha256(blob_path(documents_dir, k)) != d["sha256"]]
+              if k in stored and _blob_sha256(backend, k) != d["sha256"]]
     extra = sorted(stored - set(report.documents))
     return {"tables_differ": tables_differ, "rows": sum(t["rows"] for t in found.values()),
             "documents_missing": _named(missing), "documents_differ": _named(differ), "documents_extra": _named(extra),
@@ -101,7 +100,7 @@ def verify_archive(archive: Path, secret: BackupSecret, *,
         engine = make_engine(settings.database_url)
         try:
             report = restore_archive(engine, settings, archive, secret, need_keys=False)
-            restored = _compare(report, engine, settings.documents_dir)
+            restored = _compare(report, engine, settings)
             keys = {name: hashlib.sha256(content).hexdigest() for name, content in key_files(settings.keys_dir).items()}
             restored["keys_ok"] = keys == report.keys
             restored["ok"] = restored["ok"] and restored["keys_ok"]
@@ -115,7 +114,7 @@ def verify_archive(archive: Path, secret: BackupSecret, *,
         "documents": len(report.documents), "restored": restored, "readable": readable, "live": None,
     }
     if live is not None:
-        summary["live"] = _compare(report, live[0], live[1].documents_dir)
+        summary["live"] = _compare(report, live[0], live[1])
     summary["ok"] = bool(restored["ok"] and (readable is None or readable["ok"])
                          and (summary["live"] is None or summary["live"]["ok"]))
     return summary

@@ -12,6 +12,7 @@ from workflow.config import Settings
 from workflow.keyring import KeyRing
 from workflow.models import Case, ProcessInstance, User, utcnow
 from workflow.storage import DocumentStore
+from workflow.storage_db import blob_backend
 
 
 @dataclass
@@ -30,9 +31,13 @@ class ServiceContext:
 
     @cached_property
     def store(self) -> DocumentStore:
-        return document_store(self.settings)
+        return document_store(self.settings, self.session)
 
 
-def document_store(settings: Settings) -> DocumentStore:
-    keyring = KeyRing.load_or_create(settings.keys_dir, env_key=settings.document_key)
-    return DocumentStore(settings.documents_dir, keyring, max_bytes=settings.max_document_bytes)
+def document_store(settings: Settings, session: Session | None = None, keyring: KeyRing | None = None) -> DocumentStore:
+    """The configured store; ``session``: a database backend's writes and reads join its transaction."""
+    if keyring is None:
+        keyring = KeyRing.load_or_create(settings.keys_dir, env_key=settings.document_key)
+    return DocumentStore(settings.documents_dir, keyring, max_bytes=settings.max_document_bytes,
+                         backend=blob_backend(settings, session))
+

@@ -1,4 +1,4 @@
-"""New documents' files become visible with the transaction that records them, and not before.
+"""New documents' blobs become visible with the transaction that records them, and not before.
 
 A document's encrypted file is written before its ``documents`` row commits. Written under its final name, a process
 killed in between (an import's SIGKILL) left files that no row names: 239 after a few kills. So a new file is written
@@ -6,7 +6,9 @@ under a pending name (``DocumentStore.put(..., pending=True)``) and held by the 
 session commits, the file takes its final name; when the transaction (or the savepoint) it was written in rolls
 back, the file is deleted. A process killed before its commit leaves only pending files, which ``petitio storage
 check`` finds and removes; killed between the commit and the rename, the row's file is still read under its pending
-name (``DocumentStore.get``) and the check gives it its final name.
+name (``DocumentStore.get``) and the check gives it its final name. With documents in the database
+(``workflow/storage_db.py``) the blob's row is inserted in the session's transaction itself, and commits or rolls
+back with it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ class _Held:
 
 def put_document(session: Session, settings: Settings, content: bytes, filename: str | None) -> StoredBlob:
     """``DocumentStore.put`` (checked, encrypted), visible when the session commits."""
-    store = document_store(settings)
+    store = document_store(settings, session)
     return hold(session, store, store.put(content, filename, pending=True))
 
 
@@ -44,6 +46,7 @@ def put_generated(session: Session, store: DocumentStore, content: bytes, media_
 
 
 def hold(session: Session, store: DocumentStore, blob: StoredBlob) -> StoredBlob:
+    store.backend.bind(session, blob.key)  # a database backend inserts it in this very transaction
     transaction = session.get_nested_transaction() or session.get_transaction()
     session.info.setdefault(_HELD, []).append(_Held(store, blob.key, transaction))
     return blob

@@ -113,7 +113,8 @@ def _refused(field_name: str, problem: Problem) -> ValidationFailed:
     return ValidationFailed(f"the upload was refused: {problem.text}", errors={field_name: problem})
 
 
-def stage_upload(settings: Settings, actor: User, table: Upload, documents: Sequence[Upload]) -> Staging:
+def stage_upload(settings: Settings, actor: User, table: Upload, documents: Sequence[Upload],
+                 session: Session | None = None) -> Staging:
     """Check the upload's shape and stage it encrypted; ValidationFailed (``spreadsheet`` or ``documents``)
     names what was refused, and then nothing stays staged."""
     name = base_name(table.filename)
@@ -128,7 +129,9 @@ def stage_upload(settings: Settings, actor: User, table: Upload, documents: Sequ
     if len(table.content) > limit:
         raise _refused("spreadsheet", Problem("file_too_large", {"size": human_size(len(table.content)),
                                                                  "limit": human_size(limit)}))
-    store = document_store(settings)
+    # With documents in the database the staged blobs go in the request's transaction (``session``): on SQLite
+    # a write of its own would wait for the lock that transaction holds.
+    store = document_store(settings, session)
     staging = Staging(actor.id, name, "")
     try:
         staging.table_key = store.stage(table.content).key
@@ -151,11 +154,11 @@ def stage_upload(settings: Settings, actor: User, table: Upload, documents: Sequ
     return staging
 
 
-def load_staging(settings: Settings, actor: User, key: str) -> Staging:
+def load_staging(settings: Settings, actor: User, key: str, session: Session | None = None) -> Staging:
     """The staging an upload made; only its uploader may use it. ValidationFailed when it is gone."""
     gone = ValidationFailed("this upload is no longer staged", errors={"spreadsheet": Problem("staging_gone")})
     try:
-        data = json.loads(document_store(settings).get(key))
+        data = json.loads(document_store(settings, session).get(key))
     except (OSError, ValueError):
         raise gone from None
     staging = Staging(**data)
@@ -165,8 +168,8 @@ def load_staging(settings: Settings, actor: User, key: str) -> Staging:
     return staging
 
 
-def discard_staging(settings: Settings, staging: Staging) -> None:
-    _delete(document_store(settings), staging.blob_keys())
+def discard_staging(settings: Settings, staging: Staging, session: Session | None = None) -> None:
+    _delete(document_store(settings, session), staging.blob_keys())
     _CACHE.pop(staging.table_key, None)
 
 
@@ -181,12 +184,13 @@ def _delete(store: DocumentStore, keys: Iterable[str]) -> None:
 _CACHE: dict[str, tuple[Table, StagedDocuments]] = {}
 
 
-def _staged(settings: Settings, staging: Staging, *, keep: bool) -> tuple[Table, StagedDocuments]:
+def _staged(settings: Settings, staging: Staging, *, keep: bool,
+            session: Session | None = None) -> tuple[Table, StagedDocuments]:
     """The staged table and documents; ``keep`` caches them for the items of a running job (a preview does
     not: a web process should not hold a clerk's scans in memory until the next import)."""
     cached = _CACHE.get(staging.table_key)
     if cached is None:
-        store = document_store(settings)
+        store = document_store(settings, None if keep else session)  # a kept store outlives the session
         table = parse_table(staging.table_name, store.get(staging.table_key))
         staging.encoding = table.encoding
         cached = (table, StagedDocuments(store, staging.documents, settings.max_document_bytes))
@@ -199,7 +203,7 @@ def _staged(settings: Settings, staging: Staging, *, keep: bool) -> tuple[Table,
 def preview(session: Session, settings: Settings, staging: Staging) -> ImportPlan:
     """What the staged upload would do (a dry run: the report's outcomes and problems); writes nothing."""
     try:
-        table, documents = _staged(settings, staging, keep=False)
+        table, documents = _staged(settings, staging, keep=False, session=session)
     except OSError:
         raise ValidationFailed("the upload is no longer staged",
                                errors={"spreadsheet": Problem("staging_gone")}) from None
@@ -239,7 +243,7 @@ def _import_row(session: Session, settings: Settings, actor: User, job: Job, ite
 
 
 def _finish(session: Session, settings: Settings, job: Job) -> None:
-    discard_staging(settings, _staging_of(job))
+    discard_staging(settings, _staging_of(job), session)
 
 
 def staged_keys(session: Session) -> set[str]:

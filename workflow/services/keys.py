@@ -23,7 +23,7 @@ from workflow.config import Settings
 from workflow.errors import PetitioError
 from workflow.keyring import KeyRing
 from workflow.models import Base
-from workflow.storage import DocumentStore
+from workflow.runtime.context import document_store
 
 SWEEPS = 5  # passes over everything before giving up on retiring the old keys (writers racing the rotation)
 INDEX_SUFFIX = "_index"  # `persons.full_name_index` is the blind index of `persons.full_name` (the model's naming)
@@ -103,7 +103,7 @@ def start_rotation(settings: Settings) -> tuple[KeyRing, bool]:
 
 def reencrypt_documents(settings: Settings, ring: KeyRing, report: RotationReport) -> int:
     """Rewrite every blob not yet under the ring's current key; returns how many were rewritten."""
-    store = DocumentStore(settings.documents_dir, ring, max_bytes=settings.max_document_bytes)
+    store = document_store(settings, keyring=ring)
     done = 0
     for key in store.blob_keys():
         try:
@@ -165,7 +165,7 @@ def _reencrypt_table(engine: Engine, fields: crypto.FieldCrypto, current: str, e
 def rotate_keys(engine: Engine, settings: Settings, *, batch_size: int = 200) -> dict[str, Any]:
     ring, resumed = start_rotation(settings)
     report = RotationReport(key=ring.current_id, resumed=resumed)
-    total = len(DocumentStore(settings.documents_dir, ring).blob_keys())
+    total = len(document_store(settings, keyring=ring).blob_keys())
     report.documents_skipped = total - reencrypt_documents(settings, ring, report)
     reencrypt_fields(engine, ring, report, batch_size=batch_size)
     # A writer that loaded the key ring just before the rotation started may have stored something under

@@ -48,7 +48,7 @@ class StorageReport:
 def check_storage(session: Session, settings: Settings, *, remove: bool = False, grace: timedelta = GRACE,
                   now: float | None = None) -> StorageReport:
     """Compare the store with the rows; with ``remove``, delete the old orphans and publish pending files of rows."""
-    store = document_store(settings)
+    store = document_store(settings, session)  # a database store deletes in this transaction
     # Rows first, files after: a file written meanwhile is younger than the grace period, never an orphan.
     rows: dict[str, int] = {key: id_ for key, id_ in session.execute(select(Document.storage_key, Document.id))}
     kept = staged_keys(session)
