@@ -136,6 +136,7 @@ MESSAGES: dict[str, str] = {
     "end_before_start": N_("is before start_date"),
     # -- documents -------------------------------------------------------------------------------------
     "file_empty": N_("file is empty"),
+    "content_missing": N_("the stored file is missing; an administrator can restore it from a backup"),
     "not_file": N_("must be a file, sent as multipart/form-data"),
     "file_too_large": N_("file is %(size)s, over the %(limit)s limit"),
     "extension_refused": N_("files ending in %(extension)s are not accepted (allowed: %(allowed)s)"),

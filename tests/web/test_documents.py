@@ -16,6 +16,7 @@ from tests.helpers import PDF, docx_bytes, open_sample_case
 from tests.web.conftest import PASSWORD, csrf_token
 from web import create_app
 from workflow.models import AuditEvent, Case, Document
+from workflow.runtime.context import document_store
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
@@ -215,6 +216,18 @@ def test_download_refusals(env, login):
     assert login("ada").get(f"/cases/APL-511/documents/{doc_id}").status_code == 403
     assert login("ina").get(f"/cases/APL-512/documents/{doc_id}").status_code == 404  # not this case's
     assert login("ina").get("/cases/APL-511/documents/999999").status_code == 404
+    assert downloads(env) == []
+
+
+def test_a_document_whose_stored_file_is_lost_is_a_404_naming_it_not_a_500(env, login):
+    open_sample_case(env, "APL-514", documents=())
+    client = login("lena")
+    assert upload(client, "APL-514", "evidence", PDF, "scan.pdf").status_code == 303
+    (doc_id,) = document_ids(env, "APL-514").values()
+    with env.uow() as session:  # the blob goes (a disk lost, a restore without the documents); the row stays
+        document_store(env.settings, session).backend.delete(session.get(Document, doc_id).storage_key)
+    page = client.get(f"/cases/APL-514/documents/{doc_id}")
+    assert page.status_code == 404 and "stored file is missing" in text_of(page)
     assert downloads(env) == []
 
 

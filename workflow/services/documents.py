@@ -3,6 +3,8 @@ opening them again (every download audited)."""
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -16,6 +18,8 @@ from workflow.runtime.context import document_store
 from workflow.runtime.pending_blobs import put_document
 from workflow.states import UPLOAD_KINDS
 from workflow.uploads import DocumentRejected, check_document
+
+log = logging.getLogger(__name__)
 
 
 def attach_document(session: Session, settings: Settings, actor: User | None, case: Case, kind: str,
@@ -55,12 +59,23 @@ def get_document(session: Session, document_id: int, *, case: Case | None = None
     return document
 
 
+def read_content(settings: Settings, document: Document) -> bytes:
+    """A document's decrypted bytes. A blob lost from the store (a deleted file, a restore without the
+    documents) is a 404 naming the document, logged for the administrators, never a 500."""
+    try:
+        return document_store(settings).get(document.storage_key)
+    except FileNotFoundError:
+        log.error("document %s: its stored blob is missing", document.id)
+        raise NotFound(f"document {document.id}: the stored file is missing",
+                       errors={"document": Problem("content_missing")}) from None
+
+
 def download_document(session: Session, settings: Settings, actor: User, document: Document, *,
                       channel: str) -> bytes:
     """The decrypted bytes of a stored document; the read is audited (id and kind, never the content)."""
     if actor.role not in DOCUMENT_READERS:
         raise Forbidden("your role sees documents' details but may not open them")
-    content = document_store(settings).get(document.storage_key)
+    content = read_content(settings, document)
     audit(session, actor, "document_downloaded", "document", document.id, document.case_id,
           {"document_id": document.id, "kind": document.kind, "version": document.version, "channel": channel})
     return content

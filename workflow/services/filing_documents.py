@@ -21,9 +21,9 @@ from workflow.config import Settings
 from workflow.errors import Conflict, Forbidden, NotFound
 from workflow.models import Case, CollectiveComplaint, Document, Filing, User
 from workflow.roles import FILING_BUNDLE_READERS, FILING_READERS, Role
-from workflow.runtime.context import document_store
 from workflow.runtime.pending_blobs import put_generated
 from workflow.services.collective_checks import exclusion_reasons
+from workflow.services.documents import read_content
 from workflow.services.review import approved_review
 from workflow.snapshot_facts import annexed_documents
 from workflow.snapshots import case_snapshot, collective_snapshot, load_cases
@@ -156,7 +156,7 @@ def filing_document(session: Session, settings: Settings, actor: User, filing_id
     document = documents.get(version if version is not None else max(documents))
     if document is None:
         raise NotFound(f"filing {filing_id} has no version {version}")
-    content = document_store(settings).get(document.storage_key)
+    content = read_content(settings, document)
     filename, media_type = document.filename, document.media_type
     if as_pdf and media_type != PDF:  # a version uploaded as a PDF is served as it is
         try:
@@ -181,7 +181,6 @@ def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -
     """
     if actor.role not in FILING_BUNDLE_READERS:
         raise Forbidden("only intake staff and legal officers download filings")
-    store = document_store(settings)
     live = [f for f in case.filings if f.state != FilingState.CANCELLED and f.documents]
     if not live:
         raise NotFound(f"case {case.ref} has no filing documents")
@@ -191,7 +190,7 @@ def case_bundle(session: Session, settings: Settings, actor: User, case: Case) -
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, document in members:
-            archive.writestr(name, store.get(document.storage_key))
+            archive.writestr(name, read_content(settings, document))
     audit(session, actor, "filing_bundle_downloaded", "case", case.ref, case.id,
           {"documents": [d.id for _, d in members]})
     return f"{case.ref}-filings.zip", out.getvalue()
