@@ -8,10 +8,13 @@ checked first (``workflow/uploads.py``). Free of Flask and SQLAlchemy: callers k
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
+import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -79,6 +82,11 @@ class DocumentStore:
         except FileNotFoundError:
             if not self._path(key).exists():
                 raise
+
+    def sync_pending(self, keys: list[str]) -> None:
+        """Make these pending blobs durable (on disk before the rows naming them commit)."""
+        if keys:
+            sync_files(self.root, [self._pending_path(key) for key in keys])
 
     def discard(self, key: str) -> None:
         """A pending blob is deleted (the transaction that would have recorded it rolled back)."""
@@ -150,8 +158,10 @@ class DocumentStore:
         key = uuid.uuid4().hex
         path = self._pending_path(key) if pending else self._path(key)
         self._make_dirs(path.parent)
-        # Binding the blob to its key (AAD) stops an attacker with disk access swapping files.
-        atomic_write(path, self.keyring.encrypt(data, aad=key.encode("ascii")))
+        # Binding the blob to its key (AAD) stops an attacker with disk access swapping files. A pending blob is
+        # made durable with the others of its transaction just before that commits (``sync_pending``): one
+        # filesystem sync for a batch instead of a journal commit per file (9 ms each on a busy disk).
+        atomic_write(path, self.keyring.encrypt(data, aad=key.encode("ascii")), sync=not pending)
         digest = hashlib.sha256(data).hexdigest()
         return StoredBlob(key=key, sha256=digest, size=len(data), media_type=media_type)
 
@@ -167,6 +177,37 @@ class DocumentStore:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         leaf.parent.mkdir(mode=0o700, exist_ok=True)
         leaf.mkdir(mode=0o700, exist_ok=True)
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2) (one journal commit for a whole filesystem), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syncfs  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
+def sync_files(root: Path, paths: list[Path]) -> None:
+    """Every file in ``paths`` (all under ``root``) on disk: the filesystem synced once, or each file fsynced."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def blob_keys(root: Path) -> list[str]:
