@@ -1,8 +1,9 @@
 """Importing a large appeals file: 10,000 fictional rows with their consent documents, as `petitio intake import`
 writes them (``services.import_batches.write_plan``, a commit per batch). Target: under 60 s, memory bounded.
 
-Prints rows per second, the total time (checking and writing), the process's peak memory, the SQL statements
-per row (an executemany counts once) and the target line.
+Prints rows per second, the total time (checking and writing) and this process's CPU time within it (what a busy
+machine inflates less), the process's peak memory, the SQL statements per row (each statement sent counts once:
+on SQLite the ORM sends the inserts of rows with generated ids one by one) and the target line.
 
     .venv/bin/python bench/import_appeals.py            # SQLite in a temporary folder
     BENCH_N=1000 .venv/bin/python bench/import_appeals.py
@@ -93,7 +94,7 @@ def main() -> None:
             shown = time.perf_counter()
             print(f"  {done} / {total} rows", file=sys.stderr)
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     with unit_of_work(engine) as session:
         plan = plan_appeals_file(session, settings, path, docs)
         session.rollback()
@@ -101,12 +102,13 @@ def main() -> None:
     if plan.report.problems:
         raise SystemExit(f"the generated file has problems: {plan.report.errors[:3]}")
     counts = write_plan(engine, settings, None, plan, progress=progress)
-    total = time.perf_counter() - start
+    total, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     backend = engine.dialect.name
     engine.dispose()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
     print(f"imported {counts['created']} appeals on {backend}: {N / total:.0f} rows/s, total {total:.1f} s "
-          f"(checking {checked:.1f} s), peak memory {peak_mb:.0f} MB, {statements / N:.1f} statements per row")
+          f"(checking {checked:.1f} s; this process's CPU {cpu:.1f} s), peak memory {peak_mb:.0f} MB, "
+          f"{statements / N:.1f} statements per row")
     print(f"target: < {TARGET_S:.0f} s {'OK' if total < TARGET_S else 'OVER TARGET'}")
 
 
