@@ -65,6 +65,7 @@ bench: test-deps
 	$(BIN)/python bench/worker.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/xlsx_read.py
+	$(BIN)/python bench/import_appeals.py
 	$(BIN)/python bench/journey.py
 	$(BIN)/python bench/http_load.py
 

@@ -151,9 +151,6 @@ def episodes_import(rt: Runtime, file: Path) -> None:
     click.echo(json.dumps(counts))
 
 
-IMPORT_BATCH = 100  # rows per transaction of `intake import`
-
-
 @main.group()
 def intake() -> None:
     """Intake of appeals."""
@@ -169,11 +166,13 @@ def intake() -> None:
 def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: bool, partial: bool) -> None:
     """Import appeals from CSV or XLSX; prints one JSON report as the last line.
 
-    Every row is checked first (nothing written); the valid rows are then written in batches of IMPORT_BATCH,
-    each its own transaction, so that other users' requests are not locked out for the whole file. Rows are
-    idempotent by reference and content: a run killed halfway and started again finishes the rest.
+    Every row is checked first (nothing written); the valid rows are then written in batches of 250, each its
+    own transaction, so that other users' requests are not locked out for the whole file; stderr tells the rows
+    written after each batch. Rows are idempotent by reference and content: a run killed halfway and started
+    again finishes the rest.
     """
-    from workflow.services.importer import apply_plan, plan_appeals_file
+    from workflow.services.import_batches import write_plan
+    from workflow.services.importer import plan_appeals_file
 
     engine = rt.ready_engine()
     with unit_of_work(engine) as session:
@@ -185,10 +184,8 @@ def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: 
     for outcome in report.outcomes:
         report.count(outcome.outcome)
     if not dry_run and report.outcomes:
-        rows = plan.rows
-        for start in range(0, len(rows), IMPORT_BATCH):
-            with unit_of_work(engine) as session:
-                apply_plan(session, rt.settings, None, plan, rows[start:start + IMPORT_BATCH])
+        write_plan(engine, rt.settings, None, plan,
+                   progress=lambda done, total: click.echo(f"{done} / {total} rows written", err=True))
     for error in report.errors:
         click.echo(f"row {error['row']}, {error['column'] or '-'}: {error['message']}", err=True)
     counted = report.as_json()

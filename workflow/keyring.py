@@ -68,14 +68,17 @@ def _write_new_file(path: Path, content: bytes) -> None:
         os.fsync(fh.fileno())
 
 
-def atomic_write(path: Path, content: bytes) -> None:
-    """Write via a 0o600 temp file in the same directory + os.replace, so readers never see half a file."""
+def atomic_write(path: Path, content: bytes, *, sync: bool = True) -> None:
+    """Write via a 0o600 temp file in the same directory + os.replace, so readers never see half a file.
+
+    ``sync=False``: the caller makes the file durable later, many at once (``storage.sync_files``)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(content)
             fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

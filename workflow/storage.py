@@ -10,10 +10,13 @@ Free of Flask and SQLAlchemy: callers keep the returned ``StoredBlob`` metadata 
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
 import re
+import sys
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
@@ -53,6 +56,9 @@ class BlobBackend(Protocol):
 
     def publish(self, key: str) -> None:
         """The row of a pending blob has committed."""
+
+    def sync_pending(self, keys: list[str]) -> None:
+        """Make these pending blobs durable, all at once, before the transaction recording them commits."""
 
     def discard(self, key: str) -> None:
         """The transaction that would have recorded a pending blob rolled back."""
@@ -114,6 +120,11 @@ class DocumentStore:
         """A pending blob takes its final name (its row has committed); nothing to do when it already has it."""
         self.backend.publish(key)
 
+    def sync_pending(self, keys: list[str]) -> None:
+        """Make these pending blobs durable (stored before the rows naming them commit)."""
+        if keys:
+            self.backend.sync_pending(keys)
+
     def discard(self, key: str) -> None:
         """A pending blob is deleted (the transaction that would have recorded it rolled back)."""
         self.backend.discard(key)
@@ -173,7 +184,13 @@ class FilesystemBackend:
     def write(self, key: str, ciphertext: bytes, *, pending: bool) -> None:
         path = self._pending_path(key) if pending else self._path(key)
         self._make_dirs(path.parent)
-        atomic_write(path, ciphertext)
+        # A pending blob is made durable with the others of its transaction just before that commits
+        # (``sync_pending``): one filesystem sync for a batch instead of a journal commit per file (9 ms each on
+        # a busy disk).
+        atomic_write(path, ciphertext, sync=not pending)
+
+    def sync_pending(self, keys: list[str]) -> None:
+        sync_files(self.root, [self._pending_path(key) for key in keys])
 
     def bind(self, session: object, key: str) -> None:
         pass  # the file is renamed by ``publish`` after the commit
@@ -240,6 +257,37 @@ class FilesystemBackend:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         leaf.parent.mkdir(mode=0o700, exist_ok=True)
         leaf.mkdir(mode=0o700, exist_ok=True)
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    """Linux's syncfs(2) (one journal commit for a whole filesystem), or None where there is none."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.syncfs  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _syncfs()
+
+
+def sync_files(root: Path, paths: list[Path]) -> None:
+    """Every file in ``paths`` (all under ``root``) on disk: the filesystem synced once, or each file fsynced."""
+    if _SYNCFS is not None:
+        fd = os.open(root, os.O_RDONLY)
+        try:
+            if _SYNCFS(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 def blob_keys(root: Path) -> list[str]:

@@ -57,6 +57,9 @@ class DatabaseBackend:
     def publish(self, key: str) -> None:
         _IN_FLIGHT.pop(key, None)
 
+    def sync_pending(self, keys: list[str]) -> None:
+        pass  # the blobs' rows are in the transaction itself: durable with its commit
+
     def discard(self, key: str) -> None:
         _IN_FLIGHT.pop(key, None)  # its row went with the transaction
 

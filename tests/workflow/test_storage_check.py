@@ -21,11 +21,11 @@ from sqlalchemy import func, select
 
 from tests.workflow.fixtures import write_appeals_csv, write_episodes_csv
 from tests.workflow.test_cli import BACKENDS, PETITIO, Cli, _make_cli, _reset_pg_schema, last_json, succeeded
-from workflow.cli import IMPORT_BATCH
 from workflow.models import Document
+from workflow.services.import_batches import IMPORT_BATCH
 from workflow.storage import PENDING_SUFFIX
 
-ROWS = 120  # two batches of `intake import`: the kill falls in the second
+ROWS = IMPORT_BATCH + 20  # two batches of `intake import`: the kill falls in the second
 FIRST_BATCH = IMPORT_BATCH
 
 
@@ -80,7 +80,7 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
             assert process.poll() is None, f"the import ended before it could be killed: {process.returncode}"
             assert time.monotonic() < deadline, "the import never reached its second batch"
             final, pending = _files(cli)
-            # The first batch's 200 files published, and the second batch's first files written.
+            # The first batch's files published, and the second batch's first files written.
             if len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending):
                 process.send_signal(signal.SIGKILL)
                 break

@@ -8,7 +8,7 @@ together, and the row's version column makes a stale write fail instead of overw
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -77,22 +77,36 @@ def _engine_errors(fn):  # type: ignore[no-untyped-def]
 
 def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
           data: dict[str, Any], operations: Operations) -> Loaded:
+    return start_many(session, settings, process_id, [(case, data)], actor=actor, operations=operations)[0]
+
+
+def start_many(session: Session, settings: Settings, process_id: str,
+               starts: Sequence[tuple[Case | None, dict[str, Any]]], *, actor: User | None,
+               operations: Operations) -> list[Loaded]:
+    """One new instance per (case, start data), each built and run as if alone; shared (an import starts hundreds):
+    one read of the definition, one insert of the rows, one flush of the new projections (nothing to compare)."""
     definition = spec_registry.current_definition(session, process_id)
     if definition is None:
         raise NotFound(f"process {process_id!r} is not deployed; run `petitio init`")
     spec, subprocess_specs = spec_registry.specs_for(definition)
-    instance = ProcessInstance(definition=definition, case=case, state_json="{}",
-                               serializer_version=SERIALIZER_VERSION)
-    session.add(instance)
+    rows = [ProcessInstance(definition=definition, case=case, state_json="{}", serializer_version=SERIALIZER_VERSION)
+            for case, _data in starts]
+    session.add_all(rows)
     session.flush()
-    context = ServiceContext(session, settings, instance, actor)
-    workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(context, operations))
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(data)
-    loaded = Loaded(instance, workflow, context)
-    _run_engine(loaded)
-    save(loaded, action="process_started", data={"process": process_id, "version": definition.version})
-    return loaded
+    started = []
+    for instance, (_case, data) in zip(rows, starts, strict=True):
+        context = ServiceContext(session, settings, instance, actor)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=make_script_engine(context, operations))
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        loaded = Loaded(instance, workflow, context)
+        _run_engine(loaded)
+        started.append(loaded)
+    for loaded in started:
+        save(loaded, action="process_started", data={"process": process_id, "version": definition.version},
+             fresh=True)
+    session.flush()
+    return started
 
 
 def of_case(session: Session, case_id: int) -> ProcessInstance | None:
@@ -244,14 +258,14 @@ def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
 
 
 def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
-                timers: list[tuple[Any, datetime]], now: datetime) -> None:
+                timers: list[tuple[Any, datetime]], now: datetime, *, fresh: bool = False) -> None:
     due_by_task = {}
     for timer, due in timers:
         guarded = guarded_task(timer)
         if guarded is not None:
             due_by_task[guarded.id] = min(due, due_by_task.get(guarded.id, due))
     live = {str(t.id): t for t in ready}
-    rows = {row.id: row for row in session.scalars(
+    rows = {} if fresh else {row.id: row for row in session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
     for task_id, row in rows.items():
         # Gone without being completed through complete_task (which marks its row): cancelled by an event.
@@ -276,10 +290,10 @@ def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
 
 
 def _sync_deadlines(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                    timers: list[tuple[Any, datetime]], now: datetime) -> None:
+                    timers: list[tuple[Any, datetime]], now: datetime, *, fresh: bool = False) -> None:
     waiting = {str(t.id): (t, due) for t, due in timers}
     # Only the timers' own rows: a deadline a response opened on this instance is not a timer's to close.
-    open_rows = {row.timer_task_id: row for row in session.scalars(
+    open_rows = {} if fresh else {row.timer_task_id: row for row in session.scalars(
         select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open",
                                Deadline.source == "bpmn_timer"))}
     covered: set[Any] = set()  # ready tasks whose work an escalated row still stands for
@@ -314,7 +328,9 @@ def _sync_deadlines(session: Session, instance: ProcessInstance, workflow: BpmnW
         row.due_at = due
 
 
-def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> None:
+def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fresh: bool = False) -> None:
+    """``fresh``: the instance's first save (``start_many``): no inbox or deadline rows to read, no stale writer
+    to stop, and the caller flushes."""
     instance, workflow, session = loaded.instance, loaded.workflow, loaded.context.session
     instance_id = instance.id  # readable even after a failed flush expires the object
     now = utcnow()
@@ -338,17 +354,19 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
             instance.updated_at = now
             if instance.case is not None:
                 instance.case.stage = _stage(workflow, ready, waiting)
-        session.flush()
+        if not fresh:
+            session.flush()
     except (StaleDataError, OperationalError) as err:
         # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked".
         if isinstance(err, OperationalError) and "locked" not in str(err.orig):
             raise
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
-    _sync_inbox(session, instance, ready, timers, now)
-    _sync_deadlines(session, instance, workflow, timers, now)
+    _sync_inbox(session, instance, ready, timers, now, fresh=fresh)
+    _sync_deadlines(session, instance, workflow, timers, now, fresh=fresh)
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})
-    session.flush()
+    if not fresh:
+        session.flush()
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:

@@ -52,6 +52,17 @@ def hold(session: Session, store: DocumentStore, blob: StoredBlob) -> StoredBlob
     return blob
 
 
+@event.listens_for(Session, "before_commit")
+def _make_durable(session: Session) -> None:
+    """The files of this transaction reach the disk before the rows naming them commit (they were written without
+    a sync each: ``FilesystemBackend.write``)."""
+    by_store: dict[object, tuple[DocumentStore, list[str]]] = {}  # by folder: each put may bring its own store
+    for held in session.info.get(_HELD, []):
+        by_store.setdefault(held.store.root, (held.store, []))[1].append(held.key)
+    for store, keys in by_store.values():
+        store.sync_pending(keys)
+
+
 @event.listens_for(Session, "after_commit")
 def _publish(session: Session) -> None:
     for held in session.info.pop(_HELD, []):

@@ -7,7 +7,7 @@ Every read that includes identity fields leaves an audit event naming the fields
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow import crypto, vocab
 from workflow.audit import audit
@@ -26,6 +27,7 @@ from workflow.models import (
     Case,
     ConsentRecord,
     Deadline,
+    Document,
     Episode,
     Filing,
     HumanTask,
@@ -43,7 +45,7 @@ from workflow.problems import Problem
 from workflow.roles import IDENTITY_FIELDS, LEGAL_FACT_VIEWERS, person_fields
 from workflow.schemas.appeal import Appeal
 from workflow.services import processes, review
-from workflow.services.documents import attach_document
+from workflow.services.documents import audit_upload, first_document
 from workflow.services.facts import FactsRead, read_facts
 from workflow.services.import_facts import apply_import_facts
 from workflow.states import Stage
@@ -87,15 +89,19 @@ def get_case(session: Session, ref: str) -> Case:
 
 # -- opening and updating ------------------------------------------------------------------------------------
 
-def _apply(session: Session, case: Case, appeal: Appeal) -> None:
+def _apply(session: Session, case: Case, appeal: Appeal, episodes: Mapping[str, Episode] | None = None) -> None:
+    """``episodes``: every episode the appeal may name, by key, read beforehand (else read here)."""
     for field in PERSON_FIELDS:
         setattr(case.person, field, getattr(appeal, field))
     case.received_on = appeal.received_on
     case.detained_now = appeal.detained_now
     case.urgent = case.urgent or appeal.detained_now
     case.source_hash = appeal.fingerprint()
-    episodes = list(session.scalars(select(Episode).where(Episode.key.in_(appeal.episodes))))
-    case.episodes = sorted(episodes, key=lambda e: e.key)
+    if episodes is None:
+        found = list(session.scalars(select(Episode).where(Episode.key.in_(appeal.episodes))))
+    else:
+        found = [episodes[key] for key in appeal.episodes if key in episodes]
+    case.episodes = sorted(found, key=lambda e: e.key)
     incident = case.incidents[0] if case.incidents else Incident(case=case)
     incident.types = list(appeal.incident_types)
     incident.occurred_on = appeal.incident_date
@@ -113,15 +119,35 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
 
     ``imported`` cases start at ``verify_consent``; others at ``complete_intake``.
     """
-    case = Case(ref=appeal.ref, person=Person(full_name=appeal.full_name), stage=Stage.INTAKE)
-    session.add(case)
-    _apply(session, case, appeal)
+    return open_cases(session, settings, actor, [(appeal, documents)], imported=imported)[0]
+
+
+def open_cases(session: Session, settings: Settings, actor: User | None,
+               appeals: Sequence[tuple[Appeal, Mapping[str, tuple[bytes, str]]]], *, imported: bool) -> list[Case]:
+    """``open_case`` for many appeals at once (an import's batch): each case as it would be opened alone, its
+    audit events in the same order, but the rows of all written together in a few flushes."""
+    wanted = {key for appeal, _documents in appeals for key in appeal.episodes}
+    episodes = {e.key: e for e in session.scalars(select(Episode).where(Episode.key.in_(wanted)))}
+    cases = []
+    for appeal, _documents in appeals:
+        case = Case(ref=appeal.ref, person=Person(full_name=appeal.full_name), stage=Stage.INTAKE)
+        session.add(case)
+        _apply(session, case, appeal, episodes)
+        cases.append(case)
     session.flush()
-    apply_import_facts(session, case, appeal)
-    for kind, (content, filename) in documents.items():
-        attach_document(session, settings, actor, case, kind, content, filename)
-    audit(session, actor, "case_opened", "case", case.ref, case.id, {"imported": imported})
-    processes.start(session, settings, processes.CASE_PROCESS, case=case, actor=actor, data={
+    stored: list[list[Document]] = []
+    for case, (appeal, documents) in zip(cases, appeals, strict=True):
+        # Nobody has recorded legal facts for a case that did not exist a moment ago: triage need not read them.
+        set_committed_value(case, "legal_facts", None)
+        apply_import_facts(session, case, appeal)
+        stored.append([first_document(session, settings, actor, case, kind, content, filename)
+                       for kind, (content, filename) in documents.items()])
+    session.flush()
+    for case, uploaded in zip(cases, stored, strict=True):
+        for document in uploaded:
+            audit_upload(session, actor, document)
+        audit(session, actor, "case_opened", "case", case.ref, case.id, {"imported": imported})
+    processes.start_many(session, settings, processes.CASE_PROCESS, [(case, {
         "case_ref": case.ref,
         "imported": imported,
         "consent_verified": False,
@@ -129,8 +155,8 @@ def open_case(session: Session, settings: Settings, actor: User | None, appeal: 
         "urgent": case.urgent,
         "filing_kind": "individual",  # filing.bpmn's collective path is for collective complaints
         **SERVICE_LEVELS,
-    })
-    return case
+    }) for case in cases], actor=actor)
+    return cases
 
 
 def open_appeal(session: Session, settings: Settings, actor: User, appeal: Appeal,

@@ -26,6 +26,30 @@ def attach_document(session: Session, settings: Settings, actor: User | None, ca
                     content: bytes, filename: str) -> Document:
     """A new version of the case's document of ``kind``. No file at all (``content`` and ``filename`` empty) and a
     file refused by its content are named under ``file``, an unknown kind under ``kind``, both at once."""
+    _check(settings, kind, content, filename)
+    previous = session.scalar(select(func.max(Document.version)).where(Document.case_id == case.id,
+                                                                       Document.kind == kind))
+    document = _stored(session, settings, actor, case, kind, content, filename, (previous or 0) + 1)
+    session.flush()
+    session.expire(case, ["documents"])
+    audit_upload(session, actor, document)
+    return document
+
+
+def first_document(session: Session, settings: Settings, actor: User | None, case: Case, kind: str,
+                   content: bytes, filename: str) -> Document:
+    """``attach_document`` for a case opened in this transaction (so the first version of its kind), many at
+    once: the row is added but not flushed, and the caller audits it (``audit_upload``) once it has its id."""
+    _check(settings, kind, content, filename)
+    return _stored(session, settings, actor, case, kind, content, filename, 1)
+
+
+def audit_upload(session: Session, actor: User | None, document: Document) -> None:
+    audit(session, actor, "document_uploaded", "document", document.id, document.case_id,
+          {"kind": document.kind, "sha256": document.sha256, "size": document.size, "version": document.version})
+
+
+def _check(settings: Settings, kind: str, content: bytes, filename: str) -> None:
     errors: dict[str, Problem] = {}
     if kind not in UPLOAD_KINDS:
         errors["kind"] = Problem("not_one_of", {"choices": list(UPLOAD_KINDS)})
@@ -37,17 +61,15 @@ def attach_document(session: Session, settings: Settings, actor: User | None, ca
         errors["file"] = err.problem
     if errors:
         raise ValidationFailed("the document was refused", errors=errors)
+
+
+def _stored(session: Session, settings: Settings, actor: User | None, case: Case, kind: str, content: bytes,
+            filename: str, version: int) -> Document:
     blob = put_document(session, settings, content, filename)
-    previous = session.scalar(select(func.max(Document.version)).where(Document.case_id == case.id,
-                                                                       Document.kind == kind))
     document = Document(case_id=case.id, kind=kind, filename=filename[-255:], media_type=blob.media_type,
-                        size=blob.size, sha256=blob.sha256, storage_key=blob.key, version=(previous or 0) + 1,
+                        size=blob.size, sha256=blob.sha256, storage_key=blob.key, version=version,
                         uploaded_by_id=actor.id if actor else None)
     session.add(document)
-    session.flush()
-    session.expire(case, ["documents"])
-    audit(session, actor, "document_uploaded", "document", document.id, case.id,
-          {"kind": kind, "sha256": blob.sha256, "size": blob.size, "version": document.version})
     return document
 
 

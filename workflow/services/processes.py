@@ -6,6 +6,7 @@ registry (``services/operations.OPERATIONS``) is handed to it, for every start a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,7 +27,8 @@ from workflow.runtime.names import flow_node_names
 from workflow.services.operations import OPERATIONS
 
 __all__ = ["CASE_PROCESS", "COLLECTIVE_PROCESS", "FILING_PROCESS", "Loaded", "deliver_message", "fire_timers",
-           "flow_node_names", "load", "load_locked", "reset_to", "run_task", "save", "start", "waiting_catchers"]
+           "flow_node_names", "load", "load_locked", "reset_to", "run_task", "save", "start", "start_many",
+           "waiting_catchers"]
 
 # The ids of the shipped processes (bpmn/*.bpmn): a case's, a collective complaint's, and the filing both call.
 CASE_PROCESS, COLLECTIVE_PROCESS, FILING_PROCESS = "case", "collective_complaint", "filing"
@@ -35,6 +37,11 @@ CASE_PROCESS, COLLECTIVE_PROCESS, FILING_PROCESS = "case", "collective_complaint
 def start(session: Session, settings: Settings, process_id: str, *, case: Case | None, actor: User | None,
           data: dict[str, Any]) -> Loaded:
     return instances.start(session, settings, process_id, case=case, actor=actor, data=data, operations=OPERATIONS)
+
+
+def start_many(session: Session, settings: Settings, process_id: str,
+               starts: Sequence[tuple[Case | None, dict[str, Any]]], *, actor: User | None) -> list[Loaded]:
+    return instances.start_many(session, settings, process_id, starts, actor=actor, operations=OPERATIONS)
 
 
 def load(session: Session, settings: Settings, instance: ProcessInstance, actor: User | None) -> Loaded:
