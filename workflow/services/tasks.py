@@ -68,6 +68,38 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
 _RECORDED_CHOICES = ("decision", "action")
 
 
+def completion_outcome(data: dict[str, Any]) -> str | None:
+    """The choice a completion made (a review's ``decision``, a step's ``action``), if its form has one."""
+    return next((data[key] for key in _RECORDED_CHOICES if is_code(data.get(key))), None)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a completion changed, for its answer: the task, where its case (or collective complaint) stands, and
+    the ready tasks of the case or of the complaint's process now. Read from what the completion loaded, plus one
+    indexed query for the ready tasks, instead of rebuilding the whole case."""
+
+    task: HumanTask
+    ref: str | None  # the case; None for a collective complaint's task
+    stage: str | None
+    collective_id: int | None
+    status: str  # the process instance's: running or complete
+    tasks: list[HumanTask]
+
+
+def completion_of(session: Session, instance: ProcessInstance, task_id: str) -> Completion:
+    row = session.get(HumanTask, task_id)  # in the identity map: complete_task marked it completed
+    assert row is not None
+    case = instance.case
+    query = select(HumanTask).where(HumanTask.state == "ready").order_by(HumanTask.created_at)
+    if case is not None:
+        ready = session.scalars(query.where(HumanTask.case_id == case.id))
+        return Completion(row, case.ref, case.stage, None, instance.status, list(ready))
+    collective_id = session.scalar(select(CollectiveComplaint.id).where(CollectiveComplaint.instance_id == instance.id))
+    ready = session.scalars(query.where(HumanTask.instance_id == instance.id))
+    return Completion(row, None, None, collective_id, instance.status, list(ready))
+
+
 def _completion_record(bpmn_id: str, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
     """What the audit log keeps of a completion: the field names, the choice made and the review's id, never the
     values typed (notes name people). The history reads a review's reason from the review (``Review.notes``)."""
