@@ -95,6 +95,13 @@ def start(session: Session, settings: Settings, process_id: str, *, case: Case |
     return loaded
 
 
+# What a loaded instance is read with, in the locking query: its definition, and its case with the rows the
+# case's own steps read (consent; the legal facts that triage reads), so none is a lazy load of its own.
+_LOCKED_WITH = (joinedload(ProcessInstance.definition),
+                joinedload(ProcessInstance.case).joinedload(Case.consent),
+                joinedload(ProcessInstance.case).joinedload(Case.legal_facts))
+
+
 def lock(session: Session, instance_id: int, *, nowait: bool = False) -> ProcessInstance:
     """Re-read the instance row, locked ``FOR UPDATE`` on PostgreSQL (SQLite ignores the clause).
 
@@ -102,8 +109,7 @@ def lock(session: Session, instance_id: int, *, nowait: bool = False) -> Process
     """
     query = (select(ProcessInstance)
              .where(ProcessInstance.id == instance_id)
-             .options(joinedload(ProcessInstance.definition),
-                      joinedload(ProcessInstance.case).joinedload(Case.consent))
+             .options(*_LOCKED_WITH)
              .with_for_update(of=ProcessInstance, nowait=nowait)
              .execution_options(populate_existing=True))
     try:
@@ -341,9 +347,11 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
     _sync_inbox(session, instance, ready, timers, now)
     _sync_deadlines(session, instance, workflow, timers, now)
+    session.flush()
+    # Left for the commit's flush, which writes it with its place in the hash chain (workflow/audit.py) instead
+    # of inserting it now and updating it then.
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})
-    session.flush()
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:
@@ -370,6 +378,27 @@ def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None)
 def ready_rows(session: Session, case_id: int) -> Iterable[HumanTask]:
     return session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "ready")
                            .order_by(HumanTask.created_at))
+
+
+def lock_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    """The inbox row of a ready task and its instance, both re-read and locked ``FOR UPDATE`` in one round trip
+    (what ``require_ready_row(lock=True)`` and ``lock`` read in two). Raises NotFound or Conflict as they do.
+
+    Two people completing one task queue up on the inbox row (PostgreSQL); the second then reads it as
+    completed. (SQLite has one writer; the instance's version column catches a stale write.)"""
+    query = (select(HumanTask, ProcessInstance)
+             .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+             .where(HumanTask.id == task_id)
+             .options(*_LOCKED_WITH)
+             .with_for_update(of=(HumanTask, ProcessInstance))
+             .execution_options(populate_existing=True))
+    found = session.execute(query).unique().first()
+    if found is None:
+        raise NotFound(f"task {task_id} not found")
+    row, instance = found
+    if row.state != "ready":
+        raise Conflict(f"task {task_id} is no longer ready (it was {row.state})")
+    return row, instance
 
 
 def require_ready_row(session: Session, task_id: str, *, lock: bool = False) -> HumanTask:

@@ -37,16 +37,13 @@ from workflow.task_forms import fill_enums, validate_form
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
                   data: dict[str, Any]) -> ProcessInstance:
     """Validate and complete a READY user task as ``actor``; raises Forbidden/Conflict/ValidationFailed."""
-    # Locking the inbox row first makes two people completing one task queue up on PostgreSQL; the
-    # second then reads the row as completed. (SQLite has one writer; the version column catches it.)
-    row = instances.require_ready_row(session, task_id, lock=True)
+    row, instance = instances.lock_task(session, task_id)  # the inbox row and the instance, in one round trip
     if not actor.active:
         raise Forbidden("this account is deactivated")
     if row.lane != actor.role:
         raise Forbidden(f"task {row.bpmn_id!r} is for the {row.lane} role, not {actor.role}")
     check_not_held(session, row, actor)
-    loaded = processes.load_locked(session, settings, row.instance_id, actor)
-    instance = loaded.instance
+    loaded = processes.load(session, settings, instance, actor)
     task = instances.find_ready_task(loaded.workflow, task_id)
     # SpiffWorkflow's Task.run() has no state guard: without this check a double submit runs twice.
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
