@@ -95,11 +95,10 @@ def start(session: Session, settings: Settings, process_id: str, *, case: Case |
     return loaded
 
 
-# What a loaded instance is read with, in the locking query: its definition, and its case with the rows the
-# case's own steps read (consent; the legal facts that triage reads), so none is a lazy load of its own.
-_LOCKED_WITH = (joinedload(ProcessInstance.definition),
-                joinedload(ProcessInstance.case).joinedload(Case.consent),
-                joinedload(ProcessInstance.case).joinedload(Case.legal_facts))
+# Read with the locked instance: its definition, its case and what its steps read (consent; triage: legal facts).
+LOCKED_WITH = (joinedload(ProcessInstance.definition),
+               joinedload(ProcessInstance.case).joinedload(Case.consent),
+               joinedload(ProcessInstance.case).joinedload(Case.legal_facts))
 
 
 def lock(session: Session, instance_id: int, *, nowait: bool = False) -> ProcessInstance:
@@ -109,7 +108,7 @@ def lock(session: Session, instance_id: int, *, nowait: bool = False) -> Process
     """
     query = (select(ProcessInstance)
              .where(ProcessInstance.id == instance_id)
-             .options(*_LOCKED_WITH)
+             .options(*LOCKED_WITH)
              .with_for_update(of=ProcessInstance, nowait=nowait)
              .execution_options(populate_existing=True))
     try:
@@ -348,8 +347,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
     _sync_inbox(session, instance, ready, timers, now)
     _sync_deadlines(session, instance, workflow, timers, now)
     session.flush()
-    # Left for the commit's flush, which writes it with its place in the hash chain (workflow/audit.py) instead
-    # of inserting it now and updating it then.
+    # Not flushed here: the commit writes it once, with its place in the hash chain (workflow/audit.py).
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})
 
@@ -380,30 +378,12 @@ def ready_rows(session: Session, case_id: int) -> Iterable[HumanTask]:
                            .order_by(HumanTask.created_at))
 
 
-def lock_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
-    """The inbox row of a ready task and its instance, both re-read and locked ``FOR UPDATE`` in one round trip
-    (what ``require_ready_row(lock=True)`` and ``lock`` read in two). Raises NotFound or Conflict as they do.
-
-    Two people completing one task queue up on the inbox row (PostgreSQL); the second then reads it as
-    completed. (SQLite has one writer; the instance's version column catches a stale write.)"""
-    query = (select(HumanTask, ProcessInstance)
-             .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-             .where(HumanTask.id == task_id)
-             .options(*_LOCKED_WITH)
-             .with_for_update(of=(HumanTask, ProcessInstance))
-             .execution_options(populate_existing=True))
-    found = session.execute(query).unique().first()
-    if found is None:
-        raise NotFound(f"task {task_id} not found")
-    row, instance = found
-    if row.state != "ready":
-        raise Conflict(f"task {task_id} is no longer ready (it was {row.state})")
-    return row, instance
-
-
 def require_ready_row(session: Session, task_id: str, *, lock: bool = False) -> HumanTask:
     query = select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
-    row = session.scalar(query.with_for_update() if lock else query)
+    return ready_or_refused(session.scalar(query.with_for_update() if lock else query), task_id)
+
+
+def ready_or_refused(row: HumanTask | None, task_id: str) -> HumanTask:
     if row is None:
         raise NotFound(f"task {task_id} not found")
     if row.state != "ready":

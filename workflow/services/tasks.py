@@ -37,7 +37,7 @@ from workflow.task_forms import fill_enums, validate_form
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
                   data: dict[str, Any]) -> ProcessInstance:
     """Validate and complete a READY user task as ``actor``; raises Forbidden/Conflict/ValidationFailed."""
-    row, instance = instances.lock_task(session, task_id)  # the inbox row and the instance, in one round trip
+    row, instance = processes.lock_task(session, task_id)  # the inbox row and the instance, in one round trip
     if not actor.active:
         raise Forbidden("this account is deactivated")
     if row.lane != actor.role:
