@@ -21,7 +21,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
 from workflow.models import AuditEvent, User, utcnow
@@ -111,12 +111,18 @@ def chain_pending(session: Session) -> None:
     pending = list({id(e): e for e in seen if e in session and e.hash is None}.values())
     if not pending:
         return
-    session.flush()  # every event has its id: the chain follows the order they were written in
-    _lock_chain(session)
-    head = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
-                           .order_by(AuditEvent.seq.desc()).limit(1)).first()
+    with session.no_autoflush:  # events not written yet are written once, chained: no UPDATE of each after
+        _lock_chain(session)
+        head = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
+                               .order_by(AuditEvent.seq.desc()).limit(1)).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
-    for row in sorted(pending, key=lambda e: e.id):
+    # The chain follows the order the events were written in: those an earlier flush wrote by id, then the
+    # others in the order they were added, which is the order the flush below inserts them (and numbers them).
+    written = sorted((e for e in pending if e.id is not None), key=lambda e: e.id)
+    unwritten = sorted((e for e in pending if e.id is None), key=lambda e: inspect(e).insert_order)
+    for row in written + unwritten:
+        if row.at is None:
+            row.at = utcnow()  # the column's default, taken now: the hash covers it
         seq += 1
         row.seq, row.prev_hash = seq, prev
         row.hash = prev = event_hash(prev, seq, row.at, row.actor_id, row.action, row.object_type,

@@ -164,16 +164,18 @@ def test_versions_of_a_collective_complaint_through_its_tasks(api, env, eligible
     path, document = f"{COLLECTIVES}/{created['id']}", created["document_url"]
     [check] = ok(api("GET", path, "lena"))["tasks"]
     revised = ok(api("POST", f"/api/v1/tasks/{check['id']}/complete", "leo",
-                     json={"data": {"decision": "revise"}}))  # a collective task answers the complaint
-    assert revised["id"] == created["id"] and [t["bpmn_id"] for t in revised["tasks"]] == ["check_filing"]
-    assert [(v["version"], v["frozen"]) for v in revised["filing"]["versions"]] == [(1, False), (2, False)]
+                     json={"data": {"decision": "revise"}}))  # a collective task names its complaint
+    assert (revised["collective_id"], revised["ref"], revised["stage"]) == (created["id"], None, None)
+    assert revised["task"]["outcome"] == "revise" and [t["bpmn_id"] for t in revised["tasks"]] == ["check_filing"]
+    versions = ok(api("GET", path, "lena"))["filing"]["versions"]
+    assert [(v["version"], v["frozen"]) for v in versions] == [(1, False), (2, False)]
 
     first, second = (api("GET", f"{document}?version={n}", "ina") for n in (1, 2))
     assert first.status_code == second.status_code == 200
     assert first.headers["Content-Disposition"].endswith("-v1.docx")
     assert second.headers["Content-Disposition"].endswith("-v2.docx")
     # Each answer is the stored version it names (nothing about the complaint changed, so the text did not).
-    stored = {v["version"]: v["sha256"] for v in revised["filing"]["versions"]}
+    stored = {v["version"]: v["sha256"] for v in versions}
     assert [sha256(first.data), sha256(second.data)] == [stored[1], stored[2]]
     assert TITLE in paragraphs(first.data) and TITLE in paragraphs(second.data)
     latest = api("GET", document, "ina")  # no parameters: the latest .docx, as before
@@ -190,7 +192,8 @@ def test_versions_of_a_collective_complaint_through_its_tasks(api, env, eligible
                             json={"data": {"decision": "approve"}}))
     [approval] = approved_check["tasks"]
     assert (approval["bpmn_id"], approval["lane"]) == ("approve_filing", "manager")
-    assert approved_check["filing"]["versions"][-1]["frozen"] is False  # not frozen until a manager approves
+    filing = ok(api("GET", f"/api/v1/filings/{created['filing_id']}", "mara"))
+    assert filing["versions"][-1]["frozen"] is False  # not frozen until a manager approves
     ok(api("POST", f"/api/v1/tasks/{approval['id']}/complete", "mara", json={"data": {"decision": "approve"}}))
     filing = ok(api("GET", f"/api/v1/filings/{created['filing_id']}", "mara"))
     assert filing["state"] == "checked"

@@ -153,8 +153,10 @@ def test_the_case_view_carries_the_latest_review_and_legal_facts_for_legal_and_m
     refused = error(complete(api, env, "APIR-020", "approve_review", "lena", {"decision": "approve"}), 403)
     assert "four eyes" in refused["message"] and ready_ids(env, "APIR-020") == ["approve_review"]
 
-    returned = ok(complete(api, env, "APIR-020", "approve_review", "mara",
-                           {"decision": "return", "notes": "Name the appeal court."}))
+    done = ok(complete(api, env, "APIR-020", "approve_review", "mara",
+                       {"decision": "return", "notes": "Name the appeal court."}))
+    assert done["task"]["outcome"] == "return" and done["stage"] == "legal_review"
+    returned = ok(api("GET", "/api/v1/cases/APIR-020", "mara"))
     assert returned["review"]["approval"] == "return" and returned["review"]["approver"] == "mara"
     assert returned["review"]["approval_notes"] == "Name the appeal court."
     assert ready_ids(env, "APIR-020") == ["legal_review"]

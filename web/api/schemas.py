@@ -126,6 +126,32 @@ class TaskCompletionSchema(InputSchema):
                 metadata={"description": "the task's form data (docs/INTERFACES.md §5)"})
 
 
+class CompletedTaskSchema(Schema):
+    id = fields.String(required=True)
+    bpmn_id = fields.String(required=True)
+    name = fields.String(required=True)
+    state = fields.String(required=True, metadata={"description": "completed"})
+    completed_at = fields.DateTime(required=True)
+    outcome = fields.String(allow_none=True, required=True, metadata={
+        "description": "the choice made (a review's decision, a step's action); null when the form has none"})
+
+
+class TaskCompletedSchema(Schema):
+    """The answer to a completion: the task, where its case (or collective complaint) stands, its ready tasks.
+
+    Changed in the scale version: no longer the whole case (read it with ``GET /api/v1/cases/{ref}``)."""
+
+    task = fields.Nested(CompletedTaskSchema, required=True)
+    ref = fields.String(allow_none=True, required=True, metadata={"description": "the case; null for a collective "
+                                                                                  "complaint's task"})
+    stage = fields.String(allow_none=True, required=True, metadata={"description": "the case's stage afterwards"})
+    collective_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "a collective complaint's task: the complaint (GET /api/v1/collective-complaints/{id})"})
+    status = fields.String(required=True, metadata={"description": "the process: running | complete"})
+    tasks = fields.List(fields.Nested(TaskSchema), required=True, metadata={
+        "description": "ready tasks of the case (or of the complaint's process) now, oldest first"})
+
+
 class ResponseUploadSchema(ResponseInputSchema):
     """A response as JSON, or the same fields as multipart/form-data with the body's letter as ``file``."""
 

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g, jsonify
+from flask import g
 
 from web.access import roles
 from web.api.base import ApiBlueprint, settings
-from web.api.cases import case_as_seen
-from web.api.schemas import AssignSchema, QueuedTaskSchema, TaskCompletionSchema, TaskListArgsSchema, TaskPageSchema
+from web.api.schemas import (
+    AssignSchema,
+    QueuedTaskSchema,
+    TaskCompletedSchema,
+    TaskCompletionSchema,
+    TaskListArgsSchema,
+    TaskPageSchema,
+)
 from web.database import db
 from workflow.models import HumanTask, utcnow
 from workflow.roles import CASEWORK, Role
-from workflow.schemas.reads import CaseSchema, CollectiveSchema
-from workflow.services.collective import collective_of_instance, read_collective
 from workflow.services.queues import (
     QueueRow,
     TaskFilter,
@@ -24,7 +28,7 @@ from workflow.services.queues import (
     release_task,
     task_counts,
 )
-from workflow.services.tasks import complete_task
+from workflow.services.tasks import complete_task, completion_of, completion_outcome
 
 blp = ApiBlueprint("api_tasks", __name__,
                    description="Tasks: the caller's queue, claim, assign and release, complete one with its form data")
@@ -92,16 +96,18 @@ def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 @blp.route("/tasks/<string:task_id>/complete", methods=["POST"])
 @roles(*CASEWORK)
 @blp.arguments(TaskCompletionSchema)
-@blp.response(200, CaseSchema)
+@blp.response(200, TaskCompletedSchema)
 @blp.errors(401, 403, 404, 409)
-def complete(body: dict[str, Any], task_id: str) -> Any:
-    """Complete a ready task with its form data; answers the case as it is afterwards.
+def complete(body: dict[str, Any], task_id: str) -> dict[str, Any]:
+    """Complete a ready task with its form data; answers the task's outcome, the case's stage afterwards and
+    the ready tasks now (for a collective complaint's task: the complaint's id and its process's ready tasks).
 
-    A task of a collective complaint belongs to no case: it answers the collective complaint instead (the
-    shape of ``GET /api/v1/collective-complaints/{id}``).
+    The whole case is not rebuilt for the answer: read it with ``GET /api/v1/cases/{ref}``.
     """
     instance = complete_task(db(), settings(), task_id, g.actor, body["data"])
-    if instance.case is None:
-        collective = collective_of_instance(db(), instance.id)
-        return jsonify(CollectiveSchema().dump(read_collective(db(), collective)))
-    return case_as_seen(instance.case.ref)
+    done = completion_of(db(), instance, task_id)
+    task = done.task
+    return {"task": {"id": task.id, "bpmn_id": task.bpmn_id, "name": task.name, "state": task.state,
+                     "completed_at": task.completed_at, "outcome": completion_outcome(body["data"])},
+            "ref": done.ref, "stage": done.stage, "collective_id": done.collective_id, "status": done.status,
+            "tasks": done.tasks}

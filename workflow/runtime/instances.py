@@ -114,6 +114,12 @@ def of_case(session: Session, case_id: int) -> ProcessInstance | None:
     return session.scalar(select(ProcessInstance).where(ProcessInstance.case_id == case_id))
 
 
+# Read with the locked instance: its definition, its case and what its steps read (consent; triage: legal facts).
+LOCKED_WITH = (joinedload(ProcessInstance.definition),
+               joinedload(ProcessInstance.case).joinedload(Case.consent),
+               joinedload(ProcessInstance.case).joinedload(Case.legal_facts))
+
+
 def lock(session: Session, instance_id: int, *, nowait: bool = False) -> ProcessInstance:
     """Re-read the instance row, locked ``FOR UPDATE`` on PostgreSQL (SQLite ignores the clause).
 
@@ -121,8 +127,7 @@ def lock(session: Session, instance_id: int, *, nowait: bool = False) -> Process
     """
     query = (select(ProcessInstance)
              .where(ProcessInstance.id == instance_id)
-             .options(joinedload(ProcessInstance.definition),
-                      joinedload(ProcessInstance.case).joinedload(Case.consent))
+             .options(*LOCKED_WITH)
              .with_for_update(of=ProcessInstance, nowait=nowait)
              .execution_options(populate_existing=True))
     try:
@@ -363,10 +368,11 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
     _sync_inbox(session, instance, ready, timers, now, fresh=fresh)
     _sync_deadlines(session, instance, workflow, timers, now, fresh=fresh)
+    if not fresh:  # a new instance's rows are flushed with its batch (start_many)
+        session.flush()
+    # Not flushed here: the commit writes it once, with its place in the hash chain (workflow/audit.py).
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})
-    if not fresh:
-        session.flush()
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:
@@ -397,7 +403,10 @@ def ready_rows(session: Session, case_id: int) -> Iterable[HumanTask]:
 
 def require_ready_row(session: Session, task_id: str, *, lock: bool = False) -> HumanTask:
     query = select(HumanTask).where(HumanTask.id == task_id).execution_options(populate_existing=True)
-    row = session.scalar(query.with_for_update() if lock else query)
+    return ready_or_refused(session.scalar(query.with_for_update() if lock else query), task_id)
+
+
+def ready_or_refused(row: HumanTask | None, task_id: str) -> HumanTask:
     if row is None:
         raise NotFound(f"task {task_id} not found")
     if row.state != "ready":

@@ -123,10 +123,12 @@ def triage_case(ctx: ServiceContext, case_ref: str) -> dict[str, Any]:
         raise LookupError(f"case {case_ref} is not this instance's case")
     urgent = is_urgent(ctx.session, case)
     case.urgent = urgent
+    if not urgent:  # most cases: no alert to look for (the query runs on every completion that triages)
+        return {"urgent": False, "alert": False}
     alerted = ctx.session.scalar(
         select(AuditEvent.id).where(AuditEvent.case_id == case.id, AuditEvent.action == "escalated",
                                     AuditEvent.data["reason"].as_string() == "urgent").limit(1))
-    return {"urgent": urgent, "alert": urgent and alerted is None}
+    return {"urgent": True, "alert": alerted is None}
 
 
 def cancel_pending_filings(ctx: ServiceContext, case_ref: str) -> list[dict[str, Any]]:

@@ -9,10 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from workflow.config import Settings
-from workflow.models import Case, ProcessInstance, User
+from workflow.errors import NotFound
+from workflow.models import Case, HumanTask, ProcessInstance, User
 from workflow.runtime import instances
 from workflow.runtime.instances import (
     Loaded,
@@ -27,7 +29,7 @@ from workflow.runtime.names import flow_node_names
 from workflow.services.operations import OPERATIONS
 
 __all__ = ["CASE_PROCESS", "COLLECTIVE_PROCESS", "FILING_PROCESS", "Loaded", "deliver_message", "fire_timers",
-           "flow_node_names", "load", "load_locked", "reset_to", "run_task", "save", "start", "start_many",
+           "flow_node_names", "load", "load_locked", "lock_task", "reset_to", "run_task", "save", "start", "start_many",
            "waiting_catchers"]
 
 # The ids of the shipped processes (bpmn/*.bpmn): a case's, a collective complaint's, and the filing both call.
@@ -53,3 +55,17 @@ def load_locked(session: Session, settings: Settings, instance_id: int, actor: U
     """Lock the instance row (``FOR UPDATE`` on PostgreSQL, ``NOWAIT``: a held row is a Conflict), re-read it,
     and load it."""
     return load(session, settings, instances.lock(session, instance_id, nowait=nowait), actor)
+
+
+def lock_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
+    """A ready task's inbox row and its instance, re-read and locked ``FOR UPDATE`` in one round trip (what
+    ``require_ready_row(lock=True)`` and ``load_locked`` read in two). Two people completing one task queue up
+    on PostgreSQL; the second then reads the row as completed. (SQLite has one writer; the instance's version
+    column catches a stale write.) NotFound, or Conflict when the task is no longer ready."""
+    query = (select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+             .where(HumanTask.id == task_id).options(*instances.LOCKED_WITH)
+             .with_for_update(of=(HumanTask, ProcessInstance)).execution_options(populate_existing=True))
+    found = session.execute(query).unique().one_or_none()
+    if found is None:
+        raise NotFound(f"task {task_id} not found")
+    return instances.ready_or_refused(found[0], task_id), found[1]

@@ -37,16 +37,13 @@ from workflow.task_forms import fill_enums, validate_form
 def complete_task(session: Session, settings: Settings, task_id: str, actor: User,
                   data: dict[str, Any]) -> ProcessInstance:
     """Validate and complete a READY user task as ``actor``; raises Forbidden/Conflict/ValidationFailed."""
-    # Locking the inbox row first makes two people completing one task queue up on PostgreSQL; the
-    # second then reads the row as completed. (SQLite has one writer; the version column catches it.)
-    row = instances.require_ready_row(session, task_id, lock=True)
+    row, instance = processes.lock_task(session, task_id)  # the inbox row and the instance, in one round trip
     if not actor.active:
         raise Forbidden("this account is deactivated")
     if row.lane != actor.role:
         raise Forbidden(f"task {row.bpmn_id!r} is for the {row.lane} role, not {actor.role}")
     check_not_held(session, row, actor)
-    loaded = processes.load_locked(session, settings, row.instance_id, actor)
-    instance = loaded.instance
+    loaded = processes.load(session, settings, instance, actor)
     task = instances.find_ready_task(loaded.workflow, task_id)
     # SpiffWorkflow's Task.run() has no state guard: without this check a double submit runs twice.
     if task is None or task.state != TaskState.READY or not task.task_spec.manual:
@@ -66,6 +63,38 @@ def complete_task(session: Session, settings: Settings, task_id: str, actor: Use
 
 # The choice a completion made and the review it recorded are codes; everything else in a form may be free text.
 _RECORDED_CHOICES = ("decision", "action")
+
+
+def completion_outcome(data: dict[str, Any]) -> str | None:
+    """The choice a completion made (a review's ``decision``, a step's ``action``), if its form has one."""
+    return next((data[key] for key in _RECORDED_CHOICES if is_code(data.get(key))), None)
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a completion changed, for its answer: the task, where its case (or collective complaint) stands, and
+    the ready tasks of the case or of the complaint's process now. Read from what the completion loaded, plus one
+    indexed query for the ready tasks, instead of rebuilding the whole case."""
+
+    task: HumanTask
+    ref: str | None  # the case; None for a collective complaint's task
+    stage: str | None
+    collective_id: int | None
+    status: str  # the process instance's: running or complete
+    tasks: list[HumanTask]
+
+
+def completion_of(session: Session, instance: ProcessInstance, task_id: str) -> Completion:
+    row = session.get(HumanTask, task_id)  # in the identity map: complete_task marked it completed
+    assert row is not None
+    case = instance.case
+    query = select(HumanTask).where(HumanTask.state == "ready").order_by(HumanTask.created_at)
+    if case is not None:
+        ready = session.scalars(query.where(HumanTask.case_id == case.id))
+        return Completion(row, case.ref, case.stage, None, instance.status, list(ready))
+    collective_id = session.scalar(select(CollectiveComplaint.id).where(CollectiveComplaint.instance_id == instance.id))
+    ready = session.scalars(query.where(HumanTask.instance_id == instance.id))
+    return Completion(row, None, None, collective_id, instance.status, list(ready))
 
 
 def _completion_record(bpmn_id: str, task_id: str, data: dict[str, Any]) -> dict[str, Any]:
