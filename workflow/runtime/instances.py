@@ -316,7 +316,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None) -> 
     now = utcnow()
     ready, waiting, seen_live = [], [], 0
     for task in workflow.get_tasks(state=pruning.LIVE):  # one walk of the task tree
-        seen_live += 1
+        seen_live += pruning.moves_on(task)
         if task.state == TaskState.WAITING:
             waiting.append(task)
         elif task.state == TaskState.READY and task.task_spec.manual:

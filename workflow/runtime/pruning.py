@@ -164,18 +164,27 @@ def _forget_dropped_catchers(workflow: BpmnWorkflow) -> None:
             workflow.event_manager.remove_task(catcher)
 
 
+def moves_on(task: Any) -> bool:
+    """A task something can move on: ready, under way, or waiting for a timer or a message (a join waiting
+    for a branch that never comes moves nothing)."""
+    if task.state & (TaskState.READY | TaskState.STARTED):
+        return True
+    return bool(task.state == TaskState.WAITING and getattr(task.task_spec, "event_definition", None) is not None)
+
+
 def live_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    """Ready, waiting and started tasks, top workflow and sub-workflows, read from the task maps (no depth limit)."""
-    found = [t for t in workflow.tasks.values() if t.state & LIVE]
+    """The tasks that move on (``moves_on``), top workflow and sub-workflows, read from the task maps (no depth
+    limit)."""
+    found = [t for t in workflow.tasks.values() if moves_on(t)]
     for sub in workflow.subprocesses.values():
-        found.extend(t for t in sub.tasks.values() if t.state & LIVE)
+        found.extend(t for t in sub.tasks.values() if moves_on(t))
     return found
 
 
 def stalled(workflow: BpmnWorkflow, seen_live: int) -> bool:
     """Not complete, yet nothing can move it on: no ready task, no waiting timer or message, nothing under way.
 
-    ``seen_live``: how many ready, waiting or started tasks the library's own walk of the tree found. A tree too
+    ``seen_live``: how many such tasks (``moves_on``) the library's own walk of the tree found. A tree too
     deep for it (``TaskIterator``'s ``max_depth``) hides its live tasks, and even looks complete: that is a stall
     too, whatever ``is_completed`` says.
     """
