@@ -8,19 +8,21 @@ the live workflow just before it is serialized (``instances.save``):
 
 - the *frontier* of a (sub-)workflow is every task not finished (ready, waiting, under way, predicted), every
   task in error, and the tasks the caller pins (the timers of open deadline rows, which ``_sync_deadlines``
-  reads back). Its lowest common ancestor, the *cut*, and everything below it stay as they are: a join, a
+  reads back, with the boundary-event split holding the task each guarded). Their lowest common ancestor,
+  the *cut*, and everything below it stay as they are: a join, a
   boundary event, an event-based gateway or a multi-instance task under way only ever reads tasks there
   (its waiting siblings are unfinished, so the cut sits above them);
-- above the cut, on the *spine* from the root, only the latest run of each step is kept, with the task before
-  it (whose data a reset re-inherits), chained in their order. So "reset to any step that ran" keeps its
-  meaning (the latest run of each step, as ``repair._target`` picks), the diagram still shows every step done,
-  and the tree is bounded by the number of steps in the process, not by the rounds;
+- above the cut only the latest run of each step is kept (and of each sub-process, with its sub-workflow),
+  with the task before it (whose data a reset re-inherits), each under its nearest kept ancestor. So "reset
+  to any step that ran" keeps its meaning (the latest run of each step, as ``repair._target`` picks), the
+  diagram still shows every step done, and the tree is bounded by the number of steps in the process, not by
+  the rounds;
 - a branch that ended beside the path (a non-interrupting timer's escalation reaching an end event) leaves an
   end join waiting for the rest; its last one, carrying what every such branch would add to the end data,
-  is kept under the root. Everything else above the cut is dropped, with the sub-workflows of dropped call
-  activities.
+  is kept. Everything else above the cut is dropped, with the sub-workflows of dropped tasks.
 
-``stalled`` is the check made after every save: not complete, and nothing ready, waiting or under way.
+``stalled`` is the check made after every save: not complete, and nothing ready, under way or waiting for a
+timer or a message.
 """
 
 from __future__ import annotations
@@ -61,8 +63,9 @@ def _prune_one(top: BpmnWorkflow, workflow: Any, pinned: set[UUID] | frozenset[U
     if top is not workflow and not _holds(top, workflow):
         return 0
     root = workflow.task_tree
-    frontier = [t for t in workflow.tasks.values()
-                if (t.state & FRONTIER and not _parked(t)) or t.id in pinned]
+    frontier = [t for t in workflow.tasks.values() if t.state & FRONTIER and not _parked(t)]
+    # A pinned timer's parent too: a boundary timer's split holds the task it guarded (tasktree.guarded_task).
+    frontier.extend(t.parent or t for t in workflow.tasks.values() if t.id in pinned)
     if not frontier:
         return 0  # complete (or stalled: left for ``stalled`` to report as it is)
     spine = _path(frontier[0])
@@ -74,32 +77,43 @@ def _prune_one(top: BpmnWorkflow, workflow: Any, pinned: set[UUID] | frozenset[U
         del spine[index[current.id] + 1:]
         index = {t.id: i for i, t in enumerate(spine)}
     cut = spine.pop()
-    if len(spine) < 2:
+    if not spine:
         return 0
     below = _subtree(cut)
-    keep = _keep_on_spine(spine, {t.task_spec.name for t in below.values() if t.state & RAN})
-    chain = [t for t in spine if t.id in keep]
-    kept = dict(below)
-    kept.update((t.id, t) for t in chain)
-    graft = _parked_branch(workflow, kept)
-    if graft is not None:
-        kept.update((t.id, t) for t in graft)
-    if len(kept) == len(workflow.tasks):
+    order = _preorder(root)
+    above = [t for t in order if t.id not in below]
+    keep = _latest_runs(top, above, cut, {t.task_spec.name for t in below.values() if t.state & RAN})
+    keep |= _last_parked(above)
+    if len(keep) == len(above):
         return 0
-    for task_id in [i for i in workflow.tasks if i not in kept and i in top.subprocesses]:
-        top.delete_subprocess(workflow.tasks[task_id])
-    for upper, lower in zip(chain, [*chain[1:], cut], strict=True):
-        upper._children = [lower.id]
-        lower._parent = upper.id
-    if graft is not None:
-        end_event, end_join = graft
-        end_event._parent, end_event._children = root.id, [end_join.id]
-        root._children.append(end_event.id)
-    dropped = len(workflow.tasks) - len(kept)
-    workflow.tasks = {i: t for i, t in workflow.tasks.items() if i in kept}
-    if workflow.last_task is not None and workflow.last_task.id not in kept:
+    _delete_subprocesses(top, {t.id for t in above if t.id not in keep})
+    # Each kept task hangs from its nearest kept ancestor, in the order the tree had (all links read first).
+    moved = [t for t in order if t is cut or (t.id in keep and t is not root)]
+    parents = {}
+    for task in moved:
+        parent = task.parent
+        while parent.id not in keep:
+            parent = parent.parent
+        parents[task.id] = parent
+    for task in [t for t in above if t.id in keep]:
+        task._children = []
+    for task in moved:
+        task._parent = parents[task.id].id
+        parents[task.id]._children.append(task.id)
+    dropped = len(above) - len(keep)
+    workflow.tasks = {i: t for i, t in workflow.tasks.items() if i in keep or i in below}
+    if workflow.last_task is not None and workflow.last_task.id not in workflow.tasks:
         workflow.last_task = None
     return dropped
+
+
+def _delete_subprocesses(top: BpmnWorkflow, dropped: set[UUID]) -> None:
+    """Delete the sub-workflows of dropped tasks, and theirs in turn (by id: the library's ``delete_subprocess``
+    looks up every sub-workflow's calling task, and fails on one the library itself left without it)."""
+    while gone := [i for i in dropped if i in top.subprocesses]:
+        dropped = set()
+        for task_id in gone:
+            dropped.update(top.subprocesses.pop(task_id).tasks)
 
 
 def _path(task: Any) -> list[Any]:
@@ -121,15 +135,26 @@ def _subtree(task: Any) -> dict[UUID, Any]:
     return found
 
 
-def _keep_on_spine(spine: list[Any], seen: set[str]) -> set[UUID]:
-    """The root, the latest run of each step above the cut, and the task before each (a reset's data source)."""
-    keep = {spine[0].id, spine[-1].id}  # the root, and the cut's parent (the cut's own reset reads it)
-    for i in range(len(spine) - 1, 0, -1):
-        task = spine[i]
-        if task.task_spec.name in seen:
+def _preorder(task: Any) -> list[Any]:
+    found, stack = [], [task]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(current.children))
+    return found
+
+
+def _latest_runs(top: BpmnWorkflow, above: list[Any], cut: Any, seen: set[str]) -> set[UUID]:
+    """The root, the latest run of each step above the cut (and of each sub-process, whatever became of it) with
+    the task before it (a reset re-inherits its data), and the cut's parent (the cut's own reset reads it)."""
+    keep = {above[0].id, cut.parent.id}
+    for task in sorted(above, key=lambda t: t.last_state_change, reverse=True):
+        if not (task.state & RAN or task.id in top.subprocesses) or task.task_spec.name in seen:
             continue
         seen.add(task.task_spec.name)
-        keep.update((task.id, spine[i - 1].id))
+        keep.add(task.id)
+        if task.parent is not None:
+            keep.add(task.parent.id)
     return keep
 
 
@@ -138,22 +163,21 @@ def _parked(task: Any) -> bool:
     return isinstance(task.task_spec, _EndJoin) and task.state & (TaskState.WAITING | TaskState.FINISHED_MASK)
 
 
-def _parked_branch(workflow: Any, kept: dict[UUID, Any]) -> tuple[Any, Any] | None:
-    """The last end join left outside what is kept, with its end event carrying every such branch's data.
+def _last_parked(above: list[Any]) -> set[UUID]:
+    """The last end join above the cut, with its end event carrying every such branch's data.
 
     The process's final end join merges the data of each earlier end join's end event (oldest first), so one
     end event with the same merge stands for all of them.
     """
-    parked = sorted((t for t in workflow.tasks.values() if _parked(t) and t.id not in kept and t.parent is not None
-                     and t.parent.id not in kept), key=lambda t: t.last_state_change)
+    parked = sorted((t for t in above if _parked(t) and t.parent is not None), key=lambda t: t.last_state_change)
     if not parked:
-        return None
+        return set()
     merged: dict[str, Any] = {}
     for end_join in parked:
         DeepMerge.merge(merged, end_join.parent.data)
     last = parked[-1]
     last.parent.data = merged
-    return last.parent, last
+    return {last.id, last.parent.id}
 
 
 def _forget_dropped_catchers(workflow: BpmnWorkflow) -> None:
