@@ -62,6 +62,7 @@ bench: test-deps
 	$(BIN)/python bench/worker.py
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/xlsx_read.py
+	$(BIN)/python bench/follow_up_rounds.py
 	$(BIN)/python bench/journey.py
 
 # Developers: autogenerate a migration from the models, e.g. `make migration m="add reviews"`.

@@ -24,6 +24,7 @@ PRINTS = {
     "dashboard.py": "deadline_board, median of 1",
     "xlsx_read.py": "formatted-empty-rows.xlsx",
     "journey.py": "page actions, total",
+    "follow_up_rounds.py": "ratio round",
 }
 
 # Modules the programs share (no program of their own).
