@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from tests.helpers import case_instance, do, open_sample_case, ready_ids, stage, task
@@ -14,6 +15,7 @@ from workflow.runtime import instances
 from workflow.runtime.specs import deploy, parse_bundle, read_directory
 from workflow.services import processes, repair
 from workflow.services.operations import OPERATIONS
+from workflow.services.process_position import instance_position
 from workflow.services.worker import sweep
 
 ROUNDS = 500
@@ -65,12 +67,19 @@ def test_a_filing_followed_up_500_times_keeps_its_state_size_and_keeps_advancing
                                                               Deadline.source == "bpmn_timer",
                                                               Deadline.label == window.label)).all()
         assert missed.count("missed") == ROUNDS  # every window passed unanswered was recorded
-    # The history that is gone from the tree is still what an admin may go back to: the latest run of each step.
+    # The rounds are gone from the tree, the steps are not: the latest run of each is still there to reset to,
+    # and the filing's diagram still shows every step done.
     with env.uow() as session:
-        loaded = processes.load(session, env.settings, case_instance(session, "APL-L01"), None)
-        steps = [c.bpmn_id for c in repair.candidates(loaded)]
-        assert {"verify_consent", "legal_review", "check_filing", "submit_filing", "follow_up"} <= set(steps)
-        assert steps.count("follow_up") == 1
+        instance = case_instance(session, "APL-L01")
+        loaded = processes.load(session, env.settings, instance, None)
+        assert {"verify_consent", "legal_review", "approve_review"} <= {c.bpmn_id for c in repair.candidates(loaded)}
+        [filing] = [sub for sub in loaded.workflow.subprocesses.values() if sub.spec.name == "filing"]
+        ran = [t.task_spec.name for t in filing.tasks.values() if t.state == TaskState.COMPLETED]
+        assert ran.count("follow_up") == 1 and ran.count("check_filing") == 1
+        [called] = instance_position(session, env.settings, instance, None).called
+        assert {"check_filing", "submit_filing", "response_window", "follow_up", "set_follow_up_window"} <= set(
+            called.position.done)
+        assert called.position.waiting == ("await_response",)
     # It still answers: the body replies with a final decision and the filing closes.
     one_round(env, "APL-L01")
     expire_and_close(env, "APL-L01")
