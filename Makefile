@@ -66,6 +66,7 @@ bench: test-deps
 	$(BIN)/python bench/dashboard.py
 	$(BIN)/python bench/xlsx_read.py
 	$(BIN)/python bench/import_appeals.py
+	$(BIN)/python bench/follow_up_rounds.py
 	$(BIN)/python bench/journey.py
 	$(BIN)/python bench/http_load.py
 

@@ -26,6 +26,7 @@ PRINTS = {
     "journey.py": "page actions, total",
     "http_load.py": "complete task: p99 at 16 clients",
     "import_appeals.py": "target: < 60 s",
+    "follow_up_rounds.py": "ratio round",
 }
 
 # Modules the programs share (no program of their own).

@@ -30,6 +30,7 @@ from workflow.config import Settings
 from workflow.errors import Conflict, NotFound, WorkflowFailed
 from workflow.models import Case, Deadline, HumanTask, ProcessInstance, User, utcnow
 from workflow.problems import N_
+from workflow.runtime import pruning
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations, make_script_engine, timer_expressions_of
@@ -339,14 +340,17 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
     instance, workflow, session = loaded.instance, loaded.workflow, loaded.context.session
     instance_id = instance.id  # readable even after a failed flush expires the object
     now = utcnow()
-    state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
-    ready, waiting = [], []
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):  # one walk of the task tree
+    ready, waiting, seen_live = [], [], 0
+    for task in workflow.get_tasks(state=pruning.LIVE):  # one walk of the task tree
+        seen_live += pruning.moves_on(task)
         if task.state == TaskState.WAITING:
             waiting.append(task)
-        elif task.task_spec.manual:
+        elif task.state == TaskState.READY and task.task_spec.manual:
             ready.append(task)
     timers = _timers_among(waiting)
+    stalled = pruning.stalled(workflow, seen_live)
+    pruning.prune(workflow, _pinned(session, instance_id))  # the history of loops: the state stays bounded
+    state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
     try:
         # The version-checked UPDATE of the instance goes first, alone: a stale writer must stop
         # before it touches the inbox or the deadlines that the newer state already rewrote.
@@ -354,8 +358,8 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
             instance.state_json = json.dumps(state, separators=(",", ":"))
             instance.serializer_version = SERIALIZER_VERSION
             instance.next_timer_at = min((due for _, due in timers), default=None)
-            instance.status = "complete" if workflow.is_completed() else "running"
-            instance.last_error = None
+            instance.status = pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running"
+            instance.last_error = pruning.STALLED_TEXT if stalled else None
             instance.updated_at = now
             if instance.case is not None:
                 instance.case.stage = _stage(workflow, ready, waiting)
@@ -373,6 +377,24 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
     # Not flushed here: the commit writes it once, with its place in the hash chain (workflow/audit.py).
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})
+    if stalled:  # nothing will ever move it on: in error for the admins' repair pages, as a failure is
+        definition = instance.definition
+        audit(session, None, pruning.FAILED, "process_instance", instance.id, instance.case_id,
+              {"task": None, "code": pruning.STALLED, "process": definition.process_id,
+               "version": definition.version})
+
+
+def _pinned(session: Session, instance_id: int) -> set[UUID]:
+    """The timers of the instance's open deadline rows: ``_sync_deadlines`` reads them back from the tree."""
+    ids = session.scalars(select(Deadline.timer_task_id).where(
+        Deadline.instance_id == instance_id, Deadline.state == DeadlineState.OPEN, Deadline.source == "bpmn_timer"))
+    pinned = set()
+    for task_id in ids:
+        try:
+            pinned.add(UUID(task_id))
+        except (TypeError, ValueError):
+            continue
+    return pinned
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:

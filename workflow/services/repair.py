@@ -39,14 +39,15 @@ from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed, Wor
 from workflow.models import AuditEvent, CollectiveComplaint, ProcessDefinition, ProcessInstance, User, utcnow
 from workflow.problems import Problem
 from workflow.roles import ADMINS
-from workflow.runtime import instances
+from workflow.runtime import instances, pruning
 from workflow.runtime.specs import specs_for
 from workflow.runtime.tasktree import filing_id_of
 from workflow.services import processes
 from workflow.states import ConsentStatus
 
-ERROR = "error"
-FAILED = "instance_failed"  # the audit event of a failure: {"task", "process", "version"}
+# ERROR (the status) and FAILED (the audit event of a failure: {"task", "process", "version"}) are the runtime's:
+# a save that finds its instance stalled records the failure itself (runtime/pruning.py, code STALLED).
+ERROR, FAILED = pruning.ERROR, pruning.FAILED
 ALERTED = "instance_error_alerted"  # a failure mailed to admins: {"failure": its event's id, "users": [ids]}
 # Tasks an admin may reset to: those that ran (or failed), never the engine's own start/end markers.
 RESETTABLE = TaskState.COMPLETED | TaskState.ERROR
