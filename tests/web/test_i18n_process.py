@@ -102,7 +102,7 @@ def test_the_digest_and_the_calendar_name_deadlines_and_steps_in_the_readers_lan
     _two_cases(env)
     _chooses_russian(login("lena"))
     with env.uow() as session:
-        # A timer without a name of its own is labelled with the name of the task it guards (instances._timer_label).
+        # A timer without a name of its own is labelled with the name of the task it guards (projections.timer_label).
         instance = case_instance(session, "RU-1")
         session.add(Deadline(instance_id=instance.id, case_id=instance.case_id, source="bpmn_timer",
                              label="Check the filing", owner_role="intake", state="open",

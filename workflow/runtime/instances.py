@@ -28,28 +28,21 @@ from sqlalchemy.orm.exc import StaleDataError
 from workflow.audit import audit
 from workflow.config import Settings
 from workflow.errors import Conflict, NotFound, WorkflowFailed
-from workflow.models import Case, Deadline, HumanTask, ProcessInstance, User, utcnow
-from workflow.problems import N_
-from workflow.runtime import pruning
+from workflow.models import Case, HumanTask, ProcessInstance, User, utcnow
+from workflow.runtime import projections, pruning
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations, make_script_engine, timer_expressions_of
 from workflow.runtime.serializer import SERIALIZER, SERIALIZER_VERSION
 from workflow.runtime.tasktree import (
     STAGE_PROPERTY,
-    escalated,
-    filing_id_of,
-    guarded_task,
     properties,
-    task_by_id,
-    work_pending,
 )
-from workflow.states import DeadlineState, Stage
+from workflow.states import Stage
 
 STAGES = Stage.codes()  # in order: a case shows its earliest open step
 FOUR_EYES_PROPERTY = "fourEyesWith"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
-ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
 
 
 @dataclass
@@ -243,15 +236,6 @@ def _timers_among(waiting: Iterable[Any]) -> list[tuple[Any, datetime]]:
     return found
 
 
-def _timer_label(timer: Any, subject: Any) -> str:
-    # An event-based gateway's own name says "awaiting"; the timer event behind it names the window.
-    for definition in getattr(timer.task_spec.event_definition, "event_definitions", ()):
-        if isinstance(definition, TimerEventDefinition) and definition.name:
-            return str(definition.name)
-    # A BPMN name is extracted for translation from the file (workflow/babel_extract.py); the last resort here.
-    return str(timer.task_spec.bpmn_name or subject.task_spec.bpmn_name or N_("Deadline"))
-
-
 def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     if workflow.is_completed():
         return str(workflow.data.get("case_outcome") or Stage.CLOSED)
@@ -261,77 +245,6 @@ def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     if not stages:
         stages.add(str(workflow.data.get("case_outcome") or Stage.FILING))
     return min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
-
-
-def _sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
-                timers: list[tuple[Any, datetime]], now: datetime, *, fresh: bool = False) -> None:
-    due_by_task = {}
-    for timer, due in timers:
-        guarded = guarded_task(timer)
-        if guarded is not None:
-            due_by_task[guarded.id] = min(due, due_by_task.get(guarded.id, due))
-    live = {str(t.id): t for t in ready}
-    rows = {} if fresh else {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
-    for task_id, row in rows.items():
-        # Gone without being completed through complete_task (which marks its row): cancelled by an event.
-        if task_id not in live and row.state == "ready":
-            row.state = "cancelled"
-            row.completed_at = now
-    for task_id, task in live.items():
-        row = rows.get(task_id)
-        if row is None:
-            row = HumanTask(id=task_id, instance_id=instance.id, case_id=instance.case_id, state="ready",
-                            created_at=now)
-            session.add(row)
-        row.bpmn_id = task.task_spec.bpmn_id
-        row.name = task.task_spec.bpmn_name or task.task_spec.bpmn_id
-        row.lane = task.task_spec.lane
-        row.form = properties(task).get(spec_registry.FORM_PROPERTY)
-        row.filing_id = filing_id_of(task)
-        row.due_at = due_by_task.get(task.id)
-        if row.assigned_at is None:  # a claim or a manager's assignment (services/queues.py) outlives saves
-            assignee = task.data.get(properties(task).get(ASSIGN_PROPERTY, ""))
-            row.assignee_id = assignee if isinstance(assignee, int) and not isinstance(assignee, bool) else None
-
-
-def _sync_deadlines(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                    timers: list[tuple[Any, datetime]], now: datetime, *, fresh: bool = False) -> None:
-    waiting = {str(t.id): (t, due) for t, due in timers}
-    # Only the timers' own rows: a deadline a response opened on this instance is not a timer's to close.
-    open_rows = {} if fresh else {row.timer_task_id: row for row in session.scalars(
-        select(Deadline).where(Deadline.instance_id == instance.id, Deadline.state == "open",
-                               Deadline.source == "bpmn_timer"))}
-    covered: set[Any] = set()  # ready tasks whose work an escalated row still stands for
-    for timer_id, row in open_rows.items():
-        if timer_id in waiting:
-            continue
-        fired = task_by_id(workflow, timer_id)
-        if row.escalated_at is None and fired is not None and escalated(fired):
-            # The service level was missed and a manager alerted: the deadline stays open (and overdue)
-            # until the work it guarded is done, whatever fresh clock the process starts meanwhile.
-            row.escalated_at = now
-        pending = work_pending(fired) if row.escalated_at is not None and fired is not None else []
-        if pending:
-            covered.update(t.id for t in pending)
-            continue
-        # The clock stopped (the work was done, an answer came, the timer fired without an alert, the case
-        # ended): it was beaten only if that happened before the due time.
-        row.state = DeadlineState.MISSED if row.overdue(now) else DeadlineState.MET
-        row.closed_at = now
-    for timer_id, (timer, due) in waiting.items():
-        row = open_rows.get(timer_id)
-        guarded = guarded_task(timer)
-        if row is None:
-            if guarded is not None and guarded.id in covered:
-                continue  # the fresh clock of work a missed, still open deadline already stands for
-            subject = guarded if guarded is not None else timer
-            row = Deadline(instance_id=instance.id, case_id=instance.case_id, timer_task_id=timer_id,
-                           source="bpmn_timer", state=DeadlineState.OPEN, label=_timer_label(timer, subject),
-                           owner_role=subject.task_spec.lane or timer.task_spec.lane)
-            session.add(row)
-        row.filing_id = filing_id_of(timer)
-        row.due_at = due
 
 
 def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fresh: bool = False) -> None:
@@ -349,7 +262,8 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
             ready.append(task)
     timers = _timers_among(waiting)
     stalled = pruning.stalled(workflow, seen_live)
-    pruning.prune(workflow, _pinned(session, instance_id))  # the history of loops: the state stays bounded
+    open_deadlines = {} if fresh else projections.open_timer_deadlines(session, instance_id)
+    pruning.prune(workflow, projections.pinned_timers(open_deadlines))  # the history of loops stays bounded
     state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
     try:
         # The version-checked UPDATE of the instance goes first, alone: a stale writer must stop
@@ -370,8 +284,8 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
         if isinstance(err, OperationalError) and "locked" not in str(err.orig):
             raise
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
-    _sync_inbox(session, instance, ready, timers, now, fresh=fresh)
-    _sync_deadlines(session, instance, workflow, timers, now, fresh=fresh)
+    projections.sync_inbox(session, instance, ready, timers, now, fresh=fresh)
+    projections.sync_deadlines(session, instance, workflow, timers, now, open_deadlines)
     if not fresh:  # a new instance's rows are flushed with its batch (start_many)
         session.flush()
     # Not flushed here: the commit writes it once, with its place in the hash chain (workflow/audit.py).
@@ -382,19 +296,6 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
         audit(session, None, pruning.FAILED, "process_instance", instance.id, instance.case_id,
               {"task": None, "code": pruning.STALLED, "process": definition.process_id,
                "version": definition.version})
-
-
-def _pinned(session: Session, instance_id: int) -> set[UUID]:
-    """The timers of the instance's open deadline rows: ``_sync_deadlines`` reads them back from the tree."""
-    ids = session.scalars(select(Deadline.timer_task_id).where(
-        Deadline.instance_id == instance_id, Deadline.state == DeadlineState.OPEN, Deadline.source == "bpmn_timer"))
-    pinned = set()
-    for task_id in ids:
-        try:
-            pinned.add(UUID(task_id))
-        except (TypeError, ValueError):
-            continue
-    return pinned
 
 
 def reschedule_timers(loaded: Loaded, due: datetime, *, only: str | None = None) -> int:

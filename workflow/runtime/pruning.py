@@ -7,7 +7,7 @@ no ready task, no timer, no error (issue 16). ``prune`` cuts the history that no
 the live workflow just before it is serialized (``instances.save``):
 
 - the *frontier* of a (sub-)workflow is every task not finished (ready, waiting, under way, predicted), every
-  task in error, and the tasks the caller pins (the timers of open deadline rows, which ``_sync_deadlines``
+  task in error, and the tasks the caller pins (the timers of open deadline rows, which ``projections.sync_deadlines``
   reads back, with the boundary-event split holding the task each guarded). Their lowest common ancestor,
   the *cut*, and everything below it stay as they are: a join, a
   boundary event, an event-based gateway or a multi-instance task under way only ever reads tasks there

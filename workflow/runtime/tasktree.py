@@ -1,5 +1,5 @@
 """The task tree read for the projections: which task a timer guards, and whether a missed service level's
-work is still pending (``instances._sync_deadlines``)."""
+work is still pending (``projections.sync_deadlines``)."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from workflow.models import CollectiveComplaint, Document, Filing, ProcessInstan
 from workflow.roles import RESPONSE_RECORDERS
 from workflow.runtime import instances
 from workflow.runtime.pending_blobs import put_document
+from workflow.runtime.tasktree import filing_id_of
 from workflow.schemas.responses import ResponseInputSchema
 from workflow.services import processes
 from workflow.services.deadlines import RFI, RFI_LABEL, close_response_deadlines, open_response_deadline
@@ -86,7 +87,7 @@ def record_response(session: Session, settings: Settings, actor: User, filing_id
     loaded = processes.load_locked(session, settings, instance.id, actor)
     instance = loaded.instance
     catcher = next((t for t in processes.waiting_catchers(loaded.workflow, "response_received")
-                    if instances.filing_id_of(t) == filing.id), None)
+                    if filing_id_of(t) == filing.id), None)
     if catcher is None:
         raise Conflict(f"filing {filing_id} is not awaiting a response (a follow-up or outcome is pending)")
     stored = _store_document(session, settings, actor, filing, *document) if document is not None else None
