@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.helpers import audit_actions, case_instance, do, expire_timers, open_sample_case, ready_ids, stage
 from workflow.errors import Forbidden, ValidationFailed
-from workflow.models import AuditEvent, ProcessInstance
+from workflow.models import AuditEvent, HumanTask, ProcessInstance
 from workflow.runtime.specs import deploy, parse_bundle, read_directory
 from workflow.services import repair
 from workflow.services.consent import withdraw_consent
@@ -225,3 +225,22 @@ def test_the_administrators_are_mailed_once_per_failure_with_the_case_and_step_o
         assert repair.retry(session, env.settings, env.user(session, "ada"), instance_id).status == "error"
     with mailbox() as box:
         assert send_error_alerts(env.engine, with_smtp(env, box.port)) == 1
+
+
+def test_a_reset_to_a_completed_user_task_makes_it_ready_again(env, staff):
+    """Its inbox row comes back (the same task id SpiffWorkflow re-readies), never a duplicate row."""
+    open_sample_case(env, "APL-R09")
+    do(env, "APL-R09", "verify_consent", "ina", {"form_of_appeal_verified": True, "power_of_attorney_verified": True})
+    assert ready_ids(env, "APL-R09") == ["legal_review"]
+    with env.uow() as session:
+        instance_id = case_instance(session, "APL-R09").id
+        outcome = repair.reset(session, env.settings, env.user(session, "ada"), instance_id, "verify_consent")
+        assert (outcome.status, outcome.error) == ("running", None)
+    assert ready_ids(env, "APL-R09") == ["verify_consent"]
+    with env.uow() as session:
+        rows = session.scalars(select(HumanTask).where(HumanTask.bpmn_id.in_(("verify_consent", "legal_review")))
+                               .order_by(HumanTask.bpmn_id)).all()
+        assert [(row.bpmn_id, row.state) for row in rows] == [("legal_review", "cancelled"), ("verify_consent", "ready")]
+        assert rows[1].completed_at is None and rows[1].completed_by_id is None
+    do(env, "APL-R09", "verify_consent", "ina", {"form_of_appeal_verified": True, "power_of_attorney_verified": True})
+    assert ready_ids(env, "APL-R09") == ["legal_review"]

@@ -186,6 +186,13 @@ def reset_to(loaded: Loaded, task: Any) -> None:
         if id(catcher.workflow) not in live or catcher.id not in catcher.workflow.tasks:
             workflow.event_manager.remove_task(catcher)
     workflow.do_engine_steps()
+    # A user task made ready again keeps its id, whose inbox row says completed (or cancelled): that row is
+    # the task's again (the audit trail keeps who completed it before), so the save finds it ready, not new.
+    session = loaded.context.session
+    for ready in workflow.get_tasks(state=TaskState.READY, manual=True):
+        row = session.get(HumanTask, str(ready.id))
+        if row is not None and row.state != "ready":
+            row.state, row.completed_at, row.completed_by_id = "ready", None, None
 
 
 @_engine_errors
