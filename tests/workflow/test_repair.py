@@ -240,7 +240,8 @@ def test_a_reset_to_a_completed_user_task_makes_it_ready_again(env, staff):
     with env.uow() as session:
         rows = session.scalars(select(HumanTask).where(HumanTask.bpmn_id.in_(("verify_consent", "legal_review")))
                                .order_by(HumanTask.bpmn_id)).all()
-        assert [(row.bpmn_id, row.state) for row in rows] == [("legal_review", "cancelled"), ("verify_consent", "ready")]
+        assert [(row.bpmn_id, row.state) for row in rows] == [("legal_review", "cancelled"),
+                                                              ("verify_consent", "ready")]
         assert rows[1].completed_at is None and rows[1].completed_by_id is None
     do(env, "APL-R09", "verify_consent", "ina", {"form_of_appeal_verified": True, "power_of_attorney_verified": True})
     assert ready_ids(env, "APL-R09") == ["legal_review"]
