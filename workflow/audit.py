@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select, text
 from sqlalchemy.orm import Session
 
+from workflow.db import HELD_BACK
 from workflow.models import AuditEvent, User, utcnow
 
 # A code: letters, digits and the punctuation of refs, keys, dates and hashes; no space, at most 80 long.
@@ -107,6 +108,10 @@ def _lock_chain(session: Session) -> None:
 
 def chain_pending(session: Session) -> None:
     """Give this transaction's new events their place in the chain (called just before it commits)."""
+    if HELD_BACK in session.info:
+        # A read session on SQLite (workflow/db.py): its snapshot may be behind the chain's head, and its events
+        # are not written by it but held back; the short write transaction that writes them chains them.
+        return
     seen = session.info.pop(_PENDING, []) + [e for e in session.new if isinstance(e, AuditEvent)]
     pending = list({id(e): e for e in seen if e in session and e.hash is None}.values())
     if not pending:

@@ -143,3 +143,28 @@ def test_a_write_that_cannot_get_the_lock_is_a_503_and_changes_nothing(env, logi
     assert "Nothing was changed" in response.get_data(as_text=True)
     with env.uow() as session:
         assert session.get(HumanTask, verify.id).state == "ready"
+
+
+def test_a_read_whose_snapshot_is_behind_the_chain_still_writes_its_events_in_place(env, staff):
+    """Two readers of the same moment, one writer in between: each read's events are chained when written,
+    after the writer's, never numbered from the reader's old snapshot (UNIQUE seq)."""
+    from workflow.audit import audit
+    from workflow.audit_chain import verify_chain
+    from workflow.db import held_back, write_held_back
+
+    readers = [read_session(env.engine) for _ in range(2)]
+    for reader in readers:  # each snapshot starts now
+        reader.scalar(select(func.count()).select_from(AuditEvent))
+    with env.uow() as session:
+        audit(session, None, "identity_read", "case", "APL-W", None, {"fields": ["full_name"]})
+    for n, reader in enumerate(readers):
+        actor = reader.scalar(select(User).where(User.username == "lena"))
+        audit(reader, actor, "identity_read", "case", f"APL-R{n}", None, {"fields": ["full_name"]})
+        reader.commit()
+        reader.close()
+    for reader in readers:
+        assert write_held_back(env.engine, held_back(reader))
+    with env.uow() as session:
+        assert verify_chain(session).broken is None
+        assert session.scalar(select(func.count()).select_from(AuditEvent)
+                              .where(AuditEvent.object_id.in_(("APL-W", "APL-R0", "APL-R1")))) == 3
