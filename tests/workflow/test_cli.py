@@ -402,7 +402,9 @@ def test_episodes_and_intake_import(cli_env: Cli) -> None:
 
     result = cli_env.run("intake", "import", bad, "--documents", new_docs, "--partial")
     assert result.returncode == 1, describe(result)
-    one_line_error(result)
+    # With --partial the good rows are written: the batch's progress line, then the refused row's line.
+    assert [line for line in result.stderr.splitlines() if line.strip()] == [
+        "3 / 3 rows written", "row 4, incident_types: unknown incident type 'alien_abduction'"], describe(result)
     report = last_json(result.stdout)
     assert (report["created"], report["rejected"]) == (3, 1)
     assert [(e["row"], e["column"]) for e in report["errors"]] == [(4, "incident_types")]
