@@ -25,7 +25,9 @@ from workflow.models import Document
 from workflow.services.import_batches import IMPORT_BATCH
 from workflow.storage import PENDING_SUFFIX
 
-ROWS = IMPORT_BATCH + 20  # two batches of `intake import`: the kill falls in the second
+# Two batches of `intake import`; the second is long enough that between writing its files (all at once, before
+# its workflows start) and its commit there is about a second or two for the kill to land in.
+ROWS = IMPORT_BATCH + 400
 FIRST_BATCH = IMPORT_BATCH
 
 
@@ -80,7 +82,8 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
             assert process.poll() is None, f"the import ended before it could be killed: {process.returncode}"
             assert time.monotonic() < deadline, "the import never reached its second batch"
             final, pending = _files(cli)
-            # The first batch's files published, and the second batch's first files written.
+            # The first batch's files published, and the second batch's files written (its commit, which
+            # publishes them, waits for the batch's 400 workflows to start).
             if len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending):
                 process.send_signal(signal.SIGKILL)
                 break
