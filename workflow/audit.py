@@ -106,6 +106,10 @@ def _lock_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
 
 
+_CHAIN_HEAD = (select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))  # built once
+               .order_by(AuditEvent.seq.desc()).limit(1))
+
+
 def chain_pending(session: Session) -> None:
     """Give this transaction's new events their place in the chain (called just before it commits)."""
     if HELD_BACK in session.info:
@@ -118,8 +122,7 @@ def chain_pending(session: Session) -> None:
         return
     with session.no_autoflush:  # events not written yet are written once, chained: no UPDATE of each after
         _lock_chain(session)
-        head = session.execute(select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))
-                               .order_by(AuditEvent.seq.desc()).limit(1)).first()
+        head = session.execute(_CHAIN_HEAD).first()
     seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
     # The chain follows the order the events were written in: those an earlier flush wrote by id, then the
     # others in the order they were added, which is the order the flush below inserts them (and numbers them).

@@ -269,12 +269,15 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
             ready.append(task)
     timers = _timers_among(waiting)
     stalled = pruning.stalled(workflow, seen_live)
+    # Read without flushing (the session's unflushed rows included): the one flush below then writes what the
+    # task's completion changed together with the instance.
     open_deadlines = {} if fresh else projections.open_timer_deadlines(session, instance_id)
+    inbox = {} if fresh else projections.ready_inbox_rows(session, instance_id)
     pruning.prune(workflow, projections.pinned_timers(open_deadlines))  # the history of loops stays bounded
     state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
     try:
-        # The version-checked UPDATE of the instance goes first, alone: a stale writer must stop
-        # before it touches the inbox or the deadlines that the newer state already rewrote.
+        # The version-checked UPDATE of the instance is flushed before the projections are synced: a stale
+        # writer must stop before it touches the inbox or the deadlines that the newer state already rewrote.
         with session.no_autoflush:
             instance.state_json = json.dumps(state, separators=(",", ":"))
             instance.serializer_version = SERIALIZER_VERSION
@@ -291,10 +294,10 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
         if isinstance(err, OperationalError) and "locked" not in str(err.orig):
             raise
         raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
-    projections.sync_inbox(session, instance, ready, timers, now, fresh=fresh)
+    # Not flushed here: the projections are written by the next flush, the commit's at the latest, with the
+    # audit event (a new instance's with its batch, start_many). Every read of them flushes first (autoflush).
+    projections.sync_inbox(session, instance, ready, timers, now, inbox)
     projections.sync_deadlines(session, instance, workflow, timers, now, open_deadlines)
-    if not fresh:  # a new instance's rows are flushed with its batch (start_many)
-        session.flush()
     # Not flushed here: the commit writes it once, with its place in the hash chain (workflow/audit.py).
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})

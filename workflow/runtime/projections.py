@@ -6,13 +6,14 @@ the deadline board and the digest without touching any state JSON.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow.models import Deadline, HumanTask, ProcessInstance
@@ -21,15 +22,49 @@ from workflow.runtime import specs as spec_registry
 from workflow.runtime.tasktree import escalated, filing_id_of, guarded_task, properties, task_by_id, work_pending
 from workflow.states import DeadlineState
 
+Row = TypeVar("Row", Deadline, HumanTask)
 ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
+
+
+def _current_rows(session: Session, model: type[Row], instance_id: int, matches: Callable[[Row], bool]) -> list[Row]:
+    """The instance's ``model`` rows that match as the session sees them now: what a query after a flush would
+    return, without the flush. The rows written are read; the session's unflushed changes are applied on top (its
+    new and changed rows that match, less those it deletes or changed so that they no longer match), so ``save``
+    writes everything it changed in one flush after the instance's version-checked UPDATE."""
+    with session.no_autoflush:
+        stored = list(session.scalars(_STORED_QUERY[model], {"instance_id": instance_id}))
+    pending = [row for row in (*session.new, *session.dirty)
+               if isinstance(row, model) and row.instance_id == instance_id]  # type: ignore[attr-defined]
+    rows = {id(row): row for row in (*stored, *pending)}
+    return [row for row in rows.values() if row not in session.deleted and matches(row)]
+
+
+def _is_open_timer(row: Deadline) -> bool:
+    return row.state == DeadlineState.OPEN and row.source == "bpmn_timer"
+
+
+def _is_ready(row: HumanTask) -> bool:
+    return row.state == "ready"
+
+
+# The query of each kind of row: the same test as its matcher, on the stored values. Built once: building a
+# statement costs more than running it from SQLAlchemy's compiled cache.
+_STORED_QUERY: dict[type, Select[Any]] = {
+    Deadline: select(Deadline).where(Deadline.instance_id == bindparam("instance_id"),
+                                     Deadline.state == DeadlineState.OPEN, Deadline.source == "bpmn_timer"),
+    HumanTask: select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready"),
+}
 
 
 def open_timer_deadlines(session: Session, instance_id: int) -> dict[str, Deadline]:
     """The instance's open deadline rows of BPMN timers, by timer task id (only the timers' own rows: a deadline a
     response opened on this instance is not a timer's to close)."""
-    return {row.timer_task_id: row for row in session.scalars(
-        select(Deadline).where(Deadline.instance_id == instance_id, Deadline.state == DeadlineState.OPEN,
-                               Deadline.source == "bpmn_timer"))}
+    return {row.timer_task_id: row for row in _current_rows(session, Deadline, instance_id, _is_open_timer)}
+
+
+def ready_inbox_rows(session: Session, instance_id: int) -> dict[str, HumanTask]:
+    """The instance's inbox rows of ready tasks, by task id."""
+    return {row.id: row for row in _current_rows(session, HumanTask, instance_id, _is_ready)}
 
 
 def pinned_timers(open_rows: dict[str, Deadline]) -> set[UUID]:
@@ -53,15 +88,15 @@ def timer_label(timer: Any, subject: Any) -> str:
 
 
 def sync_inbox(session: Session, instance: ProcessInstance, ready: list[Any],
-               timers: list[tuple[Any, datetime]], now: datetime, *, fresh: bool = False) -> None:
+               timers: list[tuple[Any, datetime]], now: datetime, rows: dict[str, HumanTask]) -> None:
+    """Add a row for each ready user task, cancel the ready rows whose task is gone (``rows``: the instance's
+    ready rows, from ``ready_inbox_rows``)."""
     due_by_task = {}
     for timer, due in timers:
         guarded = guarded_task(timer)
         if guarded is not None:
             due_by_task[guarded.id] = min(due, due_by_task.get(guarded.id, due))
     live = {str(t.id): t for t in ready}
-    rows = {} if fresh else {row.id: row for row in session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "ready"))}
     for task_id, row in rows.items():
         # Gone without being completed through complete_task (which marks its row): cancelled by an event.
         if task_id not in live and row.state == "ready":

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow.config import Settings
@@ -57,15 +57,18 @@ def load_locked(session: Session, settings: Settings, instance_id: int, actor: U
     return load(session, settings, instances.lock(session, instance_id, nowait=nowait), actor)
 
 
+# Built once (building it costs more than running it from SQLAlchemy's compiled cache).
+_LOCK_TASK = (select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
+              .where(HumanTask.id == bindparam("task_id")).options(*instances.LOCKED_WITH)
+              .with_for_update(of=(HumanTask, ProcessInstance)).execution_options(populate_existing=True))
+
+
 def lock_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstance]:
     """A ready task's inbox row and its instance, re-read and locked ``FOR UPDATE`` in one round trip (what
     ``require_ready_row(lock=True)`` and ``load_locked`` read in two). Two people completing one task queue up
     on PostgreSQL; the second then reads the row as completed. (SQLite has one writer; the instance's version
     column catches a stale write.) NotFound, or Conflict when the task is no longer ready."""
-    query = (select(HumanTask, ProcessInstance).join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
-             .where(HumanTask.id == task_id).options(*instances.LOCKED_WITH)
-             .with_for_update(of=(HumanTask, ProcessInstance)).execution_options(populate_existing=True))
-    found = session.execute(query).unique().one_or_none()
+    found = session.execute(_LOCK_TASK, {"task_id": task_id}).unique().one_or_none()
     if found is None:
         raise NotFound(f"task {task_id} not found")
     return instances.ready_or_refused(found[0], task_id), found[1]

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from workflow.admissibility import Choices
@@ -166,11 +166,14 @@ def apply_domain_rules(session: Session, instance: ProcessInstance, bpmn_id: str
     return rule(session, instance, data, actor, task_id) if rule else data
 
 
+_DOCUMENT_KINDS = select(Document.kind).where(Document.case_id == bindparam("case_id"))  # built once
+
+
 def _verify_consent(session: Session, instance: ProcessInstance, data: dict[str, Any],
                     actor: User, task_id: str) -> dict[str, Any]:
     case = instance.case
     assert case is not None
-    kinds = {kind for (kind,) in session.execute(select(Document.kind).where(Document.case_id == case.id))}
+    kinds = set(session.scalars(_DOCUMENT_KINDS, {"case_id": case.id}))
     errors = {
         field: Problem("document_not_on_case")
         for field, kind in (("form_of_appeal_verified", "form_of_appeal"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from workflow.audit import audit
@@ -77,8 +77,11 @@ def set_preferences(session: Session, actor: User, user: User, *, locale: str, t
     return changed
 
 
+_BY_USERNAME = select(User).where(User.username == bindparam("username"))  # built once: every request runs it
+
+
 def get_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    user = session.scalar(_BY_USERNAME, {"username": username})
     if user is None:
         raise NotFound(f"no user {username!r}")
     return user
