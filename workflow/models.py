@@ -650,6 +650,15 @@ class ProcessInstance(Base):
 
     definition: Mapped[ProcessDefinition] = relationship()
     case: Mapped[Case | None] = relationship()
+    # The stored rows its state projects and its saves rewrite (workflow/runtime/projections.py): its ready inbox
+    # rows and its BPMN timers' open deadlines. Read-only here; loaded with the instance's lock (LOCKED_WITH).
+    ready_task_rows: Mapped[list[HumanTask]] = relationship(
+        primaryjoin=lambda: and_(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "ready"),
+        viewonly=True)
+    open_timer_rows: Mapped[list[Deadline]] = relationship(
+        primaryjoin=lambda: and_(Deadline.instance_id == ProcessInstance.id, Deadline.state == DeadlineState.OPEN,
+                                 Deadline.source == "bpmn_timer"),
+        viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative API
 

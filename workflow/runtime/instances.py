@@ -109,9 +109,11 @@ def of_case(session: Session, case_id: int) -> ProcessInstance | None:
 
 
 # Read with the locked instance: its definition, its case and what its steps read (consent; triage: legal facts).
+# With them, in the same round trip, the rows its save rewrites (projections.note_locked).
 LOCKED_WITH = (joinedload(ProcessInstance.definition),
                joinedload(ProcessInstance.case).joinedload(Case.consent),
-               joinedload(ProcessInstance.case).joinedload(Case.legal_facts))
+               joinedload(ProcessInstance.case).joinedload(Case.legal_facts),
+               joinedload(ProcessInstance.ready_task_rows), joinedload(ProcessInstance.open_timer_rows))
 
 
 def lock(session: Session, instance_id: int, *, nowait: bool = False) -> ProcessInstance:
@@ -132,6 +134,7 @@ def lock(session: Session, instance_id: int, *, nowait: bool = False) -> Process
         raise Conflict(f"process instance {instance_id} is being changed by someone else; retry later") from None
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
+    projections.note_locked(session, instance)
     return instance
 
 
@@ -271,8 +274,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
     stalled = pruning.stalled(workflow, seen_live)
     # Read without flushing (the session's unflushed rows included): the one flush below then writes what the
     # task's completion changed together with the instance.
-    open_deadlines = {} if fresh else projections.open_timer_deadlines(session, instance_id)
-    inbox = {} if fresh else projections.ready_inbox_rows(session, instance_id)
+    open_deadlines, inbox = ({}, {}) if fresh else projections.rows_to_rewrite(session, instance)
     pruning.prune(workflow, projections.pinned_timers(open_deadlines))  # the history of loops stays bounded
     state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
     try:

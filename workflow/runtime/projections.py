@@ -13,7 +13,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
 from workflow.models import Deadline, HumanTask, ProcessInstance
@@ -26,19 +26,44 @@ Row = TypeVar("Row", Deadline, HumanTask)
 ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
 
 
-def _current_rows(session: Session, model: type[Row], instance_id: int, matches: Callable[[Row], bool]) -> list[Row]:
-    """The instance's ``model`` rows that match as the session sees them now: what a query after a flush would
-    return, without the flush. The rows written are read; the session's unflushed changes are applied on top (its
-    new and changed rows that match, less those it deletes or changed so that they no longer match), so ``save``
-    writes everything it changed in one flush after the instance's version-checked UPDATE."""
+_FLUSHES = "projections.flushes"  # Session.info: how many flushes have written something in this session
+_AS_LOCKED = "projections.as_locked"  # Session.info: instance id -> the flush count when its lock read its rows
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flush(session: Session, _context: object) -> None:
+    session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
+
+
+def note_locked(session: Session, instance: ProcessInstance) -> None:
+    """The instance was just read with its lock (``LOCKED_WITH``), its stored projection rows with it."""
+    session.info.setdefault(_AS_LOCKED, {})[instance.id] = session.info.get(_FLUSHES, 0)
+
+
+def _stored(session: Session, instance: ProcessInstance, relationship: str) -> list[Any]:
+    """The rows of one of the instance's projection relationships as stored. Those its lock read serve if nothing
+    was flushed since (the stored rows are then as read); otherwise, or on a second save, they are read again."""
+    locked_at = session.info.get(_AS_LOCKED, {}).get(instance.id)
+    if locked_at is None or locked_at != session.info.get(_FLUSHES, 0) or relationship in inspect(instance).unloaded:
+        session.expire(instance, [relationship])
     with session.no_autoflush:
-        stored = list(session.scalars(_STORED_QUERY[model], {"instance_id": instance_id}))
+        return list(getattr(instance, relationship))
+
+
+def _current_rows(session: Session, instance: ProcessInstance, relationship: str, model: type[Row],
+                  matches: Callable[[Row], bool]) -> list[Row]:
+    """The instance's rows of one projection as the session sees them now: what a query after a flush would
+    return, without the flush. The stored rows, with the session's unflushed changes on top (its new and changed
+    rows that match, less those it deletes or changed so that they no longer match), so ``save`` writes everything
+    it changed in one flush after the instance's version-checked UPDATE."""
     pending = [row for row in (*session.new, *session.dirty)
-               if isinstance(row, model) and row.instance_id == instance_id]  # type: ignore[attr-defined]
-    rows = {id(row): row for row in (*stored, *pending)}
+               if isinstance(row, model) and row.instance_id == instance.id]
+    rows = {id(row): row for row in (*_stored(session, instance, relationship), *pending)}
     return [row for row in rows.values() if row not in session.deleted and matches(row)]
 
 
+# The same tests as the relationships' joins (ProcessInstance.open_timer_rows, .ready_task_rows), on the values the
+# session holds.
 def _is_open_timer(row: Deadline) -> bool:
     return row.state == DeadlineState.OPEN and row.source == "bpmn_timer"
 
@@ -47,24 +72,13 @@ def _is_ready(row: HumanTask) -> bool:
     return row.state == "ready"
 
 
-# The query of each kind of row: the same test as its matcher, on the stored values. Built once: building a
-# statement costs more than running it from SQLAlchemy's compiled cache.
-_STORED_QUERY: dict[type, Select[Any]] = {
-    Deadline: select(Deadline).where(Deadline.instance_id == bindparam("instance_id"),
-                                     Deadline.state == DeadlineState.OPEN, Deadline.source == "bpmn_timer"),
-    HumanTask: select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.state == "ready"),
-}
-
-
-def open_timer_deadlines(session: Session, instance_id: int) -> dict[str, Deadline]:
+def rows_to_rewrite(session: Session, instance: ProcessInstance) -> tuple[dict[str, Deadline], dict[str, HumanTask]]:
     """The instance's open deadline rows of BPMN timers, by timer task id (only the timers' own rows: a deadline a
-    response opened on this instance is not a timer's to close)."""
-    return {row.timer_task_id: row for row in _current_rows(session, Deadline, instance_id, _is_open_timer)}
-
-
-def ready_inbox_rows(session: Session, instance_id: int) -> dict[str, HumanTask]:
-    """The instance's inbox rows of ready tasks, by task id."""
-    return {row.id: row for row in _current_rows(session, HumanTask, instance_id, _is_ready)}
+    response opened on this instance is not a timer's to close), and its ready inbox rows, by task id."""
+    deadlines = _current_rows(session, instance, "open_timer_rows", Deadline, _is_open_timer)
+    inbox = _current_rows(session, instance, "ready_task_rows", HumanTask, _is_ready)
+    session.info.get(_AS_LOCKED, {}).pop(instance.id, None)  # used: a later save reads them again
+    return {row.timer_task_id: row for row in deadlines}, {row.id: row for row in inbox}
 
 
 def pinned_timers(open_rows: dict[str, Deadline]) -> set[UUID]:

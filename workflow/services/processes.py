@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from workflow.config import Settings
 from workflow.errors import NotFound
 from workflow.models import Case, HumanTask, ProcessInstance, User
-from workflow.runtime import instances
+from workflow.runtime import instances, projections
 from workflow.runtime.instances import (
     Loaded,
     deliver_message,
@@ -71,4 +71,5 @@ def lock_task(session: Session, task_id: str) -> tuple[HumanTask, ProcessInstanc
     found = session.execute(_LOCK_TASK, {"task_id": task_id}).unique().one_or_none()
     if found is None:
         raise NotFound(f"task {task_id} not found")
+    projections.note_locked(session, found[1])
     return instances.ready_or_refused(found[0], task_id), found[1]
