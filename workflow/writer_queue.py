@@ -98,7 +98,10 @@ class QueuedConnection(sqlite3.Connection):
         """Take the writers' lock before ``BEGIN IMMEDIATE``; False when the wait ran out."""
         if self.writers_path is None or self._held is not None:
             return True
-        fd = take(self.writers_path, self.wait_ms / 1000)
+        try:
+            fd = take(self.writers_path, self.wait_ms / 1000)
+        except OSError:  # the lock file cannot be opened: SQLite's busy handler alone orders this writer
+            return True
         if fd is None:
             return False
         self._held = (fd, os.getpid())

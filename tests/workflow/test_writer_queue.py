@@ -132,3 +132,14 @@ def test_a_forked_child_never_lets_go_of_its_parents_lock(tmp_path: Path) -> Non
     assert not _free(tmp_path / "q.sqlite3")
     let_go(fd, parent)
     assert _free(tmp_path / "q.sqlite3")
+
+
+def test_a_lock_file_that_cannot_be_opened_leaves_the_writes_to_sqlite_alone(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    engine = _engine(path)
+    engine.dispose()
+    Path(lock_path(str(path))).unlink()
+    Path(lock_path(str(path))).mkdir()  # a directory where the lock file should be: it cannot be opened
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+    assert _count(engine) == 1
