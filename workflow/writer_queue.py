@@ -129,3 +129,8 @@ class QueuedConnection(sqlite3.Connection):
             super().close()
         finally:
             self.let_go()
+
+    def __del__(self) -> None:
+        # Dropped without a close (a checkout the pool lost to the garbage collector): SQLite's lock goes with
+        # the handle, and the writers' lock must go with it too.
+        self.let_go()

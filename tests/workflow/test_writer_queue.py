@@ -4,7 +4,9 @@ child for its parent, and a writer that waits out its busy timeout is refused as
 
 from __future__ import annotations
 
+import gc
 import os
+import sqlite3
 import threading
 from pathlib import Path
 
@@ -14,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from workflow import db
 from workflow.db import is_write_conflict, make_engine, read_session, session_factory
-from workflow.writer_queue import let_go, lock_path, take
+from workflow.writer_queue import QueuedConnection, let_go, lock_path, take
 
 
 def _engine(path: Path) -> Engine:
@@ -143,3 +145,13 @@ def test_a_lock_file_that_cannot_be_opened_leaves_the_writes_to_sqlite_alone(tmp
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO t VALUES (1)"))
     assert _count(engine) == 1
+
+
+def test_a_connection_dropped_without_a_close_lets_go_too(tmp_path: Path) -> None:
+    path = tmp_path / "q.sqlite3"
+    connection = sqlite3.connect(path, factory=QueuedConnection)
+    connection.writers_path, connection.wait_ms = lock_path(str(path)), 1000
+    assert connection.queue_for_write() and not _free(path)
+    del connection
+    gc.collect()
+    assert _free(path)
