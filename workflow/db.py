@@ -20,6 +20,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from workflow.writer_queue import QueuedConnection, lock_path
+
 log = logging.getLogger(__name__)
 # An execution option: this connection only reads. On SQLite its transactions begin DEFERRED (see _sqlite_begin).
 READ_ONLY = "petitio_read_only"
@@ -38,11 +40,12 @@ def _private(path: str | None) -> None:
         os.chmod(path, 0o600)
 
 
-def _on_sqlite_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _on_sqlite_connect(dbapi_connection: QueuedConnection, writers: str | None) -> None:
     # WAL lets the worker write while pages read; busy_timeout waits for the lock instead of failing.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _wait_for_writers(dbapi_connection, BUSY_TIMEOUT_MS)
+    dbapi_connection.writers_path = writers
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left holding old ciphertext
@@ -53,10 +56,32 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     # pysqlite's own transaction handling defers BEGIN and breaks SAVEPOINT; take control of it
     # (the recipe from SQLAlchemy's SQLite dialect documentation). Writers begin IMMEDIATE, taking the write
     # lock at the start: SQLite has one writer anyway, and a deferred transaction that reads, then writes
-    # after another commit, fails with "database is locked" instead of waiting; so they queue (busy_timeout).
+    # after another commit, fails with "database is locked" instead of waiting; so they queue (writer_queue).
     # Readers (``read_session``) begin DEFERRED: a WAL snapshot that takes no lock and never waits for a
     # writer, however long its transaction; they hold their few writes back for ``write_held_back``.
-    conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
+    if conn.get_execution_options().get(READ_ONLY):
+        conn.exec_driver_sql("BEGIN")
+        return
+    # Writers queue for the lock file first (workflow/writer_queue.py says why), until their transaction ends.
+    raw: QueuedConnection = conn.connection.dbapi_connection
+    try:
+        if raw.queue_for_write():
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # waited the whole busy timeout already: locked now, or free by chance, without a second wait
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={raw.wait_ms}")
+    except BaseException:
+        raw.let_go()
+        raise
+
+
+def _wait_for_writers(raw: QueuedConnection, wait_ms: int) -> None:
+    """How long this connection's next writes wait for the lock: in the writers' queue, then in SQLite."""
+    raw.wait_ms = int(wait_ms)
+    raw.execute(f"PRAGMA busy_timeout={raw.wait_ms}")
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -67,8 +92,10 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        engine = create_engine(url, connect_args={"timeout": 10, "isolation_level": None}, **kwargs)
-        event.listen(engine, "connect", _on_sqlite_connect)
+        writers = lock_path(database) if database and database != ":memory:" else None
+        engine = create_engine(url, connect_args={"timeout": 10, "isolation_level": None,
+                                                  "factory": QueuedConnection}, **kwargs)
+        event.listen(engine, "connect", lambda dbapi_connection, _: _on_sqlite_connect(dbapi_connection, writers))
         event.listen(engine, "first_connect", lambda *_: _private(database))
         event.listen(engine, "begin", _sqlite_begin)
     else:
@@ -202,9 +229,9 @@ def write_held_back(engine: Engine, held: HeldBack, *, attempts: int = WRITE_ATT
 
 def _write(engine: Engine, held: HeldBack, wait_ms: int) -> None:
     with engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw: QueuedConnection = conn.connection.dbapi_connection  # type: ignore[assignment]
         # Straight on the driver's connection, outside any transaction: SQLAlchemy would begin one first.
-        raw.execute(f"PRAGMA busy_timeout={int(wait_ms)}")  # type: ignore[union-attr]
+        _wait_for_writers(raw, wait_ms)
         try:
             with Session(bind=conn) as session:  # its first statement begins IMMEDIATE, waiting up to wait_ms
                 for cls, values in held.inserts:
@@ -216,7 +243,7 @@ def _write(engine: Engine, held: HeldBack, wait_ms: int) -> None:
                             setattr(row, key, value)
                 session.commit()
         finally:
-            raw.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")  # type: ignore[union-attr]
+            _wait_for_writers(raw, BUSY_TIMEOUT_MS)
 
 
 _WRITERS: set[threading.Thread] = set()
