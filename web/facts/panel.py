@@ -2,6 +2,9 @@
 lines open on demand (the facts, or the edit form for those who record them), an "add" form per kind, and the
 case-level "not known" markers.
 
+The forms are drawn only when asked for (``?facts=edit``, a link of the panel, where every save comes back) or
+when one was refused: a dozen forms of many controls were half the case page's cost, drawn for every view.
+
 Rows come from ``services/facts.read_facts`` through ``read_case`` (the read audited); the person's facts are the
 fields of ``page.read.person`` the role may read. A refused form comes back only in its own place (``Refused``).
 """
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from flask import request
 from flask_babel import gettext as _
 
 from web.dates import day
@@ -32,6 +36,8 @@ from workflow.services.facts import FactsRead
 
 # The kinds in the order a filing tells the story: what happened, who, the arrest, ill-treatment, remedies.
 KINDS = ("incidents", "perpetrators", "arrests", "ill_treatments", "remedy_steps")
+# The case page's query argument that draws the panel's forms (``?facts=edit``).
+EDIT_ARG, EDIT_VALUE = "facts", "edit"
 SEGMENTS = {"incidents": "incidents", "perpetrators": "perpetrators", "arrests": "arrests",
             "ill_treatments": "ill-treatments", "remedy_steps": "remedy-steps"}
 
@@ -85,7 +91,8 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
     if read is None:
         return None
     case, session = page.read.case, page.session
-    editable = fact_access.may_edit(page.actor, case)
+    may_edit = fact_access.may_edit(page.actor, case)
+    editable = may_edit and (posted is not None or request.args.get(EDIT_ARG) == EDIT_VALUE)
     refused = posted.form if posted is not None else None
     key = posted.key if posted is not None else None
     kinds = []
@@ -117,7 +124,8 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
             person_form.version.data = fact_access.version(session, case, "person")
     marked = [name.removeprefix("person.") for name in read.unknown_facts if name.startswith("person.")]
     return {
-        "editable": editable, "kinds": kinds, "first_incident": case.incidents[0].id if case.incidents else None,
+        "editable": editable, "may_edit": may_edit, "kinds": kinds,
+        "first_incident": case.incidents[0].id if case.incidents else None,
         "person": [Line(LABELS["person"].get(n, n), _text("person", n, v), n in marked, n in ("activity", "situation"))
                    for n, v in person.items()],
         "person_form": person_form, "person_open": key == "person",
