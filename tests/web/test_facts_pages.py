@@ -113,9 +113,9 @@ def test_the_forms_are_drawn_when_asked_for(env, login) -> None:
     assert f'href="/cases/{REF}?facts=edit#filing-facts"' in plain
     assert "/filing-facts/perpetrators\"" not in plain and "/filing-facts/person\"" not in plain
     html = page(ina, REF)
-    assert "/filing-facts/perpetrators\"" in html and "Edit the facts for the filings" not in html
+    assert "/filing-facts/perpetrators\"" in html and 'aria-describedby="h-filing-facts"' not in html
     saved = ina.post(f"/cases/{REF}/filing-facts/perpetrators",
                      data=form_data("perpetrators-new", {"agency": "police"}, token_of(html)))
     assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/cases/{REF}?facts=edit#filing-facts")
     # Roles that edit nothing get no link.
-    assert "Edit the facts for the filings" not in page(login("mara"), REF)
+    assert 'aria-describedby="h-filing-facts"' not in page(login("mara"), REF)
