@@ -54,7 +54,7 @@ TOKEN = re.compile(r'name="[\w-]*csrf_token"[^>]*value="([^"]+)"')
 
 def page(client: FlaskClient, ref: str) -> str:
     """The case page with the panel's forms drawn (they are drawn only when asked for)."""
-    response = client.get(f"/cases/{ref}?facts=edit")
+    response = client.get(f"/cases/{ref}?open=facts")
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
 

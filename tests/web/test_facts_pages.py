@@ -110,12 +110,12 @@ def test_the_forms_are_drawn_when_asked_for(env, login) -> None:
     ina = login("ina")
     plain = ina.get(f"/cases/{REF}").get_data(as_text=True)
     assert "Facts for the filings" in plain and plain.count('class="fact-row"') == 1  # the intake incident
-    assert f'href="/cases/{REF}?facts=edit#filing-facts"' in plain
+    assert f'href="/cases/{REF}?open=facts#filing-facts"' in plain
     assert "/filing-facts/perpetrators\"" not in plain and "/filing-facts/person\"" not in plain
     html = page(ina, REF)
     assert "/filing-facts/perpetrators\"" in html and 'aria-describedby="h-filing-facts"' not in html
     saved = ina.post(f"/cases/{REF}/filing-facts/perpetrators",
                      data=form_data("perpetrators-new", {"agency": "police"}, token_of(html)))
-    assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/cases/{REF}?facts=edit#filing-facts")
+    assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/cases/{REF}?open=facts#filing-facts")
     # Roles that edit nothing get no link.
     assert 'aria-describedby="h-filing-facts"' not in page(login("mara"), REF)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import g, render_template
+from flask import g, render_template, request
 
 from web.cases import panels as case_panels
 from web.consent.panel import consent_panel
@@ -21,7 +21,7 @@ from web.deadlines.panel import deadlines_panel
 from web.documents.panel import documents_panel
 from web.facts.panel import facts_panel
 from web.loaders import no_case
-from web.panel import CasePage, Posted
+from web.panel import OPEN_ARG, CasePage, Posted
 from web.position.panel import position_panel
 from web.repair.panel import stuck_panel
 from web.review.panel import legal_facts_panel, review_parts
@@ -61,7 +61,7 @@ def render_case(ref: str, posted: Posted | None = None) -> str:
         read = read_case(session, ref, actor=g.actor, role=g.actor.role, channel="web")
     except NotFound:
         no_case()
-    page = CasePage(session, read, g.actor, utcnow())
+    page = CasePage(session, read, g.actor, utcnow(), request.args.get(OPEN_ARG))
     panels = {name: draw(page, posted.form if posted is not None and posted.panel == name else None)
               for name, draw in PANELS.items()}
     return render_template("cases/case.html", case=read, panels=panels, now=page.now)

@@ -2,8 +2,8 @@
 lines open on demand (the facts, or the edit form for those who record them), an "add" form per kind, and the
 case-level "not known" markers.
 
-The forms are drawn only when asked for (``?facts=edit``, a link of the panel, where every save comes back) or
-when one was refused: a dozen forms of many controls were half the case page's cost, drawn for every view.
+The forms are drawn only when asked for (``?open=facts``, a link of the panel, where every save comes back) or
+when one was refused (``web/panel.py`` OPEN_ARG): a dozen forms of many controls, drawn for every view.
 
 Rows come from ``services/facts.read_facts`` through ``read_case`` (the read audited); the person's facts are the
 fields of ``page.read.person`` the role may read. A refused form comes back only in its own place (``Refused``).
@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask import request
 from flask_babel import gettext as _
 
 from web.dates import day
@@ -36,8 +35,7 @@ from workflow.services.facts import FactsRead
 
 # The kinds in the order a filing tells the story: what happened, who, the arrest, ill-treatment, remedies.
 KINDS = ("incidents", "perpetrators", "arrests", "ill_treatments", "remedy_steps")
-# The case page's query argument that draws the panel's forms (``?facts=edit``).
-EDIT_ARG, EDIT_VALUE = "facts", "edit"
+PANEL = "facts"  # the panel's name on the case page (web/cases/page.py) and in ``?open=``
 SEGMENTS = {"incidents": "incidents", "perpetrators": "perpetrators", "arrests": "arrests",
             "ill_treatments": "ill-treatments", "remedy_steps": "remedy-steps"}
 
@@ -92,7 +90,7 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
         return None
     case, session = page.read.case, page.session
     may_edit = fact_access.may_edit(page.actor, case)
-    editable = may_edit and (posted is not None or request.args.get(EDIT_ARG) == EDIT_VALUE)
+    editable = may_edit and page.wants_forms(PANEL, posted)
     refused = posted.form if posted is not None else None
     key = posted.key if posted is not None else None
     kinds = []

@@ -18,10 +18,10 @@ from web.cases.page import render_case
 from web.database import db, keep_despite_error_status
 from web.errors import refusal
 from web.facts.forms import FactsForm, RemoveForm, facts_form, unknown_facts_form
-from web.facts.panel import EDIT_ARG, EDIT_VALUE, SEGMENTS, Refused
+from web.facts.panel import PANEL, SEGMENTS, Refused
 from web.loaders import case_or_404
 from web.messages import messages_of, put_on_form
-from web.panel import Posted
+from web.panel import OPEN_ARG, Posted
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.roles import FILING_FACT_EDITORS
 from workflow.services import facts
@@ -33,7 +33,7 @@ ANCHOR = "filing-facts"
 
 
 def _back(ref: str) -> str:
-    return url_for("cases.case", ref=ref, _anchor=ANCHOR, **{EDIT_ARG: EDIT_VALUE})
+    return url_for("cases.case", ref=ref, _anchor=ANCHOR, **{OPEN_ARG: PANEL})
 
 
 @bp.route("/cases/<ref>/filing-facts/person", methods=["POST"])
@@ -116,7 +116,7 @@ def _save(ref: str, key: str, form: Any, save: Any, default: str | None = None) 
         else:
             flash(_("Saved."), "success")
             return redirect(_back(ref), 303)
-    html = render_case(ref, Posted("facts", Refused(key, form)))
+    html = render_case(ref, Posted(PANEL, Refused(key, form)))
     keep_despite_error_status()  # the identity read of the page drawn stays audited
     return html, 400 if set(form.errors) == {"csrf_token"} else 422
 
