@@ -12,6 +12,11 @@ from sqlalchemy.orm import Session
 from workflow.models import User
 from workflow.services.cases import CaseRead
 
+# ``/cases/<ref>?open=<panel>``: the case page with that panel's forms drawn. The forms of the facts, the consent
+# choices and the upload are drawn only when asked for (a link in their panel) or when one was refused: drawn on
+# every view, they were half the page's cost.
+OPEN_ARG = "open"
+
 
 @dataclass(frozen=True)
 class Posted:
@@ -29,6 +34,11 @@ class CasePage:
     read: CaseRead
     actor: User
     now: datetime
+    opened: str | None = None  # the panel whose forms were asked for (OPEN_ARG)
+
+    def wants_forms(self, panel: str, posted: Any) -> bool:
+        """Whether ``panel`` draws its forms: asked for, or one of them was refused (``posted``)."""
+        return posted is not None or self.opened == panel
 
     @cached_property
     def bodies(self) -> dict[int, str]:

@@ -63,5 +63,8 @@ def test_new_appeal_in_the_browser(server, browser, shoot):
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(re.compile(f"/cases/{REF}$"))
     assert "Journalist" in page.inner_text("section[aria-labelledby=h-person]")
-    assert "Complainant's details corrected" in page.inner_text("main")
+    # The correction is in the case's history, a link away.
+    page.locator("section[aria-labelledby=h-history] a:text-is(\"History\")").click()
+    page.wait_for_url(re.compile(f"/cases/{REF}/history#h-history$"))
+    assert "Complainant's details corrected" in page.inner_text("section[aria-labelledby=h-history]")
     page.context.close()

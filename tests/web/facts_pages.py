@@ -53,7 +53,8 @@ TOKEN = re.compile(r'name="[\w-]*csrf_token"[^>]*value="([^"]+)"')
 
 
 def page(client: FlaskClient, ref: str) -> str:
-    response = client.get(f"/cases/{ref}")
+    """The case page with the panel's forms drawn (they are drawn only when asked for)."""
+    response = client.get(f"/cases/{ref}?open=facts")
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
 

@@ -38,6 +38,7 @@ PAGE_ACCESS: dict[str, frozenset[str]] = {
     "inbox.find": CASEWORK,
     "cases.cases": CASEWORK,
     "cases.case": CASEWORK,
+    "cases.history": CASEWORK,
     "intake.new_appeal": frozenset({INTAKE}),
     "intake.edit_person": frozenset({INTAKE}),
     "intake.edit_facts": frozenset({INTAKE, LEGAL}),

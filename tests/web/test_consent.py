@@ -100,8 +100,9 @@ def test_the_panel_saves_choices_and_refuses_bad_ones(env, login):
     assert consent_of(env, "APL-610") == {"share": True, "publish": False, "initials": True, "anonymous": False,
                                           "overrides": {"un_wgad": "deny"}, "risk": "Summoned twice."}
     page = text_of(client.get("/cases/APL-610"))
-    assert "Consent choices saved." in page and "Consent choices changed" in page
-    assert '<option value="deny" selected>' in page
+    assert "Consent choices saved." in page and "never named" in page
+    assert "Consent choices changed" in text_of(client.get("/cases/APL-610/history"))
+    assert '<option value="deny" selected>' in text_of(client.get("/cases/APL-610?open=consent"))
 
     refused = post_consent(client, "APL-610", anonymous="y", publish_name="y", body_un_sp="allow")
     html = text_of(refused)
@@ -120,8 +121,9 @@ def test_the_panel_after_withdrawal_is_read_only_and_posts_are_409(env, login):
     token = csrf_token(text_of(client.get("/cases/APL-611/consent/withdraw")))
     assert client.post("/cases/APL-611/consent/withdraw",
                        data={"csrf_token": token, "reason": "Fears reprisals."}).status_code == 303
-    page = text_of(client.get("/cases/APL-611"))
+    page = text_of(client.get("/cases/APL-611?open=consent"))
     assert 'action="/cases/APL-611/consent"' not in page and "What the complainant allows" in page
+    assert "open=consent" not in page.split("<main", 1)[1]  # nor the link to the form
     response = client.post("/cases/APL-611/consent", data={"csrf_token": token, "consent-csrf_token": token,
                                                             "consent-publish_name": "y"})
     assert response.status_code == 409 and "can no longer change" in text_of(response)
@@ -132,15 +134,19 @@ def test_the_panel_per_role(env, login):
     with env.uow() as session:
         update_consent_permissions(session, env.user(session, "ina"), get_case(session, "APL-612"),
                                    risk_note="Lives near the border.", body_overrides={"ep_peti": "deny"})
-    intake = text_of(login("ina").get("/cases/APL-612"))
+    ina = login("ina")
+    plain = text_of(ina.get("/cases/APL-612"))  # the form is drawn when asked for, through this link
+    assert 'href="/cases/APL-612?open=consent#consent"' in plain and 'action="/cases/APL-612/consent"' not in plain
+    assert "Lives near the border." in plain and "never named" in plain
+    intake = text_of(ina.get("/cases/APL-612?open=consent"))
     assert 'action="/cases/APL-612/consent"' in intake and 'name="consent-anonymous"' in intake
     assert "Lives near the border." in intake
     assert 'href="/cases/APL-612/forms/power_of_attorney.docx?lang=ru"' in intake
     assert 'href="/cases/APL-612/forms/form_of_appeal.docx?lang=en"' in intake
-    legal = text_of(login("lena").get("/cases/APL-612"))
+    legal = text_of(login("lena").get("/cases/APL-612?open=consent"))
     assert 'action="/cases/APL-612/consent"' in legal and "/forms/" not in legal
     mara = login("mara")
-    manager = text_of(mara.get("/cases/APL-612"))
+    manager = text_of(mara.get("/cases/APL-612?open=consent"))
     assert 'action="/cases/APL-612/consent"' not in manager and "/forms/" not in manager
     assert "Lives near the border." not in manager  # the risk note is for the people who act on it
     assert "What the complainant allows" in manager and "never named" in manager

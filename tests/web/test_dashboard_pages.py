@@ -102,8 +102,10 @@ def test_statistics_csv_downloads_and_parses(login, cases):
     assert ["cases_by_city", "Almaty", "", "2"] in rows and ["cases_by_stage", "consent", "", "3"] in rows
 
 
-def test_the_case_page_shows_the_timeline(login, cases):
-    page = login("lena").get("/cases/DB-1").get_data(as_text=True)
+def test_the_case_page_links_to_the_timeline(login, cases):
+    lena = login("lena")
+    assert 'href="/cases/DB-1/history#h-timeline"' in lena.get("/cases/DB-1").get_data(as_text=True)
+    page = lena.get("/cases/DB-1/history").get_data(as_text=True)
     timeline = re.search(r'<ol class="timeline case-timeline">(.*?)</ol>', page, re.S).group(1)
     kinds = re.findall(r'<li class="timeline-(\w+)">', timeline)
     assert kinds[0] == "received" and "task_created" in kinds and "deadline" in kinds

@@ -73,7 +73,9 @@ def sign_in(app, username: str) -> FlaskClient:  # type: ignore[no-untyped-def]
 def test_upload_pdf_png_jpeg_docx_and_versions(env, login, user):
     open_sample_case(env, "APL-501", documents=())
     client = login(user)
-    page = text_of(client.get("/cases/APL-501"))
+    plain = text_of(client.get("/cases/APL-501"))  # the form is drawn when asked for, through this link
+    assert 'href="/cases/APL-501?open=documents#documents"' in plain and 'name="upload-file"' not in plain
+    page = text_of(client.get("/cases/APL-501?open=documents"))
     assert 'enctype="multipart/form-data"' in page and 'name="upload-file"' in page
     for kind, content, name in [("form_of_appeal", PDF, "foa.pdf"), ("evidence", PNG, "photo.png"),
                                 ("medical", JPEG, "report.jpeg"), ("court_decision", DOCX, "decision.docx"),
@@ -200,7 +202,7 @@ def test_download_from_the_case_page_returns_the_exact_bytes_and_is_audited(env,
         (str(ids[("court_decision", 1)]), "court_decision", ids[("court_decision", 1)], "web"),
         (str(ids[("evidence", 1)]), "evidence", ids[("evidence", 1)], "web")]
     assert all(set(e) <= {"object_id", "document_id", "kind", "version", "channel"} for e in events)
-    assert "Document opened" in text_of(client.get("/cases/APL-510"))
+    assert "Document opened" in text_of(client.get("/cases/APL-510/history"))
 
 
 def test_download_refusals(env, login):

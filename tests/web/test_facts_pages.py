@@ -102,3 +102,20 @@ def test_roles_stale_forms_other_cases_and_ended_cases(env, login) -> None:
                                                                             token), 409)
     assert "has ended" in ended
     assert "/filing-facts/perpetrators\"" not in page(ina, "PGF-002")  # no forms on an ended case
+
+
+def test_the_forms_are_drawn_when_asked_for(env, login) -> None:
+    """The plain case page shows the facts and a link to the forms; saving comes back to the forms."""
+    open_sample_case(env, REF)
+    ina = login("ina")
+    plain = ina.get(f"/cases/{REF}").get_data(as_text=True)
+    assert "Facts for the filings" in plain and plain.count('class="fact-row"') == 1  # the intake incident
+    assert f'href="/cases/{REF}?open=facts#filing-facts"' in plain
+    assert "/filing-facts/perpetrators\"" not in plain and "/filing-facts/person\"" not in plain
+    html = page(ina, REF)
+    assert "/filing-facts/perpetrators\"" in html and 'aria-describedby="h-filing-facts"' not in html
+    saved = ina.post(f"/cases/{REF}/filing-facts/perpetrators",
+                     data=form_data("perpetrators-new", {"agency": "police"}, token_of(html)))
+    assert saved.status_code == 303 and saved.headers["Location"].endswith(f"/cases/{REF}?open=facts#filing-facts")
+    # Roles that edit nothing get no link.
+    assert 'aria-describedby="h-filing-facts"' not in page(login("mara"), REF)

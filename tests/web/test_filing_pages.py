@@ -60,7 +60,7 @@ def test_versions_are_listed_and_download_as_docx(env, login, filing_id):
     assert any(p.text for p in docx.Document(io.BytesIO(response.data)).paragraphs)
     [event] = downloads(env)
     assert event.data["filing_id"] == filing_id and event.data["version"] == 1 and event.data["channel"] == "web"
-    assert "filing, version 1 (DOCX)" in text_of(lena.get(f"/cases/{REF}"))  # in the case's history
+    assert "filing, version 1 (DOCX)" in text_of(lena.get(f"/cases/{REF}/history"))
 
 
 def test_a_revised_filing_keeps_its_versions_and_the_checked_one_is_frozen(env, login, filing_id):
@@ -91,7 +91,7 @@ def test_the_case_zip_holds_the_latest_version_and_is_audited(env, login, filing
     assert filings == [f"filings/{REF}-un_sp-en-v2.docx"]
     [event] = downloads(env)
     assert (event.action, event.object_id) == ("filing_bundle_downloaded", REF)
-    assert "Filings and annexes downloaded (zip)" in text_of(ina.get(f"/cases/{REF}"))
+    assert "Filings and annexes downloaded (zip)" in text_of(ina.get(f"/cases/{REF}/history"))
 
 
 def test_a_pdf_copy_is_converted_read_back_and_audited(env, login, filing_id):

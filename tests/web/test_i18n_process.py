@@ -74,7 +74,7 @@ def test_a_russian_user_reads_task_names_and_deadline_labels_in_russian_on_every
     cases = _text(lena.get("/cases").get_data(as_text=True))
     assert f"{TASKS['Legal review']} (" in cases and "Legal review" not in cases
 
-    case = _text(lena.get("/cases/RU-2").get_data(as_text=True))
+    case = _text("".join(lena.get(path).get_data(as_text=True) for path in ("/cases/RU-2", "/cases/RU-2/history")))
     for russian in (f"Выполнить: {TASKS['Legal review']}",  # the task panel
                     f"Задача выполнена: {TASKS['Verify consent']}",  # the timeline
                     f"Срок: {DEADLINES['Legal review due']}",

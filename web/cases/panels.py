@@ -1,8 +1,11 @@
-"""The case page's own panels: the complainant, what happened, the timeline and the history."""
+"""The case page's own panels: the complainant and what happened; and the case's timeline and history, drawn on
+a page of their own (``cases.history``, linked from the case page)."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from web.history import history_entries
 from web.panel import CasePage
@@ -24,10 +27,10 @@ def incidents_panel(page: CasePage, posted: Any) -> dict[str, Any]:
             "editable": may_edit_facts(page.actor, page.read.case)}
 
 
-def timeline_panel(page: CasePage, posted: Any) -> dict[str, Any]:
-    return {"entries": case_timeline(page.session, page.read.case.id)}
+def timeline_panel(session: Session, case_id: int) -> dict[str, Any]:
+    return {"entries": case_timeline(session, case_id)}
 
 
-def history_panel(page: CasePage, posted: Any) -> dict[str, Any]:
-    events = case_history(page.session, page.read.case.id)
-    return {"entries": history_entries(events, review_reasons(page.session, events))}
+def history_panel(session: Session, case_id: int) -> dict[str, Any]:
+    events = case_history(session, case_id)
+    return {"entries": history_entries(events, review_reasons(session, events))}

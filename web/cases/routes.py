@@ -1,4 +1,4 @@
-"""The case list and the case page."""
+"""The case list, the case page and the case's timeline and history."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from flask import Blueprint, render_template, request
 from web.access import roles
 from web.cases.forms import filter_form
 from web.cases.page import render_case
+from web.cases.panels import history_panel, timeline_panel
 from web.database import db
-from web.loaders import page_arg
+from web.loaders import case_or_404, page_arg
 from workflow.models import utcnow
 from workflow.roles import CASEWORK
 from workflow.services.cases import case_rows, list_cases
@@ -36,3 +37,12 @@ def cases() -> str:
 @roles(*CASEWORK)
 def case(ref: str) -> str:
     return render_case(ref)
+
+
+@bp.route("/cases/<ref>/history")
+@roles(*CASEWORK)
+def history(ref: str) -> str:
+    """The case's dated events and its audit history (reads left out): no identity field, nothing to audit."""
+    session, case = db(), case_or_404(ref)
+    return render_template("cases/history.html", case=case, timeline=timeline_panel(session, case.id),
+                           history=history_panel(session, case.id))

@@ -1,5 +1,5 @@
 """The consent panel of the case page: status, the two documents behind it, what the complainant allows (or the
-form to change it), the forms to sign."""
+form to change it, drawn when asked for: ``web/panel.py`` OPEN_ARG), the forms to sign."""
 
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ def consent_panel(page: CasePage, posted: ConsentPermissionsForm | None) -> dict
     editable = role in CONSENT_EDITORS and not withdrawn
     return {
         "record": _record(page, consent, show_risk_note=role in CONSENT_EDITORS) if consent is not None else None,
-        "form": (posted or consent_form(consent)) if editable else None,
+        "form": (posted or consent_form(consent)) if editable and page.wants_forms("consent", posted) else None,
+        "editable": editable,
         "body_codes": list(CODES),
         "may_withdraw": role in CONSENT_WITHDRAWERS and not withdrawn,
         "may_open_documents": role in DOCUMENT_READERS,

@@ -1,5 +1,5 @@
 """The documents panel of the case page: what there is (file names only for roles that read names), downloads
-for the roles that open documents, and the upload form."""
+for the roles that open documents, and the upload form (drawn when asked for: ``web/panel.py`` OPEN_ARG)."""
 
 from __future__ import annotations
 
@@ -17,5 +17,7 @@ def documents_panel(page: CasePage, posted: DocumentUploadForm | None) -> dict[s
         # File names are typed by people and often carry the complainant's name: only for roles that see it.
         "show_filenames": sees_names(role),
         "may_download": role in DOCUMENT_READERS,
-        "form": (posted or upload_form(formdata=None)) if role in DOCUMENT_UPLOADERS else None,
+        "may_upload": role in DOCUMENT_UPLOADERS,
+        "form": (posted or upload_form(formdata=None))
+        if role in DOCUMENT_UPLOADERS and page.wants_forms("documents", posted) else None,
     }

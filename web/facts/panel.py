@@ -2,6 +2,9 @@
 lines open on demand (the facts, or the edit form for those who record them), an "add" form per kind, and the
 case-level "not known" markers.
 
+The forms are drawn only when asked for (``?open=facts``, a link of the panel, where every save comes back) or
+when one was refused (``web/panel.py`` OPEN_ARG): a dozen forms of many controls, drawn for every view.
+
 Rows come from ``services/facts.read_facts`` through ``read_case`` (the read audited); the person's facts are the
 fields of ``page.read.person`` the role may read. A refused form comes back only in its own place (``Refused``).
 """
@@ -32,6 +35,7 @@ from workflow.services.facts import FactsRead
 
 # The kinds in the order a filing tells the story: what happened, who, the arrest, ill-treatment, remedies.
 KINDS = ("incidents", "perpetrators", "arrests", "ill_treatments", "remedy_steps")
+PANEL = "facts"  # the panel's name on the case page (web/cases/page.py) and in ``?open=``
 SEGMENTS = {"incidents": "incidents", "perpetrators": "perpetrators", "arrests": "arrests",
             "ill_treatments": "ill-treatments", "remedy_steps": "remedy-steps"}
 
@@ -85,7 +89,8 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
     if read is None:
         return None
     case, session = page.read.case, page.session
-    editable = fact_access.may_edit(page.actor, case)
+    may_edit = fact_access.may_edit(page.actor, case)
+    editable = may_edit and page.wants_forms(PANEL, posted)
     refused = posted.form if posted is not None else None
     key = posted.key if posted is not None else None
     kinds = []
@@ -117,7 +122,8 @@ def facts_panel(page: CasePage, posted: Refused | None) -> dict[str, Any] | None
             person_form.version.data = fact_access.version(session, case, "person")
     marked = [name.removeprefix("person.") for name in read.unknown_facts if name.startswith("person.")]
     return {
-        "editable": editable, "kinds": kinds, "first_incident": case.incidents[0].id if case.incidents else None,
+        "editable": editable, "may_edit": may_edit, "kinds": kinds,
+        "first_incident": case.incidents[0].id if case.incidents else None,
         "person": [Line(LABELS["person"].get(n, n), _text("person", n, v), n in marked, n in ("activity", "situation"))
                    for n, v in person.items()],
         "person_form": person_form, "person_open": key == "person",

@@ -1,8 +1,8 @@
 """Recording the facts for the filings on the case page (intake and legal officers; ``services/facts.py``).
 
-Every form posts here and, saved, goes back to the case page at the panel; refused, the case page is drawn with
-that form and its problems next to the fields (422), nothing written. A stale form or an ended case is a 409
-with the way back to the case as it is now.
+Every form posts here and, saved, goes back to the case page at the panel with its forms (for the next entry);
+refused, the case page is drawn with that form and its problems next to the fields (422), nothing written. A stale
+form or an ended case is a 409 with the way back to the case as it is now.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from web.cases.page import render_case
 from web.database import db, keep_despite_error_status
 from web.errors import refusal
 from web.facts.forms import FactsForm, RemoveForm, facts_form, unknown_facts_form
-from web.facts.panel import SEGMENTS, Refused
+from web.facts.panel import PANEL, SEGMENTS, Refused
 from web.loaders import case_or_404
 from web.messages import messages_of, put_on_form
-from web.panel import Posted
+from web.panel import OPEN_ARG, Posted
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.roles import FILING_FACT_EDITORS
 from workflow.services import facts
@@ -33,7 +33,7 @@ ANCHOR = "filing-facts"
 
 
 def _back(ref: str) -> str:
-    return url_for("cases.case", ref=ref, _anchor=ANCHOR)
+    return url_for("cases.case", ref=ref, _anchor=ANCHOR, **{OPEN_ARG: PANEL})
 
 
 @bp.route("/cases/<ref>/filing-facts/person", methods=["POST"])
@@ -116,7 +116,7 @@ def _save(ref: str, key: str, form: Any, save: Any, default: str | None = None) 
         else:
             flash(_("Saved."), "success")
             return redirect(_back(ref), 303)
-    html = render_case(ref, Posted("facts", Refused(key, form)))
+    html = render_case(ref, Posted(PANEL, Refused(key, form)))
     keep_despite_error_status()  # the identity read of the page drawn stays audited
     return html, 400 if set(form.errors) == {"csrf_token"} else 422
 
