@@ -20,10 +20,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.audit import audit
 from workflow.config import Settings
@@ -257,11 +257,37 @@ def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     return min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
 
 
+# Built once; the SET clause is the parameters' other keys (the instance's columns).
+_WRITE_STATE = (update(ProcessInstance.__table__)
+                .where(ProcessInstance.__table__.c.id == bindparam("instance_id"),
+                       ProcessInstance.__table__.c.version == bindparam("read_version")))
+
+
+def _write_state(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """The instance's new state, in one UPDATE sent at once and checked against the version this state was loaded
+    from: a stale writer (another transaction saved the instance since) stops here, a Conflict, before it touches
+    the inbox or the deadlines that the newer state already rewrote. Written without the ORM's flush (everything
+    else the save changes goes with the next one); the loaded instance is told the values it now has."""
+    read_version = instance.version
+    values = {**values, "version": read_version + 1}
+    try:
+        written = session.connection().execute(
+            _WRITE_STATE, {"instance_id": instance.id, "read_version": read_version, **values}).rowcount
+    except OperationalError as err:
+        # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked".
+        if "locked" not in str(err.orig):
+            raise
+        written = 0
+    if written != 1:
+        raise Conflict(f"process instance {instance.id} was changed by someone else; reload and retry")
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+
+
 def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fresh: bool = False) -> None:
     """``fresh``: the instance's first save (``start_many``): no inbox or deadline rows to read, no stale writer
     to stop, and the caller flushes."""
     instance, workflow, session = loaded.instance, loaded.workflow, loaded.context.session
-    instance_id = instance.id  # readable even after a failed flush expires the object
     now = utcnow()
     ready, waiting, seen_live = [], [], 0
     for task in workflow.get_tasks(state=pruning.LIVE):  # one walk of the task tree
@@ -272,30 +298,23 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
             ready.append(task)
     timers = _timers_among(waiting)
     stalled = pruning.stalled(workflow, seen_live)
-    # Read without flushing (the session's unflushed rows included): the one flush below then writes what the
-    # task's completion changed together with the instance.
+    # Read without flushing (the session's unflushed rows included): what the save changes is written by one
+    # flush after the instance's own UPDATE.
     open_deadlines, inbox = ({}, {}) if fresh else projections.rows_to_rewrite(session, instance)
     pruning.prune(workflow, projections.pinned_timers(open_deadlines))  # the history of loops stays bounded
     state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
-    try:
-        # The version-checked UPDATE of the instance is flushed before the projections are synced: a stale
-        # writer must stop before it touches the inbox or the deadlines that the newer state already rewrote.
+    values = {"state_json": json.dumps(state, separators=(",", ":")), "serializer_version": SERIALIZER_VERSION,
+              "next_timer_at": min((due for _, due in timers), default=None),
+              "status": pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running",
+              "last_error": pruning.STALLED_TEXT if stalled else None, "updated_at": now}
+    if fresh:  # a new row: inserted with its batch
+        for key, value in values.items():
+            setattr(instance, key, value)
+    else:
+        _write_state(session, instance, values)
+    if instance.case is not None:
         with session.no_autoflush:
-            instance.state_json = json.dumps(state, separators=(",", ":"))
-            instance.serializer_version = SERIALIZER_VERSION
-            instance.next_timer_at = min((due for _, due in timers), default=None)
-            instance.status = pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running"
-            instance.last_error = pruning.STALLED_TEXT if stalled else None
-            instance.updated_at = now
-            if instance.case is not None:
-                instance.case.stage = _stage(workflow, ready, waiting)
-        if not fresh:
-            session.flush()
-    except (StaleDataError, OperationalError) as err:
-        # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked".
-        if isinstance(err, OperationalError) and "locked" not in str(err.orig):
-            raise
-        raise Conflict(f"process instance {instance_id} was changed by someone else; reload and retry") from None
+            instance.case.stage = _stage(workflow, ready, waiting)
     # Not flushed here: the projections are written by the next flush, the commit's at the latest, with the
     # audit event (a new instance's with its batch, start_many). Every read of them flushes first (autoflush).
     projections.sync_inbox(session, instance, ready, timers, now, inbox)
