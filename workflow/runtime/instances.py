@@ -20,9 +20,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from workflow.audit import audit
@@ -40,6 +41,9 @@ from workflow.runtime.tasktree import (
 )
 from workflow.states import Stage
 
+STATE_COLUMNS = ("state_json", "serializer_version", "next_timer_at", "status", "last_error", "updated_at")
+_INSTANCES = ProcessInstance.__table__
+_FRESH_STATE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"))
 STAGES = Stage.codes()  # in order: a case shows its earliest open step
 FOUR_EYES_PROPERTY = "fourEyesWith"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
@@ -99,6 +103,11 @@ def start_many(session: Session, settings: Settings, process_id: str,
     for loaded in started:
         save(loaded, action="process_started", data={"process": process_id, "version": definition.version},
              fresh=True)
+    # The rows were inserted by this transaction a moment ago: no other writer can have changed them, so their
+    # state goes in one executemany UPDATE without the version check (save recorded the values on the objects).
+    session.execute(_FRESH_STATE, [{"instance_id": loaded.instance.id,
+                                    **{column: getattr(loaded.instance, column) for column in STATE_COLUMNS}}
+                                   for loaded in started])
     session.flush()
     return started
 
@@ -276,12 +285,14 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
         # The version-checked UPDATE of the instance goes first, alone: a stale writer must stop
         # before it touches the inbox or the deadlines that the newer state already rewrote.
         with session.no_autoflush:
-            instance.state_json = json.dumps(state, separators=(",", ":"))
-            instance.serializer_version = SERIALIZER_VERSION
-            instance.next_timer_at = min((due for _, due in timers), default=None)
-            instance.status = pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running"
-            instance.last_error = pruning.STALLED_TEXT if stalled else None
-            instance.updated_at = now
+            values = {"state_json": json.dumps(state, separators=(",", ":")), "serializer_version": SERIALIZER_VERSION,
+                      "next_timer_at": min((due for _, due in timers), default=None),
+                      "status": pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running",
+                      "last_error": pruning.STALLED_TEXT if stalled else None, "updated_at": now}
+            for key, value in values.items():
+                # A fresh row's values are written by start_many, all rows in one statement: here they are only
+                # recorded as the row's (an ORM change would be a version-checked UPDATE per row).
+                (set_committed_value if fresh else setattr)(instance, key, value)
             if instance.case is not None:
                 instance.case.stage = _stage(workflow, ready, waiting)
         if not fresh:
