@@ -105,9 +105,10 @@ def start_many(session: Session, settings: Settings, process_id: str,
              fresh=True)
     # The rows were inserted by this transaction a moment ago: no other writer can have changed them, so their
     # state goes in one executemany UPDATE without the version check (save recorded the values on the objects).
-    session.execute(_FRESH_STATE, [{"instance_id": loaded.instance.id,
-                                    **{column: getattr(loaded.instance, column) for column in STATE_COLUMNS}}
-                                   for loaded in started])
+    if started:
+        session.execute(_FRESH_STATE, [{"instance_id": loaded.instance.id,
+                                        **{column: getattr(loaded.instance, column) for column in STATE_COLUMNS}}
+                                       for loaded in started])
     session.flush()
     return started
 
