@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -84,6 +85,15 @@ def _wait_for_writers(raw: QueuedConnection, wait_ms: int) -> None:
     raw.execute(f"PRAGMA busy_timeout={raw.wait_ms}")
 
 
+def _on_psycopg_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # With the numeric_dollar paramstyle (make_engine) statements arrive with PostgreSQL's own $1 placeholders:
+    # raw cursors pass them through. psycopg's default cursors rewrite %(name)s placeholders with a Python
+    # regular expression and cache only short statements, so each multi-row INSERT of an import's flush was
+    # parsed anew: about 1 ms of CPU per imported row (docs/BENCHMARKS.md).
+    dbapi_connection.cursor_factory = psycopg.RawCursor
+    dbapi_connection.server_cursor_factory = psycopg.RawServerCursor  # stream_results (backups)
+
+
 def make_engine(url: str, **kwargs: object) -> Engine:
     # A database error's text would otherwise carry the statement's parameters (identities, notes, tokens'
     # digests) into every log and traceback that prints it.
@@ -99,7 +109,12 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         event.listen(engine, "first_connect", lambda *_: _private(database))
         event.listen(engine, "begin", _sqlite_begin)
     else:
+        raw = make_url(url).get_driver_name() == "psycopg"
+        if raw:
+            kwargs.setdefault("paramstyle", "numeric_dollar")
         engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        if raw:
+            event.listen(engine, "connect", _on_psycopg_connect)
     _ENGINES.add(engine)
     return engine
 

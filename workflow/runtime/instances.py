@@ -40,6 +40,11 @@ from workflow.runtime.tasktree import (
 )
 from workflow.states import Stage
 
+STATE_COLUMNS = ("state_json", "serializer_version", "next_timer_at", "status", "last_error", "updated_at")
+_INSTANCES = ProcessInstance.__table__
+# Built once; the SET clause is the parameters' other keys (the instance's columns).
+_FRESH_STATE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"))
+_WRITE_STATE = _FRESH_STATE.where(_INSTANCES.c.version == bindparam("read_version"))  # version-checked
 STAGES = Stage.codes()  # in order: a case shows its earliest open step
 FOUR_EYES_PROPERTY = "fourEyesWith"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
@@ -99,6 +104,12 @@ def start_many(session: Session, settings: Settings, process_id: str,
     for loaded in started:
         save(loaded, action="process_started", data={"process": process_id, "version": definition.version},
              fresh=True)
+    # The rows were inserted by this transaction a moment ago: no other writer can have changed them, so their
+    # state goes in one executemany UPDATE without the version check (save recorded the values on the objects).
+    if started:
+        session.execute(_FRESH_STATE, [{"instance_id": loaded.instance.id,
+                                        **{column: getattr(loaded.instance, column) for column in STATE_COLUMNS}}
+                                       for loaded in started])
     session.flush()
     return started
 
@@ -257,12 +268,6 @@ def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     return min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
 
 
-# Built once; the SET clause is the parameters' other keys (the instance's columns).
-_WRITE_STATE = (update(ProcessInstance.__table__)
-                .where(ProcessInstance.__table__.c.id == bindparam("instance_id"),
-                       ProcessInstance.__table__.c.version == bindparam("read_version")))
-
-
 def _write_state(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
     """The instance's new state, in one UPDATE sent at once and checked against the version this state was loaded
     from: a stale writer (another transaction saved the instance since) stops here, a Conflict, before it touches
@@ -307,9 +312,11 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
               "next_timer_at": min((due for _, due in timers), default=None),
               "status": pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running",
               "last_error": pruning.STALLED_TEXT if stalled else None, "updated_at": now}
-    if fresh:  # a new row: inserted with its batch
+    if fresh:
         for key, value in values.items():
-            setattr(instance, key, value)
+            # A fresh row's values are written by start_many, all rows in one statement: here they are only
+            # recorded as the row's (an ORM change would be a version-checked UPDATE per row).
+            set_committed_value(instance, key, value)
     else:
         _write_state(session, instance, values)
     if instance.case is not None:

@@ -34,9 +34,12 @@ class _Held:
     transaction: SessionTransaction | None  # the innermost transaction (or savepoint) the file was written in
 
 
-def put_document(session: Session, settings: Settings, content: bytes, filename: str | None) -> StoredBlob:
-    """``DocumentStore.put`` (checked, encrypted), visible when the session commits."""
-    store = document_store(settings, session)
+def put_document(session: Session, settings: Settings, content: bytes, filename: str | None, *,
+                 store: DocumentStore | None = None) -> StoredBlob:
+    """``DocumentStore.put`` (checked, encrypted), visible when the session commits. ``store``: one made for this
+    session already (an import's batch stores hundreds: each new store reads the key ring from disk again)."""
+    if store is None:
+        store = document_store(settings, session)
     return hold(session, store, store.put(content, filename, pending=True))
 
 

@@ -43,6 +43,7 @@ from workflow.models import (
 from workflow.paging import paginate
 from workflow.problems import Problem
 from workflow.roles import IDENTITY_FIELDS, LEGAL_FACT_VIEWERS, person_fields
+from workflow.runtime.context import document_store
 from workflow.schemas.appeal import Appeal
 from workflow.services import processes, review
 from workflow.services.documents import audit_upload, first_document
@@ -136,11 +137,12 @@ def open_cases(session: Session, settings: Settings, actor: User | None,
         cases.append(case)
     session.flush()
     stored: list[list[Document]] = []
+    store = document_store(settings, session)
     for case, (appeal, documents) in zip(cases, appeals, strict=True):
         # Nobody has recorded legal facts for a case that did not exist a moment ago: triage need not read them.
         set_committed_value(case, "legal_facts", None)
         apply_import_facts(session, case, appeal)
-        stored.append([first_document(session, settings, actor, case, kind, content, filename)
+        stored.append([first_document(session, settings, actor, case, kind, content, filename, store)
                        for kind, (content, filename) in documents.items()])
     session.flush()
     for case, uploaded in zip(cases, stored, strict=True):

@@ -17,6 +17,7 @@ from workflow.roles import DOCUMENT_READERS
 from workflow.runtime.context import document_store
 from workflow.runtime.pending_blobs import put_document
 from workflow.states import UPLOAD_KINDS
+from workflow.storage import DocumentStore
 from workflow.uploads import DocumentRejected, check_document
 
 log = logging.getLogger(__name__)
@@ -37,11 +38,12 @@ def attach_document(session: Session, settings: Settings, actor: User | None, ca
 
 
 def first_document(session: Session, settings: Settings, actor: User | None, case: Case, kind: str,
-                   content: bytes, filename: str) -> Document:
+                   content: bytes, filename: str, store: DocumentStore) -> Document:
     """``attach_document`` for a case opened in this transaction (so the first version of its kind), many at
-    once: the row is added but not flushed, and the caller audits it (``audit_upload``) once it has its id."""
+    once: the row is added but not flushed, and the caller audits it (``audit_upload``) once it has its id.
+    ``store``: the session's (``document_store(settings, session)``), made once for them all."""
     _check(settings, kind, content, filename)
-    return _stored(session, settings, actor, case, kind, content, filename, 1)
+    return _stored(session, settings, actor, case, kind, content, filename, 1, store)
 
 
 def audit_upload(session: Session, actor: User | None, document: Document) -> None:
@@ -64,8 +66,8 @@ def _check(settings: Settings, kind: str, content: bytes, filename: str) -> None
 
 
 def _stored(session: Session, settings: Settings, actor: User | None, case: Case, kind: str, content: bytes,
-            filename: str, version: int) -> Document:
-    blob = put_document(session, settings, content, filename)
+            filename: str, version: int, store: DocumentStore | None = None) -> Document:
+    blob = put_document(session, settings, content, filename, store=store)
     document = Document(case_id=case.id, kind=kind, filename=filename[-255:], media_type=blob.media_type,
                         size=blob.size, sha256=blob.sha256, storage_key=blob.key, version=version,
                         uploaded_by_id=actor.id if actor else None)

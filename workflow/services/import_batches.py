@@ -8,6 +8,7 @@ committed batch wrote is "unchanged" the second time.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 from sqlalchemy import Engine
@@ -34,14 +35,21 @@ def write_plan(engine: Engine, settings: Settings, actor: User | None, plan: Imp
         raise ValueError("batch must be at least 1")
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     rows = plan.rows
-    for number, start in enumerate(range(0, len(rows), batch)):
-        if batches is not None and number >= batches:
-            break
-        with unit_of_work(engine) as session:
-            for outcome, count in apply_plan(session, settings, actor, plan, rows[start:start + batch]).items():
-                counts[outcome] += count
-        if progress is not None:
-            progress(min(start + batch, len(rows)), len(rows))
+    # The plan (every row, checked) and all that was loaded before lives until the import ends: frozen, the
+    # collector's full passes, which the batches' many short-lived objects set off again and again, skip it
+    # (their CPU more than halved at 6,000 rows). Only the command line runs this, in a process of its own.
+    gc.freeze()
+    try:
+        for number, start in enumerate(range(0, len(rows), batch)):
+            if batches is not None and number >= batches:
+                break
+            with unit_of_work(engine) as session:
+                for outcome, count in apply_plan(session, settings, actor, plan, rows[start:start + batch]).items():
+                    counts[outcome] += count
+            if progress is not None:
+                progress(min(start + batch, len(rows)), len(rows))
+    finally:
+        gc.unfreeze()
     return counts
 
 
