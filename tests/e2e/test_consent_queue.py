@@ -222,7 +222,7 @@ def test_the_consent_queue_in_chromium(queue_server, browser, shoot):
 def test_the_consent_panel_fits_its_card(queue_server, browser, shoot, width, username):
     base, _ = queue_server
     page = sign_in(browser, base, Counter(), width=width, username=username)
-    page.goto(f"{base}/cases/APL-902")
+    page.goto(f"{base}/cases/APL-902?open=consent")  # the choices' form is drawn when asked for
     box = page.locator("#consent .overrides")
     assert box.count() == 1
     sizes = page.evaluate("""() => {
