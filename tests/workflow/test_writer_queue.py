@@ -4,6 +4,7 @@ child for its parent, and a writer that waits out its busy timeout is refused as
 
 from __future__ import annotations
 
+import fcntl
 import gc
 import os
 import sqlite3
@@ -27,11 +28,16 @@ def _engine(path: Path) -> Engine:
 
 
 def _free(path: Path) -> bool:
-    """Nobody holds the writers' lock (taken and let go again at once, without waiting)."""
-    fd = take(lock_path(str(path)), 0)
-    if fd is None:
+    """Nobody holds the writers' lock: one non-blocking try, taken and let go at once. (Not ``take(path, 0)``: a
+    try that fails there leaves a waiter behind, which takes the lock for a moment when it is let go, and a
+    check just after a commit could then find it held.)"""
+    fd = os.open(lock_path(str(path)), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
-    let_go(fd, os.getpid())
+    finally:
+        os.close(fd)  # closing lets go of a lock taken through this descriptor
     return True
 
 
