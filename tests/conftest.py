@@ -15,6 +15,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+# Before any workflow module is imported: passwords are hashed at argon2's cheapest cost in this process and in
+# every server, worker and CLI the tests start (they inherit the environment). The standard cost is 0.15 s and
+# 64 MiB a hash: over a thousand tests each creating seven accounts and signing in spent a third of the run on it.
+# tests/web/test_passwords.py checks the standard cost in a process without this, and the re-hash at sign-in.
+os.environ.setdefault("PETITIO_PASSWORD_COST", "test")
+
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session

@@ -7,7 +7,10 @@ against a hash made with the same parameters as real ones, like a known user.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import argon2
 import pytest
@@ -179,3 +182,34 @@ def test_a_user_without_a_password_cannot_sign_in_and_costs_a_verification(env, 
         user = add_user(session, None, "nopass", "intake")
         assert verify_password(user, "") is False and verify_password(None, "anything at all") is False
     assert len(verified) == 2
+
+
+# -- cost ------------------------------------------------------------------------------------------------
+
+def test_without_the_test_setting_passwords_are_hashed_at_rfc_9106s_cost():
+    """The suite hashes cheaply (tests/conftest.py); a process started without that setting, as every installation
+    is, hashes at RFC 9106's low-memory profile, and refuses a cost it does not know."""
+    environment = {name: value for name, value in os.environ.items() if name != "PETITIO_PASSWORD_COST"}
+    program = "from workflow.services.passwords import hash_password; print(hash_password('violet kettle'))"
+    made = subprocess.run([sys.executable, "-c", program], env=environment, capture_output=True, text=True, check=True)
+    assert argon2.extract_parameters(made.stdout.strip()) == argon2.profiles.RFC_9106_LOW_MEMORY
+    refused = subprocess.run([sys.executable, "-c", program], env={**environment, "PETITIO_PASSWORD_COST": "none"},
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "PETITIO_PASSWORD_COST: unknown cost 'none'" in refused.stderr
+
+
+def test_a_hash_made_at_another_cost_is_made_again_at_the_next_sign_in(app, env, staff):
+    """An account whose hash an installation made at the standard cost, signing in where the cost is another: the
+    right password is hashed again at this process's cost; a wrong one changes nothing."""
+    standard = argon2.PasswordHasher.from_parameters(argon2.profiles.RFC_9106_LOW_MEMORY).hash(PASSWORD)
+    with env.uow() as session:
+        env.user(session, "ina").password_hash = standard
+    assert sign_in_form(app, "ina", "not the password")[1] == 200
+    with env.uow() as session:
+        assert env.user(session, "ina").password_hash == standard
+    assert sign_in_form(app, "ina", PASSWORD)[1] == 302
+    with env.uow() as session:
+        remade = env.user(session, "ina").password_hash
+    assert remade != standard and argon2.PasswordHasher().verify(remade, PASSWORD)
+    assert argon2.extract_parameters(remade) == argon2.profiles.CHEAPEST
+    assert sign_in_form(app, "ina", PASSWORD)[1] == 302

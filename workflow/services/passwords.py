@@ -8,10 +8,12 @@ exists or not (``verify_password``), so a timing does not tell who works here.
 
 from __future__ import annotations
 
+import logging
+import os
 import secrets
 from functools import cache
 
-from argon2 import PasswordHasher
+from argon2 import Parameters, PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 from zxcvbn import zxcvbn
@@ -23,7 +25,24 @@ from workflow.problems import Problem
 from workflow.roles import Role
 from workflow.services.sessions import end_user_sessions
 
-_HASHER = PasswordHasher()
+# argon2's cost, from the environment only (never the config file): "standard" is RFC 9106's low-memory profile
+# (argon2-cffi's default: 64 MiB, 3 passes, about 0.15 s here); "test" is argon2-cffi's cheapest profile, for test
+# suites that create thousands of accounts and sign-ins. Hashes made at another cost are re-made at the next
+# sign-in (``verify_password``), so an account created under "test" gets the standard cost once used elsewhere.
+PASSWORD_COST_ENV = "PETITIO_PASSWORD_COST"
+PASSWORD_COSTS: dict[str, Parameters] = {"standard": profiles.RFC_9106_LOW_MEMORY, "test": profiles.CHEAPEST}
+
+
+def _hasher(cost: str) -> PasswordHasher:
+    if cost not in PASSWORD_COSTS:
+        raise ValueError(f"{PASSWORD_COST_ENV}: unknown cost {cost!r} (known: {', '.join(PASSWORD_COSTS)})")
+    if cost != "standard":
+        logging.getLogger(__name__).warning("%s=%s: passwords are hashed at a cost fit only for tests",
+                                            PASSWORD_COST_ENV, cost)
+    return PasswordHasher.from_parameters(PASSWORD_COSTS[cost])
+
+
+_HASHER = _hasher(os.environ.get(PASSWORD_COST_ENV) or "standard")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 500  # what the sign-in form accepts
 MIN_SCORE = 3  # zxcvbn: "safely unguessable: moderate protection from offline slow-hash scenario"
@@ -59,14 +78,22 @@ def _dummy_hash() -> str:
 
 def verify_password(user: User | None, password: str) -> bool:
     """Whether ``password`` signs ``user`` in. An unknown, inactive or passwordless user costs one argon2
-    verification too (against a dummy hash), so that the answer takes the same time for everyone."""
+    verification too (against a dummy hash), so that the answer takes the same time for everyone.
+
+    A right password whose hash was made at another cost than this process's is hashed again (the caller's
+    commit stores it), so that raising the cost reaches every account that signs in.
+    """
     usable = user is not None and user.active and bool(user.password_hash)
     stored = user.password_hash if usable and user is not None else None
     try:
         matches = _HASHER.verify(stored or _dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return False
-    return matches and stored is not None
+    if not (matches and stored is not None and user is not None):
+        return False
+    if _HASHER.check_needs_rehash(stored):
+        user.password_hash = hash_password(password)
+    return True
 
 
 def _set(session: Session, user: User, password: str) -> None:
