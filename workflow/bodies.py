@@ -23,6 +23,7 @@ from workflow.audit import audit
 from workflow.errors import NotFound
 from workflow.models import Body, User, utcnow
 from workflow.schemas.catalogue import BODY_CODES, BodyChangeSchema
+from workflow.session_cache import rows_of
 
 # Internal service levels (DESIGN.md §5), handed to each new case process as data.
 SERVICE_LEVELS = {
@@ -34,6 +35,7 @@ SERVICE_LEVELS = {
 }
 
 CODES = BODY_CODES
+_ORDER = {code: i for i, code in enumerate(CODES)}  # the catalogue's order, for lists of bodies
 EDITABLE = tuple(BodyChangeSchema._declared_fields)  # what an admin may change, as the schema checks it
 
 _DEFAULTS: tuple[dict[str, Any], ...] = (
@@ -124,11 +126,8 @@ def seed(session: Session) -> int:
 
 
 def all_bodies(session: Session, *, include_inactive: bool = False) -> list[Body]:
-    query = select(Body)
-    if not include_inactive:
-        query = query.where(Body.active.is_(True))
-    order = {code: i for i, code in enumerate(CODES)}
-    return sorted(session.scalars(query), key=lambda b: (order.get(b.code, len(order)), b.code))
+    found = [body for body in rows_of(session, Body) if include_inactive or body.active]  # read once a transaction
+    return sorted(found, key=lambda b: (_ORDER.get(b.code, len(_ORDER)), b.code))
 
 
 def active_codes(session: Session) -> tuple[str, ...]:
@@ -149,7 +148,7 @@ def language_choices(session: Session) -> dict[str, tuple[str, ...]]:
 
 
 def get_body(session: Session, code: str) -> Body:
-    body = session.scalar(select(Body).where(Body.code == code))
+    body = next((body for body in rows_of(session, Body) if body.code == code), None)
     if body is None:
         raise NotFound(f"unknown body {code!r}")
     return body

@@ -18,6 +18,7 @@ from workflow.errors import NotFound, ValidationFailed
 from workflow.models import User, VocabularyTerm, utcnow
 from workflow.problems import Problem
 from workflow.schemas.catalogue import term_input
+from workflow.session_cache import rows_of
 
 # vocabulary -> ((key, {language: label}, extra), ...)
 DEFAULTS: dict[str, tuple[tuple[str, dict[str, str], dict[str, Any]], ...]] = {
@@ -105,10 +106,9 @@ def seed(session: Session) -> int:
 
 def terms(session: Session, vocabulary: str, *, include_retired: bool = False) -> list[VocabularyTerm]:
     _known(vocabulary)
-    query = select(VocabularyTerm).where(VocabularyTerm.vocabulary == vocabulary)
-    if not include_retired:
-        query = query.where(VocabularyTerm.active.is_(True))
-    return list(session.scalars(query.order_by(VocabularyTerm.position, VocabularyTerm.key)))
+    found = [term for term in rows_of(session, VocabularyTerm)  # every vocabulary, read once a transaction
+             if term.vocabulary == vocabulary and (include_retired or term.active)]
+    return sorted(found, key=lambda term: (term.position, term.key))
 
 
 def keys(session: Session, vocabulary: str) -> tuple[str, ...]:

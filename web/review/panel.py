@@ -16,8 +16,9 @@ from workflow.models import Review
 from workflow.roles import LEGAL_FACT_EDITORS, LEGAL_FACT_READERS
 from workflow.schemas.reads import recorded_findings
 from workflow.services.cases import CaseRead
-from workflow.services.review import admissibility_now, latest_review
+from workflow.services.review import admissibility_now
 from workflow.states import Decision
+from workflow.visibility import Seen
 
 REVIEW_STEPS = ("legal_review", "approve_review")
 
@@ -92,7 +93,9 @@ def _review_parts(session: Session, bpmn_id: str, read: CaseRead) -> dict[str, A
     facts = ReviewFacts({k: v for k, v in read.person.items() if k in SUMMARY_FIELDS}, list(case.episodes),
                         read.incidents, case.consent.status if case.consent else None,
                         bool(case.detained_now), bool(case.urgent))
-    latest = latest_review(session, case)
+    # The review read_case read (as the role sees it, the stored row beneath): the parts below withhold what
+    # the role may not read themselves (review_parts).
+    latest = read.review.stored if isinstance(read.review, Seen) else read.review
     if bpmn_id == "legal_review":
         returned = None
         if latest is not None and latest.approval == Decision.RETURN:

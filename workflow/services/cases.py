@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import String, cast, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow import crypto, vocab
@@ -79,8 +79,10 @@ class KnownKeys:
 def get_case(session: Session, ref: str) -> Case:
     case = session.scalar(
         select(Case).where(Case.ref == ref).options(
-            selectinload(Case.episodes), selectinload(Case.incidents), selectinload(Case.documents),
-            selectinload(Case.filings),
+            # One row each, with the case's: what every reader of a whole case (the page, the API, review) uses.
+            joinedload(Case.person), joinedload(Case.consent), joinedload(Case.legal_facts),
+            selectinload(Case.episodes), selectinload(Case.incidents).selectinload(Incident.perpetrators),
+            selectinload(Case.documents), selectinload(Case.filings),
         )
     )
     if case is None:

@@ -143,8 +143,9 @@ def row_values(session: Session, kind: str, row: Any) -> dict[str, Any]:
         if name == "perpetrators":
             values[name] = [p.id for p in row.perpetrators]
         elif name == "episode":
-            values[name] = session.scalar(select(Episode.key).where(Episode.id == row.episode_id)) \
-                if row.episode_id else None
+            # From the identity map when the case's episodes were loaded with it (get_case): no query per row.
+            episode = session.get(Episode, row.episode_id) if row.episode_id else None
+            values[name] = episode.key if episode is not None else None
         elif name == "custody":
             values[name] = [{"place": c.place, "authority": c.authority, "from_on": c.from_on, "to_on": c.to_on}
                             for c in row.custody]
