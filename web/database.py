@@ -3,16 +3,32 @@
 A GET or HEAD only reads (and records what it showed): on SQLite it reads from a WAL snapshot that never
 waits for a writer, and writes its audit events afterwards in one short transaction (``workflow.db``
 ``read_session``), so a page answers during a long import or bulk job instead of failing with "locked".
+
+A task completion (a view marked ``writes_late``) reads and runs the process engine on such a snapshot too, and
+takes SQLite's one writer only at its first write (``workflow.db`` ``late_write_session``): the instance's
+version-checked UPDATE then stops a completion whose instance another one changed meanwhile.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, TypeVar
+
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.orm import Session
 
-from workflow.db import engine_for, held_back, read_session, session_factory, write_held_back, write_held_back_later
+from workflow.db import (
+    engine_for,
+    held_back,
+    late_write_session,
+    read_session,
+    session_factory,
+    write_held_back,
+    write_held_back_later,
+)
 
 READ_METHODS = ("GET", "HEAD")
+View = TypeVar("View", bound=Callable[..., Any])
 # In the request itself the held-back writes wait a second and a half for the lock at most; then the page
 # answers and a background thread keeps trying (long jobs commit in batches: the lock comes free between two).
 WAIT_IN_REQUEST_MS = 1500
@@ -25,8 +41,24 @@ def _engine():  # type: ignore[no-untyped-def]
 def db() -> Session:
     if "db_session" not in g:
         engine = _engine()
-        g.db_session = read_session(engine) if request.method in READ_METHODS else session_factory(engine)()
+        if request.method in READ_METHODS:
+            g.db_session = read_session(engine)
+        elif getattr(current_app.view_functions.get(str(request.endpoint)), WRITES_LATE, False):
+            g.db_session = late_write_session(engine)
+        else:
+            g.db_session = session_factory(engine)()
     return g.db_session
+
+
+WRITES_LATE = "petitio_writes_late"
+
+
+def writes_late(view: View) -> View:
+    """This view's POST runs on ``workflow.db.late_write_session``: on SQLite it reads and computes on a snapshot
+    and holds the one writer's lock only for its writes. Only for views whose writes are version-checked (task
+    completions: see late_write_session). Put it just under the route, so that the registered function has it."""
+    setattr(view, WRITES_LATE, True)
+    return view
 
 
 def read_only_from_now() -> None:

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -26,6 +26,9 @@ from workflow.writer_queue import QueuedConnection, lock_path
 log = logging.getLogger(__name__)
 # An execution option: this connection only reads. On SQLite its transactions begin DEFERRED (see _sqlite_begin).
 READ_ONLY = "petitio_read_only"
+# An execution option: this connection writes late. On SQLite its transactions begin DEFERRED and take the writers'
+# lock at their first write (see late_write_session).
+WRITE_LATE = "petitio_write_late"
 BUSY_TIMEOUT_MS = 10_000
 # Every engine of this process, for ``forget_inherited_connections`` in a forked child.
 _ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
@@ -60,23 +63,46 @@ def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
     # after another commit, fails with "database is locked" instead of waiting; so they queue (writer_queue).
     # Readers (``read_session``) begin DEFERRED: a WAL snapshot that takes no lock and never waits for a
     # writer, however long its transaction; they hold their few writes back for ``write_held_back``.
-    if conn.get_execution_options().get(READ_ONLY):
-        conn.exec_driver_sql("BEGIN")
-        return
-    # Writers queue for the lock file first (workflow/writer_queue.py says why), until their transaction ends.
+    options = conn.get_execution_options()
     raw: QueuedConnection = conn.connection.dbapi_connection
+    raw.writes_late = False
+    if options.get(READ_ONLY) or options.get(WRITE_LATE):
+        conn.exec_driver_sql("BEGIN")
+        raw.writes_late = bool(options.get(WRITE_LATE))  # from the next statement on
+        return
+    _begin_writing(raw, lambda sql: conn.exec_driver_sql(sql))
+
+
+def _begin_writing(raw: QueuedConnection, execute: Callable[[str], object]) -> None:
+    """BEGIN IMMEDIATE, once this connection's turn in the writers' queue came (workflow/writer_queue.py says why);
+    the queue's lock is held until the transaction ends."""
     try:
         if raw.queue_for_write():
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            execute("BEGIN IMMEDIATE")
         else:  # waited the whole busy timeout already: locked now, or free by chance, without a second wait
             raw.execute("PRAGMA busy_timeout=0")
             try:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                execute("BEGIN IMMEDIATE")
             finally:
                 raw.execute(f"PRAGMA busy_timeout={raw.wait_ms}")
     except BaseException:
         raw.let_go()
         raise
+
+
+# What a late writer may send before it writes (anything else, SAVEPOINT included, takes the writers' lock first).
+_READS = ("SELECT", "PRAGMA")
+
+
+def _write_when_writing(_conn, _cursor, statement: str, *_args: object) -> None:  # type: ignore[no-untyped-def]
+    """A late writer's first write: its snapshot ends (it wrote nothing) and a writer's transaction begins, in the
+    writers' queue, on the same connection; the ORM's transaction goes on over it."""
+    raw: QueuedConnection = _conn.connection.dbapi_connection
+    if not raw.writes_late or statement.lstrip()[:6].upper() in _READS:
+        return
+    raw.writes_late = False
+    raw.execute("COMMIT")
+    _begin_writing(raw, raw.execute)
 
 
 def _wait_for_writers(raw: QueuedConnection, wait_ms: int) -> None:
@@ -108,6 +134,7 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         event.listen(engine, "connect", lambda dbapi_connection, _: _on_sqlite_connect(dbapi_connection, writers))
         event.listen(engine, "first_connect", lambda *_: _private(database))
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _write_when_writing)
     else:
         raw = make_url(url).get_driver_name() == "psycopg"
         if raw:
@@ -181,6 +208,28 @@ def read_session(engine: Engine) -> Session:
     session.info[HELD_BACK] = HeldBack()
     event.listen(session, "before_flush", _hold_back)
     return session
+
+
+@cache
+def _write_late(engine: Engine) -> Engine:
+    return engine.execution_options(**{WRITE_LATE: True})
+
+
+def late_write_session(engine: Engine) -> Session:
+    """A session for a request that works long before it writes (a task completion runs the process engine): on
+    SQLite its transaction begins DEFERRED, a WAL snapshot that holds no lock, and its first write ends that
+    snapshot and begins a writer's transaction in the writers' queue, on the same connection. SQLite's one writer
+    is then held for the writes alone, not for the reading and computing before them.
+
+    What was read before the first write may have changed by then: only a request whose writes are checked
+    against what changed may use this. A task completion's are: the instance's UPDATE is version-checked
+    (``runtime.instances``), and another completion of the same instance, or of the same task, changed that
+    version, so the stale one is a Conflict and writes nothing; what else it reads (the case's consent, its
+    documents) is read under the same guard as on PostgreSQL, whose transactions read committed data and lock
+    only the instance row. Other databases: a plain session."""
+    if not is_sqlite(str(engine.url)):
+        return session_factory(engine)()
+    return session_factory(_write_late(engine))()
 
 
 def held_back(session: Session) -> HeldBack:

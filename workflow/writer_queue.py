@@ -92,6 +92,7 @@ class QueuedConnection(sqlite3.Connection):
 
     writers_path: str | None = None  # set on connect; None for a database in memory
     wait_ms: int = 0  # how long a writer waits for the lock: the busy timeout, set with it
+    writes_late: bool = False  # in a late writer's snapshot, before its first write (workflow.db late_write_session)
     _held: tuple[int, int] | None = None  # descriptor and pid of the lock this connection holds
 
     def queue_for_write(self) -> bool:
@@ -116,12 +117,14 @@ class QueuedConnection(sqlite3.Connection):
         try:
             super().commit()
         finally:
+            self.writes_late = False
             self.let_go()
 
     def rollback(self) -> None:
         try:
             super().rollback()
         finally:
+            self.writes_late = False
             self.let_go()
 
     def close(self) -> None:

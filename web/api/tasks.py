@@ -16,7 +16,7 @@ from web.api.schemas import (
     TaskListArgsSchema,
     TaskPageSchema,
 )
-from web.database import db
+from web.database import db, writes_late
 from workflow.models import HumanTask, utcnow
 from workflow.roles import CASEWORK, Role
 from workflow.services.queues import (
@@ -94,6 +94,7 @@ def assign(body: dict[str, Any], task_id: str) -> dict[str, Any]:
 
 
 @blp.route("/tasks/<string:task_id>/complete", methods=["POST"])
+@writes_late  # a task completion: its writes are version-checked
 @roles(*CASEWORK)
 @blp.arguments(TaskCompletionSchema)
 @blp.response(200, TaskCompletedSchema)

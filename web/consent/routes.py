@@ -14,7 +14,7 @@ from filings.consent_forms import languages as form_languages
 from web.access import roles
 from web.cases.page import render_case
 from web.consent.forms import QueueFilterForm, WithdrawConsentForm, consent_form, queue_filter_form
-from web.database import db, keep_despite_error_status
+from web.database import db, keep_despite_error_status, writes_late
 from web.downloads import attachment, inline
 from web.errors import refusal
 from web.labels import data_labels
@@ -153,6 +153,7 @@ def queue() -> str:
 
 
 @bp.route("/consent/queue/<task_id>", methods=["POST"])
+@writes_late  # a task completion: its writes are version-checked
 @roles(*CONSENT_VERIFIERS)
 def verify(task_id: str) -> Response | tuple[str, int]:
     """Complete the case's ``verify_consent`` as a single completion would, then open the next case of the queue.

@@ -13,7 +13,7 @@ from werkzeug import Response
 from web.access import roles
 from web.cases.page import render_case
 from web.collective.page import render_collective
-from web.database import db, keep_despite_error_status
+from web.database import db, keep_despite_error_status, writes_late
 from web.errors import refusal
 from web.labels import label, task_name
 from web.messages import message
@@ -30,6 +30,7 @@ bp = Blueprint("tasks", __name__, template_folder="templates")
 
 
 @bp.route("/tasks/<task_id>", methods=["GET", "POST"])
+@writes_late  # a task completion: its writes are version-checked
 @roles(*CASEWORK)
 def complete(task_id: str) -> Response | tuple[str, int]:
     session = db()
