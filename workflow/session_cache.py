@@ -1,4 +1,4 @@
-"""Small catalogue tables (vocabulary terms, bodies) read once per transaction instead of once per use.
+"""Small catalogue tables (vocabulary terms, bodies), and other reads a page repeats, read once per transaction.
 
 A case page asks for the vocabularies and the bodies seven times (labels, forms, the admissibility check), each a
 query and a round of ORM loading. ``rows_of`` reads a table's rows once and keeps them on the session until:
@@ -10,27 +10,43 @@ query and a round of ORM loading. ``rows_of`` reads a table's rows once and keep
 
 The rows are the session's own objects (its identity map), so an unflushed change to one is seen as a query
 would see it. Bulk statements that bypass the ORM (none changes these tables) would not clear the cache.
+``remembered`` keeps any other answer the same way (a task's definition version: the case page asks for it three
+times per task it offers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-_ROWS = "petitio_rows_of"  # Session.info key: {model: [rows]}
+_ROWS = "petitio_rows_of"  # Session.info key: {model: {key: what was read}}
+_ALL = "all rows"
 Row = TypeVar("Row")
+Value = TypeVar("Value")
 
 
 def rows_of(session: Session, model: type[Row]) -> list[Row]:
     """Every row of ``model``, a small table, as this transaction sees it (in no particular order)."""
-    cached: dict[type, list[Any]] = session.info.setdefault(_ROWS, {})
-    if model in cached and not any(isinstance(obj, model) for obj in session.new):
-        return cached[model]
-    rows = list(session.scalars(select(model)))
-    cached[model] = rows
-    return rows
+    if any(isinstance(obj, model) for obj in session.new):
+        _kept(session, model).pop(_ALL, None)
+    return remembered(session, model, _ALL, lambda: list(session.scalars(select(model))))
+
+
+def remembered(session: Session, model: type, key: Hashable, read: Callable[[], Value]) -> Value:
+    """``read()``'s answer, kept on the session under ``key`` as ``rows_of`` keeps rows: forgotten when a flush
+    writes a row of ``model`` (what the answer was read from) and when the transaction ends. Strong references:
+    the ORM's identity map is weak, so an object read once and dropped would be read again at its next use."""
+    kept = _kept(session, model)
+    if key not in kept:
+        kept[key] = read()
+    return kept[key]
+
+
+def _kept(session: Session, model: type) -> dict[Hashable, Any]:
+    return session.info.setdefault(_ROWS, {}).setdefault(model, {})
 
 
 @event.listens_for(Session, "after_flush")

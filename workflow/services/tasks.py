@@ -30,6 +30,7 @@ from workflow.problems import Problem
 from workflow.runtime import instances
 from workflow.runtime.specs import FORM_PROPERTY, UI_PROPERTY, current_definition, form_schema, specs_for
 from workflow.services import collective, collective_checks, processes, review
+from workflow.session_cache import remembered
 from workflow.states import ConsentStatus, Decision
 from workflow.task_forms import fill_enums, validate_form
 
@@ -342,9 +343,13 @@ def task_home(session: Session, task_id: str) -> TaskHome | None:
 
 
 def _definition(session: Session, task: HumanTask) -> ProcessDefinition:
-    instance = session.get(ProcessInstance, task.instance_id)
-    assert instance is not None  # the inbox row is deleted with its instance
-    return instance.definition
+    """The definition version the task's instance runs (a page asks three times for each task it offers)."""
+    def read() -> ProcessDefinition:
+        instance = session.get(ProcessInstance, task.instance_id)
+        assert instance is not None  # the inbox row is deleted with its instance
+        return instance.definition
+
+    return remembered(session, ProcessInstance, ("definition", task.instance_id), read)
 
 
 def task_schema(session: Session, task: HumanTask) -> dict[str, Any]:
