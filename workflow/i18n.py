@@ -95,5 +95,7 @@ def format_day(value: date, language: str) -> str:
     return format_date(value.date() if isinstance(value, datetime) else value, "medium", locale=_locale(language))
 
 
-def _locale(language: str) -> str:
-    return language if language in UI_LANGUAGES else DEFAULT_LANGUAGE
+@functools.cache
+def _locale(language: str) -> Locale:
+    """Babel's locale, built once per language: given a name, each date formatted would parse it again."""
+    return Locale.parse(language if language in UI_LANGUAGES else DEFAULT_LANGUAGE)
