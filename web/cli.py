@@ -1,5 +1,6 @@
 """The ``petitio`` command as installed: the command line of ``workflow/cli.py`` and ``serve``, which needs the web
-app. The console script points here, so that the core (workflow) never imports web."""
+app. The console script points here, so that the core (workflow) never imports web; the app is imported by
+``serve`` alone, so the other commands start without it."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import socket
 
 import click
 
-from web import create_app
-from web.serve import serve as serve_with_gunicorn
 from workflow.cli import Runtime, main, one_line_errors, pass_runtime
 from workflow.config import MAX_WEB_THREADS, MAX_WEB_WORKERS
 
@@ -37,6 +36,9 @@ def serve(rt: Runtime, host: str, port: int, workers: int | None, threads: int |
             probe.bind((host, port))
         except OSError:
             raise click.ClickException(f"cannot listen on {host}:{port}: the address is in use") from None
+    from web import create_app  # the app only for this command: every other one starts without Flask
+    from web.serve import serve as serve_with_gunicorn
+
     settings = rt.settings
     if dev:
         create_app(settings).run(host=host, port=port, threaded=True, use_reloader=False)
