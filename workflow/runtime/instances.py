@@ -40,7 +40,6 @@ from workflow.runtime.tasktree import (
 )
 from workflow.states import Stage
 
-STATE_COLUMNS = ("state_json", "serializer_version", "next_timer_at", "status", "last_error", "updated_at")
 _INSTANCES = ProcessInstance.__table__
 # Built once; the SET clause is the parameters' other keys (the instance's columns).
 _FRESH_STATE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"))
@@ -57,6 +56,8 @@ class Loaded:
     instance: ProcessInstance
     workflow: BpmnWorkflow
     context: ServiceContext
+    # A new instance's first save: the state columns it computed, which start_many writes for all rows at once.
+    fresh_state: dict[str, Any] | None = None
 
 
 def _engine_errors(fn):  # type: ignore[no-untyped-def]
@@ -107,8 +108,7 @@ def start_many(session: Session, settings: Settings, process_id: str,
     # The rows were inserted by this transaction a moment ago: no other writer can have changed them, so their
     # state goes in one executemany UPDATE without the version check (save recorded the values on the objects).
     if started:
-        session.execute(_FRESH_STATE, [{"instance_id": loaded.instance.id,
-                                        **{column: getattr(loaded.instance, column) for column in STATE_COLUMNS}}
+        session.execute(_FRESH_STATE, [{"instance_id": loaded.instance.id, **(loaded.fresh_state or {})}
                                        for loaded in started])
     session.flush()
     return started
@@ -313,6 +313,7 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
               "status": pruning.ERROR if stalled else "complete" if workflow.is_completed() else "running",
               "last_error": pruning.STALLED_TEXT if stalled else None, "updated_at": now}
     if fresh:
+        loaded.fresh_state = values
         for key, value in values.items():
             # A fresh row's values are written by start_many, all rows in one statement: here they are only
             # recorded as the row's (an ORM change would be a version-checked UPDATE per row).
