@@ -103,7 +103,8 @@ def _steps(seen: list[tuple[int, int]]) -> list[int]:
     return sorted(b - a for a, b in zip([0, *done], done, strict=False))
 
 
-def test_the_batches_are_written_side_by_side_on_postgresql_and_by_this_process_on_sqlite(env: Env, tmp_path: Path) -> None:
+def test_the_batches_are_written_side_by_side_on_postgresql_and_by_one_process_on_sqlite(
+        env: Env, tmp_path: Path) -> None:
     """Every row once, the progress summed here up to the total, the acting user's name on every event, the audit
     chain unbroken by commits that raced for it; a run stopped after two batches is finished by the next."""
     with env.uow() as session:
