@@ -4,7 +4,9 @@ cases opened many at once (``open_cases``), on every configured database, no moc
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -17,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from tests.conftest import Env
 from tests.workflow.fixtures import ensure_test_episodes, write_appeals_csv
 from workflow.audit_chain import verify_chain
-from workflow.errors import ValidationFailed
+from workflow.errors import ImportWriterFailed, ValidationFailed
 from workflow.models import AuditEvent, Case, Deadline, Document, HumanTask, Person, ProcessInstance
 from workflow.schemas.appeal import Appeal
 from workflow.services import importer
@@ -200,6 +202,31 @@ def test_a_database_error_in_the_writers_fails_the_import_with_its_type_and_code
     assert _counts(env)["Case"] == 0 and _files(env) == (0, 0)
     assert write_plan(env.engine, env.settings, None, plan, batch=BATCH, workers=2)["created"] == ROWS
     assert _counts(env)["refs"] == ROWS
+
+
+def test_a_writer_process_that_dies_without_a_word_fails_the_import(env: Env, tmp_path: Path) -> None:
+    """Killed (out of memory, an operator): the import says so instead of waiting for it; what was committed stays
+    whole, and a re-run finishes the rest."""
+    if env.backend != "postgresql":
+        pytest.skip("SQLite's batches are written by the calling process itself")
+    path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
+    seen: list[int] = []
+
+    def kill_a_writer(done: int, _total: int) -> None:
+        seen.append(done)
+        if len(seen) == 1:  # the other writer is still in its batch of the two it began with
+            writer = multiprocessing.active_children()[0].pid
+            assert writer is not None
+            os.kill(writer, signal.SIGKILL)
+
+    with pytest.raises(ImportWriterFailed, match="ended with code -9"):
+        write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH, workers=2, progress=kill_a_writer)
+
+    assert _counts(env)["Case"] == _counts(env)["refs"] == seen[-1] < ROWS
+    assert write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH)["unchanged"] == seen[-1]
+    final, pending = _files(env)
+    assert _counts(env)["refs"] == ROWS and final == 2 * ROWS
+    assert pending <= 2 * BATCH  # the batch the killed writer was in, if any: `petitio storage check` removes them
 
 
 def _appeal(ref: str, *, detained: bool) -> Appeal:
