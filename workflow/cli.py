@@ -167,9 +167,9 @@ def intake_import(rt: Runtime, file: Path, documents_dir: Path | None, dry_run: 
     """Import appeals from CSV or XLSX; prints one JSON report as the last line.
 
     Every row is checked first (nothing written); the valid rows are then written in batches of 250, each its
-    own transaction, so that other users' requests are not locked out for the whole file; stderr tells the rows
-    written after each batch. Rows are idempotent by reference and content: a run killed halfway and started
-    again finishes the rest.
+    own transaction, so that other users' requests are not locked out for the whole file (on PostgreSQL by one
+    process per CPU, up to four, side by side); stderr tells the rows written after each batch. Rows are idempotent
+    by reference and content: a run killed halfway and started again finishes the rest.
     """
     from workflow.services.import_batches import write_plan
     from workflow.services.importer import plan_appeals_file

@@ -76,3 +76,10 @@ class WorkflowFailed(PetitioError):
     def __init__(self, message: str, *, step: str | None = None) -> None:
         super().__init__(message)
         self.step = step
+
+
+class ImportWriterFailed(PetitioError):
+    """A process writing an import's batches died, or failed with an error that could not be brought back whole
+    (``services/import_batches.py``); the batches committed stay, and running the import again finishes it."""
+
+    code = "import_writer_failed"

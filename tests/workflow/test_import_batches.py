@@ -1,24 +1,31 @@
-"""Imports written in batches (``services/import_batches.py``) and cases opened many at once (``open_cases``), on
-every configured database, no mocks."""
+"""Imports written in batches (``services/import_batches.py``: by writer processes side by side on PostgreSQL) and
+cases opened many at once (``open_cases``), on every configured database, no mocks."""
 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 
 from tests.conftest import Env
 from tests.workflow.fixtures import ensure_test_episodes, write_appeals_csv
-from workflow.errors import ValidationFailed
+from workflow.audit_chain import verify_chain
+from workflow.errors import ImportWriterFailed, ValidationFailed
 from workflow.models import AuditEvent, Case, Deadline, Document, HumanTask, Person, ProcessInstance
 from workflow.schemas.appeal import Appeal
 from workflow.services import importer
 from workflow.services.cases import open_case, open_cases
-from workflow.services.import_batches import write_plan
+from workflow.services.import_batches import RemoteTraceback, write_plan
+from workflow.services.users import add_user
 from workflow.storage import PENDING_SUFFIX
 
 ROWS, BATCH = 120, 50  # three batches: 50, 50, 20
@@ -65,7 +72,7 @@ def test_each_batch_is_committed_and_a_second_run_finishes_the_rest(env: Env, tm
     assert _files(env) == (2 * BATCH, 0)
 
     seen.clear()
-    again = write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH,
+    again = write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH, workers=1,
                        progress=lambda done, total: seen.append((done, total)))
 
     assert again == {"created": ROWS - BATCH, "updated": 0, "unchanged": BATCH}
@@ -73,6 +80,73 @@ def test_each_batch_is_committed_and_a_second_run_finishes_the_rest(env: Env, tm
     assert _counts(env) == {"Case": ROWS, "Person": ROWS, "ProcessInstance": ROWS, "Document": 2 * ROWS,
                             "ready": ROWS, "refs": ROWS}
     assert _files(env) == (2 * ROWS, 0)
+
+
+def _writers(env: Env, record: Path) -> Callable[[], set[int]]:
+    """The processes that opened a connection to the database from now on, but this one (``record`` collects them:
+    a forked writer inherits this listener, not this process's memory)."""
+
+    def note(*_args: Any) -> None:
+        with record.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+
+    event.listen(env.engine, "connect", note)
+
+    def found() -> set[int]:
+        event.remove(env.engine, "connect", note)
+        return {int(pid) for pid in record.read_text().split()} - {os.getpid()} if record.exists() else set()
+
+    return found
+
+
+def _steps(seen: list[tuple[int, int]]) -> list[int]:
+    done = [written for written, _total in seen]
+    assert done == sorted(done), seen
+    return sorted(b - a for a, b in zip([0, *done], done, strict=False))
+
+
+def test_the_batches_are_written_side_by_side_on_postgresql_and_by_one_process_on_sqlite(
+        env: Env, tmp_path: Path) -> None:
+    """Every row once, the progress summed here up to the total, the acting user's name on every event, the audit
+    chain unbroken by commits that raced for it; a run stopped after two batches is finished by the next."""
+    with env.uow() as session:
+        add_user(session, None, "ina", "intake", full_name="Ina Testova", password="correct horse battery")
+    path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
+    plan = _plan(env, path)
+    with env.uow() as session:
+        actor = env.user(session, "ina")
+    before = _audit_ids(env)
+    seen: list[tuple[int, int]] = []
+    writers = _writers(env, tmp_path / "writers")
+
+    first = write_plan(env.engine, env.settings, actor, plan, batch=BATCH, batches=2, workers=2,
+                       progress=lambda done, total: seen.append((done, total)))
+
+    assert len(writers()) == (2 if env.backend == "postgresql" else 0)  # SQLite: this process writes, alone
+    assert first == {"created": 2 * BATCH, "updated": 0, "unchanged": 0}
+    assert _steps(seen) == [BATCH, BATCH] and seen[-1] == (2 * BATCH, ROWS)
+    assert _counts(env) == {"Case": 2 * BATCH, "Person": 2 * BATCH, "ProcessInstance": 2 * BATCH,
+                            "Document": 4 * BATCH, "ready": 2 * BATCH, "refs": 2 * BATCH}
+
+    seen.clear()
+    again = write_plan(env.engine, env.settings, actor, _plan(env, path), batch=BATCH, workers=2,
+                       progress=lambda done, total: seen.append((done, total)))
+
+    assert again == {"created": ROWS - 2 * BATCH, "updated": 0, "unchanged": 2 * BATCH}
+    assert _steps(seen) == [ROWS - 2 * BATCH, BATCH, BATCH] and seen[-1] == (ROWS, ROWS)
+    assert _counts(env) == {"Case": ROWS, "Person": ROWS, "ProcessInstance": ROWS, "Document": 2 * ROWS,
+                            "ready": ROWS, "refs": ROWS}
+    assert _files(env) == (2 * ROWS, 0)
+    with env.uow() as session:
+        actors = session.scalars(select(AuditEvent.actor_id).where(AuditEvent.id.not_in(before))).all()
+        report = verify_chain(session)
+    assert set(actors) == {actor.id} and len(actors) >= 4 * ROWS  # uploads, opening, process start (at least)
+    assert report.broken is None and report.verified == len(before) + len(actors)
+
+
+def _audit_ids(env: Env) -> list[int]:
+    with env.uow() as session:
+        return list(session.scalars(select(AuditEvent.id)))
 
 
 def test_a_batch_that_fails_is_rolled_back_whole_and_the_batches_before_it_stay(
@@ -86,19 +160,73 @@ def test_a_batch_that_fails_is_rolled_back_whole_and_the_batches_before_it_stay(
     lost.unlink()
     seen: list[int] = []
 
-    with pytest.raises(ValidationFailed, match="can no longer be read"):
-        write_plan(env.engine, env.settings, None, plan, batch=BATCH, progress=lambda done, _total: seen.append(done))
+    with pytest.raises(ValidationFailed, match="can no longer be read") as caught:
+        write_plan(env.engine, env.settings, None, plan, batch=BATCH, workers=2,
+                   progress=lambda done, _total: seen.append(done))
 
+    # On PostgreSQL the error came from a writer process, with its traceback; the other writer's batch stays, and
+    # it took no batch after the error (raised in the first moments of the second batch, as its documents are read).
+    remote = caught.value.__cause__
+    assert (isinstance(remote, RemoteTraceback) and "can no longer be read" in str(remote)) is (
+        env.backend == "postgresql")
     assert seen == [BATCH]
     assert _counts(env) == {"Case": BATCH, "Person": BATCH, "ProcessInstance": BATCH, "Document": 2 * BATCH,
                             "ready": BATCH, "refs": BATCH}
     assert _files(env) == (2 * BATCH, 0)  # the failed batch's files were written pending, then deleted
 
     lost.write_bytes(kept)
-    again = write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH)
+    again = write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH, workers=2)
 
     assert again == {"created": ROWS - BATCH, "updated": 0, "unchanged": BATCH}
     assert _counts(env)["Case"] == _counts(env)["refs"] == ROWS and _files(env) == (2 * ROWS, 0)
+
+
+def test_a_database_error_in_the_writers_fails_the_import_with_its_type_and_code(
+        env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another transaction holds the cases table; the writers' inserts give up waiting for it (lock_timeout): the
+    import fails at once with that error, as it would in one process, and a run after the lock is gone finishes."""
+    if env.backend != "postgresql":
+        pytest.skip("SQLite's writers queue for the whole file instead (tests/workflow/test_writer_queue.py)")
+    path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
+    plan = _plan(env, path)
+    monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=200")  # read by libpq for the writers' new connections
+    with env.engine.connect() as holder:
+        holder.execute(text("LOCK TABLE cases IN SHARE MODE"))
+        with pytest.raises(OperationalError) as caught:
+            write_plan(env.engine, env.settings, None, plan, batch=BATCH, workers=2)
+        holder.rollback()
+    monkeypatch.delenv("PGOPTIONS")
+
+    assert getattr(caught.value.orig, "sqlstate", None) == "55P03"  # lock_not_available: the driver's error kept
+    assert isinstance(caught.value.__cause__, RemoteTraceback)
+    assert _counts(env)["Case"] == 0 and _files(env) == (0, 0)
+    assert write_plan(env.engine, env.settings, None, plan, batch=BATCH, workers=2)["created"] == ROWS
+    assert _counts(env)["refs"] == ROWS
+
+
+def test_a_writer_process_that_dies_without_a_word_fails_the_import(env: Env, tmp_path: Path) -> None:
+    """Killed (out of memory, an operator): the import says so instead of waiting for it; what was committed stays
+    whole, and a re-run finishes the rest."""
+    if env.backend != "postgresql":
+        pytest.skip("SQLite's batches are written by the calling process itself")
+    path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
+    seen: list[int] = []
+
+    def kill_a_writer(done: int, _total: int) -> None:
+        seen.append(done)
+        if len(seen) == 1:  # the other writer is still in its batch of the two it began with
+            writer = multiprocessing.active_children()[0].pid
+            assert writer is not None
+            os.kill(writer, signal.SIGKILL)
+
+    with pytest.raises(ImportWriterFailed, match="ended with code -9"):
+        write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH, workers=2, progress=kill_a_writer)
+
+    assert _counts(env)["Case"] == _counts(env)["refs"] == seen[-1] < ROWS
+    assert write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH)["unchanged"] == seen[-1]
+    final, pending = _files(env)
+    assert _counts(env)["refs"] == ROWS and final == 2 * ROWS
+    assert pending <= 2 * BATCH  # the batch the killed writer was in, if any: `petitio storage check` removes them
 
 
 def _appeal(ref: str, *, detained: bool) -> Appeal:

@@ -70,8 +70,30 @@ def _check(cli: Cli, *args: str) -> tuple[int, dict]:
     return result.returncode, last_json(result.stdout)
 
 
+def _writers(pid: int) -> set[int]:
+    """The processes ``pid`` forked (an import's writer processes on PostgreSQL), from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")  # a zombie runs nothing: it waits for its new parent to reap it
+
+
 def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
-    """Start the import; SIGKILL it once its first batch has committed and the second has written files."""
+    """Start the import; SIGKILL it once its first batch has committed and the second has written files. On
+    PostgreSQL the batches are written by processes it forked: they die with it, however many batches are left."""
     log = (cli.work / "import.log").open("w")
     process = subprocess.Popen([str(PETITIO), "intake", "import", str(appeals), "--documents",
                                 str(appeals.parent / "docs")], stdin=subprocess.DEVNULL, stdout=log,
@@ -85,6 +107,7 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
             # The first batch's files published, and the second batch's files written (its commit, which
             # publishes them, waits for the batch's 400 workflows to start).
             if len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending):
+                writers = _writers(process.pid)
                 process.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.05)  # polling the disk of another process: no clock of ours to move
@@ -94,6 +117,11 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
         process.wait(timeout=30)
         log.close()
     assert process.returncode == -signal.SIGKILL
+    assert bool(writers) is (cli.backend == "postgresql" and len(os.sched_getaffinity(0)) > 1)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in writers):  # the kernel sends each SIGKILL as the parent dies: a moment
+        assert time.monotonic() < deadline, "a writer process outlived the killed import"
+        time.sleep(0.05)
 
 
 def test_a_killed_import_leaves_only_pending_files_which_the_check_removes(cli: Cli) -> None:
