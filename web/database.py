@@ -66,6 +66,11 @@ def read_only_from_now() -> None:
     and the answer page must still find the signed-in user without waiting for the writer's lock again."""
     session = g.pop("db_session", None)
     if session is not None:
+        # The signed-in user as read (the answer page shows their name and menu), kept out of the rollback, which
+        # would expire it: a late writer (a task completion) read it before its write found the database busy.
+        actor = g.get("actor")
+        if actor is not None and actor in session:
+            session.expunge(actor)
         session.rollback()
         session.close()
     g.db_session = read_session(_engine())

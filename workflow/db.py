@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -102,7 +103,16 @@ def _write_when_writing(_conn, _cursor, statement: str, *_args: object) -> None:
         return
     raw.writes_late = False
     raw.execute("COMMIT")
-    _begin_writing(raw, raw.execute)
+    try:
+        _begin_writing(raw, raw.execute)
+    except sqlite3.OperationalError as err:
+        raise WriterWaitedTooLong(str(err)) from err
+
+
+class WriterWaitedTooLong(sqlite3.OperationalError):
+    """A late writer's first write waited the whole busy timeout for SQLite's writer ("database is locked"): the
+    request is refused as busy (a page's 503, the API's 409, as a writer that cannot begin is), never taken for a
+    stale version (``runtime.instances._write_state``)."""
 
 
 def _wait_for_writers(raw: QueuedConnection, wait_ms: int) -> None:

@@ -145,6 +145,24 @@ def test_a_write_that_cannot_get_the_lock_is_a_503_and_changes_nothing(env, logi
         assert session.get(HumanTask, verify.id).state == "ready"
 
 
+def test_an_api_completion_that_cannot_get_the_lock_is_a_409_and_changes_nothing(env, token, client, writer,
+                                                                                  monkeypatch):
+    """The API's completion reads and runs the engine without the lock (a late writer): when its write then finds
+    the lock held past the busy timeout, the answer is the API's busy 409, and the task is still to do."""
+    open_sample_case(env, "APL-503")
+    headers = token("ina")
+    verify = task(env, "APL-503", "verify_consent")
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    engine_for(env.settings.database_url).dispose()
+    writer.hold()
+    response = client.post(f"/api/v1/tasks/{verify.id}/complete", headers=headers,
+                           json={"data": {"form_of_appeal_verified": True, "power_of_attorney_verified": True}})
+    writer.release()
+    assert response.status_code == 409, response.get_json()
+    with env.uow() as session:
+        assert session.get(HumanTask, verify.id).state == "ready"
+
+
 def test_a_read_whose_snapshot_is_behind_the_chain_still_writes_its_events_in_place(env, staff):
     """Two readers of the same moment, one writer in between: each read's events are chained when written,
     after the writer's, never numbered from the reader's old snapshot (UNIQUE seq)."""

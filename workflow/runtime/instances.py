@@ -27,6 +27,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.audit import audit
 from workflow.config import Settings
+from workflow.db import WriterWaitedTooLong
 from workflow.errors import Conflict, NotFound, WorkflowFailed
 from workflow.models import Case, HumanTask, ProcessInstance, User, utcnow
 from workflow.runtime import projections, pruning
@@ -279,8 +280,9 @@ def _write_state(session: Session, instance: ProcessInstance, values: dict[str, 
         written = session.connection().execute(
             _WRITE_STATE, {"instance_id": instance.id, "read_version": read_version, **values}).rowcount
     except OperationalError as err:
-        # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked".
-        if "locked" not in str(err.orig):
+        # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked"; a
+        # late writer that could not get the writer at all is busy, not stale (a 503 on pages).
+        if "locked" not in str(err.orig) or isinstance(err.orig, WriterWaitedTooLong):
             raise
         written = 0
     if written != 1:
