@@ -181,12 +181,13 @@ def test_a_batch_that_fails_is_rolled_back_whole_and_the_batches_before_it_stay(
     assert _counts(env)["Case"] == _counts(env)["refs"] == ROWS and _files(env) == (2 * ROWS, 0)
 
 
+# PostgreSQL only (deselected from a run without it): SQLite's writers queue for the whole file instead
+# (tests/workflow/test_writer_queue.py).
+@pytest.mark.parametrize("env", ["postgresql"], indirect=True)
 def test_a_database_error_in_the_writers_fails_the_import_with_its_type_and_code(
         env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another transaction holds the cases table; the writers' inserts give up waiting for it (lock_timeout): the
     import fails at once with that error, as it would in one process, and a run after the lock is gone finishes."""
-    if env.backend != "postgresql":
-        pytest.skip("SQLite's writers queue for the whole file instead (tests/workflow/test_writer_queue.py)")
     path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
     plan = _plan(env, path)
     monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=200")  # read by libpq for the writers' new connections
@@ -204,11 +205,11 @@ def test_a_database_error_in_the_writers_fails_the_import_with_its_type_and_code
     assert _counts(env)["refs"] == ROWS
 
 
+# PostgreSQL only (deselected from a run without it): SQLite's batches are written by the calling process itself.
+@pytest.mark.parametrize("env", ["postgresql"], indirect=True)
 def test_a_writer_process_that_dies_without_a_word_fails_the_import(env: Env, tmp_path: Path) -> None:
     """Killed (out of memory, an operator): the import says so instead of waiting for it; what was committed stays
     whole, and a re-run finishes the rest."""
-    if env.backend != "postgresql":
-        pytest.skip("SQLite's batches are written by the calling process itself")
     path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
     seen: list[int] = []
 
