@@ -109,8 +109,8 @@ class Machines:
                 try:
                     if requests.get(f"{url}/api/v1/health", timeout=2).status_code == 200:
                         break
-                except requests.ConnectionError:
-                    pass
+                except (requests.ConnectionError, requests.Timeout):
+                    pass  # not listening yet, or listening while its workers still build the app (a busy machine)
                 assert time.monotonic() < deadline, f"{name} did not answer: {self.log(name)}"
                 time.sleep(0.2)  # a process starting up: nothing to move
 
