@@ -64,6 +64,14 @@ class Served:
     def text(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def booted(self, count: int, timeout: float = 30) -> set[int]:
+        """The workers, once ``count`` are running: the master forks them one after another, and the first may
+        answer before the last is forked (a busy machine)."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.workers()) < count and time.monotonic() < deadline:
+            time.sleep(0.1)  # another process forking: no clock of ours to move
+        return found
+
     def workers(self) -> set[int]:
         """The master's children (gunicorn's workers), from /proc."""
         children = set()
@@ -136,7 +144,7 @@ def _stop(served: Served) -> int:
 def test_gunicorn_serves_signed_in_pages_from_every_worker_and_stops_on_sigterm(any_cli: Cli) -> None:
     any_cli.seed()
     with serving(any_cli, "--workers", "3", "--threads", "2") as served:
-        assert len(served.workers()) == 3, served.text()
+        assert len(served.booted(3)) == 3, served.text()
         anonymous = Browser(served.base)
         status, path, html = anonymous.page("/login")
         assert (status, path) == (200, "/login") and 'name="password"' in html
