@@ -7,6 +7,7 @@ import json
 import os
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import docx
@@ -167,3 +168,16 @@ def letters(text: str) -> str:
 
 def is_a4(size: tuple[float, float]) -> bool:
     return all(abs(got - want) < 1 for got, want in zip(size, A4_POINTS, strict=True))
+
+
+def children_of(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers, an import's writers), from /proc."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # a process that ended meanwhile
+        if int(fields[1]) == pid:
+            children.add(int(stat.parent.name))
+    return children

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import children_of
 from tests.workflow.test_cli import (  # noqa: F401  (_pg_schema_restored: a fixture)
     BACKENDS,
     PASSWORD,
@@ -73,16 +74,8 @@ class Served:
         return found
 
     def workers(self) -> set[int]:
-        """The master's children (gunicorn's workers), from /proc."""
-        children = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue  # a process that ended meanwhile
-            if int(fields[1]) == self.process.pid:
-                children.add(int(stat.parent.name))
-        return children
+        """The master's children (gunicorn's workers)."""
+        return children_of(self.process.pid)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import children_of
 from tests.workflow.test_cli import PETITIO, Cli, _free_port, _make_cli
 
 # The states of a connection closed on our side, as /proc/net/tcp numbers them: FIN_WAIT1, FIN_WAIT2, TIME_WAIT.
@@ -49,19 +50,6 @@ def _health(process: subprocess.Popen[bytes], port: int, log: Path, *, within: f
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError):  # gunicorn listens before its workers boot
             time.sleep(0.2)
-
-
-def _children(pid: int) -> set[int]:
-    """The processes whose parent is ``pid`` (gunicorn's workers), from /proc."""
-    children = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended meanwhile
-        if int(fields[1]) == pid:
-            children.add(int(stat.parent.name))
-    return children
 
 
 def _gone(pids: set[int], *, within: float) -> bool:
@@ -97,7 +85,7 @@ def test_serve_restarts_at_once_after_a_kill(sqlite_cli: Cli) -> None:
         # A browser's connection opened ahead of its next request (the server's thread waits to read it).
         browser = socket.create_connection(("127.0.0.1", port), timeout=10)
         time.sleep(0.2)  # the server accepts it
-        workers = _children(first.pid)
+        workers = children_of(first.pid)
         assert workers, "gunicorn's master has no workers"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)

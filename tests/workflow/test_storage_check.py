@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers import children_of
 from tests.workflow.fixtures import write_appeals_csv, write_episodes_csv
 from tests.workflow.test_cli import BACKENDS, PETITIO, Cli, _make_cli, _reset_pg_schema, last_json, succeeded
 from workflow.models import Document
@@ -70,19 +71,6 @@ def _check(cli: Cli, *args: str) -> tuple[int, dict]:
     return result.returncode, last_json(result.stdout)
 
 
-def _writers(pid: int) -> set[int]:
-    """The processes ``pid`` forked (an import's writer processes on PostgreSQL), from /proc."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # ended meanwhile
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
-
-
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -107,7 +95,7 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
             # The first batch's files published, and the second batch's files written (its commit, which
             # publishes them, waits for the batch's 400 workflows to start).
             if len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending):
-                writers = _writers(process.pid)
+                writers = children_of(process.pid)
                 process.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.05)  # polling the disk of another process: no clock of ours to move
