@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # `make run PORT=8000 HOST=0.0.0.0` serves elsewhere than http://127.0.0.1:5000. It serves as production does
-# (gunicorn: on SQLite two workers with four threads; PETITIO_WEB_WORKERS / PETITIO_WEB_THREADS change that).
+# (gunicorn: on SQLite two workers with two threads; PETITIO_WEB_WORKERS / PETITIO_WEB_THREADS change that).
 PORT ?= 5000
 HOST ?= 127.0.0.1
 # Reinstall whenever pyproject.toml changes: each stamp carries its checksum. The test stamp builds on the

@@ -20,7 +20,7 @@ __all__ = ["main"]
 @click.option("--workers", type=click.IntRange(1, MAX_WEB_WORKERS),
               help="Worker processes (default: PETITIO_WEB_WORKERS, else from the cores and the database).")
 @click.option("--threads", type=click.IntRange(1, MAX_WEB_THREADS),
-              help="Threads in each worker (default: PETITIO_WEB_THREADS, else 4).")
+              help="Threads in each worker (default: PETITIO_WEB_THREADS, else 2 on SQLite, 1 on PostgreSQL).")
 @click.option("--dev", is_flag=True, help="Werkzeug's development server (one process) instead of gunicorn.")
 @pass_runtime
 @one_line_errors

@@ -1,7 +1,15 @@
 """``petitio serve`` in production: gunicorn, started in this process (no shell, no config file of its own).
 
 The master process binds the port and watches its workers; each worker serves the app with threads (the
-gthread worker: a page mostly waits on the database, and a browser's idle keep-alive connection costs no thread).
+gthread worker: its main loop keeps reporting to the master while a long request runs on a thread).
+
+Every request waits in one queue, the listening socket's, and the first worker with a free thread takes the oldest:
+a worker accepts no more connections than it has threads, and no connection is kept alive after its answer. A kept
+connection stays with the worker that accepted it, and so do its next requests: with 16 clients on 5 workers some
+had 4 clients and some 3, and a worker with more waited longer (at 16 clients the 99th percentile was 2 to 2.5 times
+the median; with one queue, 1.2 to 1.4 times; docs/BENCHMARKS.md). A new connection costs a few hundred
+microseconds on the loopback or a LAN; a browser reaches Petitio through the TLS proxy (docs/OPERATIONS.md),
+which keeps the browser's connection alive itself.
 
 The app is created once in the master before any fork, and again in each worker after it:
 - in the master, so that a bad setting or key fails ``petitio serve`` at once with one line, the key files
@@ -25,6 +33,7 @@ from web import create_app
 from web.logs import install_log_redaction
 from workflow.config import Settings
 from workflow.db import forget_inherited_connections, wait_for_held_back
+from workflow.wal_checkpoints import stop_checkpoints, take_over_checkpoints
 
 log = logging.getLogger("gunicorn.error")
 
@@ -33,9 +42,9 @@ log = logging.getLogger("gunicorn.error")
 TIMEOUT_S = 120
 # SIGTERM (systemd's stop, a deploy): workers stop accepting and finish what they serve, for this long at most.
 GRACEFUL_TIMEOUT_S = 30
-# A browser keeps its connection for its next click; a few seconds spare the handshake, and gthread parks it
-# without a thread.
-KEEPALIVE_S = 5
+# No connection is kept after its answer (the module's docstring says why); gunicorn's "keepalive" is also how
+# long it parks a new connection that sent nothing in its first 5 s: with 0 it is closed then.
+KEEPALIVE_S = 0
 # The audit events a read held back (workflow.db write_held_back_later) are written before a worker exits.
 HELD_BACK_WAIT_S = 10
 # Request line and headers: our longest URLs are a few hundred bytes and the cookies a few kilobytes, so
@@ -55,6 +64,7 @@ def bind_address(host: str, port: int) -> str:
 
 def _post_fork(_server: Any, _worker: Any) -> None:
     forget_inherited_connections()
+    take_over_checkpoints()  # before the worker's app opens its connections
 
 
 def _post_worker_init(_worker: Any) -> None:
@@ -66,6 +76,7 @@ def _post_worker_init(_worker: Any) -> None:
 
 def _worker_exit(_server: Any, _worker: Any) -> None:
     wait_for_held_back(HELD_BACK_WAIT_S)
+    stop_checkpoints()
 
 
 class PetitioServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
@@ -81,6 +92,8 @@ class PetitioServer(BaseApplication):  # type: ignore[misc]  # gunicorn has no t
             "timeout": TIMEOUT_S,
             "graceful_timeout": GRACEFUL_TIMEOUT_S,
             "keepalive": KEEPALIVE_S,
+            # A connection more than the threads would wait in this worker while another one's thread is free.
+            "worker_connections": threads,
             "limit_request_line": LIMIT_REQUEST_LINE,
             "limit_request_fields": LIMIT_REQUEST_FIELDS,
             "limit_request_field_size": LIMIT_REQUEST_FIELD_SIZE,

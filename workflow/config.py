@@ -50,7 +50,7 @@ class Settings:
     proxy_hops: int = 0
     # ``petitio serve``: gunicorn worker processes, and threads in each (``web_defaults`` gives the defaults).
     web_workers: int = 2
-    web_threads: int = 4
+    web_threads: int = 2
     # Where documents' encrypted blobs live: "filesystem" (PETITIO_HOME/documents, one machine) or "database"
     # (the document_blobs table: every machine that reaches the database reads them). docs/OPERATIONS.md.
     document_storage: str = "filesystem"
@@ -107,7 +107,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
 
 MAX_WEB_WORKERS = 32
 MAX_WEB_THREADS = 64
-WEB_THREADS = 4  # a page mostly waits on the database: a few threads per process keep its core busy
 
 
 def _cpus() -> int:
@@ -120,15 +119,18 @@ def _cpus() -> int:
 def web_defaults(database_url: str) -> tuple[int, int]:
     """Worker processes and threads of ``petitio serve`` when the settings name none.
 
-    SQLite has one writer for the whole file: processes beyond the cores only queue for its lock, so at most
-    two (one per core of a small machine; threads overlap the waits). PostgreSQL takes writers side by side:
-    the usual 2 × cores + 1, capped so that the connection pools (a few per worker) stay well inside
-    PostgreSQL's default of 100 connections.
+    Requests beyond workers × threads wait in one queue that every worker takes from (``web.serve``), so the
+    product is kept to about what keeps the cores busy: more would share the cores among more requests at once,
+    and a request's wait would depend on which worker it reached (measured in docs/BENCHMARKS.md).
+    SQLite has one writer for the whole file: two processes at most (one per core of a small machine), each with
+    two threads, one of which may wait for the writer while the other works. PostgreSQL's own processes take a
+    share of the cores: the usual 2 × cores + 1 workers of one thread each, capped so that the connection pools
+    stay well inside PostgreSQL's default of 100 connections.
     """
     cpus = _cpus()
     if database_url.startswith("sqlite"):
-        return min(2, cpus), WEB_THREADS
-    return min(2 * cpus + 1, 8), WEB_THREADS
+        return min(2, cpus), 2
+    return min(2 * cpus + 1, 8), 1
 
 
 def _bounded(name: str, value: object, most: int) -> int:

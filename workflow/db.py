@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from workflow import wal_checkpoints
 from workflow.writer_queue import QueuedConnection, lock_path
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def _private(path: str | None) -> None:
         os.chmod(path, 0o600)
 
 
-def _on_sqlite_connect(dbapi_connection: QueuedConnection, writers: str | None) -> None:
+def _on_sqlite_connect(dbapi_connection: QueuedConnection, database: str | None, writers: str | None) -> None:
     # WAL lets the worker write while pages read; busy_timeout waits for the lock instead of failing.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -55,6 +56,7 @@ def _on_sqlite_connect(dbapi_connection: QueuedConnection, writers: str | None) 
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA secure_delete=ON")  # freed pages are zeroed, not left holding old ciphertext
     cursor.close()
+    wal_checkpoints.on_connect(dbapi_connection, database)
 
 
 def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
@@ -141,7 +143,8 @@ def make_engine(url: str, **kwargs: object) -> Engine:
         writers = lock_path(database) if database and database != ":memory:" else None
         engine = create_engine(url, connect_args={"timeout": 10, "isolation_level": None,
                                                   "factory": QueuedConnection}, **kwargs)
-        event.listen(engine, "connect", lambda dbapi_connection, _: _on_sqlite_connect(dbapi_connection, writers))
+        event.listen(engine, "connect",
+                     lambda dbapi_connection, _: _on_sqlite_connect(dbapi_connection, database, writers))
         event.listen(engine, "first_connect", lambda *_: _private(database))
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _write_when_writing)

@@ -8,6 +8,7 @@ before anything starts, and `--dev` still runs werkzeug's server.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import http.cookiejar
 import re
 import signal
@@ -149,6 +150,14 @@ def test_gunicorn_serves_signed_in_pages_from_every_worker_and_stops_on_sigterm(
             answers = list(pool.map(lambda _: browser.page("/cases"), range(24)))
         assert {(status, path) for status, path, _ in answers} == {(200, "/cases")}
         assert all("APL-" in html for _, _, html in answers)
+        # No connection is kept: every request waits in the one queue that the first free worker takes from.
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        try:
+            connection.request("GET", "/login", headers={"Connection": "keep-alive"})
+            answer = connection.getresponse()
+            assert (answer.status, answer.getheader("Connection")) == (200, "close")
+        finally:
+            connection.close()
         # Calendar feeds' secrets and search queries never reach the access log (web/logs.py).
         for path in ("/calendar/s3cretfeedtoken.ics", "/search?q=Fictitious+Surname"):
             with contextlib.suppress(urllib.error.HTTPError):  # an unknown feed is 404: its log line matters
@@ -200,6 +209,23 @@ def test_reads_under_gunicorn_never_wait_for_the_sqlite_writer(sqlite_cli: Cli) 
         assert _identity_reads(sqlite_cli) == before + 8, served.text()
         assert _stop(served) == 0
     assert "Traceback" not in served.text() and "locked" not in served.text(), served.text()
+
+
+def test_a_worker_checkpoints_sqlite_on_a_thread_of_its_own(sqlite_cli: Cli) -> None:
+    """The pages' commits leave SQLite's WAL checkpoints to a thread of each worker (workflow/wal_checkpoints.py),
+    which runs every second: the database file takes a sign-in's writes long before the log holds the 1,000
+    pages after which a commit would have copied them in."""
+    sqlite_cli.seed()
+    database = Path(_db_file(sqlite_cli))
+    with serving(sqlite_cli, "--workers", "1") as served:
+        before = database.stat().st_mtime_ns
+        Browser(served.base).sign_in("ina")  # a few pages of log: the session, the audit event
+        deadline = time.monotonic() + 30
+        while database.stat().st_mtime_ns == before and time.monotonic() < deadline:
+            time.sleep(0.1)  # the worker's thread, on its own clock
+        assert database.stat().st_mtime_ns != before, served.text()
+        assert _stop(served) == 0
+    assert "Traceback" not in served.text() and "checkpoint" not in served.text(), served.text()
 
 
 def test_a_port_in_use_is_refused_before_gunicorn_starts(sqlite_cli: Cli) -> None:
@@ -258,7 +284,7 @@ def test_the_settings_read_workers_and_threads_from_the_environment_and_the_file
 
 
 def test_the_default_worker_count_follows_the_database() -> None:
-    sqlite_workers, threads = web_defaults("sqlite:////srv/petitio/petitio.sqlite3")
-    pg_workers, _ = web_defaults("postgresql+psycopg://petitio@db/petitio")
-    assert 1 <= sqlite_workers <= 2 and threads == 4  # one writer: more processes would only queue for it
-    assert sqlite_workers <= pg_workers <= 8
+    sqlite_workers, sqlite_threads = web_defaults("sqlite:////srv/petitio/petitio.sqlite3")
+    pg_workers, pg_threads = web_defaults("postgresql+psycopg://petitio@db/petitio")
+    assert 1 <= sqlite_workers <= 2 and sqlite_threads == 2  # one writer: more processes would only queue for it
+    assert sqlite_workers <= pg_workers <= 8 and pg_threads == 1
