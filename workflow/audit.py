@@ -36,6 +36,7 @@ GENESIS_HASH = "0" * 64  # the "previous hash" of the first event
 # pg_advisory_xact_lock key that serialises chain appends on PostgreSQL (any constant; "audit" in ASCII).
 CHAIN_LOCK_KEY = 0x6175646974
 _PENDING = "audit_pending"  # Session.info key: events of this transaction not chained yet
+_AT_COMMIT = "audit_at_commit"  # Session.info key: events that join the session as it commits (``audit``)
 
 
 class AuditDataRefused(ValueError):
@@ -71,7 +72,11 @@ def check_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def audit(session: Session, actor: User | None, action: str, object_type: str, object_id: object,
-          case_id: int | None, data: dict[str, Any] | None = None) -> AuditEvent:
+          case_id: int | None, data: dict[str, Any] | None = None, *, at_commit: bool = False) -> AuditEvent:
+    """Record an event in this transaction. ``at_commit``: the event joins the session only as it commits (a read's
+    event, recorded before the queries that read the rest: they then have nothing to flush, and the event is written
+    once, chained, instead of inserted at the next query and updated with its place in the chain at commit). A
+    rollback drops it, as it drops a written one."""
     clean = check_data(dict(data or {}))
     if not _is_scalar(action) or not _is_scalar(object_type) or not _is_scalar(None if object_id is None
                                                                                else str(object_id)):
@@ -79,7 +84,10 @@ def audit(session: Session, actor: User | None, action: str, object_type: str, o
     event_ = AuditEvent(actor_id=actor.id if actor else None, action=action, object_type=object_type,
                         object_id=None if object_id is None else str(object_id), case_id=case_id,
                         data=clean, at=utcnow())
-    session.add(event_)
+    if at_commit:
+        session.info.setdefault(_AT_COMMIT, []).append(event_)
+    else:
+        session.add(event_)
     return event_
 
 
@@ -148,9 +156,11 @@ def _note_new_events(session: Session, _context: object, _instances: object) -> 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
+    session.add_all(session.info.pop(_AT_COMMIT, ()))
     chain_pending(session)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop(_PENDING, None)  # rolled back: those events were never written
+    session.info.pop(_AT_COMMIT, None)

@@ -9,13 +9,13 @@ import threading
 import time
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from tests.helpers import do, open_sample_case
 from workflow.audit import AuditDataRefused, audit
 from workflow.audit_chain import verify_chain
 from workflow.models import ApiToken, AuditEvent
-from workflow.services.cases import get_case
+from workflow.services.cases import get_case, read_case
 from workflow.services.consent import update_consent_permissions, withdraw_consent
 
 VERIFIED = {"form_of_appeal_verified": True, "power_of_attorney_verified": True}
@@ -166,6 +166,35 @@ def test_a_rolled_back_transaction_leaves_the_chain_whole(env, staff):
         audit(session, None, "probe", "user", 2, None, {})
     with env.uow() as session:
         assert verify_chain(session).broken is None
+
+
+def test_a_reads_event_is_written_once_chained_at_commit_and_dropped_by_a_rollback(env, staff):
+    """A read of a case records its event for the commit (``audit(..., at_commit=True)``): the queries after it
+    flush nothing, and the event is inserted once with its place in the chain, never updated after."""
+    open_sample_case(env, "AUD-READ")
+    before = count(env)
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        sent.append(" ".join(statement.split()).upper())
+
+    event.listen(env.engine, "before_cursor_execute", note)
+    try:
+        with env.uow() as session:
+            read_case(session, "AUD-READ", actor=env.user(session, "ina"), role="intake", channel="cli")
+            assert not any(s.startswith("INSERT INTO AUDIT_EVENTS") for s in sent)  # nothing flushed by the read
+    finally:
+        event.remove(env.engine, "before_cursor_execute", note)
+    assert sum(s.startswith("INSERT INTO AUDIT_EVENTS") for s in sent) == 1
+    assert not any(s.startswith("UPDATE AUDIT_EVENTS") for s in sent)
+    with env.uow() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).one()
+        assert (last.action, last.object_id, last.seq is not None) == ("identity_read", "AUD-READ", True)
+        assert verify_chain(session).broken is None
+    with pytest.raises(RuntimeError), env.uow() as session:  # a read rolled back records nothing
+        read_case(session, "AUD-READ", actor=env.user(session, "ina"), role="intake", channel="cli")
+        raise RuntimeError
+    assert count(env) == before + 1
 
 
 def test_a_bulk_of_events_costs_one_lock_per_transaction(env, staff):

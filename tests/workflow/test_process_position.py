@@ -10,6 +10,7 @@ from tests.helpers import case_instance, do, expire_timers, filing_in_check, ope
 from workflow.errors import NotFound
 from workflow.models import Case
 from workflow.services import process_position
+from workflow.services.cases import read_case
 from workflow.services.processes import CASE_PROCESS, FILING_PROCESS
 from workflow.services.worker import sweep
 
@@ -25,6 +26,10 @@ def steps_of(env, ref: str) -> tuple[list[str], list[str], list[str]]:  # type: 
     with env.uow() as session:
         case_id = session.scalar(select(Case.id).where(Case.ref == ref))
         steps = process_position.case_steps(session, case_id)
+        # The case page's way: from the ready tasks and deadlines its read of the case holds already.
+        read = read_case(session, ref, actor=None, role="manager", channel="cli")
+        from_read = process_position.case_steps(session, case_id, read=(read.tasks, read.deadlines))
+        assert (from_read.done, from_read.ready, from_read.waiting) == (steps.done, steps.ready, steps.waiting)
         return [t.bpmn_id for t in steps.done], [t.bpmn_id for t in steps.ready], [d.label for d in steps.waiting]
 
 

@@ -35,7 +35,8 @@ def position_panel(page: CasePage, posted: Any) -> dict[str, Any]:
     diagrams += [Diagram(url_for("position.case_diagram", ref=ref, process_id=FILING_PROCESS),
                          url_for("position.case_filing_position", ref=ref, filing_id=filing.id), filing.body)
                  for filing in _in_order(page.read.case.filings)]
-    return _panel(diagrams, case_steps(page.session, page.read.case.id), page.bodies)
+    steps = case_steps(page.session, page.read.case.id, read=(page.read.tasks, page.read.deadlines))
+    return _panel(diagrams, steps, page.bodies)
 
 
 def collective_position_panel(session: Any, collective: CollectiveComplaint) -> dict[str, Any] | None:

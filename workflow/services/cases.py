@@ -241,7 +241,8 @@ def read_case(session: Session, ref: str, *, actor: User | None, role: str, chan
     fields = person_fields(role)
     texts = text_fields_read(role, [kind for kind in ("documents", "incidents") if getattr(case, kind)])
     if read := sorted(IDENTITY_FIELDS.intersection(fields)) + texts:
-        audit(session, actor, "identity_read", "case", case.ref, case.id, {"fields": read, "channel": channel})
+        audit(session, actor, "identity_read", "case", case.ref, case.id, {"fields": read, "channel": channel},
+              at_commit=True)
     tasks = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.state == "ready")
                             .order_by(HumanTask.created_at))
     deadlines = session.scalars(select(Deadline).where(Deadline.case_id == case.id).order_by(Deadline.due_at))

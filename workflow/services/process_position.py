@@ -136,14 +136,28 @@ class Steps:
     waiting: list[Deadline]
 
 
-def case_steps(session: Session, case_id: int) -> Steps:
-    """The case's steps, its filings' included (rows by case: the indexed way the case page reads them)."""
-    return _steps(session, HumanTask.case_id == case_id, Deadline.case_id == case_id)
+def case_steps(session: Session, case_id: int, *,
+               read: tuple[Iterable[HumanTask], Iterable[Deadline]] | None = None) -> Steps:
+    """The case's steps, its filings' included (rows by case: the indexed way the case page reads them). ``read``:
+    the case's ready tasks and its deadlines, when the caller read them already (``services.cases.read_case``);
+    only the completed tasks are read then."""
+    if read is None:
+        return _steps(session, HumanTask.case_id == case_id, Deadline.case_id == case_id)
+    ready, deadlines = read
+    done = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "completed")
+                           .order_by(HumanTask.completed_at, HumanTask.created_at, HumanTask.id)).all()
+    return Steps(done=list(done), ready=sorted(ready, key=lambda t: (t.created_at, t.id)),
+                 waiting=sorted((d for d in deadlines if _waiting(d)), key=lambda d: (d.due_at, d.id)))
 
 
 def instance_steps(session: Session, instance_id: int) -> Steps:
     """The steps of an instance without a case (a collective complaint's)."""
     return _steps(session, HumanTask.instance_id == instance_id, Deadline.instance_id == instance_id)
+
+
+def _waiting(deadline: Deadline) -> bool:
+    """A timer of the process still waiting (the same test as ``_steps``' query)."""
+    return deadline.source == "bpmn_timer" and deadline.state == DeadlineState.OPEN
 
 
 def _steps(session: Session, tasks_where: Any, deadlines_where: Any) -> Steps:

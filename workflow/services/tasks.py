@@ -9,6 +9,7 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from workflow.admissibility import Choices
 from workflow.audit import is_code
@@ -345,9 +346,13 @@ def task_home(session: Session, task_id: str) -> TaskHome | None:
 def _definition(session: Session, task: HumanTask) -> ProcessDefinition:
     """The definition version the task's instance runs (a page asks three times for each task it offers)."""
     def read() -> ProcessDefinition:
-        instance = session.get(ProcessInstance, task.instance_id)
-        assert instance is not None  # the inbox row is deleted with its instance
-        return instance.definition
+        instance = session.identity_map.get(identity_key(ProcessInstance, task.instance_id))
+        if instance is not None:  # a completion loaded it: its definition is at hand
+            return instance.definition
+        # A page: the definition alone, without loading the instance (its state is decrypted with its row).
+        return session.scalars(select(ProcessDefinition).join(ProcessInstance,
+                                                              ProcessInstance.definition_id == ProcessDefinition.id)
+                               .where(ProcessInstance.id == task.instance_id)).one()
 
     return remembered(session, ProcessInstance, ("definition", task.instance_id), read)
 
