@@ -7,7 +7,8 @@ verify_consent) — one per task completion to measure, so every POST completes 
 Then ``petitio serve`` as a subprocess on a free port against that PETITIO_HOME (PETITIO_WEB_WORKERS and
 PETITIO_WEB_THREADS pass through, so the bench drives whichever server ``serve`` runs), and one client thread per
 concurrent user: each an intake officer signed in through the real form (CSRF, password; intake needs no second
-factor), on its own keep-alive ``http.client`` connection. What is measured:
+factor), with its own ``http.client`` connection (``petitio serve`` closes it after each answer; the next request
+opens a new one, inside the time measured). What is measured:
 
     GET  /cases            the case list, first page (100,000 cases match)
     GET  /cases/<ref>      a real case's page, its verify_consent form included
@@ -74,7 +75,7 @@ SHOWN_ERRORS = 5  # per request and level: the first few are printed, all are co
 
 
 class Client:
-    """One signed-in person: a keep-alive connection, the session cookie and the session's CSRF token."""
+    """One signed-in person: a connection (kept while the server keeps it), the session cookie and the CSRF token."""
 
     def __init__(self, host: str, port: int) -> None:
         self.connection = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
