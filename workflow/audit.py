@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from workflow.db import HELD_BACK
@@ -107,15 +108,33 @@ def event_hash(prev_hash: str, seq: int, at: datetime, actor_id: int | None, act
     return hashlib.sha256(prev_hash.encode() + b"\n" + body).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    # PostgreSQL: one appender at a time, held until this transaction ends (commit or rollback). SQLite
-    # writers already begin IMMEDIATE (workflow/db.py): one writer for the whole file.
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
-
-
 _CHAIN_HEAD = (select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.seq.is_not(None))  # built once
                .order_by(AuditEvent.seq.desc()).limit(1))
+# PostgreSQL through psycopg: the appenders' lock and the head's read as two statements of one simple query (no
+# parameters), one round trip. In READ COMMITTED each statement of it takes its own snapshot when it starts, so the
+# read sees every append committed before the lock was granted, as a second query would.
+_LOCKED_HEAD = (f"SELECT pg_advisory_xact_lock({CHAIN_LOCK_KEY}); "
+                + str(_CHAIN_HEAD.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})))
+
+
+def _locked_head(session: Session) -> tuple[int, str]:
+    """The chain's head (its last seq and hash), read once this transaction is the only one appending. PostgreSQL:
+    an advisory lock, held until this transaction ends, makes appenders take turns. SQLite: writers already begin
+    IMMEDIATE (workflow/db.py), one writer for the whole file."""
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        result = session.connection().exec_driver_sql(_LOCKED_HEAD)
+        try:
+            cursor = result.cursor
+            cursor.nextset()  # past the lock's result to the head's
+            row = cursor.fetchone()
+        finally:
+            result.close()
+    else:
+        if dialect.name == "postgresql":  # another driver: the same two statements, one round trip each
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK_KEY})
+        row = session.execute(_CHAIN_HEAD).first()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
 def chain_pending(session: Session) -> None:
@@ -129,9 +148,7 @@ def chain_pending(session: Session) -> None:
     if not pending:
         return
     with session.no_autoflush:  # events not written yet are written once, chained: no UPDATE of each after
-        _lock_chain(session)
-        head = session.execute(_CHAIN_HEAD).first()
-    seq, prev = (head.seq, head.hash) if head else (0, GENESIS_HASH)
+        seq, prev = _locked_head(session)
     # The chain follows the order the events were written in: those an earlier flush wrote by id, then the
     # others in the order they were added, which is the order the flush below inserts them (and numbers them).
     written = sorted((e for e in pending if e.id is not None), key=lambda e: e.id)

@@ -10,9 +10,10 @@ import time
 
 import pytest
 from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
 
 from tests.helpers import do, open_sample_case
-from workflow.audit import AuditDataRefused, audit
+from workflow.audit import AuditDataRefused, _locked_head, audit, chain_pending
 from workflow.audit_chain import verify_chain
 from workflow.models import ApiToken, AuditEvent
 from workflow.services.cases import get_case, read_case
@@ -245,6 +246,37 @@ def test_concurrent_appends_keep_one_chain(env, staff):
         seqs = list(session.scalars(select(AuditEvent.seq).where(AuditEvent.action == "probe")))
     assert report.broken is None and report.verified == total
     assert len(seqs) == 50 == len(set(seqs))
+
+
+@pytest.mark.parametrize("env", ["postgresql"], indirect=True)
+def test_an_appender_reads_the_head_after_the_lock_in_one_round_trip(env, staff):
+    """The lock and the head's read go as one query (``audit._locked_head``): a second appender that waited for the
+    lock reads the head the first one committed, not the head as it was when its query was sent."""
+    with Session(env.engine) as holder:
+        audit(holder, None, "probe", "user", "holder", None, {})
+        chain_pending(holder)  # the lock is taken and the event chained, not yet committed
+        held = holder.scalars(select(AuditEvent.seq).where(AuditEvent.object_id == "holder")).one()
+        sent: list[str] = []
+        found: dict[str, object] = {}
+
+        def second() -> None:
+            with Session(env.engine) as waiter:
+                event.listen(waiter.connection(), "before_cursor_execute",
+                             lambda _c, _cur, statement, *_a: sent.append(statement))
+                found["head"] = _locked_head(waiter)
+                waiter.rollback()
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        deadline = time.monotonic() + 30
+        with env.engine.connect() as watcher:  # the second appender is queued for the lock, its query sent
+            while not watcher.scalar(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                          "AND NOT granted")) and time.monotonic() < deadline:
+                time.sleep(0.01)  # another session's progress: no clock of ours to move
+        holder.commit()
+    thread.join(timeout=30)
+    assert found["head"][0] == held  # type: ignore[index]
+    assert len(sent) == 1 and sent[0].count("SELECT") == 2  # the lock and the read: one round trip
 
 
 def test_the_migration_names_tokens_scrubs_old_events_and_chains_them(tmp_path):
