@@ -7,7 +7,7 @@ Every request waits in one queue, the listening socket's, and the first worker w
 a worker accepts no more connections than it has threads, and no connection is kept alive after its answer. A kept
 connection stays with the worker that accepted it, and so do its next requests: with 16 clients on 5 workers some
 had 4 clients and some 3, and a worker with more waited longer (at 16 clients the 99th percentile was 2 to 2.5 times
-the median; with one queue, 1.2 to 1.4 times; docs/BENCHMARKS.md). A new connection costs a few hundred
+the median; with one queue, 1.1 to 1.3 times; docs/BENCHMARKS.md). A new connection costs a few hundred
 microseconds on the loopback or a LAN; a browser reaches Petitio through the TLS proxy (docs/OPERATIONS.md),
 which keeps the browser's connection alive itself.
 

@@ -27,7 +27,7 @@ from sqlalchemy import (
     inspect,
     select,
 )
-from sqlalchemy.ext.hybrid import hybrid_method
+from sqlalchemy.ext.hybrid import hybrid_method, hybrid_property
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, foreign, mapped_column, relationship
 
 from workflow import crypto
@@ -656,8 +656,7 @@ class ProcessInstance(Base):
         primaryjoin=lambda: and_(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == "ready"),
         viewonly=True)
     open_timer_rows: Mapped[list[Deadline]] = relationship(
-        primaryjoin=lambda: and_(Deadline.instance_id == ProcessInstance.id, Deadline.state == DeadlineState.OPEN,
-                                 Deadline.source == "bpmn_timer"),
+        primaryjoin=lambda: and_(Deadline.instance_id == ProcessInstance.id, Deadline.open_timer),
         viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declarative API
@@ -731,6 +730,17 @@ class Deadline(Base):
     # When the timer fired and a manager was alerted: the deadline stays open (and overdue) until the work
     # it guards is done, so a missed service level cannot disappear from the overdue list.
     escalated_at: Mapped[datetime | None]
+
+    @hybrid_property
+    def open_timer(self) -> Any:
+        """A BPMN timer of its instance still waiting: what every save rewrites (``ProcessInstance.open_timer_rows``)
+        and the case page shows as waiting."""
+        return self.state == DeadlineState.OPEN and self.source == "bpmn_timer"
+
+    @open_timer.inplace.expression
+    @classmethod
+    def _open_timer_expression(cls) -> Any:
+        return and_(cls.state == DeadlineState.OPEN, cls.source == "bpmn_timer")
 
     @hybrid_method
     def overdue(self, now: datetime) -> Any:

@@ -98,7 +98,7 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
                 writers = children_of(process.pid)
                 process.send_signal(signal.SIGKILL)
                 break
-            time.sleep(0.05)  # polling the disk of another process: no clock of ours to move
+            time.sleep(0.01)  # polling the disk of another process (a fast machine imports a batch in a second)
     finally:
         if process.poll() is None:
             process.kill()

@@ -65,7 +65,7 @@ def _current_rows(session: Session, instance: ProcessInstance, relationship: str
 # The same tests as the relationships' joins (ProcessInstance.open_timer_rows, .ready_task_rows), on the values the
 # session holds.
 def _is_open_timer(row: Deadline) -> bool:
-    return row.state == DeadlineState.OPEN and row.source == "bpmn_timer"
+    return bool(row.open_timer)
 
 
 def _is_ready(row: HumanTask) -> bool:

@@ -27,7 +27,6 @@ from workflow.runtime import instances
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.tasktree import filing_id_of
 from workflow.services import processes
-from workflow.states import DeadlineState
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,7 @@ def case_steps(session: Session, case_id: int, *,
     done = session.scalars(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "completed")
                            .order_by(HumanTask.completed_at, HumanTask.created_at, HumanTask.id)).all()
     return Steps(done=list(done), ready=sorted(ready, key=lambda t: (t.created_at, t.id)),
-                 waiting=sorted((d for d in deadlines if _waiting(d)), key=lambda d: (d.due_at, d.id)))
+                 waiting=sorted((d for d in deadlines if d.open_timer), key=lambda d: (d.due_at, d.id)))
 
 
 def instance_steps(session: Session, instance_id: int) -> Steps:
@@ -155,16 +154,10 @@ def instance_steps(session: Session, instance_id: int) -> Steps:
     return _steps(session, HumanTask.instance_id == instance_id, Deadline.instance_id == instance_id)
 
 
-def _waiting(deadline: Deadline) -> bool:
-    """A timer of the process still waiting (the same test as ``_steps``' query)."""
-    return deadline.source == "bpmn_timer" and deadline.state == DeadlineState.OPEN
-
-
 def _steps(session: Session, tasks_where: Any, deadlines_where: Any) -> Steps:
     rows = session.scalars(select(HumanTask).where(tasks_where, HumanTask.state.in_(("ready", "completed")))
                            .order_by(HumanTask.completed_at, HumanTask.created_at, HumanTask.id)).all()
-    waiting = session.scalars(select(Deadline).where(deadlines_where, Deadline.source == "bpmn_timer",
-                                                     Deadline.state == DeadlineState.OPEN)
+    waiting = session.scalars(select(Deadline).where(deadlines_where, Deadline.open_timer)
                               .order_by(Deadline.due_at, Deadline.id)).all()
     return Steps(done=[r for r in rows if r.state == "completed"], ready=[r for r in rows if r.state == "ready"],
                  waiting=list(waiting))
