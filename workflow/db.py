@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow import wal_checkpoints
+from workflow.row_changes import changed_columns, new_row_values
 from workflow.writer_queue import QueuedConnection, lock_path
 
 log = logging.getLogger(__name__)
@@ -114,7 +115,7 @@ def _write_when_writing(_conn, _cursor, statement: str, *_args: object) -> None:
 class WriterWaitedTooLong(sqlite3.OperationalError):
     """A late writer's first write waited the whole busy timeout for SQLite's writer ("database is locked"): the
     request is refused as busy (a page's 503, the API's 409, as a writer that cannot begin is), never taken for a
-    stale version (``runtime.instances._write_state``)."""
+    stale version (``runtime.folded_writes``)."""
 
 
 def _wait_for_writers(raw: QueuedConnection, wait_ms: int) -> None:
@@ -254,24 +255,12 @@ def _hold_back(session: Session, _context: Any, _instances: Any) -> None:
     if session.deleted:
         raise RuntimeError("a read-only request must not delete rows")
     for obj in list(session.new):
-        mapper = inspect(obj).mapper
-        values = {}
-        for attr in mapper.column_attrs:
-            value = getattr(obj, attr.key)
-            column = attr.columns[0]
-            if value is None and column.default is not None and not column.primary_key:
-                # A default is taken now (an audit event's ``at`` is when the data was read, not when written).
-                value = column.default.arg(None) if column.default.is_callable else column.default.arg
-            if value is not None:
-                values[attr.key] = value
-        held.inserts.append((type(obj), values))
+        held.inserts.append((type(obj), {k: v for k, v in new_row_values(obj).items() if v is not None}))
         session.expunge(obj)
     for obj in list(session.dirty):
-        state = inspect(obj)
-        changes = {attr.key: getattr(obj, attr.key) for attr in state.mapper.column_attrs
-                   if state.attrs[attr.key].history.has_changes()}
+        changes = changed_columns(obj)
         if changes:
-            held.updates.append((type(obj), state.identity, changes))
+            held.updates.append((type(obj), inspect(obj).identity, changes))
             for key, value in changes.items():  # the object keeps its new values, as clean ones
                 set_committed_value(obj, key, value)
 
