@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from tests.helpers import children_of
 from tests.workflow.fixtures import write_appeals_csv, write_episodes_csv
@@ -79,9 +79,16 @@ def _alive(pid: int) -> bool:
     return state not in ("Z", "X")  # a zombie runs nothing: it waits for its new parent to reap it
 
 
+def _in_the_window(cli: Cli) -> bool:
+    """The first batch's files published, and a later batch's files written, not yet published by its commit."""
+    final, pending = _files(cli)
+    return len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending)
+
+
 def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
-    """Start the import; SIGKILL it once its first batch has committed and the second has written files. On
-    PostgreSQL the batches are written by processes it forked: they die with it, however many batches are left."""
+    """Start the import; SIGKILL it once its first batch has committed and a later one has written files (checked
+    again with every process of it stopped). On PostgreSQL the batches are written by processes it forked: they die
+    with it, however many batches are left."""
     log = (cli.work / "import.log").open("w")
     process = subprocess.Popen([str(PETITIO), "intake", "import", str(appeals), "--documents",
                                 str(appeals.parent / "docs")], stdin=subprocess.DEVNULL, stdout=log,
@@ -91,13 +98,17 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
         while True:
             assert process.poll() is None, f"the import ended before it could be killed: {process.returncode}"
             assert time.monotonic() < deadline, "the import never reached its second batch"
-            final, pending = _files(cli)
-            # The first batch's files published, and the second batch's files written (its commit, which
-            # publishes them, waits for the batch's 400 workflows to start).
-            if len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending):
+            if _in_the_window(cli):
+                # Frozen where they are (the import, then the writers it forked), so that what is on disk stays
+                # as it is while it is looked at again: a batch may have committed between the look and the stop.
                 writers = children_of(process.pid)
-                process.send_signal(signal.SIGKILL)
-                break
+                for pid in (process.pid, *writers):
+                    os.kill(pid, signal.SIGSTOP)
+                if _in_the_window(cli):
+                    process.send_signal(signal.SIGKILL)  # a stopped process dies of it too
+                    break
+                for pid in (process.pid, *writers):
+                    os.kill(pid, signal.SIGCONT)
             time.sleep(0.01)  # polling the disk of another process (a fast machine imports a batch in a second)
     finally:
         if process.poll() is None:
@@ -110,6 +121,22 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
     while any(_alive(pid) for pid in writers):  # the kernel sends each SIGKILL as the parent dies: a moment
         assert time.monotonic() < deadline, "a writer process outlived the killed import"
         time.sleep(0.05)
+    while cli.backend == "postgresql" and _server_still_busy(cli):
+        assert time.monotonic() < deadline, "the server never ended the killed import's sessions"
+        time.sleep(0.05)
+
+
+# Sessions of other clients that are running a statement or hold a transaction open.
+_BUSY_SESSIONS = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', "
+                      "'idle in transaction (aborted)')")
+
+
+def _server_still_busy(cli: Cli) -> bool:
+    """A COMMIT a killed process sent just before it stopped may still be running on the server (and be visible
+    only later), and its open transactions end when the server notices the client gone: the rows are read after."""
+    with cli.session() as session:
+        return bool(session.scalar(_BUSY_SESSIONS))
 
 
 def test_a_killed_import_leaves_only_pending_files_which_the_check_removes(cli: Cli) -> None:
