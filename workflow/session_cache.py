@@ -9,7 +9,8 @@ query and a round of ORM loading. ``rows_of`` reads a table's rows once and keep
   as a query would.
 
 The rows are the session's own objects (its identity map), so an unflushed change to one is seen as a query
-would see it. Bulk statements that bypass the ORM (none changes these tables) would not clear the cache.
+would see it. Bulk statements that bypass the ORM (none changes these tables) would not clear the cache; the rows
+a save folds into its own UPDATE clear it with ``forget_written``.
 ``remembered`` keeps any other answer the same way (a task's definition version: the case page asks for it three
 times per task it offers).
 """
@@ -50,12 +51,15 @@ def _kept(session: Session, model: type) -> dict[Hashable, Any]:
 
 
 @event.listens_for(Session, "after_flush")
-def _forget_written(session: Session, _context: object) -> None:
+def _forget_flushed(session: Session, _context: object) -> None:
+    forget_written(session, {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)})  # still here
+
+
+def forget_written(session: Session, models: set[type]) -> None:
+    """Rows of ``models`` were written (by a flush, or around it: ``runtime/folded_writes.py``)."""
     cached = session.info.get(_ROWS)
-    if not cached:
-        return
-    for obj in (*session.new, *session.dirty, *session.deleted):  # still the flushed objects here
-        cached.pop(type(obj), None)
+    for model in models if cached else ():
+        cached.pop(model, None)
 
 
 @event.listens_for(Session, "after_commit")

@@ -27,10 +27,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from workflow.audit import audit
 from workflow.config import Settings
-from workflow.db import WriterWaitedTooLong
 from workflow.errors import Conflict, NotFound, WorkflowFailed
 from workflow.models import Case, HumanTask, ProcessInstance, User, utcnow
-from workflow.runtime import projections, pruning
+from workflow.runtime import folded_writes, projections, pruning
 from workflow.runtime import specs as spec_registry
 from workflow.runtime.context import ServiceContext
 from workflow.runtime.scripting import Operations, make_script_engine, timer_expressions_of
@@ -44,7 +43,6 @@ from workflow.states import Stage
 _INSTANCES = ProcessInstance.__table__
 # Built once; the SET clause is the parameters' other keys (the instance's columns).
 _FRESH_STATE = update(_INSTANCES).where(_INSTANCES.c.id == bindparam("instance_id"))
-_WRITE_STATE = _FRESH_STATE.where(_INSTANCES.c.version == bindparam("read_version"))  # version-checked
 STAGES = Stage.codes()  # in order: a case shows its earliest open step
 FOUR_EYES_PROPERTY = "fourEyesWith"
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's answer to FOR UPDATE NOWAIT on a row another transaction holds
@@ -269,28 +267,6 @@ def _stage(workflow: BpmnWorkflow, ready: list[Any], waiting: list[Any]) -> str:
     return min(stages, key=lambda s: STAGES.index(s) if s in STAGES else len(STAGES))
 
 
-def _write_state(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
-    """The instance's new state, in one UPDATE sent at once and checked against the version this state was loaded
-    from: a stale writer (another transaction saved the instance since) stops here, a Conflict, before it touches
-    the inbox or the deadlines that the newer state already rewrote. Written without the ORM's flush (everything
-    else the save changes goes with the next one); the loaded instance is told the values it now has."""
-    read_version = instance.version
-    values = {**values, "version": read_version + 1}
-    try:
-        written = session.connection().execute(
-            _WRITE_STATE, {"instance_id": instance.id, "read_version": read_version, **values}).rowcount
-    except OperationalError as err:
-        # On SQLite a transaction whose snapshot is older than another writer's commit is refused as "locked"; a
-        # late writer that could not get the writer at all is busy, not stale (a 503 on pages).
-        if "locked" not in str(err.orig) or isinstance(err.orig, WriterWaitedTooLong):
-            raise
-        written = 0
-    if written != 1:
-        raise Conflict(f"process instance {instance.id} was changed by someone else; reload and retry")
-    for key, value in values.items():
-        set_committed_value(instance, key, value)
-
-
 def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fresh: bool = False) -> None:
     """``fresh``: the instance's first save (``start_many``): no inbox or deadline rows to read, no stale writer
     to stop, and the caller flushes."""
@@ -305,8 +281,8 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
             ready.append(task)
     timers = _timers_among(waiting)
     stalled = pruning.stalled(workflow, seen_live)
-    # Read without flushing (the session's unflushed rows included): what the save changes is written by one
-    # flush after the instance's own UPDATE.
+    # Read without flushing (the session's unflushed rows included): what the save changes is written with the
+    # instance's own UPDATE (folded_writes).
     open_deadlines, inbox = ({}, {}) if fresh else projections.rows_to_rewrite(session, instance)
     pruning.prune(workflow, projections.pinned_timers(open_deadlines))  # the history of loops stays bounded
     state = SERIALIZER.to_dict(workflow)  # instance state only: specs are stored once per definition version
@@ -320,15 +296,16 @@ def save(loaded: Loaded, *, action: str, data: dict[str, Any] | None = None, fre
             # A fresh row's values are written by start_many, all rows in one statement: here they are only
             # recorded as the row's (an ORM change would be a version-checked UPDATE per row).
             set_committed_value(instance, key, value)
-    else:
-        _write_state(session, instance, values)
     if instance.case is not None:
         with session.no_autoflush:
             instance.case.stage = _stage(workflow, ready, waiting)
-    # Not flushed here: the projections are written by the next flush, the commit's at the latest, with the
-    # audit event (a new instance's with its batch, start_many). Every read of them flushes first (autoflush).
     projections.sync_inbox(session, instance, ready, timers, now, inbox)
     projections.sync_deadlines(session, instance, workflow, timers, now, open_deadlines)
+    if not fresh:
+        # The state, version-checked; on PostgreSQL in one statement with the rows changed above (and the task's
+        # own row, what the step recorded). A stale writer is a Conflict that wrote none of them. A new instance's
+        # rows go with its batch (start_many).
+        folded_writes.write_state(session, instance, values)
     # Not flushed here: the commit writes it once, with its place in the hash chain (workflow/audit.py).
     audit(session, loaded.context.actor, action, "process_instance", instance.id, instance.case_id,
           {**(data or {}), "stage": instance.case.stage if instance.case else None})

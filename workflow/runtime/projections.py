@@ -26,12 +26,17 @@ Row = TypeVar("Row", Deadline, HumanTask)
 ASSIGN_PROPERTY = "assignTo"  # a data variable holding the id of the user the task goes back to
 
 
-_FLUSHES = "projections.flushes"  # Session.info: how many flushes have written something in this session
+_FLUSHES = "projections.flushes"  # Session.info: how many flushes (or folded writes) wrote something in this session
 _AS_LOCKED = "projections.as_locked"  # Session.info: instance id -> the flush count when its lock read its rows
 
 
 @event.listens_for(Session, "after_flush")
 def _count_flush(session: Session, _context: object) -> None:
+    note_written(session)
+
+
+def note_written(session: Session) -> None:
+    """Rows were written (by a flush, or around it: ``folded_writes``): rows read before may be stale now."""
     session.info[_FLUSHES] = session.info.get(_FLUSHES, 0) + 1
 
 
