@@ -75,7 +75,7 @@ def write_state(session: Session, instance: ProcessInstance, values: dict[str, A
         else:
             _state_alone(session, instance.id, read_version, values)
     except Conflict:
-        _drop(session, writes or _pending(session))
+        _drop(session)
         raise
     for key, value in values.items():
         set_committed_value(instance, key, value)
@@ -209,9 +209,9 @@ def _done(session: Session, write: _Write) -> None:
         session.expunge(write.obj)
 
 
-def _drop(session: Session, writes: list[_Write]) -> None:
-    for write in writes:
-        if write.key is None:
-            session.expunge(write.obj)
-        else:
-            session.expire(write.obj)
+def _drop(session: Session) -> None:
+    """A stale save's changes leave the session, folded or not: the rows it added, and what it changed of others."""
+    for obj in [obj for obj in session.new if isinstance(obj, FOLDED)]:
+        session.expunge(obj)
+    for obj in [obj for obj in session.dirty if isinstance(obj, FOLDED)]:
+        session.expire(obj)
