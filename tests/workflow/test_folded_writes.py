@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from tests.helpers import open_sample_case, ready_ids, task
+from tests.helpers import open_sample_case, task
 from workflow.db import late_write_session, session_factory
 from workflow.errors import Conflict
 from workflow.models import AuditEvent, Case, ConsentRecord, Deadline, HumanTask, ProcessInstance
