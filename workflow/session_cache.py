@@ -52,7 +52,8 @@ def _kept(session: Session, model: type) -> dict[Hashable, Any]:
 
 @event.listens_for(Session, "after_flush")
 def _forget_flushed(session: Session, _context: object) -> None:
-    forget_written(session, {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)})  # still here
+    if session.info.get(_ROWS):  # the flushed objects are still the session's new, dirty and deleted here
+        forget_written(session, {type(obj) for obj in (*session.new, *session.dirty, *session.deleted)})
 
 
 def forget_written(session: Session, models: set[type]) -> None:

@@ -7,6 +7,7 @@ what a kill leaves is pending, and the check removes it once older than the grac
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -85,6 +86,12 @@ def _in_the_window(cli: Cli) -> bool:
     return len(final) >= 2 * FIRST_BATCH and any(p.name.endswith(PENDING_SUFFIX) for p in pending)
 
 
+def _signal(pids: tuple[int, ...], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):  # a writer done with its last batch, reaped already
+            os.kill(pid, signum)
+
+
 def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
     """Start the import; SIGKILL it once its first batch has committed and a later one has written files (checked
     again with every process of it stopped). On PostgreSQL the batches are written by processes it forked: they die
@@ -102,13 +109,11 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
                 # Frozen where they are (the import, then the writers it forked), so that what is on disk stays
                 # as it is while it is looked at again: a batch may have committed between the look and the stop.
                 writers = children_of(process.pid)
-                for pid in (process.pid, *writers):
-                    os.kill(pid, signal.SIGSTOP)
+                _signal((process.pid, *writers), signal.SIGSTOP)
                 if _in_the_window(cli):
                     process.send_signal(signal.SIGKILL)  # a stopped process dies of it too
                     break
-                for pid in (process.pid, *writers):
-                    os.kill(pid, signal.SIGCONT)
+                _signal((process.pid, *writers), signal.SIGCONT)
             time.sleep(0.01)  # polling the disk of another process (a fast machine imports a batch in a second)
     finally:
         if process.poll() is None:
