@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -24,7 +25,7 @@ from workflow.models import AuditEvent, Case, Deadline, Document, HumanTask, Per
 from workflow.schemas.appeal import Appeal
 from workflow.services import importer
 from workflow.services.cases import open_case, open_cases
-from workflow.services.import_batches import RemoteTraceback, write_plan
+from workflow.services.import_batches import RemoteTraceback, _Handed, write_plan
 from workflow.services.users import add_user
 from workflow.storage import PENDING_SUFFIX
 
@@ -212,22 +213,53 @@ def test_a_writer_process_that_dies_without_a_word_fails_the_import(env: Env, tm
     whole, and a re-run finishes the rest."""
     path = write_appeals_csv(tmp_path, n=ROWS, missing=0)
     seen: list[int] = []
+    # Twelve small batches: when the first commit is reported, work is left however late the report comes (with
+    # three batches, a loaded machine's late report could come after the last one was written).
+    batch = 10
 
     def kill_a_writer(done: int, _total: int) -> None:
         seen.append(done)
-        if len(seen) == 1:  # the other writer is still in its batch of the two it began with
+        if len(seen) == 1:  # both writers are in a batch: each began with one, and ten are left to hand out
             writer = multiprocessing.active_children()[0].pid
             assert writer is not None
             os.kill(writer, signal.SIGKILL)
 
     with pytest.raises(ImportWriterFailed, match="ended with code -9"):
-        write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH, workers=2, progress=kill_a_writer)
+        write_plan(env.engine, env.settings, None, _plan(env, path), batch=batch, workers=2, progress=kill_a_writer)
 
     assert _counts(env)["Case"] == _counts(env)["refs"] == seen[-1] < ROWS
     assert write_plan(env.engine, env.settings, None, _plan(env, path), batch=BATCH)["unchanged"] == seen[-1]
     final, pending = _files(env)
     assert _counts(env)["refs"] == ROWS and final == 2 * ROWS
-    assert pending <= 2 * BATCH  # the batch the killed writer was in, if any: `petitio storage check` removes them
+    assert pending <= 2 * batch  # the batch the killed writer was in, if any: `petitio storage check` removes them
+
+
+def test_a_writer_killed_while_it_takes_a_batch_leaves_the_hand_out_free(tmp_path: Path) -> None:
+    """The batches' hand-out lock outlives no holder: with a multiprocessing lock, a writer killed inside it hung the
+    other writers and the import for ever (seen once in CI as a test that never ended)."""
+    context = multiprocessing.get_context("fork")
+    lock = tmp_path / "hand-out.lock"
+    lock.touch()
+    handed = _Handed(context.Value("q", 0, lock=False), str(lock), 3)
+    inside, ready = context.Pipe(duplex=False)
+
+    def take_and_hang() -> None:
+        with handed._held():
+            ready.send("holding")
+            signal.pause()
+
+    holder = context.Process(target=take_and_hang, daemon=True)
+    holder.start()
+    assert inside.poll(10) and inside.recv() == "holding"
+    os.kill(holder.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    holder.join()
+    taken: list[int | None] = []
+    taker = threading.Thread(target=lambda: taken.append(handed.next()), daemon=True)
+    taker.start()
+    taker.join(10)
+    assert taken == [0], "the lock of a killed writer was never released"
+    handed.no_more()
+    assert handed.next() is None
 
 
 def _appeal(ref: str, *, detained: bool) -> Appeal:

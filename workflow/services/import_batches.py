@@ -15,16 +15,18 @@ chain's lock (``workflow/audit.py``). SQLite has one writer: one process writes 
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import gc
 import os
 import pickle
 import signal
 import sys
+import tempfile
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing import get_context
 from multiprocessing.connection import Connection, wait
-from multiprocessing.sharedctypes import Synchronized
 
 from sqlalchemy import Engine
 
@@ -109,7 +111,9 @@ def _write_in_processes(engine: Engine, settings: Settings, actor: User | None, 
                         spans: Sequence[tuple[int, int]], processes: int,
                         committed: Callable[[int, dict[str, int]], None]) -> None:
     context = get_context("fork")  # the children share the plan with this process instead of receiving a copy
-    handed = context.Value("q", 0)  # the next batch to hand out; len(spans) once there is none left (or on error)
+    fd, lock = tempfile.mkstemp(prefix="petitio-import-", suffix=".lock")
+    os.close(fd)
+    handed = _Handed(context.Value("q", 0, lock=False), lock, len(spans))
     actor_id = actor.id if actor is not None else None
     children = {}
     try:
@@ -132,29 +136,30 @@ def _write_in_processes(engine: Engine, settings: Settings, actor: User | None, 
                     receiver.close()
                     if child.exitcode != 0 and failure is None:  # killed (out of memory?) before it could say why
                         failure = ImportWriterFailed(f"an import writer process ended with code {child.exitcode}")
-                        _hand_out_no_more(handed, len(spans))
+                        handed.no_more()
                     continue
                 if message[0] == "committed":
                     committed(message[1], message[2])
                 elif failure is None:  # the first error is the one raised; the writers stop after their batch
                     failure = pickle.loads(message[1])
                     failure.__cause__ = RemoteTraceback(message[2])
-                    _hand_out_no_more(handed, len(spans))
+                    handed.no_more()
         if failure is not None:
             raise failure
     finally:
         for child in children.values():  # only when this process failed itself (a progress callback, Ctrl-C)
             child.kill()
             child.join()
+        os.unlink(lock)
 
 
 def _writer(engine: Engine, settings: Settings, actor_id: int | None, plan: ImportPlan,
-            spans: Sequence[tuple[int, int]], handed: Synchronized[int], sender: Connection, parent: int) -> None:
+            spans: Sequence[tuple[int, int]], handed: _Handed, sender: Connection, parent: int) -> None:
     """A writer process: the next batch not handed out yet, one transaction each, until none is left."""
     try:
         _die_with(parent)
         forget_inherited_connections()  # the parent's pooled connections are its own (as in gunicorn's workers)
-        while (number := _next_batch(handed, len(spans))) is not None:
+        while (number := handed.next()) is not None:
             start, end = spans[number]
             with unit_of_work(engine) as session:
                 actor = session.get(User, actor_id) if actor_id is not None else None
@@ -163,7 +168,7 @@ def _writer(engine: Engine, settings: Settings, actor_id: int | None, plan: Impo
                 outcomes = apply_plan(session, settings, actor, plan, plan.rows[start:end])
             sender.send(("committed", end - start, outcomes))
     except BaseException as err:  # every error ends the import: raised in the parent
-        _hand_out_no_more(handed, len(spans))
+        handed.no_more()
         sender.send(("failed", _portable(err), "".join(traceback.format_exception(err))))
     finally:
         sender.close()
@@ -182,18 +187,35 @@ def _portable(err: BaseException) -> bytes:
     return payload
 
 
-def _next_batch(handed: Synchronized[int], count: int) -> int | None:
-    with handed.get_lock():
-        number = handed.value
-        if number >= count:
-            return None
-        handed.value = number + 1
-        return number
+class _Handed:
+    """The next batch to hand out, shared by the writers and the calling process: ``count`` once none is left (or
+    after an error). Its lock is a file lock, taken by each process on a descriptor of its own: the kernel releases
+    it when its holder dies. A multiprocessing lock held by a writer killed inside it (out of memory, an operator)
+    stayed taken, and the other writers and the calling process waited for it for ever."""
 
+    def __init__(self, value: ctypes.c_longlong, lock: str, count: int) -> None:
+        self.value, self.lock, self.count = value, lock, count
 
-def _hand_out_no_more(handed: Synchronized[int], count: int) -> None:
-    with handed.get_lock():
-        handed.value = count
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        fd = os.open(self.lock, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock, as the holder's death would
+
+    def next(self) -> int | None:
+        with self._held():
+            number = self.value.value
+            if number >= self.count:
+                return None
+            self.value.value = number + 1
+            return number
+
+    def no_more(self) -> None:
+        with self._held():
+            self.value.value = self.count
 
 
 def _die_with(parent: int) -> None:
