@@ -131,6 +131,27 @@ def test_the_case_list_pages(login, listed, monkeypatch):
     assert refs_on(text_of(client.get("/cases?page=9"))) == []
 
 
+def test_the_case_list_counts_up_to_its_bound_and_all_when_asked(login, listed, monkeypatch):
+    import web.cases.routes
+
+    monkeypatch.setattr(web.cases.routes, "PER_PAGE", 1)
+    monkeypatch.setattr(web.cases.routes, "COUNTED_UP_TO", 2)  # 4 cases match: counting stops past 2
+    client = login("lena")
+    first = text_of(client.get("/cases"))
+    assert "more than 2 cases" in first and "page 1 of more than 2" in first and "<span>1 / 2+</span>" in first
+    assert 'href="/cases?page=1&amp;count=all">count them all</a>' in first
+    assert 'href="/cases?page=2" rel="next"' in first
+    third = text_of(client.get("/cases?page=3"))  # the count always reaches past the page shown
+    assert refs_on(third) == ["APL-403"] and "more than 3 cases" in third and 'href="/cases?page=4" rel="next"' in third
+    last = text_of(client.get("/cases?page=4"))
+    assert refs_on(last) == ["APL-410"] and "4 cases" in last and "more than" not in last and 'rel="next"' not in last
+    every = text_of(client.get("/cases?count=all"))
+    assert "4 cases" in every and "page 1 of 4" in every and "more than" not in every
+    assert 'href="/cases?page=2&amp;count=all" rel="next"' in every
+    narrow = text_of(client.get("/cases?city=Shymkent"))  # within the bound: exact, nothing more to count
+    assert "1 case" in narrow and "more than" not in narrow and "count them all" not in narrow
+
+
 # -- the case page ---------------------------------------------------------------------------------------
 
 def identity_reads(env, ref: str) -> list[dict]:  # type: ignore[no-untyped-def]

@@ -267,8 +267,9 @@ class CaseFilters:
 
 
 def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_page: int = 50,
-               now: datetime | None = None) -> tuple[list[Case], int]:
-    """A page of cases matching the filters (ordered by reference), and the total count."""
+               now: datetime | None = None, count_up_to: int | None = None) -> tuple[list[Case], int]:
+    """A page of cases matching the filters (ordered by reference), and the total count (``paginate``: with
+    ``count_up_to``, a total above it means more than that)."""
     now = now or utcnow()
     query = select(Case)
     if filters.stage:
@@ -294,7 +295,7 @@ def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_pag
                                 exists().where(Filing.case_id == Case.id, Filing.body == filters.body)))
     if filters.urgent is not None:
         query = query.where(Case.urgent.is_(filters.urgent))
-    rows, total = paginate(session, query.order_by(Case.ref), page=page, per_page=per_page)
+    rows, total = paginate(session, query.order_by(Case.ref), page=page, per_page=per_page, count_up_to=count_up_to)
     return [case for (case,) in rows], total
 
 
