@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from limits.errors import StorageError
 from marshmallow import ValidationError
@@ -22,13 +21,14 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import filings.text as text_rule
-from web import converters, database, dates
+from web import converters, database, dates, translate
 from web.access import PUBLIC, rule_of
 from web.auth.sessions import end_this_session, password_change_gate
 from web.extensions import babel, csrf, current_locale, limiter, login_manager, select_locale, select_timezone
 from web.labels import deadline_label, label, task_name
 from web.logs import install_log_redaction
 from web.messages import messages_of
+from web.translate import gettext as _
 from workflow import crypto, roles
 from workflow.config import Settings, load_settings
 from workflow.db import is_write_conflict
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     dates.init_app(app)  # after Babel: its datetimeformat and dateformat filters give way to ours
+    translate.install(app)  # after Babel: its gettext callables give way to ours
     _register_blueprints(app)
 
     app.before_request(_enforce_access)

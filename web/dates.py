@@ -11,10 +11,10 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from web.extensions import current_locale, select_timezone
+from web.translate import gettext as _
 from workflow.i18n import format_day, format_when, timezones, zone, zone_label
 
 

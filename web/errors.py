@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import format_decimal
-from flask_babel import gettext as _
+
+from web.translate import gettext as _
 
 
 def refusal(status: int, message: str, back: str, back_label: str | None = None) -> tuple[str, int]:

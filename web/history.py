@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from web.labels import label, task_name
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow.models import AuditEvent
 from workflow.states import Decision
 

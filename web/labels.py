@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import g
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
 from web.database import db
 from web.extensions import current_locale
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow import vocab
 from workflow.bodies import all_bodies, body_name
 from workflow.i18n import language_name

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import NoReturn
 
 from flask import abort, request
-from flask_babel import gettext as _
 
 from web.database import db
+from web.translate import gettext as _
 from workflow.errors import NotFound
 from workflow.models import MAX_ID, Case, CollectiveComplaint, Filing
 from workflow.paging import MAX_PAGE, MAX_PER_PAGE

@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask_babel import gettext as _
-
 from web.labels import label, task_name
+from web.translate import gettext as _
 from workflow.problems import SEVERAL, Problem
 
 # Parameters whose values are codes of a label group: shown as words.

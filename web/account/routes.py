@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from web.access import roles
@@ -13,6 +12,7 @@ from web.auth.sessions import end_this_session, now, this_session
 from web.database import db
 from web.dates import timezone_choices
 from web.messages import message, put_on_form
+from web.translate import gettext as _
 from workflow.errors import ValidationFailed
 from workflow.problems import Problem
 from workflow.roles import ALL_STAFF, second_factor_required

@@ -7,8 +7,6 @@ Its own module and blueprint: the rest of web/account (settings, passwords, seco
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import IntegerField, StringField
@@ -17,6 +15,8 @@ from wtforms.validators import Optional
 from web.access import roles
 from web.database import db
 from web.messages import put_on_form
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow.errors import ValidationFailed
 from workflow.models import User, utcnow
 from workflow.roles import ADMINS, ALL_STAFF

@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug import Response
 
 from web.access import roles
@@ -22,6 +20,8 @@ from web.admin.history import ChangeEntry, change_entries
 from web.database import db
 from web.extensions import current_locale
 from web.messages import put_on_form
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow import vocab
 from workflow.bodies import all_bodies, body_name, get_body, update_body
 from workflow.errors import NotFound, ValidationFailed

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -26,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, NumberInput
 
 from web.forms import Required
 from web.labels import label
+from web.translate import lazy_gettext as _l
 from workflow.admissibility import PARAMETERS, RULES
 from workflow.i18n import UI_LANGUAGES, language_name
 from workflow.models import Body, VocabularyTerm

@@ -8,9 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow.models import AuditEvent
 
 ACTION_NAMES = {"body_changed": _l("Entry changed"), "term_added": _l("Term added"), "term_changed": _l("Term changed")}

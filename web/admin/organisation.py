@@ -7,7 +7,6 @@ name; this page turns the form into its terms and puts its problems next to the 
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -15,6 +14,7 @@ from web.admin.forms import OrganisationForm
 from web.database import db
 from web.forms import text_of
 from web.messages import put_on_form
+from web.translate import gettext as _
 from workflow.errors import ValidationFailed
 from workflow.roles import ORGANISATION_EDITORS
 from workflow.schemas.organisation import FIELDS

@@ -7,7 +7,6 @@ API tokens: an admin lists and revokes them (web/account/tokens.py) and never cr
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -17,6 +16,7 @@ from web.database import db
 from web.dates import timezone_choices
 from web.labels import label
 from web.messages import message, put_on_form
+from web.translate import gettext as _
 from workflow.errors import ValidationFailed
 from workflow.i18n import UI_LANGUAGES
 from workflow.models import User

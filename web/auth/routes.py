@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug import Response
 
@@ -15,6 +14,7 @@ from web.auth.forms import LocaleForm, LoginForm
 from web.auth.sessions import end_this_session
 from web.auth.sign_in import after_password
 from web.database import db
+from web.translate import lazy_gettext as _l
 from workflow.i18n import UI_LANGUAGES
 from workflow.models import User
 from workflow.roles import ALL_STAFF

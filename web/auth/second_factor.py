@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import segno
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug import Response
 
@@ -22,6 +21,7 @@ from web.auth.sign_in import (
 from web.database import db
 from web.extensions import limiter
 from web.messages import put_on_form
+from web.translate import gettext as _
 from workflow.errors import ValidationFailed
 from workflow.models import User
 from workflow.roles import ADMINS, ALL_STAFF

@@ -10,7 +10,6 @@ import base64
 import json
 
 from flask import Blueprint, flash, g, jsonify, redirect, request, session, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import public, roles
@@ -19,6 +18,7 @@ from web.auth.sign_in import CODE_LIMIT, count_wrong_code, failed_code, pending_
 from web.database import db
 from web.extensions import limiter
 from web.messages import message
+from web.translate import gettext as _
 from workflow.errors import PetitioError
 from workflow.problems import Problem
 from workflow.roles import ALL_STAFF

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -23,6 +22,7 @@ from web.errors import refusal
 from web.labels import data_labels, label, task_name
 from web.messages import message
 from web.tasks import forms
+from web.translate import gettext as _
 from workflow.db import engine_for
 from workflow.errors import Forbidden, ValidationFailed
 from workflow.models import HumanTask

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, Form, SearchField, SelectChoice, SelectField
 from wtforms.validators import Length
 
 from web.labels import label, options
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow import vocab
 from workflow.bodies import all_bodies
 from workflow.services.cases import CaseFilters, cities

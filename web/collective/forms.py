@@ -9,8 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, StringField, TextAreaField
@@ -18,6 +16,8 @@ from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField
 import filings
 from web.forms import Required
 from web.labels import LABELS, data_labels, label
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow import vocab
 from workflow.bodies import active_codes
 from workflow.schemas.collective import NARRATIVE_SECTIONS, OFFICIAL_FIELDS, SECTION_MAX, TITLE_MAX

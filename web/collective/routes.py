@@ -7,7 +7,6 @@ which sends the user back here.
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -24,6 +23,7 @@ from web.database import db
 from web.errors import refusal
 from web.loaders import collective_or_404
 from web.messages import message, put_on_form
+from web.translate import gettext as _
 from workflow.errors import Conflict, ValidationFailed
 from workflow.models import CollectiveComplaint
 from workflow.problems import Problem

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import BooleanField, Form, SelectChoice, SelectField, TextAreaField
 
 from web.forms import Required
 from web.labels import LABELS
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow.bodies import CODES
 from workflow.models import ConsentRecord
 from workflow.schemas.consent import PERMISSION_FLAGS, REASON_MAX, RISK_NOTE_MAX

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from filings.consent_forms import FORMS
@@ -23,6 +22,7 @@ from web.messages import message, put_on_form
 from web.panel import Posted
 from web.tasks.forms import TRUE_VALUES, convert, fields_of, other_errors, typed_values
 from web.tasks.panels import Refused
+from web.translate import gettext as _
 from workflow.db import engine_for
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import Case, HumanTask, utcnow

@@ -11,8 +11,6 @@ from __future__ import annotations
 import math
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug import Response
 
 from web.access import public, roles
@@ -22,6 +20,8 @@ from web.errors import refusal
 from web.extensions import limiter
 from web.labels import label
 from web.loaders import whole_number
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow.errors import Conflict, NotFound
 from workflow.models import Case, User, utcnow
 from workflow.paging import MAX_PAGE

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField
 
 from web.forms import Required
 from web.labels import options
+from web.translate import lazy_gettext as _l
 from workflow.states import UPLOAD_KINDS
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -17,6 +16,7 @@ from web.labels import label
 from web.loaders import case_or_404
 from web.messages import put_on_form
 from web.panel import Posted
+from web.translate import gettext as _
 from workflow.errors import NotFound, ValidationFailed
 from workflow.roles import DOCUMENT_READERS, DOCUMENT_UPLOADERS
 from workflow.services.documents import attach_document, download_document, get_document

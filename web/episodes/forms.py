@@ -3,12 +3,12 @@ what is valid)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField, TextAreaField
 
 from web.forms import Required
+from web.translate import lazy_gettext as _l
 from workflow.schemas.episodes import KNOWN_TOTALS_MAX, TITLE_MAX
 
 

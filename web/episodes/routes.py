@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -18,6 +17,7 @@ from web.episodes.forms import EpisodesUploadForm, episode_form
 from web.errors import too_large
 from web.labels import label
 from web.messages import message, put_on_form
+from web.translate import gettext as _
 from workflow.errors import NotFound, ValidationFailed
 from workflow.place_names import document_languages
 from workflow.roles import CASEWORK, EPISODE_EDITORS

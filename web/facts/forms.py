@@ -11,8 +11,6 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import fields as ma
 from wtforms import (
@@ -32,6 +30,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from web.dates import day
 from web.labels import LABELS, label, options
+from web.translate import gettext as _
+from web.translate import lazy_gettext as _l
 from workflow import vocab
 from workflow.facts import ROW_KINDS
 from workflow.models import Case

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import gettext as _
-
 from web.dates import day
 from web.facts.forms import (
     FactsForm,
@@ -28,6 +26,7 @@ from web.facts.forms import (
 )
 from web.labels import LABELS, label
 from web.panel import CasePage
+from web.translate import gettext as _
 from workflow.facts import PERSON_FACTS
 from workflow.schemas.facts import ROW_SCHEMAS
 from workflow.services import fact_access, facts

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -22,6 +21,7 @@ from web.facts.panel import PANEL, SEGMENTS, Refused
 from web.loaders import case_or_404
 from web.messages import messages_of, put_on_form
 from web.panel import OPEN_ARG, Posted
+from web.translate import gettext as _
 from workflow.errors import Conflict, NotFound, ValidationFailed
 from workflow.roles import FILING_FACT_EDITORS
 from workflow.services import facts

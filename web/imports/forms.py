@@ -6,11 +6,11 @@ back next to the controls (``web/messages.put_on_form``).
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 
 from web.forms import Required
+from web.translate import lazy_gettext as _l
 
 
 class ImportUploadForm(FlaskForm):

@@ -13,7 +13,6 @@ import csv
 import io
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session as DbSession
 from werkzeug import Response
 from werkzeug.exceptions import NotFound as HTTPNotFound
@@ -25,6 +24,7 @@ from web.downloads import attachment
 from web.errors import refusal, size_text
 from web.imports.forms import ConfirmForm, ImportUploadForm
 from web.messages import message, put_on_form
+from web.translate import lazy_gettext as _l
 from workflow.config import Settings
 from workflow.db import engine_for
 from workflow.errors import ValidationFailed
@@ -46,7 +46,7 @@ WOULD = {"created": _l("Would create"), "updated": _l("Would update"), "unchange
 
 
 def _too_large(err: Exception) -> tuple[str, int]:
-    from flask_babel import gettext as _
+    from web.translate import gettext as _
 
     return refusal(413, _("The upload is larger than the limit of %(limit)s. Nothing was stored; split the "
                           "documents into several imports.", limit=size_text(import_jobs.MAX_UPLOAD_BYTES)),

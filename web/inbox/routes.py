@@ -7,7 +7,6 @@ import math
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -16,6 +15,7 @@ from web.errors import refusal
 from web.labels import label, task_name
 from web.loaders import page_arg, per_page_arg, whole_number
 from web.messages import message
+from web.translate import gettext as _
 from workflow.bodies import all_bodies
 from workflow.errors import Conflict, Forbidden, NotFound, PetitioError, ValidationFailed
 from workflow.models import utcnow

@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -20,6 +19,7 @@ from web.errors import refusal, too_large
 from web.intake.forms import appeal_form
 from web.loaders import case_or_404
 from web.messages import messages_of, put_on_form
+from web.translate import gettext as _
 from workflow.errors import Conflict, ValidationFailed
 from workflow.models import Case
 from workflow.roles import APPEAL_EDITORS, APPEAL_REGISTRARS, CASE_FACT_EDITORS

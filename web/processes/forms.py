@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField
 
 from web.forms import Required
+from web.translate import lazy_gettext as _l
 
 
 class UploadForm(FlaskForm):

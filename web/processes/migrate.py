@@ -8,12 +8,12 @@ its own), so one refused or concurrently changed instance stays on its version w
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
 from web.database import db
 from web.messages import message
+from web.translate import gettext as _
 from workflow.errors import PetitioError
 from workflow.models import ProcessDefinition
 from workflow.roles import ADMINS

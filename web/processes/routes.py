@@ -8,13 +8,13 @@ tick. The version page draws the diagram with the shared viewer (``data-diagram-
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
 from web.database import db
 from web.downloads import attachment
 from web.processes.forms import ActivateForm, UploadForm
+from web.translate import gettext as _
 from workflow.errors import BpmnRefused, Conflict
 from workflow.roles import ADMINS
 from workflow.runtime.changes import flow_nodes

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from web.panel import CasePage
 from web.review.forms import LegalFactsForm, legal_facts_form
+from web.translate import gettext as _
 from workflow.admissibility import Finding
 from workflow.models import Review
 from workflow.roles import LEGAL_FACT_EDITORS, LEGAL_FACT_READERS

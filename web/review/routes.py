@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -13,6 +12,7 @@ from web.loaders import case_or_404
 from web.messages import put_on_form
 from web.panel import Posted
 from web.review.forms import legal_facts_form
+from web.translate import gettext as _
 from workflow.errors import ValidationFailed
 from workflow.roles import LEGAL_FACT_EDITORS
 from workflow.services.review import update_legal_facts

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
@@ -12,6 +11,7 @@ from wtforms.widgets import DateInput
 
 from web.forms import Required
 from web.labels import options
+from web.translate import lazy_gettext as _l
 from workflow.states import ResponseKind
 
 REFERENCE_MAX = 200

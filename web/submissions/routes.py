@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -17,6 +16,7 @@ from web.loaders import case_or_404, filing_or_404
 from web.messages import messages_of, put_on_form
 from web.panel import Posted
 from web.submissions.forms import FilingLanguageForm, FilingVersionForm, response_form
+from web.translate import gettext as _
 from workflow.errors import Conflict, NotFound, PetitioError, ValidationFailed
 from workflow.models import Filing
 from workflow.roles import FILING_BUNDLE_READERS, FILING_EDITORS, FILING_READERS, RESPONSE_RECORDERS

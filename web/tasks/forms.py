@@ -24,10 +24,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
 from web.labels import label
+from web.translate import gettext as _
 from workflow import form_ui
 
 TRUE_VALUES = frozenset({"true", "on", "1", "yes"})

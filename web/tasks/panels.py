@@ -9,12 +9,12 @@ from datetime import datetime
 from typing import Any
 
 from flask import g, request
-from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from web.labels import data_labels, task_name
 from web.messages import message
 from web.tasks import forms
+from web.translate import gettext as _
 from workflow.errors import ValidationFailed
 from workflow.models import HumanTask
 from workflow.problems import Problem

@@ -7,7 +7,6 @@ as typed, with each problem next to its field.
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, request, url_for
-from flask_babel import gettext as _
 from werkzeug import Response
 
 from web.access import roles
@@ -20,6 +19,7 @@ from web.messages import message
 from web.panel import Posted
 from web.tasks import forms
 from web.tasks.panels import QUEUE_PREFIX, Refused, queue_params
+from web.translate import gettext as _
 from workflow.errors import Conflict, Forbidden, Unfinished, ValidationFailed
 from workflow.problems import Problem
 from workflow.roles import CASEWORK
