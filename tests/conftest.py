@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("PETITIO_PASSWORD_COST", "test")
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlalchemy.orm import Session
 
 from tests import bpmn_coverage, log_watch
@@ -214,3 +214,16 @@ def compiled_catalogs() -> None:
             with po.open("rb") as source, partial.open("wb") as target:
                 write_mo(target, read_po(source))
             partial.replace(mo)
+
+
+@pytest.fixture
+def statements() -> Iterator[list[str]]:
+    """Every SQL statement sent while the fixture is active, on any engine."""
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(Engine, "before_cursor_execute", record)

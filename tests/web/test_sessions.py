@@ -7,12 +7,10 @@ The idle limit is shown by moving the app's clock (``PETITIO_CLOCK``), never by 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, event, select
+from sqlalchemy import select
 
 from tests.second_factor import pass_second_factor
 from tests.web.conftest import PASSWORD, csrf_token
@@ -194,19 +192,6 @@ def test_thirty_minutes_without_a_request_end_the_session(app, env, clock, staff
     assert refused(saved)
     assert refused(client)
     assert end_reasons(env, "ina") == ["idle"]
-
-
-@pytest.fixture
-def statements() -> Iterator[list[str]]:
-    """Every SQL statement sent while the fixture is active, on any engine."""
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _many) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(Engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", record)
 
 
 def test_a_request_costs_one_indexed_read_and_at_most_one_write_a_minute(app, env, clock, staff, statements):

@@ -13,7 +13,7 @@ from tests.helpers import open_sample_case
 from workflow.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from workflow.models import AuditEvent, Case, CustodyPlace
 from workflow.services import fact_access, facts
-from workflow.services.cases import read_case
+from workflow.services.cases import get_case, read_case
 from workflow.states import Stage
 
 REF = "FCT-001"
@@ -234,6 +234,30 @@ def test_the_case_read_carries_the_rows_and_audits_their_read(case_env) -> None:
         lena = case_env.user(session, "lena")
         assert read_case(session, REF, actor=lena, role=lena.role, channel="web").person["nationality"] == \
             "Kazakhstan"
+
+
+def test_a_whole_case_is_read_with_what_it_has_and_no_query_for_what_it_lacks(case_env, statements) -> None:
+    lacking = ("filings", "perpetrators", "arrests", "ill_treatments", "remedy_steps")
+    with case_env.uow() as session:
+        statements.clear()
+        case = get_case(session, REF)
+        assert [len(getattr(case, name)) for name in lacking] == [0] * 5 and case.incidents[0].perpetrators == []
+        assert len(case.episodes) == 1 and len(case.documents) == 2 and len(case.incidents) == 1
+        # The case's own statement asks whether it has any of each; none is read on its own.
+        [asking] = [s for s in statements if any(f"FROM {name} " in s for name in lacking)]
+        assert asking.startswith("SELECT cases.id") and "WHERE cases.ref = " in asking
+        ina = case_env.user(session, "ina")
+        police = facts.add_perpetrator(session, ina, case, {"agency": "police"})
+        facts.add_incident(session, ina, case, {"occurred_on": "2022-02-10", "types": ["detention_at_rally"],
+                                                "description": "x", "perpetrators": [police.id]})
+        facts.add_arrest(session, ina, case, {"arrested_on": "2022-02-10"})
+        facts.add_ill_treatment(session, ina, case, {"methods": "Beaten"})
+        facts.add_remedy_step(session, ina, case, {"taken_on": "2022-03-01", "authority": "City court"})
+    with case_env.uow() as session:
+        case = get_case(session, REF)
+        assert [len(case.perpetrators), len(case.arrests), len(case.ill_treatments), len(case.remedy_steps)] == \
+            [1, 1, 1, 1]
+        assert [[p.agency for p in i.perpetrators] for i in case.incidents] == [[], ["police"]]
 
 
 def test_dates_and_ages_as_typed(case_env) -> None:
