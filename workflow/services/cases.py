@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import String, cast, exists, func, inspect, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -319,6 +319,14 @@ def list_cases(session: Session, filters: CaseFilters, *, page: int = 1, per_pag
     return [case for (case,) in rows], total
 
 
+class ListedTask(NamedTuple):
+    """A ready task as the case list names it: its step and lane, read as columns (no inbox row loaded)."""
+
+    bpmn_id: str
+    name: str
+    lane: str | None
+
+
 @dataclass(frozen=True)
 class CaseRow:
     """The list columns of one case: never an identity field (the city is the only person field)."""
@@ -326,7 +334,7 @@ class CaseRow:
     case: Case
     city: str | None
     overdue: bool
-    tasks: tuple[HumanTask, ...]
+    tasks: tuple[ListedTask, ...]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.case, name)  # ref, stage, urgent, received_on
@@ -345,10 +353,11 @@ def case_rows(session: Session, cases: list[Case], *, now: datetime | None = Non
     people = {c.person_id for c in cases}
     city_of = dict(session.execute(select(Person.id, Person.city).where(Person.id.in_(people))).all())
     overdue = set(session.scalars(select(Deadline.case_id).where(Deadline.case_id.in_(ids), Deadline.overdue(now))))
-    tasks: dict[int, list[HumanTask]] = defaultdict(list)
-    for task in session.scalars(select(HumanTask).where(HumanTask.case_id.in_(ids), HumanTask.state == "ready")
-                                .order_by(HumanTask.created_at)):
-        tasks[task.case_id or 0].append(task)
+    tasks: dict[int, list[ListedTask]] = defaultdict(list)
+    for case_id, *task in session.execute(
+            select(HumanTask.case_id, HumanTask.bpmn_id, HumanTask.name, HumanTask.lane)
+            .where(HumanTask.case_id.in_(ids), HumanTask.state == "ready").order_by(HumanTask.created_at)):
+        tasks[case_id or 0].append(ListedTask(*task))
     return [CaseRow(c, city_of.get(c.person_id), c.id in overdue, tuple(tasks[c.id])) for c in cases]
 
 
