@@ -10,7 +10,7 @@ concurrent user: each an intake officer signed in through the real form (CSRF, p
 factor), with its own ``http.client`` connection (``petitio serve`` closes it after each answer; the next request
 opens a new one, inside the time measured). What is measured:
 
-    GET  /cases            the case list, first page (100,000 cases match)
+    GET  /cases            the case list, first page (100,000 cases match; it counts up to 10,000: "more than")
     GET  /cases/<ref>      a real case's page, its verify_consent form included
     POST /tasks/<id>       verify_consent completed from that form (the answer is a 303 to the case page)
 
