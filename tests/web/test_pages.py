@@ -145,9 +145,10 @@ def test_the_case_list_counts_up_to_its_bound_and_all_when_asked(login, listed, 
     assert refs_on(third) == ["APL-403"] and "more than 3 cases" in third and 'href="/cases?page=4" rel="next"' in third
     last = text_of(client.get("/cases?page=4"))
     assert refs_on(last) == ["APL-410"] and "4 cases" in last and "more than" not in last and 'rel="next"' not in last
-    other = client.get("/cases?count=some")  # any other value counts as usual, and is not kept
+    other = client.get("/cases?count=some&from=x")  # counted as usual; neither is carried into the links
     assert other.status_code == 200 and "more than 2 cases" in text_of(other)
     assert 'href="/cases?page=2" rel="next"' in text_of(other)
+    assert 'href="/collective/new?from=cases"' in text_of(other)
     every = text_of(client.get("/cases?count=all"))
     assert "4 cases" in every and "page 1 of 4" in every and "more than" not in every
     assert 'href="/cases?page=2&amp;count=all" rel="next"' in every

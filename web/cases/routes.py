@@ -36,8 +36,9 @@ def cases() -> str:
     found, counted = list_cases(session, form.filters(), page=page, per_page=PER_PAGE, now=now, count_up_to=bound)
     more = bound is not None and counted > bound
     total = min(counted, bound) if bound is not None else counted
-    # The pager keeps the filters, and "count all" once asked for; any other ``count`` is dropped (ignored as asked).
-    args = {k: v for k, v in request.args.items() if k != "page" and v and (k != "count" or v == "all")}
+    # What the pager and the links carry on: the filters, and "count all" once asked for; nothing else of the query.
+    kept = {field.name for field in form}
+    args = {k: v for k, v in request.args.items() if v and (k in kept or (k, v) == ("count", "all"))}
     return render_template("cases/cases.html", form=form, rows=case_rows(session, found, now=now), total=total,
                            more=more, page=page, pages=max(math.ceil(total / PER_PAGE), 1), args=args)
 
