@@ -101,11 +101,13 @@ def get_case(session: Session, ref: str) -> Case:
             getattr(case, name)  # loads it
     if has["incidents"] and "incidents" in unloaded:
         query = select(Incident).where(Incident.case_id == case.id).order_by(Incident.id)
-        incidents = list(session.scalars(query.options(selectinload(Incident.perpetrators))
-                                         if has["perpetrators"] else query))
-        for incident in incidents if not has["perpetrators"] else ():  # an incident's are among the case's
-            if "perpetrators" in inspect(incident).unloaded:
-                set_committed_value(incident, "perpetrators", [])
+        if has["perpetrators"]:
+            incidents = list(session.scalars(query.options(selectinload(Incident.perpetrators))))
+        else:  # an incident's perpetrators are among the case's: it has none
+            incidents = list(session.scalars(query))
+            for incident in incidents:
+                if "perpetrators" in inspect(incident).unloaded:
+                    set_committed_value(incident, "perpetrators", [])
         set_committed_value(case, "incidents", incidents)
     return case
 
