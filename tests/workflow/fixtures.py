@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from workflow.schemas.appeal import FILLED, OPTIONAL, REQUIRED
@@ -182,3 +183,16 @@ def write_appeals_xlsx(folder: Path, n: int = 150, missing: int = 21, seed: int 
     path = folder / name
     workbook.save(path)
     return path
+
+
+# Sessions of other clients that are running a statement or hold a transaction open.
+_BUSY_SESSIONS = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                      "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', "
+                      "'idle in transaction (aborted)')")
+
+
+def others_still_busy(session: Session) -> bool:
+    """PostgreSQL: a COMMIT a killed process sent just before it died may still be running on the server (and be
+    visible only later), and its open transactions end when the server notices the client gone: a test reads the
+    rows once this is False."""
+    return bool(session.scalar(_BUSY_SESSIONS))

@@ -18,10 +18,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from tests.helpers import children_of
-from tests.workflow.fixtures import write_appeals_csv, write_episodes_csv
+from tests.workflow.fixtures import others_still_busy, write_appeals_csv, write_episodes_csv
 from tests.workflow.test_cli import BACKENDS, PETITIO, Cli, _make_cli, _reset_pg_schema, last_json, succeeded
 from workflow.models import Document
 from workflow.services.import_batches import IMPORT_BATCH
@@ -131,17 +131,9 @@ def _kill_mid_batch(cli: Cli, appeals: Path) -> None:
         time.sleep(0.05)
 
 
-# Sessions of other clients that are running a statement or hold a transaction open.
-_BUSY_SESSIONS = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                      "AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction', "
-                      "'idle in transaction (aborted)')")
-
-
 def _server_still_busy(cli: Cli) -> bool:
-    """A COMMIT a killed process sent just before it stopped may still be running on the server (and be visible
-    only later), and its open transactions end when the server notices the client gone: the rows are read after."""
     with cli.session() as session:
-        return bool(session.scalar(_BUSY_SESSIONS))
+        return others_still_busy(session)
 
 
 def test_a_killed_import_leaves_only_pending_files_which_the_check_removes(cli: Cli) -> None:
