@@ -208,6 +208,10 @@ class Person:
         self.click("form button[type=submit], form input[type=submit]")
         self.totp_secret = second_factor_step(self.page, self.base, self.username, self.totp_secret, self._count)
 
+    def sees(self, selector: str) -> bool:
+        """Looking at the page (no action)."""
+        return self.page.locator(selector).count() > 0
+
     def wait_until_finished(self) -> None:
         """Wait (no action) for a job's progress page to say it is finished."""
         self.page.locator("[data-finished=true]").first.wait_for(timeout=600_000)

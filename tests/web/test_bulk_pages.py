@@ -12,12 +12,13 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from tests.helpers import ready_ids, stage
+from tests.helpers import PDF, appeal, ensure_episode, ready_ids, stage
 from tests.web.conftest import csrf_token
 from tests.workflow.test_bulk import COLLECTIVE_ONLY, SP_REVIEW, deny_un_sp, open_verified, ready_tasks
 from workflow.cli import main
 from workflow.models import Job, Review
 from workflow.services import bulk, jobs, worker
+from workflow.services.cases import open_case
 from workflow.services.queues import TaskFilter
 
 
@@ -198,6 +199,10 @@ def test_any_other_kind_of_task_is_completed_many_at_once_from_one_form(env, log
     assert post_bulk(mara, "/bulk/approve", {}, [("scope", "all"), ("decision", "approve")]).status_code == 303
     checks = ready_tasks(env, "check_filing")
     assert len(checks) == 3
+    # Every task in her queue is a check: My tasks offers to complete them all without choosing the kind first.
+    queue = lena.get("/tasks").get_data(as_text=True)
+    assert 'href="/bulk/complete?task=check_filing"' in queue and "Choose a kind of task" not in queue
+    assert 'name="task" value="check_filing"' in queue  # the selected ones, too
     page = lena.get("/bulk/complete?task=check_filing").get_data(as_text=True)
     assert page.count('name="task_id"') == 3 and "Special Procedures" in page
     response = post_bulk(lena, "/bulk/complete", {"task": "check_filing"},
@@ -211,6 +216,14 @@ def test_any_other_kind_of_task_is_completed_many_at_once_from_one_form(env, log
     assert response.status_code == 422
     assert len(ready_tasks(env, "submit_filing")) == 3
     ina = login("ina")
+    # Two kinds wait for intake (the submissions and a new case's consent): the kind is chosen first.
+    with env.uow() as session:
+        ensure_episode(session)
+        open_case(session, env.settings, None, appeal("TWO-001"), {
+            kind: (PDF, f"{kind}.pdf") for kind in ("form_of_appeal", "power_of_attorney")}, imported=True)
+    queue = ina.get("/tasks").get_data(as_text=True)
+    assert "/bulk/complete?task=" not in queue and "Choose a kind of task" in queue
+    assert 'href="/bulk/complete?task=submit_filing"' in ina.get("/tasks?task=submit_filing").get_data(as_text=True)
     response = post_bulk(ina, "/bulk/complete", {"task": "submit_filing"},
                          [("scope", "all"), ("submitted_on", "2026-12-01"), ("channel", "email")])
     assert response.status_code == 303 and ready_tasks(env, "submit_filing") == []
