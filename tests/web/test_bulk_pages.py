@@ -227,6 +227,9 @@ def test_any_other_kind_of_task_is_completed_many_at_once_from_one_form(env, log
     response = post_bulk(ina, "/bulk/complete", {"task": "submit_filing"},
                          [("scope", "all"), ("submitted_on", "2026-12-01"), ("channel", "email")])
     assert response.status_code == 303 and ready_tasks(env, "submit_filing") == []
+    # Only consent checks wait: their queue, not "complete all", is offered (each case's documents in view).
+    queue = ina.get("/tasks").get_data(as_text=True)
+    assert "/bulk/complete?task=" not in queue and "/consent/queue" in queue
     assert lena.get("/bulk/complete").status_code == 400
     assert lena.get("/bulk/complete?task=legal_review").status_code == 303
     assert login("ada").get("/bulk/complete?task=check_filing").status_code == 403
