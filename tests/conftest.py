@@ -97,28 +97,14 @@ def _backends_of(item: pytest.Item) -> set[str]:
     return {value for value in callspec.params.values() if isinstance(value, str) and value in KNOWN_BACKENDS}
 
 
-# CI runs the SQLite and the PostgreSQL part side by side (.ci/run, TEST_BACKENDS naming one each), and the SQLite
-# part has every test without a backend besides its own: the longest of those (marked ``postgresql_half``) are run
-# by the PostgreSQL part instead, which ends minutes earlier. Without TEST_BACKENDS they run with whatever runs.
-SPLIT_RUN = bool(os.environ.get("TEST_BACKENDS", "").strip())
-
-
-def _part_of(item: pytest.Item) -> set[str]:
-    """The backends an item needs selected to run: its own, else the part a test without a backend belongs to."""
-    if own := _backends_of(item):
-        return own
-    return {"postgresql"} if SPLIT_RUN and item.get_closest_marker("postgresql_half") else {"sqlite"}
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Keep the selected backends' part of the run: a test without a backend belongs to the SQLite part (unless
-    ``postgresql_half`` sends it to the PostgreSQL part of a split run)."""
+    """Keep the selected backends' part of the run: a test without a backend belongs to the SQLite part."""
     selected = set(BACKENDS)
     if selected == set(KNOWN_BACKENDS):
         return
     kept, deselected = [], []
     for item in items:
-        (kept if _part_of(item) <= selected else deselected).append(item)
+        (kept if (_backends_of(item) or {"sqlite"}) <= selected else deselected).append(item)
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept

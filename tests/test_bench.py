@@ -13,10 +13,6 @@ from pathlib import Path
 
 import pytest
 
-# No database of the suite's and a minute or more: CI's PostgreSQL half runs them (tests/conftest.py). Each program
-# runs in a process of its own, so the SQLite half's count of BPMN nodes reached never depended on them.
-pytestmark = pytest.mark.postgresql_half
-
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 TINY = {"BENCH_N": "3", "BENCH_RUNS": "1", "BENCH_CASES": "60", "BENCH_WAITING": "5"}
 # What each program prints once its measurements are done.
