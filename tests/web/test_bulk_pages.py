@@ -12,13 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from tests.helpers import PDF, appeal, ensure_episode, ready_ids, stage
+from tests.helpers import open_sample_case, ready_ids, stage
 from tests.web.conftest import csrf_token
 from tests.workflow.test_bulk import COLLECTIVE_ONLY, SP_REVIEW, deny_un_sp, open_verified, ready_tasks
 from workflow.cli import main
 from workflow.models import Job, Review
 from workflow.services import bulk, jobs, worker
-from workflow.services.cases import open_case
 from workflow.services.queues import TaskFilter
 
 
@@ -217,10 +216,7 @@ def test_any_other_kind_of_task_is_completed_many_at_once_from_one_form(env, log
     assert len(ready_tasks(env, "submit_filing")) == 3
     ina = login("ina")
     # Two kinds wait for intake (the submissions and a new case's consent): the kind is chosen first.
-    with env.uow() as session:
-        ensure_episode(session)
-        open_case(session, env.settings, None, appeal("TWO-001"), {
-            kind: (PDF, f"{kind}.pdf") for kind in ("form_of_appeal", "power_of_attorney")}, imported=True)
+    open_sample_case(env, "TWO-001")
     queue = ina.get("/tasks").get_data(as_text=True)
     assert "/bulk/complete?task=" not in queue and "Choose a kind of task" in queue
     assert 'href="/bulk/complete?task=submit_filing"' in ina.get("/tasks?task=submit_filing").get_data(as_text=True)
